@@ -1,0 +1,73 @@
+// slimprune kernel contract, C side. Mirrors src/backend/kernels.ts exactly: same kernel names,
+// same buffer order, same integer geometry `p` layout, same trailing float attributes.
+// All tensors are fp32 NCHW, dense. Kernels trust their arguments: native/addon.cc checks types,
+// sizes and geometry before calling them. Heavy kernels use the thread pool (threadpool.h).
+#pragma once
+#include <cstdint>
+
+namespace sp {
+
+// Convolution geometry indices into p[16].
+enum ConvGeom { CG_N, CG_C, CG_H, CG_W, CG_OC, CG_KH, CG_KW, CG_OH, CG_OW, CG_SH, CG_SW, CG_PT, CG_PL, CG_DH, CG_DW, CG_G, CG_COUNT };
+enum PoolGeom { PG_N, PG_C, PG_H, PG_W, PG_OH, PG_OW, PG_KH, PG_KW, PG_SH, PG_SW, PG_PT, PG_PL, PG_KIND, PG_EXCLUSIVE, PG_COUNT };
+enum UpsampleGeom { UG_N, UG_C, UG_H, UG_W, UG_OH, UG_OW, UG_MODE, UG_ALIGN, UG_COUNT };
+enum Act { ACT_RELU = 0, ACT_LEAKY_RELU = 1, ACT_RELU6 = 2, ACT_SIGMOID = 3, ACT_HARDSWISH = 4, ACT_HARDSIGMOID = 5 };
+enum BinOp { BIN_ADD = 0, BIN_SUB = 1, BIN_MUL = 2 };
+enum BMode { BM_SAME = 0, BM_CHANNEL = 1, BM_SCALAR = 2 };
+
+// gemm: p = {transA, transB, M, N, K, accumulate}; row-major, C = alpha*op(A)op(B) (+ C).
+void gemm(const float* a, const float* b, float* c, const int32_t* p, float alpha);
+// Plain-argument GEMM used inside other kernels (lda/ldb/ldc are row strides).
+void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+           const float* B, int ldb, float beta, float* C, int ldc);
+
+void conv2d_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p);
+void conv2d_backward_input(const float* dy, const float* w, float* dx, const int32_t* p);
+void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db /*nullable*/, const int32_t* p);
+
+// p = {N, C, HW}
+void batch_norm_train_forward(const float* x, const float* scale, const float* bias, float* y, float* saved_mean,
+                              float* saved_invstd, float* running_mean, float* running_var, const int32_t* p,
+                              float eps, float momentum);
+void batch_norm_infer_forward(const float* x, const float* scale, const float* bias, const float* mean,
+                              const float* var, float* y, const int32_t* p, float eps);
+void batch_norm_backward(const float* x, const float* dy, const float* scale, const float* saved_mean,
+                         const float* saved_invstd, float* dx, float* dscale, float* dbias, const int32_t* p);
+void affine_channel_forward(const float* x, const float* scale, const float* bias, float* y, const int32_t* p);
+void affine_channel_backward(const float* x, const float* dy, const float* scale, float* dx /*nullable*/,
+                             float* dscale /*nullable*/, float* dbias /*nullable*/, const int32_t* p);
+// p = {OC, K}
+void bn_fold(const float* w, const float* b /*nullable*/, const float* scale, const float* offset, const float* mean,
+             const float* var, float* w_out, float* b_out, const int32_t* p, float eps);
+
+// p = {outer, axis, inner, count}
+void gather_axis(const float* x, const int32_t* idx, float* y, const int32_t* p);
+void scatter_add_axis(const float* dy, const int32_t* idx, float* dx, const int32_t* p);
+
+// p = {n, kind}
+void activation_forward(const float* x, float* y, const int32_t* p, float alpha);
+void activation_backward(const float* x, const float* y, const float* dy, float* dx, const int32_t* p, float alpha);
+
+void pool2d_forward(const float* x, float* y, const int32_t* p);
+void pool2d_backward(const float* x, const float* dy, float* dx, const int32_t* p);
+void upsample_forward(const float* x, float* y, const int32_t* p);
+void upsample_backward(const float* dy, float* dx, const int32_t* p);
+
+// p = {outer, C, inner, op, bmode}
+void binary_forward(const float* a, const float* b, float* y, const int32_t* p);
+void binary_backward(const float* a, const float* b, const float* dy, float* da /*nullable*/, float* db /*nullable*/,
+                     const int32_t* p);
+// p = {outer, srcC, srcOff, dstC, dstOff, count, inner, accumulate}
+void channel_copy(const float* src, float* dst, const int32_t* p);
+// p = {n}
+void sgd_momentum(float* param, const float* grad, float* velocity, const int32_t* p, float lr, float momentum, float l2);
+// p = {outer, len, inner}
+void reduce_sum(const float* x, float* y, const int32_t* p);
+void softmax_forward(const float* x, float* y, const int32_t* p);
+void softmax_backward(const float* y, const float* dy, float* dx, const int32_t* p);
+// p = {n}
+void sigmoid_bce_forward(const float* x, const float* label, float* loss, const int32_t* p);
+void sigmoid_bce_backward(const float* x, const float* label, const float* dloss, float* dx, const int32_t* p);
+void axpy(const float* x, float* y, const int32_t* p, float alpha);
+
+}  // namespace sp

@@ -1,0 +1,38 @@
+/**
+ * What a backend is: a small object with a name, an availability check, a support check and
+ * the kernels of the contract (src/backend/kernels.ts), plus storage management.
+ *
+ * Storage is backend-specific: the native backend keeps Float32Arrays on the JS heap (the
+ * addon reads and writes them in place), the reference keeps Float64Arrays, the WASM backends
+ * keep regions of their linear memory. Tensors never look inside a storage; they ask their
+ * backend to read or write it.
+ */
+import type { KernelName } from './kernels';
+
+export type Availability = { ok: true } | { ok: false; reason: string };
+
+/** A kernel call: storages (or Int32Array index buffers, or null for absent optional buffers), then p, then floats. */
+export type KernelFn<S> = (...args: Array<S | Int32Array | null | number>) => void;
+
+export interface Backend<S = unknown> {
+  readonly name: string;
+  /** Whether this backend can run on this machine, and if not, why. Cheap after the first call. */
+  available(): Availability;
+  /** Whether a kernel (with this geometry) runs here; false means "use another backend for it". */
+  supports(kernel: KernelName, p?: ArrayLike<number>): boolean;
+  /** Element precision of storages: the reference computes in float64, everything else float32. */
+  readonly precision: 'float32' | 'float64';
+  alloc(n: number): S;
+  /** New storage holding a copy of data. */
+  fromArray(data: ArrayLike<number>): S;
+  /** A copy of the storage's first n elements as plain numbers (Float32Array or Float64Array). */
+  read(s: S, n: number): Float32Array | Float64Array;
+  /** Overwrite the storage's first data.length elements. */
+  write(s: S, data: ArrayLike<number>): void;
+  fill(s: S, n: number, value: number): void;
+  free(s: S): void;
+  /** Worker threads used by heavy kernels (backends without threads return 1). */
+  setThreads?(n: number): void;
+  getThreads?(): number;
+  readonly kernels: Record<KernelName, KernelFn<S>>;
+}

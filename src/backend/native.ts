@@ -1,0 +1,85 @@
+/**
+ * The native CPU backend: the C++ addon built by cmake-js (build/Release/slimprune.node) or by
+ * node-gyp (build-gyp/...). Storages are Float32Arrays on the JS heap; the addon reads and
+ * writes them in place. The typed interface below mirrors native/addon.cc.
+ */
+import * as path from 'path';
+import type { Availability, Backend, KernelFn } from './backend';
+import { KERNEL_NAMES, type KernelName } from './kernels';
+
+export interface NativeAddon {
+  kernels: Record<KernelName, (...args: Array<Float32Array | Int32Array | null | number | number[]>) => void>;
+  setThreads(n: number): void;
+  getThreads(): number;
+  cpuInfo(): { avx2: boolean; avx512: boolean; isa: string };
+  cuda: boolean;
+}
+
+const ROOT = path.join(__dirname, '..', '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
+const CANDIDATES = [
+  path.join(ROOT, 'build', 'Release', 'slimprune.node'),
+  path.join(ROOT, 'build', 'Debug', 'slimprune.node'),
+  path.join(ROOT, 'build-gyp', 'Release', 'slimprune.node'),
+];
+
+let addon: NativeAddon | null | undefined;
+let failure = '';
+
+/** Loads the addon once; null (with the reason in nativeLoadError()) when it is not there. */
+export function loadAddon(): NativeAddon | null {
+  if (addon !== undefined) return addon;
+  const tried: string[] = [];
+  for (const file of process.env.SLIMPRUNE_ADDON ? [process.env.SLIMPRUNE_ADDON] : CANDIDATES) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const m = require(file) as NativeAddon;
+      const missing = KERNEL_NAMES.filter((k) => typeof m.kernels?.[k] !== 'function');
+      if (missing.length) {
+        tried.push(`${file}: lacks kernels ${missing.join(', ')}`);
+        continue;
+      }
+      addon = m;
+      return addon;
+    } catch (e) {
+      tried.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  failure = `native addon not loaded (${tried.join('; ')}); build it with \`npm run build:native\``;
+  addon = null;
+  return addon;
+}
+
+export function nativeLoadError(): string {
+  loadAddon();
+  return failure;
+}
+
+function makeNativeBackend(): Backend<Float32Array> {
+  const kernels = {} as Record<KernelName, KernelFn<Float32Array>>;
+  for (const k of KERNEL_NAMES) {
+    kernels[k] = (...args) => {
+      const a = loadAddon();
+      if (!a) throw new Error(`native: ${failure}`);
+      (a.kernels[k] as (...x: unknown[]) => void)(...args);
+    };
+  }
+  return {
+    name: 'native',
+    precision: 'float32',
+    available(): Availability {
+      return loadAddon() ? { ok: true } : { ok: false, reason: failure };
+    },
+    supports: () => true,
+    alloc: (n) => new Float32Array(n),
+    fromArray: (d) => Float32Array.from(d),
+    read: (s, n) => s.slice(0, n),
+    write: (s, d) => s.set(d),
+    fill: (s, n, v) => void s.fill(v, 0, n),
+    free: () => undefined,
+    setThreads: (n) => loadAddon()?.setThreads(n),
+    getThreads: () => loadAddon()?.getThreads() ?? 1,
+    kernels,
+  };
+}
+
+export const nativeBackend = makeNativeBackend();
