@@ -5,11 +5,12 @@
  */
 import type { Backend } from './backend';
 
-type Entry = { name: string; load: () => Backend<any> };
+/** load returns the backend object, or a string saying why this package has none. */
+type Entry = { name: string; load: () => Backend<any> | string };
 
 // Lazy: a backend's module is only required when it is considered.
 const BACKENDS: Entry[] = [
-  { name: 'cuda', load: () => require('./cuda').cudaBackend },
+  { name: 'cuda', load: () => require('./cuda').cudaBackend ?? require('./cuda').cudaUnavailableReason() },
   { name: 'native', load: () => require('./native').nativeBackend },
   { name: 'wasm-em', load: () => require('./wasm_em').wasmEmBackend },
   { name: 'wasm-as', load: () => require('./wasm_as').wasmAsBackend },
@@ -19,13 +20,13 @@ const BACKENDS: Entry[] = [
 export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
 
 function tryLoad(e: Entry): { backend?: Backend<any>; reason?: string } {
-  let b: Backend<any> | undefined;
+  let b: Backend<any> | string;
   try {
     b = e.load();
   } catch (err) {
     return { reason: `not built into this package (${(err as Error).message.split('\n')[0]})` };
   }
-  if (!b) return { reason: 'not built into this package' };
+  if (typeof b === 'string') return { reason: b };
   const a = b.available();
   return a.ok ? { backend: b } : { reason: a.reason };
 }

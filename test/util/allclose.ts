@@ -1,0 +1,57 @@
+/**
+ * Elementwise closeness of two arrays, numpy's rule: |a - b| <= atol + rtol * |b| (b is the
+ * expected value). Equal values (equal infinities too) are close; a NaN, or a length
+ * mismatch, never is. `at` is the index of the worst element measured against its own
+ * tolerance, |a - b| / (atol + rtol * |b|).
+ */
+
+export interface Tolerance {
+  rtol?: number;
+  atol?: number;
+}
+
+export interface CloseResult {
+  ok: boolean;
+  /** largest |a - b| (Infinity on NaN or length mismatch) */
+  maxErr: number;
+  /** index of the worst element, -1 for empty arrays or a length mismatch */
+  at: number;
+}
+
+export function allclose(a: ArrayLike<number>, b: ArrayLike<number>, tol: Tolerance = {}): CloseResult {
+  const rtol = tol.rtol ?? 1e-5;
+  const atol = tol.atol ?? 1e-8;
+  if (a.length !== b.length) return { ok: false, maxErr: Infinity, at: -1 };
+  let ok = true;
+  let maxErr = 0;
+  let worst = -Infinity;
+  let at = -1;
+  for (let i = 0; i < a.length; i++) {
+    // Equal values (equal infinities included) are close; a NaN on either side never is.
+    const same = a[i] === b[i];
+    const err = same ? 0 : Number.isNaN(a[i] - b[i]) ? Infinity : Math.abs(a[i] - b[i]);
+    const ratio = same ? 0 : err === Infinity ? Infinity : err / (atol + rtol * Math.abs(b[i]));
+    if (err > maxErr) maxErr = err;
+    if (ratio > 1) ok = false;
+    if (ratio > worst) {
+      worst = ratio;
+      at = i;
+    }
+  }
+  return { ok, maxErr, at };
+}
+
+/**
+ * Throws a readable error when a and b are not close. `tol` as a number sets rtol and atol to
+ * it; as an object it gives them separately (defaults rtol 1e-5, atol 1e-8).
+ */
+export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number | Tolerance = {}, what = 'values'): void {
+  const t = typeof tol === 'number' ? { rtol: tol, atol: tol } : tol;
+  const r = allclose(a, b, t);
+  if (r.ok) return;
+  if (a.length !== b.length) throw new Error(`${what}: expected ${b.length} elements, got ${a.length}`);
+  throw new Error(
+    `${what}: not close (rtol ${t.rtol ?? 1e-5}, atol ${t.atol ?? 1e-8}): ` +
+      `at [${r.at}] got ${a[r.at]}, expected ${b[r.at]}; max |a-b| = ${r.maxErr} over ${a.length} elements`,
+  );
+}
