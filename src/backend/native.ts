@@ -3,6 +3,7 @@
  * node-gyp (build-gyp/...). Storages are Float32Arrays on the JS heap; the addon reads and
  * writes them in place. The typed interface below mirrors native/addon.cc.
  */
+import * as os from 'os';
 import * as path from 'path';
 import type { Availability, Backend, KernelFn } from './backend';
 import { KERNEL_NAMES, type KernelName } from './kernels';
@@ -31,8 +32,11 @@ export function loadAddon(): NativeAddon | null {
   const tried: string[] = [];
   for (const file of process.env.SLIMPRUNE_ADDON ? [process.env.SLIMPRUNE_ADDON] : CANDIDATES) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const m = require(file) as NativeAddon;
+      // RTLD_NOW: an addon with an unresolved symbol fails here, with a message, instead of
+      // killing the process at the first call of that kernel.
+      const holder = { exports: {} as NativeAddon };
+      process.dlopen(holder, file, os.constants.dlopen.RTLD_NOW);
+      const m = holder.exports;
       const missing = KERNEL_NAMES.filter((k) => typeof m.kernels?.[k] !== 'function');
       if (missing.length) {
         tried.push(`${file}: lacks kernels ${missing.join(', ')}`);
