@@ -5,6 +5,7 @@
 // expected and what was found. Kernels themselves trust their arguments.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -315,8 +316,13 @@ Napi::Value CallKernel(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
     auto ta = v.As<Napi::TypedArray>();
-    have[i] = (int64_t)ta.ElementLength();
-    bufs[i] = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    // A detached buffer (transferred to a worker, say) may still report its old length: count
+    // only the bytes its ArrayBuffer really has, and never hand a kernel a null pointer.
+    Napi::ArrayBuffer ab = ta.ArrayBuffer();
+    const size_t off = ta.ByteOffset(), ab_bytes = ab.Data() ? ab.ByteLength() : 0;
+    have[i] = std::min<int64_t>((int64_t)ta.ElementLength(), ab_bytes > off ? (int64_t)((ab_bytes - off) / 4) : 0);
+    static float empty_storage[1];
+    bufs[i] = ab.Data() ? static_cast<uint8_t*>(ab.Data()) + off : static_cast<void*>(empty_storage);
     if (d.kind == BufKind::I32) i32s.push_back(static_cast<const int32_t*>(bufs[i]));
   }
   // Index buffers must be long enough before the geometry check reads them.

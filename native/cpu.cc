@@ -38,6 +38,9 @@ Features detect() {
   f.avx2 = ymm && avx2 && fma;
   f.avx512 = f.avx2 && zmm && f512 && dq && bw && vl;
 #endif
+#ifdef __EMSCRIPTEN__
+  return f;  // wasm: no x86 paths, and no environment to read in a standalone module
+#endif
   const char* cap = std::getenv("SLIMPRUNE_ISA");
   if (cap && std::strcmp(cap, "generic") == 0) f.avx2 = f.avx512 = false;
   if (cap && std::strcmp(cap, "avx2") == 0) f.avx512 = false;
@@ -53,6 +56,12 @@ const Features& features() {
 
 bool cpu_has_avx2_fma() { return features().avx2; }
 bool cpu_has_avx512() { return features().avx512; }
-const char* cpu_isa_name() { return features().avx512 ? "avx512" : features().avx2 ? "avx2" : "generic"; }
+const char* cpu_isa_name() {
+#ifdef __EMSCRIPTEN__
+  return "wasm-simd128";
+#else
+  return features().avx512 ? "avx512" : features().avx2 ? "avx2" : "generic";
+#endif
+}
 
 }  // namespace sp

@@ -4,5 +4,5 @@
 namespace sp {
 bool cpu_has_avx2_fma();
 bool cpu_has_avx512();  // AVX-512 F+DQ+BW+VL with OS support for the zmm state
-const char* cpu_isa_name();  // the ISA the kernels dispatch to: "avx512", "avx2" or "generic"
+const char* cpu_isa_name();  // the ISA the kernels dispatch to: "avx512", "avx2" or "generic" ("wasm-simd128" under emscripten)
 }  // namespace sp

@@ -1,7 +1,18 @@
 // Fixed-size thread pool: workers wait on a condition variable for a job (a chunked range),
 // claim chunks with an atomic counter, and the caller works too. One job at a time; a call
-// made from inside a job runs inline.
+// made from inside a job runs inline. Under emscripten (the wasm-em backend, a standalone module
+// without threads) every range runs inline on the calling thread.
 #include "threadpool.h"
+
+#ifdef __EMSCRIPTEN__
+namespace sp {
+void set_num_threads(int) {}
+int get_num_threads() { return 1; }
+void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t) {
+  if (n > 0) fn(0, n);
+}
+}  // namespace sp
+#else
 
 #include <algorithm>
 #include <atomic>
@@ -134,3 +145,4 @@ void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, in
 }
 
 }  // namespace sp
+#endif  // __EMSCRIPTEN__

@@ -1,0 +1,227 @@
+// Native concerns of the addon: every kind of bad argument ends in a JS error that names the
+// kernel and the argument (never a crash), and the threaded kernels give bit-identical results
+// for any number of threads. The bad calls run first in a child process, so a crash would show
+// up as a failed child instead of taking the test runner down.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadAddon, nativeLoadError } from '../../src/backend/native';
+import { randomArray } from '../util/rng';
+
+const addon = loadAddon();
+const ROOT = path.join(__dirname, '..', '..');
+const addonFile =
+  process.env.SLIMPRUNE_ADDON ??
+  ['build/Release/slimprune.node', 'build/Debug/slimprune.node', 'build-gyp/Release/slimprune.node']
+    .map((f) => path.join(ROOT, f))
+    .find((f) => fs.existsSync(f));
+if (!addon) console.log(`skipping native robustness tests: ${nativeLoadError()}`);
+const d = addon && addonFile ? describe : describe.skip;
+
+// Each bad call is JS source run with `K` = the kernels, `A` = the addon, `f(n)` = a zeroed
+// Float32Array(n). `err` is the expected error class, `msg` the expected message.
+interface Bad {
+  what: string;
+  call: string;
+  err: 'TypeError' | 'RangeError';
+  msg: RegExp;
+}
+const POOL = '[1, 1, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0]';
+const BAD: Bad[] = [
+  // wrong typed array types
+  { what: 'Float64Array for a Float32Array', call: 'K.batch_norm_train_forward(new Float64Array(8), f(2), f(2), f(8), f(2), f(2), f(2), f(2), [1, 2, 4], 1e-5, 0.9)', err: 'TypeError', msg: /^batch_norm_train_forward: expected a Float32Array for x, got another typed array$/ },
+  { what: 'Int32Array for a Float32Array', call: 'K.axpy(f(4), new Int32Array(4), [4], 1)', err: 'TypeError', msg: /^axpy: expected a Float32Array for y, got another typed array$/ },
+  { what: 'Float32Array for an index buffer', call: 'K.gather_axis(f(6), f(2), f(4), [2, 3, 1, 2])', err: 'TypeError', msg: /^gather_axis: expected an Int32Array for idx, got another typed array$/ },
+  { what: 'plain array for a buffer', call: 'K.axpy([1, 2], f(2), [2], 1)', err: 'TypeError', msg: /^axpy: expected a Float32Array for x, got 1,2$/ },
+  { what: 'null for a required buffer', call: 'K.softmax_forward(null, f(2), [1, 2, 1])', err: 'TypeError', msg: /^softmax_forward: expected a Float32Array for x, got null$/ },
+  { what: 'string for an optional buffer', call: "K.affine_channel_backward(f(4), f(4), f(2), 'dx', null, null, [1, 2, 2])", err: 'TypeError', msg: /^affine_channel_backward: expected a Float32Array or null for dx, got dx$/ },
+  // short buffers
+  { what: 'short output', call: `K.pool2d_forward(f(16), f(3), ${POOL})`, err: 'RangeError', msg: /^pool2d_forward: expected at least 4 elements in y, got 3$/ },
+  { what: 'short input', call: 'K.upsample_forward(f(15), f(64), [1, 1, 4, 4, 8, 8, 0, 0])', err: 'RangeError', msg: /^upsample_forward: expected at least 16 elements in x, got 15$/ },
+  { what: 'short index buffer', call: 'K.gather_axis(f(6), new Int32Array(1), f(4), [2, 3, 1, 2])', err: 'RangeError', msg: /^gather_axis: expected at least 2 elements in idx, got 1$/ },
+  { what: 'short optional buffer', call: 'K.bn_fold(f(6), f(1), f(2), f(2), f(2), f(2), f(6), f(2), [2, 3], 1e-5)', err: 'RangeError', msg: /^bn_fold: expected at least 2 elements in b, got 1$/ },
+  { what: 'short per-channel buffer', call: 'K.binary_forward(f(6), f(2), f(6), [1, 3, 2, 0, 1])', err: 'RangeError', msg: /^binary_forward: expected at least 3 elements in b, got 2$/ },
+  { what: 'detached buffer', call: 'const b = f(4); structuredClone(b.buffer, { transfer: [b.buffer] }); K.axpy(b, f(4), [4], 1)', err: 'RangeError', msg: /^axpy: expected at least 4 elements in x, got 0$/ },
+  { what: 'buffer shrunk under its view', call: 'const ab = new ArrayBuffer(16, { maxByteLength: 16 }); const t = new Float32Array(ab, 0, 4); ab.resize(4); K.axpy(t, f(4), [4], 1)', err: 'RangeError', msg: /^axpy: expected at least 4 elements in x, got [01]$/ },
+  { what: 'more than 2^31 elements', call: 'K.reduce_sum(f(4), f(4), [65536, 65536, 1])', err: 'RangeError', msg: /^reduce_sum: expected fewer than 2\^31 elements in x, got 4294967296$/ },
+  { what: 'element count overflowing 32 bits many times', call: 'K.batch_norm_infer_forward(f(1), f(1), f(1), f(1), f(1), f(1), [2147483647, 2147483647, 2147483647], 1e-5)', err: 'RangeError', msg: /^batch_norm_infer_forward: expected fewer than 2\^31 elements in x/ },
+  // geometry
+  { what: 'geometry array of the wrong length', call: 'K.pool2d_forward(f(4), f(1), [1, 1, 2, 2])', err: 'RangeError', msg: /^pool2d_forward: expected 14 geometry integers for p, got 4$/ },
+  { what: 'Int32Array geometry of the wrong length', call: 'K.axpy(f(2), f(2), new Int32Array(2), 1)', err: 'RangeError', msg: /^axpy: expected 1 geometry integers for p, got 2$/ },
+  { what: 'fractional geometry', call: 'K.axpy(f(2), f(2), [1.5], 1)', err: 'TypeError', msg: /^axpy: expected an int32 for p\[0\], got 1.5$/ },
+  { what: 'geometry beyond int32', call: 'K.axpy(f(2), f(2), [2 ** 31], 1)', err: 'TypeError', msg: /^axpy: expected an int32 for p\[0\], got 2147483648$/ },
+  { what: 'non-number geometry entry', call: "K.axpy(f(2), f(2), ['2'], 1)", err: 'TypeError', msg: /^axpy: expected an int32 for p\[0\], got 2$/ },
+  { what: 'geometry that is not an array', call: "K.axpy(f(2), f(2), '2', 1)", err: 'TypeError', msg: /^axpy: expected an Int32Array or array of integers for p, got 2$/ },
+  { what: 'negative dimension', call: 'K.batch_norm_infer_forward(f(4), f(2), f(2), f(2), f(2), f(4), [-1, 2, 2], 1e-5)', err: 'RangeError', msg: /^batch_norm_infer_forward: expected N >= 0, got -1$/ },
+  { what: 'negative count', call: 'K.sgd_momentum(f(2), f(2), f(2), [-3], 0.1, 0.9, 0)', err: 'RangeError', msg: /^sgd_momentum: expected n >= 0, got -3$/ },
+  { what: 'zero spatial size for pooling', call: 'K.pool2d_forward(f(16), f(4), [1, 1, 0, 4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0])', err: 'RangeError', msg: /^pool2d_forward: expected H >= 1, got 0$/ },
+  { what: 'zero stride', call: 'K.pool2d_backward(f(16), f(4), f(16), [1, 1, 4, 4, 2, 2, 2, 2, 0, 2, 0, 0, 1, 0])', err: 'RangeError', msg: /^pool2d_backward: expected SH >= 1, got 0$/ },
+  { what: 'negative padding', call: 'K.pool2d_forward(f(16), f(4), [1, 1, 4, 4, 2, 2, 2, 2, 2, 2, -1, 0, 0, 0])', err: 'RangeError', msg: /^pool2d_forward: expected PT >= 0, got -1$/ },
+  { what: 'zero output size for upsampling', call: 'K.upsample_backward(f(4), f(4), [1, 1, 2, 2, 0, 2, 0, 0])', err: 'RangeError', msg: /^upsample_backward: expected OH >= 1, got 0$/ },
+  { what: 'C not divisible by G', call: 'K.conv2d_forward(f(16), f(24), null, f(24), [1, 4, 2, 2, 6, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1, 3])', err: 'RangeError', msg: /^conv2d_forward: expected C and OC divisible by G, got C=4 OC=6 G=3$/ },
+  { what: 'zero groups', call: 'K.conv2d_backward_input(f(4), f(4), f(4), [1, 1, 2, 2, 1, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1, 0])', err: 'RangeError', msg: /^conv2d_backward_input: expected G >= 1, got 0$/ },
+  { what: 'channel range past the end', call: 'K.channel_copy(f(6), f(6), [1, 3, 2, 3, 0, 2, 2, 0])', err: 'RangeError', msg: /^channel_copy: expected srcOff \+ count <= srcC, got 2 \+ 2 > 3$/ },
+  // indices
+  { what: 'gather index too large', call: 'K.gather_axis(f(6), Int32Array.from([0, 5]), f(4), [2, 3, 1, 2])', err: 'RangeError', msg: /^gather_axis: expected idx\[1\] in \[0, 3\), got 5$/ },
+  { what: 'scatter index negative', call: 'K.scatter_add_axis(f(2), Int32Array.from([-1]), f(6), [2, 3, 1, 1])', err: 'RangeError', msg: /^scatter_add_axis: expected idx\[0\] in \[0, 3\), got -1$/ },
+  // argument count and float attributes
+  { what: 'too few arguments', call: 'K.axpy(f(2), f(2), [2])', err: 'TypeError', msg: /^axpy: expected 4 arguments, got 3$/ },
+  { what: 'too many arguments', call: 'K.reduce_sum(f(2), f(2), [1, 2, 1], 0)', err: 'TypeError', msg: /^reduce_sum: expected 3 arguments, got 4$/ },
+  { what: 'no arguments', call: 'K.batch_norm_backward()', err: 'TypeError', msg: /^batch_norm_backward: expected 9 arguments, got 0$/ },
+  { what: 'string float attribute', call: "K.activation_forward(f(2), f(2), [2, 1], '0.1')", err: 'TypeError', msg: /^activation_forward: expected a number for float argument 0, got 0.1$/ },
+  { what: 'undefined float attribute', call: 'K.sgd_momentum(f(2), f(2), f(2), [2], 0.1, undefined, 0)', err: 'TypeError', msg: /^sgd_momentum: expected a number for float argument 1, got undefined$/ },
+  // enums
+  { what: 'activation kind', call: 'K.activation_forward(f(2), f(2), [2, 6], 0)', err: 'RangeError', msg: /^activation_forward: expected kind in \[0, 5\], got 6$/ },
+  { what: 'activation backward kind', call: 'K.activation_backward(f(2), f(2), f(2), f(2), [2, -1], 0)', err: 'RangeError', msg: /^activation_backward: expected kind in \[0, 5\], got -1$/ },
+  { what: 'pool kind', call: 'K.pool2d_forward(f(16), f(4), [1, 1, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 2, 0])', err: 'RangeError', msg: /^pool2d_forward: expected kind in \[0, 1\], got 2$/ },
+  { what: 'pool exclusive flag', call: 'K.pool2d_forward(f(16), f(4), [1, 1, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 1, 7])', err: 'RangeError', msg: /^pool2d_forward: expected exclusive in \[0, 1\], got 7$/ },
+  { what: 'upsample mode', call: 'K.upsample_forward(f(4), f(16), [1, 1, 2, 2, 4, 4, 2, 0])', err: 'RangeError', msg: /^upsample_forward: expected mode in \[0, 1\], got 2$/ },
+  { what: 'upsample align_corners', call: 'K.upsample_forward(f(4), f(16), [1, 1, 2, 2, 4, 4, 1, 3])', err: 'RangeError', msg: /^upsample_forward: expected align_corners in \[0, 1\], got 3$/ },
+  { what: 'binary op', call: 'K.binary_forward(f(2), f(2), f(2), [1, 1, 2, 3, 0])', err: 'RangeError', msg: /^binary_forward: expected op in \[0, 2\], got 3$/ },
+  { what: 'binary broadcast mode', call: 'K.binary_backward(f(2), f(2), f(2), null, null, [1, 1, 2, 0, 9])', err: 'RangeError', msg: /^binary_backward: expected bmode in \[0, 2\], got 9$/ },
+  { what: 'copy accumulate flag', call: 'K.channel_copy(f(2), f(2), [1, 1, 0, 1, 0, 1, 2, 2])', err: 'RangeError', msg: /^channel_copy: expected accumulate in \[0, 1\], got 2$/ },
+  { what: 'gemm transpose flag', call: 'K.gemm(f(4), f(4), f(4), [0, 2, 2, 2, 2, 0], 1)', err: 'RangeError', msg: /^gemm: expected transB in \[0, 1\], got 2$/ },
+  // thread control
+  { what: 'setThreads with a string', call: "A.setThreads('4')", err: 'TypeError', msg: /^setThreads: expected a number of threads, got 4$/ },
+  { what: 'setThreads out of range', call: 'A.setThreads(-2)', err: 'RangeError', msg: /^setThreads: expected an integer in \[0, 1024\] \(0: all cores\), got -2$/ },
+];
+
+d('native addon: bad arguments', () => {
+  // One child process runs every bad call and reports what each threw.
+  const script = `
+    const A = require(${JSON.stringify(addonFile)});
+    const K = A.kernels;
+    const f = (n) => new Float32Array(n);
+    const calls = ${JSON.stringify(BAD.map((b) => b.call))};
+    const out = calls.map((src) => {
+      try { new Function('A', 'K', 'f', src)(A, K, f); return { threw: false }; }
+      catch (e) { return { threw: true, type: e.constructor.name, msg: e.message }; }
+    });
+    process.stdout.write(JSON.stringify(out));
+  `;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 });
+  const results: Array<{ threw: boolean; type?: string; msg?: string }> =
+    child.status === 0 ? JSON.parse(child.stdout) : [];
+
+  test('the process survives every bad call', () => {
+    expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    expect(results).toHaveLength(BAD.length);
+  });
+
+  test.each(BAD.map((b, i) => [b.what, i] as const))('%s', (_what, i) => {
+    const r = results[i];
+    expect(r).toBeDefined();
+    expect(r.threw).toBe(true);
+    expect(r.type).toBe(BAD[i].err);
+    expect(r.msg).toMatch(BAD[i].msg);
+  });
+
+  test('a bad call leaves the addon usable', () => {
+    const K = addon!.kernels;
+    expect(() => K.axpy(new Float64Array(2) as unknown as Float32Array, new Float32Array(2), [2], 1)).toThrow(/^axpy: expected a Float32Array for x/);
+    const y = Float32Array.from([1, 2]);
+    K.axpy(Float32Array.from([10, 20]), y, [2], 0.5);
+    expect(Array.from(y)).toEqual([6, 12]);
+  });
+
+  test('absent optional buffers (null or undefined) are accepted', () => {
+    const dx = new Float32Array(4);
+    addon!.kernels.affine_channel_backward(new Float32Array(4), Float32Array.from([1, 2, 3, 4]), Float32Array.from([2, 3]), dx, null, undefined as unknown as null, [1, 2, 2]);
+    expect(Array.from(dx)).toEqual([2, 4, 9, 12]);
+  });
+});
+
+d('native addon: thread-count independence', () => {
+  const A = addon!;
+  const f32 = (n: number, seed: number) => Float32Array.from(randomArray(n, seed));
+  const before = A ? A.getThreads() : 1;
+  afterAll(() => A.setThreads(before));
+
+  // Runs `run` (which returns the outputs it wrote) with 1, 2 and 3 threads; all bit-identical.
+  function same(run: () => Float32Array[]): void {
+    const outs = [1, 2, 3].map((t) => {
+      A.setThreads(t);
+      expect(A.getThreads()).toBe(t);
+      return run().map((o) => Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('hex'));
+    });
+    expect(outs[1]).toEqual(outs[0]);
+    expect(outs[2]).toEqual(outs[0]);
+  }
+
+  test.each([
+    [3, 17, 29 * 31],
+    [2, 64, 7 * 7],
+    [8, 3, 1],
+  ])('batch_norm_train_forward and batch_norm_backward [N=%i, C=%i, HW=%i]', (N, C, HW) => {
+    const n = N * C * HW;
+    const x = f32(n, 1), dy = f32(n, 2), scale = f32(C, 3), bias = f32(C, 4);
+    same(() => {
+      const y = new Float32Array(n), sm = new Float32Array(C), si = new Float32Array(C);
+      const rm = f32(C, 5), rv = Float32Array.from(randomArray(C, 6, 0.5, 2));
+      A.kernels.batch_norm_train_forward(x, scale, bias, y, sm, si, rm, rv, [N, C, HW], 1e-5, 0.9);
+      const dx = new Float32Array(n), ds = new Float32Array(C), db = new Float32Array(C);
+      A.kernels.batch_norm_backward(x, dy, scale, sm, si, dx, ds, db, [N, C, HW]);
+      return [y, sm, si, rm, rv, dx, ds, db];
+    });
+  });
+
+  test.each([
+    [2, 9, 33, 35, 3, 2, 1, 0, 0],
+    [2, 9, 33, 35, 3, 2, 1, 1, 1],
+    [1, 24, 13, 13, 5, 1, 2, 0, 0],
+    [3, 5, 16, 16, 2, 2, 0, 1, 0],
+  ])('pool2d forward and backward [N=%i C=%i %ix%i k%i s%i p%i kind %i excl %i]', (N, C, H, W, K, S, P, kind, excl) => {
+    const OH = Math.floor((H + 2 * P - K) / S) + 1, OW = Math.floor((W + 2 * P - K) / S) + 1;
+    const p = [N, C, H, W, OH, OW, K, K, S, S, P, P, kind, excl];
+    const x = f32(N * C * H * W, 7), dy = f32(N * C * OH * OW, 8);
+    same(() => {
+      const y = new Float32Array(N * C * OH * OW), dx = new Float32Array(N * C * H * W);
+      A.kernels.pool2d_forward(x, y, p);
+      A.kernels.pool2d_backward(x, dy, dx, p);
+      return [y, dx];
+    });
+  });
+
+  test.each([
+    [2, 7, 13, 11, 26, 22, 0, 0],
+    [2, 7, 13, 11, 40, 33, 1, 0],
+    [1, 16, 9, 9, 17, 17, 1, 1],
+    [1, 5, 20, 20, 7, 9, 1, 0],
+  ])('upsample forward and backward [N=%i C=%i %ix%i -> %ix%i mode %i align %i]', (N, C, H, W, OH, OW, mode, align) => {
+    const p = [N, C, H, W, OH, OW, mode, align];
+    const x = f32(N * C * H * W, 9), dy = f32(N * C * OH * OW, 10);
+    same(() => {
+      const y = new Float32Array(N * C * OH * OW), dx = new Float32Array(N * C * H * W);
+      A.kernels.upsample_forward(x, y, p);
+      A.kernels.upsample_backward(dy, dx, p);
+      return [y, dx];
+    });
+  });
+
+  test.each([
+    [1, 300001, 1],
+    [1000, 50, 1],
+    [5, 33, 700],
+    [64, 3, 300],
+  ])('reduce_sum [outer=%i, len=%i, inner=%i]', (outer, len, inner) => {
+    const x = f32(outer * len * inner, 11);
+    same(() => {
+      const y = new Float32Array(outer * inner);
+      A.kernels.reduce_sum(x, y, [outer, len, inner]);
+      return [y];
+    });
+  });
+
+  test('binary_backward reductions (per channel and scalar) and scatter_add_axis with repeated indices', () => {
+    const outer = 4, C = 33, inner = 3001, n = outer * C * inner;
+    const a = f32(n, 12), dy = f32(n, 13), g = f32(outer * 40 * inner, 17);
+    const idx = Int32Array.from({ length: 40 }, (_, j) => (j * 7) % 5);
+    same(() => {
+      const dbc = new Float32Array(C), dbs = new Float32Array(1), dx = f32(outer * 5 * inner, 14);
+      A.kernels.binary_backward(a, f32(C, 15), dy, null, dbc, [outer, C, inner, 2, 1]);
+      A.kernels.binary_backward(a, f32(1, 16), dy, null, dbs, [outer, C, inner, 1, 2]);
+      A.kernels.scatter_add_axis(g, idx, dx, [outer, 5, inner, 40]);
+      return [dbc, dbs, dx];
+    });
+  });
+});
