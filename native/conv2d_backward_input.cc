@@ -1,0 +1,92 @@
+// conv2d_backward_input: dx = gradient of conv2d_forward wrt x, given dy (fp32 NCHW).
+//
+// Per group: colgrad (Kg x P) = W_g^T (Kg x OCg) * dy_g (OCg x P), then col2im scatters each row
+// k = (c, kh, kw) back onto dx[c] at the positions forward's im2col read from. A task owns
+// (image n, group g, block of input channels): the Kg rows of those channels only ever land in
+// their own dx planes, so tasks never share outputs, and within a task spatial tiles and rows are
+// added in a fixed order (1 and N threads give identical bits). Stride-1 layers instead run as a
+// forward convolution of dy with the flipped, transposed filter (conv2d_forward.cc): K = OCg*KH*KW
+// instead of OCg and no col2im. Depthwise layers: depthwise.cc.
+#include <algorithm>
+#include <cstring>
+
+#include "conv_common.h"
+#include "gemm_internal.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace sp {
+
+void conv2d_backward_input(const float* dy, const float* w, float* dx, const int32_t* p) {
+  const ConvShape s(p);
+  if (s.depthwise()) {
+    depthwise_backward_input(s, dy, w, dx);
+    return;
+  }
+  if (s.SH == 1 && s.SW == 1) {
+    // Stride 1: dx is the forward convolution of dy with the flipped, transposed filter
+    // w'[c][oc][kh][kw] = w[oc][c][KH-1-kh][KW-1-kw], padding DH*(KH-1)-PT (may be negative)
+    // and output H x W: a long-K GEMM and no col2im scatter.
+    const int32_t q[CG_COUNT] = {s.N,  s.OC, s.OH, s.OW, s.C,  s.KH, s.KW, s.H, s.W, 1, 1,
+                                 s.DH * (s.KH - 1) - s.PT, s.DW * (s.KW - 1) - s.PL, s.DH, s.DW, s.G};
+    const ConvShape t(q);
+    AlignedBuf wtbuf;
+    float* wt = wtbuf.get((size_t)s.C * s.OCg * s.KK);
+    parallel_for(s.C, [&](int64_t cb, int64_t ce) {
+      for (int64_t ci = cb; ci < ce; ++ci) {
+        const int g = (int)(ci / s.Cg), c = (int)(ci % s.Cg);
+        float* dst = wt + ci * (int64_t)s.OCg * s.KK;
+        for (int oc = 0; oc < s.OCg; ++oc) {
+          const float* src = w + ((int64_t)(g * s.OCg + oc) * s.Cg + c) * s.KK;
+          for (int k = 0; k < s.KK; ++k) dst[(int64_t)oc * s.KK + k] = src[s.KK - 1 - k];
+        }
+      }
+    }, 16);
+    conv_forward_gemm(t, dy, wt, nullptr, dx);
+    return;
+  }
+  const GemmMicro& uk = gemm_micro();
+  const int MR = uk.mr, NR = uk.nr;
+  // Channel blocks: split until there are enough tasks, keeping >= ~48 GEMM rows per task.
+  int cb = s.Cg;
+  while ((int64_t)s.N * s.G * ((s.Cg + cb - 1) / cb) < 16 && cb > 1 && (int64_t)((cb + 1) / 2) * s.KK >= 48)
+    cb = (cb + 1) / 2;
+  const int nblk = (s.Cg + cb - 1) / cb;
+  const int mmax = cb * s.KK;
+  const Tiling tl = make_tiling(s.P, std::max(NR, std::min(512, 65536 / std::max(mmax + s.OCg, 1))), NR);
+  const int64_t tasks = (int64_t)s.N * s.G * nblk;
+  parallel_for(tasks, [&](int64_t tb, int64_t te) {
+    static thread_local AlignedBuf abuf, bbuf, colbuf;
+    const int64_t aps = (int64_t)s.OCg * MR, bss = (int64_t)s.OCg * NR;
+    float* Ap = abuf.get((size_t)((mmax + MR - 1) / MR) * aps);
+    float* Bp = bbuf.get((size_t)((tl.len + NR - 1) / NR) * bss);
+    float* col = colbuf.get((size_t)mmax * tl.len);
+    for (int64_t t = tb; t < te; ++t) {
+      const int blk = (int)(t % nblk);
+      const int64_t ng = t / nblk;
+      const int g = (int)(ng % s.G), n = (int)(ng / s.G);
+      const int c0 = blk * cb, nc = std::min(cb, s.Cg - c0), m = nc * s.KK;
+      const float* wg = w + (int64_t)g * s.OCg * s.Kg;
+      const float* dyg = dy + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P;
+      float* dxc = dx + ((int64_t)n * s.C + (int64_t)g * s.Cg + c0) * s.HW;
+      // op(A) = W_g^T rows [c0*KK, c0*KK + m): A[i][oc] = w[oc][i].
+      gemm_pack_a(uk, true, wg, s.Kg, c0 * s.KK, m, 0, s.OCg, Ap, aps);
+      std::memset(dxc, 0, sizeof(float) * (size_t)nc * s.HW);
+      for (int tile = 0; tile < tl.count; ++tile) {
+        const int64_t p0 = tl.begin(tile, s.P);
+        const int np = (int)(std::min<int64_t>(s.P, p0 + tl.len) - p0);
+        if (np <= 0) continue;
+        gemm_pack_b(uk, false, dyg + p0, s.P, 0, s.OCg, 0, np, Bp, bss);
+        gemm_packed(uk, m, np, s.OCg, Ap, aps, Bp, bss, col, tl.len, 1.f, false);
+        for (int r = 0; r < m; ++r) {
+          const int c = r / s.KK, kh = (r % s.KK) / s.KW, kw = r % s.KW;
+          col2im_row(s, dxc + (int64_t)c * s.HW, kh, kw, p0, np, col + (int64_t)r * tl.len);
+        }
+      }
+    }
+    colbuf.release_if_over((size_t)1 << 22);
+    bbuf.release_if_over((size_t)1 << 22);
+  }, 1);
+}
+
+}  // namespace sp

@@ -1,0 +1,115 @@
+// conv2d_forward: y[n,oc,oh,ow] = b[oc] + sum_{c in group, kh, kw} x[n,c,ih,iw] * w[oc,c',kh,kw]
+// (fp32 NCHW, ih = oh*SH - PT + kh*DH, iw = ow*SW - PL + kw*DW, zero outside the input).
+//
+// Per (image n, group g, spatial tile of the P = OH*OW outputs): y_g[:, tile] = W_g * col[:, tile],
+// with W_g (OCg x Kg) packed once into microkernel panels and col written by im2col straight
+// into the packed B layout (NR-wide slivers), so the column buffer stays in L2 and is never
+// copied twice; the bias is one more K row (W column b, col row of ones). 1x1/stride-1/unpadded layers pack x directly (no im2col). Depthwise layers go
+// to a direct kernel (depthwise.cc). Tasks are independent output tiles with a thread-count-
+// independent tiling, so 1 and N threads give identical bits.
+#include <algorithm>
+#include <cstring>
+
+#include "conv_common.h"
+#include "gemm_internal.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace sp {
+
+void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
+  const GemmMicro& uk = gemm_micro();
+  const int MR = uk.mr, NR = uk.nr;
+  // The bias rides along as one extra K row: W gets a column b[oc], col a row of ones.
+  const int Kb = s.Kg + (b ? 1 : 0);
+  const int npan = (s.OCg + MR - 1) / MR;
+  const int64_t aps = (int64_t)Kb * MR;
+  AlignedBuf wbuf;
+  float* Wp = wbuf.get((size_t)s.G * npan * aps);
+  parallel_for((int64_t)s.G * npan, [&](int64_t ub, int64_t ue) {
+    for (int64_t u = ub; u < ue; ++u) {
+      const int g = (int)(u / npan), i = (int)(u % npan) * MR, mb = std::min(MR, s.OCg - i);
+      float* panel = Wp + u * aps;
+      gemm_pack_a(uk, false, w + (int64_t)g * s.OCg * s.Kg, s.Kg, i, mb, 0, s.Kg, panel, aps);
+      if (b)
+        for (int r = 0; r < MR; ++r) panel[(int64_t)s.Kg * MR + r] = r < mb ? b[g * s.OCg + i + r] : 0.f;
+    }
+  }, 16);
+
+  const bool pw = s.pointwise();
+  const Tiling tl = make_tiling(s.P, std::max(NR, std::min(512, 49152 / std::max(Kb, 1))), NR);
+  const int64_t tasks = (int64_t)s.N * s.G * tl.count;
+  parallel_for(tasks, [&](int64_t tb, int64_t te) {
+    static thread_local AlignedBuf colbuf;
+    float* col = colbuf.get((size_t)Kb * tl.len);
+    const int64_t sstride = (int64_t)Kb * NR;
+    const int sw = s.SW;
+    for (int64_t t = tb; t < te; ++t) {
+      const int tile = (int)(t % tl.count);
+      const int64_t ng = t / tl.count;
+      const int g = (int)(ng % s.G), n = (int)(ng / s.G);
+      const int64_t p0 = tl.begin(tile, s.P);
+      const int np = (int)(std::min<int64_t>(s.P, p0 + tl.len) - p0);
+      if (np <= 0) continue;
+      const int nsl = (np + NR - 1) / NR;
+      const float* xg = x + ((int64_t)n * s.C + (int64_t)g * s.Cg) * s.HW;
+      float* yg = y + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P + p0;
+      if (pw) {
+        gemm_pack_b(uk, false, xg + p0, s.HW, 0, s.Kg, 0, np, col, sstride);
+      } else {
+        // im2col straight into NR-wide slivers: column j of row k lands at
+        // col[(j/NR)*sstride + k*NR + j%NR].
+        for (int k = 0; k < s.Kg; ++k) {
+          const int c = k / s.KK, kh = (k % s.KK) / s.KW, kw = k % s.KW;
+          float* rowbase = col + (int64_t)k * NR;
+          im2col_walk(
+              s, xg + (int64_t)c * s.HW, kh, kw, p0, np,
+              [&](int j, const float* src, int len) {
+                while (len > 0) {
+                  const int r = j % NR, m = std::min(len, NR - r);
+                  float* d = rowbase + (int64_t)(j / NR) * sstride + r;
+                  if (sw == 1)
+                    for (int q = 0; q < m; ++q) d[q] = src[q];
+                  else
+                    for (int q = 0; q < m; ++q) d[q] = src[(int64_t)q * sw];
+                  src += (int64_t)m * sw;
+                  j += m;
+                  len -= m;
+                }
+              },
+              [&](int j, int len) {
+                while (len > 0) {
+                  const int r = j % NR, m = std::min(len, NR - r);
+                  float* d = rowbase + (int64_t)(j / NR) * sstride + r;
+                  for (int q = 0; q < m; ++q) d[q] = 0.f;
+                  j += m;
+                  len -= m;
+                }
+              });
+          if (np % NR) {
+            float* d = rowbase + (int64_t)(nsl - 1) * sstride;
+            for (int q = np % NR; q < NR; ++q) d[q] = 0.f;
+          }
+        }
+      }
+      if (b)
+        for (int sl = 0; sl < nsl; ++sl) {
+          float* d = col + sl * sstride + (int64_t)s.Kg * NR;
+          for (int q = 0; q < NR; ++q) d[q] = 1.f;
+        }
+      gemm_packed(uk, s.OCg, np, Kb, Wp + (int64_t)g * npan * aps, aps, col, sstride, yg, s.P, 1.f, false);
+    }
+    colbuf.release_if_over((size_t)1 << 22);
+  }, 1);
+}
+
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const int32_t* p) {
+  const ConvShape s(p);
+  if (s.depthwise()) {
+    depthwise_forward(s, x, w, b, y);
+    return;
+  }
+  conv_forward_gemm(s, x, w, b, y);
+}
+
+}  // namespace sp

@@ -1,0 +1,90 @@
+// Shared pieces of the fp32 NCHW convolution kernels (conv2d_forward / _backward_input /
+// _backward_filter): geometry, im2col rows, col2im rows, spatial tiling, and the depthwise
+// entry points (depthwise*.cc).
+//
+// Output position (oh, ow) of tap (kh, kw) reads x[ih, iw] with ih = oh*SH - PT + kh*DH and
+// iw = ow*SW - PL + kw*DW; anything outside [0,H) x [0,W) is zero padding. OH/OW are taken as
+// given, so any OH/OW >= 1 is safe (extra rows/columns are implicit bottom/right padding).
+// The GEMM view of group g of image n: col (Kg x P) with Kg = Cg*KH*KW (k = (c*KH + kh)*KW + kw)
+// and P = OH*OW; y_g (OCg x P) = W_g (OCg x Kg) * col.
+#pragma once
+#include <cstdint>
+
+#include "kernels.h"
+
+namespace sp {
+
+struct ConvShape {
+  int N, C, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G;
+  int Cg, OCg, KK, Kg;  // channels per group, out channels per group, KH*KW, Cg*KH*KW
+  int64_t HW, P;        // H*W, OH*OW
+  explicit ConvShape(const int32_t* p);
+  // 1x1, stride 1, no padding, same size: col is x itself.
+  bool pointwise() const {
+    return KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W;
+  }
+  // One input channel per group (groups == C); OC = multiplier * C.
+  bool depthwise() const { return Cg == 1 && G > 1; }
+};
+
+// Walks col[k][p0 + j], j in [0, np), for tap (kh, kw) of the input plane xc, as runs in j order:
+// run(j, src, len) for in-bounds values (col[k][p0 + j + q] = src[q*SW]) and zero(j, len) for
+// padding. Row segments are found with one division per tap, not per element.
+template <class Run, class Zero>
+inline void im2col_walk(const ConvShape& s, const float* xc, int kh, int kw, int64_t p0, int np, Run&& run,
+                        Zero&& zero) {
+  const int off = kw * s.DW - s.PL;
+  int lo = off >= 0 ? 0 : (-off + s.SW - 1) / s.SW;
+  int hi = s.W - off <= 0 ? 0 : (s.W - off + s.SW - 1) / s.SW;
+  lo = lo < s.OW ? lo : s.OW;
+  hi = hi < s.OW ? hi : s.OW;
+  if (hi < lo) hi = lo;
+  int64_t p = p0;
+  const int64_t pend = p0 + np;
+  int oh = (int)(p / s.OW), ow0 = (int)(p % s.OW);
+  int j = 0;
+  while (p < pend) {
+    const int ow1 = (int)(pend - p < (int64_t)(s.OW - ow0) ? ow0 + (pend - p) : s.OW);
+    const int ih = oh * s.SH - s.PT + kh * s.DH;
+    const int len = ow1 - ow0;
+    if (ih < 0 || ih >= s.H) {
+      zero(j, len);
+    } else {
+      int a = ow0 > lo ? ow0 : lo;
+      if (a > ow1) a = ow1;
+      int b = hi < ow1 ? hi : ow1;
+      if (b < a) b = a;
+      if (a > ow0) zero(j, a - ow0);
+      if (b > a) run(j + (a - ow0), xc + (int64_t)ih * s.W + off + (int64_t)a * s.SW, b - a);
+      if (ow1 > b) zero(j + (b - ow0), ow1 - b);
+    }
+    j += len;
+    p += len;
+    ++oh;
+    ow0 = 0;
+  }
+}
+
+// row[j] = col[k][p0 + j] for j in [0, np): the im2col row of tap (kh, kw) of the input plane xc.
+void im2col_row(const ConvShape& s, const float* xc, int kh, int kw, int64_t p0, int np, float* row);
+// dxc[ih][iw] += row[j] for every in-bounds position of col[k][p0 + j] (col2im of one row).
+void col2im_row(const ConvShape& s, float* dxc, int kh, int kw, int64_t p0, int np, const float* row);
+
+// Number of spatial tiles and the tile length for a P-long axis: tiles are balanced (lengths
+// differ by at most one NR-multiple step) and depend on the shape only, never on threads.
+struct Tiling {
+  int count;
+  int len;  // max tile length
+  int64_t begin(int t, int64_t P) const { return (int64_t)t * len < P ? (int64_t)t * len : P; }
+};
+Tiling make_tiling(int64_t P, int target, int align);
+
+// y = conv(x, w) + b through im2col + GEMM (any geometry, including negative padding PT/PL, which
+// backward_input uses to run stride-1 layers as a forward convolution). w: OC x Kg row-major.
+void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
+
+void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
+void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx);
+void depthwise_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw, float* db);
+
+}  // namespace sp

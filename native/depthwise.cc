@@ -1,0 +1,89 @@
+// Depthwise convolution entry points: split the planes over the thread pool and run the widest
+// ISA build of depthwise_impl.h that the CPU supports (cpu.h, honouring SLIMPRUNE_ISA); this file
+// is also the baseline (SSE2 / WASM SIMD) build of those loops.
+#include <algorithm>
+#include <vector>
+
+#include "conv_common.h"
+#include "cpu.h"
+#include "depthwise_impl.h"
+#include "threadpool.h"
+
+namespace sp {
+
+#if defined(__x86_64__)
+#define SP_DW_DECLARE(isa)                                                                                   \
+  void depthwise_forward_range_##isa(const ConvShape&, const float*, const float*, const float*, float*,     \
+                                     int64_t, int64_t, float*);                                              \
+  void depthwise_backward_input_range_##isa(const ConvShape&, const float*, const float*, float*, int64_t,   \
+                                            int64_t);                                                        \
+  void depthwise_backward_filter_range_##isa(const ConvShape&, const float*, const float*, float*, float*,   \
+                                             int64_t, int64_t, float*);
+SP_DW_DECLARE(avx2)
+SP_DW_DECLARE(avx512)
+#undef SP_DW_DECLARE
+#endif
+
+namespace {
+using FwdFn = void (*)(const ConvShape&, const float*, const float*, const float*, float*, int64_t, int64_t, float*);
+using BinFn = void (*)(const ConvShape&, const float*, const float*, float*, int64_t, int64_t);
+using BwFn = void (*)(const ConvShape&, const float*, const float*, float*, float*, int64_t, int64_t, float*);
+struct DwFns {
+  FwdFn fwd;
+  BinFn bin;
+  BwFn bw;
+};
+const DwFns& dw_fns() {
+  static const DwFns f = [] {
+#if defined(__x86_64__)
+    if (cpu_has_avx512())
+      return DwFns{depthwise_forward_range_avx512, depthwise_backward_input_range_avx512,
+                   depthwise_backward_filter_range_avx512};
+    if (cpu_has_avx2_fma())
+      return DwFns{depthwise_forward_range_avx2, depthwise_backward_input_range_avx2,
+                   depthwise_backward_filter_range_avx2};
+#endif
+    return DwFns{dw_forward_range, dw_backward_input_range, dw_backward_filter_range};
+  }();
+  return f;
+}
+}  // namespace
+
+void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
+  const FwdFn fn = dw_fns().fwd;
+  const size_t scratch = DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1;
+  parallel_for((int64_t)s.N * s.OC, [&](int64_t tb, int64_t te) {
+    std::vector<float> buf(scratch);
+    fn(s, x, w, b, y, tb, te, buf.data());
+  }, 4);
+}
+
+void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  if (s.OCg == 1 && s.SH == 1 && s.SW == 1) {
+    // Multiplier 1, stride 1: dx is the depthwise forward convolution of dy with the flipped
+    // filter, padding DH*(KH-1)-PT / DW*(KW-1)-PL and output H x W.
+    const int32_t q[CG_COUNT] = {s.N, s.OC, s.OH, s.OW, s.C, s.KH, s.KW, s.H, s.W, 1, 1,
+                                 s.DH * (s.KH - 1) - s.PT, s.DW * (s.KW - 1) - s.PL, s.DH, s.DW, s.G};
+    const ConvShape t(q);
+    if (DwFlat::usable(t)) {
+      std::vector<float> wf((size_t)s.OC * s.KK);
+      for (int64_t oc = 0; oc < s.OC; ++oc)
+        for (int k = 0; k < s.KK; ++k) wf[oc * s.KK + k] = w[oc * s.KK + s.KK - 1 - k];
+      depthwise_forward(t, dy, wf.data(), nullptr, dx);
+      return;
+    }
+  }
+  const BinFn fn = dw_fns().bin;
+  parallel_for((int64_t)s.N * s.C, [&](int64_t tb, int64_t te) { fn(s, dy, w, dx, tb, te); }, 4);
+}
+
+void depthwise_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw, float* db) {
+  const BwFn fn = dw_fns().bw;
+  parallel_for(s.OC, [&](int64_t tb, int64_t te) {
+    std::vector<float> acc(std::max<size_t>((size_t)(s.KK + 1) * s.OW,
+                                            DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 0));
+    fn(s, x, dy, dw, db, tb, te, acc.data());
+  }, 1);
+}
+
+}  // namespace sp

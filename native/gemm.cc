@@ -1,0 +1,269 @@
+// SGEMM driver: C = alpha * op(A) op(B) + beta * C, row-major, fp32.
+//
+// Blocking (BLIS/Goto scheme): for each NC column block, for each K-block (kc <= kGemmKC), op(B)
+// is packed into NR-wide slivers and op(A) into MR-tall panels (gemm_internal.h); the register-
+// tiled microkernel of the CPU's ISA then sweeps MC x NC blocks (A block in L2, B sliver in L1).
+// Threads split the packing and then the (MC block x sliver range) tiles of C; every element of
+// C is produced by one thread with the same K-block order, so 1 and N threads give identical bits.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "cpu.h"
+#include "gemm_internal.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace sp {
+
+// ---- dispatch ---------------------------------------------------------------------------------
+const GemmMicro& gemm_micro() {
+  static const GemmMicro* chosen = [] {
+#if defined(__x86_64__)
+    if (cpu_has_avx512()) return &gemm_micro_avx512();
+    if (cpu_has_avx2_fma()) return &gemm_micro_avx2();
+#endif
+    return &gemm_micro_generic();
+  }();
+  return *chosen;
+}
+
+// ---- scratch ----------------------------------------------------------------------------------
+AlignedBuf::~AlignedBuf() { std::free(p_); }
+float* AlignedBuf::get(size_t n) {
+  if (n > n_) {
+    std::free(p_);
+    size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+    p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+    n_ = p_ ? n : 0;
+    if (!p_) std::abort();  // out of memory: nothing sensible to return
+  }
+  return p_;
+}
+void AlignedBuf::release_if_over(size_t n) {
+  if (n_ > n) {
+    std::free(p_);
+    p_ = nullptr;
+    n_ = 0;
+  }
+}
+
+// ---- packing ----------------------------------------------------------------------------------
+void gemm_pack_a(const GemmMicro& uk, bool trans, const float* A, int64_t lda, int i0, int m, int k0, int kc,
+                 float* dst, int64_t pstride) {
+  const int MR = uk.mr;
+  for (int i = 0; i < m; i += MR, dst += pstride) {
+    const int mb = std::min(MR, m - i);
+    if (trans) {
+      const float* src = A + (int64_t)k0 * lda + i0 + i;
+      for (int k = 0; k < kc; ++k, src += lda) {
+        float* d = dst + (int64_t)k * MR;
+        int r = 0;
+        for (; r < mb; ++r) d[r] = src[r];
+        for (; r < MR; ++r) d[r] = 0.f;
+      }
+    } else {
+      const float* rows[kGemmMaxMR];
+      for (int r = 0; r < mb; ++r) rows[r] = A + (int64_t)(i0 + i + r) * lda + k0;
+      for (int k = 0; k < kc; ++k) {
+        float* d = dst + (int64_t)k * MR;
+        int r = 0;
+        for (; r < mb; ++r) d[r] = rows[r][k];
+        for (; r < MR; ++r) d[r] = 0.f;
+      }
+    }
+  }
+}
+
+void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, int k0, int kc, int j0, int n,
+                 float* dst, int64_t sstride) {
+  const int NR = uk.nr;
+  for (int j = 0; j < n; j += NR, dst += sstride) {
+    const int nb = std::min(NR, n - j);
+    if (!trans) {
+      const float* src = B + (int64_t)k0 * ldb + j0 + j;
+      if (nb == NR) {
+        for (int k = 0; k < kc; ++k, src += ldb) std::memcpy(dst + (int64_t)k * NR, src, sizeof(float) * NR);
+      } else {
+        for (int k = 0; k < kc; ++k, src += ldb) {
+          float* d = dst + (int64_t)k * NR;
+          int c = 0;
+          for (; c < nb; ++c) d[c] = src[c];
+          for (; c < NR; ++c) d[c] = 0.f;
+        }
+      }
+    } else {
+      const float* cols[kGemmMaxNR];
+      for (int c = 0; c < nb; ++c) cols[c] = B + (int64_t)(j0 + j + c) * ldb + k0;
+      for (int k = 0; k < kc; ++k) {
+        float* d = dst + (int64_t)k * NR;
+        int c = 0;
+        for (; c < nb; ++c) d[c] = cols[c][k];
+        for (; c < NR; ++c) d[c] = 0.f;
+      }
+    }
+  }
+}
+
+// ---- macro kernel -----------------------------------------------------------------------------
+void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int64_t aps, const float* Bp,
+                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate) {
+  const int MR = uk.mr, NR = uk.nr;
+  alignas(64) float tmp[kGemmMaxMR * kGemmMaxNR];
+  for (int j = 0; j < n; j += NR) {
+    const int nb = std::min(NR, n - j);
+    const float* b = Bp + (int64_t)(j / NR) * bss;
+    for (int i = 0; i < m; i += MR) {
+      const int mb = std::min(MR, m - i);
+      const float* a = Ap + (int64_t)(i / MR) * aps;
+      float* c = C + (int64_t)i * ldc + j;
+      if (mb == MR && nb == NR) {
+        uk.fn(kc, a, b, c, ldc, alpha, accumulate ? 1 : 0);
+      } else {
+        uk.fn(kc, a, b, tmp, NR, alpha, 0);
+        for (int r = 0; r < mb; ++r) {
+          float* cr = c + (int64_t)r * ldc;
+          const float* tr = tmp + r * NR;
+          if (accumulate)
+            for (int q = 0; q < nb; ++q) cr[q] = cr[q] + tr[q];
+          else
+            for (int q = 0; q < nb; ++q) cr[q] = tr[q];
+        }
+      }
+    }
+  }
+}
+
+namespace {
+// MC: rows of A kept in L2 per K-block (a multiple of MR).
+int gemm_mc(const GemmMicro& uk) { return std::max(uk.mr, (192 / uk.mr) * uk.mr); }
+constexpr int kGemmNC = 4096;  // columns of B per packed panel (kc x NC lives in L3)
+}  // namespace
+
+void gemm_packed(const GemmMicro& uk, int m, int n, int K, const float* Ap, int64_t aps, const float* Bp,
+                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate) {
+  if (m <= 0 || n <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int i = 0; i < m; ++i) std::memset(C + (int64_t)i * ldc, 0, sizeof(float) * n);
+    return;
+  }
+  const int MR = uk.mr, NR = uk.nr, MC = gemm_mc(uk);
+  const int nkb = gemm_k_blocks(K);
+  for (int kb = 0; kb < nkb; ++kb) {
+    const int k0 = gemm_k_begin(K, nkb, kb), kc = gemm_k_begin(K, nkb, kb + 1) - k0;
+    for (int i0 = 0; i0 < m; i0 += MC)
+      gemm_macro(uk, std::min(MC, m - i0), n, kc, Ap + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps,
+                 Bp + (int64_t)k0 * NR, bss, C + (int64_t)i0 * ldc, ldc, alpha, accumulate || kb > 0);
+  }
+}
+
+void sgemm_serial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int64_t lda,
+                  const float* B, int64_t ldb, bool accumulate, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int i = 0; i < M; ++i) std::memset(C + (int64_t)i * ldc, 0, sizeof(float) * N);
+    return;
+  }
+  static thread_local AlignedBuf bufA, bufB;
+  const GemmMicro& uk = gemm_micro();
+  const int MR = uk.mr, NR = uk.nr, MC = gemm_mc(uk);
+  const int nkb = gemm_k_blocks(K);
+  const int kcmax = gemm_k_begin(K, nkb, 1);
+  const int NC = std::min<int>(kGemmNC, (int)round_up(N, NR));
+  float* Bp = bufB.get((size_t)kcmax * NC);
+  float* Ap = bufA.get((size_t)kcmax * MC);
+  for (int jc = 0; jc < N; jc += NC) {
+    const int nc = std::min(NC, N - jc);
+    for (int kb = 0; kb < nkb; ++kb) {
+      const int k0 = gemm_k_begin(K, nkb, kb), kc = gemm_k_begin(K, nkb, kb + 1) - k0;
+      gemm_pack_b(uk, transB, B, ldb, k0, kc, jc, nc, Bp, (int64_t)kc * NR);
+      for (int i0 = 0; i0 < M; i0 += MC) {
+        const int mc = std::min(MC, M - i0);
+        gemm_pack_a(uk, transA, A, lda, i0, mc, k0, kc, Ap, (int64_t)kc * MR);
+        gemm_macro(uk, mc, nc, kc, Ap, (int64_t)kc * MR, Bp, (int64_t)kc * NR, C + (int64_t)i0 * ldc + jc, ldc,
+                   alpha, accumulate || kb > 0);
+      }
+    }
+  }
+  bufA.release_if_over((size_t)1 << 22);
+  bufB.release_if_over((size_t)1 << 22);
+}
+
+void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+           int ldb, float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  bool accumulate = beta != 0.f;
+  if (accumulate && beta != 1.f) {
+    parallel_for(M, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i)
+        for (int j = 0; j < N; ++j) C[i * ldc + j] *= beta;
+    }, 64);
+  }
+  const int threads = get_num_threads();
+  const double work = (double)M * N * std::max(K, 1);
+  if (threads <= 1 || K <= 0 || work < 262144.0) {
+    sgemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, accumulate, C, ldc);
+    return;
+  }
+  // Shared packed operands for one (NC block, K-block): A for all M rows, B for NC columns.
+  static thread_local AlignedBuf bufA, bufB;
+  const GemmMicro& uk = gemm_micro();
+  const int MR = uk.mr, NR = uk.nr, MC = gemm_mc(uk);
+  const int nkb = gemm_k_blocks(K);
+  const int kcmax = gemm_k_begin(K, nkb, 1);
+  const int NC = std::min<int>(kGemmNC, (int)round_up(N, NR));
+  const int npanels = (M + MR - 1) / MR;
+  float* Ap = bufA.get((size_t)kcmax * npanels * MR);
+  float* Bp = bufB.get((size_t)kcmax * NC);
+  for (int jc = 0; jc < N; jc += NC) {
+    const int nc = std::min(NC, N - jc);
+    const int nslivers = (nc + NR - 1) / NR;
+    const int n_ic = (M + MC - 1) / MC;
+    const int n_jt = std::max(1, std::min(nslivers, (4 * threads + n_ic - 1) / n_ic));
+    for (int kb = 0; kb < nkb; ++kb) {
+      const int k0 = gemm_k_begin(K, nkb, kb), kc = gemm_k_begin(K, nkb, kb + 1) - k0;
+      const int64_t aps = (int64_t)kc * MR, bss = (int64_t)kc * NR;
+      // Pack: units [0, npanels) are A panels, the rest B slivers (A is re-packed per NC block
+      // only when N spans several blocks).
+      const bool packA = true;
+      const int units = (packA ? npanels : 0) + nslivers;
+      parallel_for(units, [&](int64_t ub, int64_t ue) {
+        for (int64_t u = ub; u < ue; ++u) {
+          if (u < npanels) {
+            const int i = (int)u * MR;
+            gemm_pack_a(uk, transA, A, lda, i, std::min(MR, M - i), k0, kc, Ap + u * aps, aps);
+          } else {
+            const int s = (int)(u - npanels), j = s * NR;
+            gemm_pack_b(uk, transB, B, ldb, k0, kc, jc + j, std::min(NR, nc - j), Bp + s * bss, bss);
+          }
+        }
+      }, 8);
+      const bool acc = accumulate || kb > 0;
+      parallel_for((int64_t)n_ic * n_jt, [&](int64_t tb, int64_t te) {
+        for (int64_t t = tb; t < te; ++t) {
+          const int ic = (int)(t / n_jt), jt = (int)(t % n_jt);
+          const int i0 = ic * MC, mc = std::min(MC, M - i0);
+          const int s0 = (int)((int64_t)nslivers * jt / n_jt), s1 = (int)((int64_t)nslivers * (jt + 1) / n_jt);
+          if (s0 >= s1) continue;
+          const int j0 = s0 * NR, j1 = std::min(nc, s1 * NR);
+          gemm_macro(uk, mc, j1 - j0, kc, Ap + (int64_t)(i0 / MR) * aps, aps, Bp + (int64_t)s0 * bss, bss,
+                     C + (int64_t)i0 * ldc + jc + j0, ldc, alpha, acc);
+        }
+      }, 1);
+    }
+  }
+  bufA.release_if_over((size_t)1 << 23);
+  bufB.release_if_over((size_t)1 << 23);
+}
+
+// p = {transA, transB, M, N, K, accumulate}: C (M x N) = alpha * op(A) op(B) (+ C).
+void gemm(const float* a, const float* b, float* c, const int32_t* p, float alpha) {
+  const bool ta = p[0] != 0, tb = p[1] != 0;
+  const int M = p[2], N = p[3], K = p[4];
+  const int lda = ta ? M : K, ldb = tb ? K : N;
+  sgemm(ta, tb, M, N, K, alpha, a, std::max(lda, 1), b, std::max(ldb, 1), p[5] ? 1.f : 0.f, c, std::max(N, 1));
+}
+
+}  // namespace sp

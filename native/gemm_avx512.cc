@@ -1,0 +1,56 @@
+// AVX-512F GEMM microkernel: a 12 x 32 register tile (24 zmm accumulators, 2 B vectors, 1
+// broadcast out of 32 registers; 14 rows made GCC spill a B vector), enough independent FMAs to
+// cover two 512-bit FMA pipes.
+// Tile: C[r][0..32) = alpha * sum_k a[k*12 + r] * b[k*32 + 0..32) (+ C). Compiled with
+// -mavx512f... (CMakeLists.txt), only called after cpu_has_avx512(); empty off x86-64.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "gemm_internal.h"
+
+namespace sp {
+namespace {
+
+constexpr int MR = 12, NR = 32;
+
+void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate) {
+  __m512 acc[MR][2];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    __m512 x0 = _mm512_mul_ps(acc[r][0], va), x1 = _mm512_mul_ps(acc[r][1], va);
+    if (accumulate) {
+      x0 = _mm512_add_ps(_mm512_loadu_ps(cr), x0);
+      x1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), x1);
+    }
+    _mm512_storeu_ps(cr, x0);
+    _mm512_storeu_ps(cr + 16, x1);
+  }
+}
+
+}  // namespace
+
+const GemmMicro& gemm_micro_avx512() {
+  static const GemmMicro k{MR, NR, micro_12x32, "avx512"};
+  return k;
+}
+
+}  // namespace sp
+#endif

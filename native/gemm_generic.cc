@@ -1,0 +1,53 @@
+// Portable GEMM microkernel: a 6 x 8 register tile written with GCC/Clang vector extensions
+// (4-wide), no ISA intrinsics. Baseline x86-64 builds get SSE2 from it, and emscripten with
+// -msimd128 gets WASM SIMD. 12 accumulators + 2 B vectors + 1 broadcast fit 16 vector registers.
+// Tile: C[r][0..8) += a[k*6 + r] * b[k*8 + 0..8) over k; then C = alpha*acc (+ C).
+#include <cstring>
+
+#include "gemm_internal.h"
+
+namespace sp {
+namespace {
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef float v4fu __attribute__((vector_size(16), aligned(4)));  // unaligned access
+
+constexpr int MR = 6, NR = 8;
+
+inline v4f splat(float x) { return v4f{x, x, x, x}; }
+
+void micro_6x8(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate) {
+  v4f acc[MR][2];
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = splat(0.f);
+  for (int64_t k = 0; k < kc; ++k) {
+    const v4f b0 = *(const v4fu*)(b), b1 = *(const v4fu*)(b + 4);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) {
+      const v4f ar = splat(a[r]);
+      acc[r][0] += ar * b0;
+      acc[r][1] += ar * b1;
+    }
+    a += MR;
+    b += NR;
+  }
+  const v4f va = splat(alpha);
+  for (int r = 0; r < MR; ++r) {
+    v4fu* cr = (v4fu*)(c + r * ldc);
+    v4f t0 = acc[r][0] * va, t1 = acc[r][1] * va;
+    if (accumulate) {
+      t0 = cr[0] + t0;
+      t1 = cr[1] + t1;
+    }
+    cr[0] = t0;
+    cr[1] = t1;
+  }
+}
+
+}  // namespace
+
+const GemmMicro& gemm_micro_generic() {
+  static const GemmMicro k{MR, NR, micro_6x8, "generic"};
+  return k;
+}
+
+}  // namespace sp

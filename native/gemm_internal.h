@@ -1,0 +1,80 @@
+// Internal GEMM building blocks shared by gemm.cc and the convolution kernels.
+//
+// Packed layouts (what the register-tiled microkernels read):
+//   A panel: MR rows of op(A), stored k-major: panel[k*MR + r]; rows past M are zero.
+//   B sliver: NR columns of op(B), stored k-major: sliver[k*NR + c]; columns past N are zero.
+// A packed matrix is a sequence of panels (slivers) with a fixed stride between them, so a
+// K-block [k0, k0+kc) of panel i starts at base + i*stride + k0*MR.
+// A microkernel computes one MR x NR tile: C = alpha * sum_k a[k] b[k]^T (+ C when accumulate).
+// The per-element summation order is fixed by K and the K-blocking alone (never by threads).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace sp {
+
+using GemmMicroFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                             int accumulate);
+
+struct GemmMicro {
+  int mr, nr;
+  GemmMicroFn fn;
+  const char* isa;
+};
+
+const GemmMicro& gemm_micro_generic();
+#if defined(__x86_64__)
+const GemmMicro& gemm_micro_avx2();
+const GemmMicro& gemm_micro_avx512();
+#endif
+// The microkernel chosen for this CPU (honours SLIMPRUNE_ISA through cpu.h).
+const GemmMicro& gemm_micro();
+
+constexpr int kGemmKC = 256;  // K-block: an A panel + a B sliver stay in L1
+constexpr int kGemmMaxMR = 16, kGemmMaxNR = 32;
+
+// Split K into equal blocks of at most kGemmKC (depends on K only).
+inline int gemm_k_blocks(int K) { return K <= 0 ? 0 : (K + kGemmKC - 1) / kGemmKC; }
+inline int gemm_k_begin(int K, int nb, int i) { return (int)((int64_t)K * i / nb); }
+
+// Pack rows [i0, i0+m) x cols [k0, k0+kc) of op(A) into ceil(m/MR) panels, panel stride
+// `pstride` floats (>= kc*MR). op(A)[i][k] = trans ? A[k*lda + i] : A[i*lda + k].
+void gemm_pack_a(const GemmMicro& uk, bool trans, const float* A, int64_t lda, int i0, int m, int k0, int kc,
+                 float* dst, int64_t pstride);
+// Pack rows [k0, k0+kc) x cols [j0, j0+n) of op(B) into ceil(n/NR) slivers, sliver stride
+// `sstride`. op(B)[k][j] = trans ? B[j*ldb + k] : B[k*ldb + j].
+void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, int k0, int kc, int j0, int n,
+                 float* dst, int64_t sstride);
+
+// C[m x n] (ldc) = alpha * Apacked * Bpacked (+ C when accumulate), single thread.
+// Ap: panels with stride aps, already offset to the K-block start; Bp likewise (stride bss).
+// Loops: j-sliver outer (B sliver stays in L1), i-panel inner; edge tiles go through a buffer.
+void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int64_t aps, const float* Bp,
+                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate);
+
+// Full-K product of pre-packed operands (panels/slivers packed over all K with strides
+// aps >= K*MR, bss >= K*NR): blocks K by gemm_k_blocks and M by an L2-sized MC.
+void gemm_packed(const GemmMicro& uk, int m, int n, int K, const float* Ap, int64_t aps, const float* Bp,
+                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate);
+
+// Single-threaded sgemm (beta 0 or 1 only) for use inside parallel tasks.
+void sgemm_serial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int64_t lda,
+                  const float* B, int64_t ldb, bool accumulate, float* C, int64_t ldc);
+
+// A growable 64-byte aligned float buffer (thread_local instances serve as scratch).
+class AlignedBuf {
+ public:
+  AlignedBuf() = default;
+  AlignedBuf(const AlignedBuf&) = delete;
+  AlignedBuf& operator=(const AlignedBuf&) = delete;
+  ~AlignedBuf();
+  float* get(size_t n);  // at least n floats; contents unspecified
+  void release_if_over(size_t n);  // free when holding more than n floats
+ private:
+  float* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+}  // namespace sp
