@@ -1,0 +1,39 @@
+/**
+ * The shape of a subcommand (one file each) and the context it runs in. A subcommand declares
+ * its flags on a commander Command, turns commander's option bag into typed options (all flag
+ * validation happens there, before any file is read), then runs.
+ */
+import type { Command } from 'commander';
+import type { GraphLike, StageOverrides } from './stages';
+import { listParams } from './stages';
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export interface CliContext {
+  io: CliIO;
+  stages: StageOverrides;
+  /** one line to stdout */
+  out(line: string): void;
+}
+
+export interface Subcommand<O = unknown> {
+  name: string;
+  summary: string;
+  define(cmd: Command): void;
+  /** typed, validated options; throws UsageError */
+  validate(opts: Record<string, unknown>): O;
+  run(options: O, ctx: CliContext): Promise<void> | void;
+}
+
+/** `--print_params`: `name: [d0, d1, ...]` per parameter, or a JSON array with --json. */
+export function printParams(graph: GraphLike, json: boolean, ctx: CliContext): void {
+  const params = listParams(graph);
+  if (json) {
+    ctx.out(JSON.stringify(params.map((p) => ({ name: p.name, shape: [...p.shape] }))));
+    return;
+  }
+  for (const p of params) ctx.out(`${p.name}: [${p.shape.join(', ')}]`);
+}

@@ -1,0 +1,150 @@
+/**
+ * Flags shared by the subcommands and their validation. Flag names are PaddleDetection's
+ * (snake_case, so the tutorial's command lines work verbatim); each also answers to its
+ * kebab-case form (`--pruned-ratios`), rewritten to the snake form before parsing.
+ *
+ * Lists (`-p`, `--pruned_ratios`, `-o`) accept commas and spaces alike: `-p "a,b"`, `-p a b`,
+ * `--pruned_ratios="0.2,0.3"` and `-r 0.1 0.2` all work. Ratios are strict where Paddle is
+ * not: each must be a plain number in [0, 1), one per parameter.
+ */
+import type { Command } from 'commander';
+import { UsageError } from './errors';
+import { loadConfig, resolveConfig, type SlimConfig } from '../config';
+import { closestNames } from '../config/errors';
+
+/** The parameters to prune and the ratio of each (same length). */
+export interface PruneSpec {
+  params: string[];
+  ratios: number[];
+}
+
+export const CRITERIA = ['l1_norm', 'l2_norm', 'geometry_median', 'bn_scale'] as const;
+export type Criterion = (typeof CRITERIA)[number];
+
+export const DEFAULT_SENSITIVITY_RATIOS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/** `-c/--config` (required) and `-o/--opt`, common to every subcommand. */
+export function addConfigFlags(cmd: Command): Command {
+  return cmd
+    .requiredOption('-c, --config <file>', 'config file (PaddleDetection format)')
+    .option('-o, --opt <key=value...>', 'override config keys: dotted keys, YAML values (several after one -o)');
+}
+
+/** `-p/--pruned_params` and `--pruned_ratios` (the short form of the ratios differs per script). */
+export function addPruneFlags(cmd: Command, ratiosFlags = '--pruned_ratios <ratios...>'): Command {
+  return cmd
+    .option('-p, --pruned_params <names...>', 'parameters to prune, comma or space separated')
+    .option(ratiosFlags, 'ratio of each pruned parameter, each in [0, 1), comma or space separated');
+}
+
+/** Appends "(also --kebab-name)" to the help of every snake_case long flag of `cmd`. */
+export function documentKebabAliases(cmd: Command): void {
+  for (const o of cmd.options) {
+    if (o.long && o.long.includes('_')) o.description += ` (also ${kebab(o.long)})`;
+  }
+}
+
+function kebab(flag: string): string {
+  return flag.replace(/_/g, '-');
+}
+
+/** Rewrites `--pruned-ratios[=x]` to `--pruned_ratios[=x]` for every snake flag in `snakeFlags`. */
+export function normalizeKebab(args: readonly string[], snakeFlags: Iterable<string>): string[] {
+  const map = new Map<string, string>();
+  for (const f of snakeFlags) if (f.includes('_')) map.set(kebab(f), f);
+  const out: string[] = [];
+  let passthrough = false;
+  for (const a of args) {
+    if (passthrough || a === '--' || !a.startsWith('--')) {
+      out.push(a);
+      passthrough ||= a === '--';
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    const snake = map.get(name);
+    out.push(snake ? snake + (eq < 0 ? '' : a.slice(eq)) : a);
+  }
+  return out;
+}
+
+/** Splits list flag values on commas and whitespace; an empty entry (`a,,b`, `a,`) is an error. */
+export function splitList(flag: string, values: unknown): string[] {
+  if (values === undefined) return [];
+  const raw = (Array.isArray(values) ? values : [values]).map(String);
+  const out: string[] = [];
+  for (const v of raw) {
+    const parts = v.trim().split(/\s*,\s*|\s+/);
+    if (parts.some((p) => p === '')) throw new UsageError(`${flag}: expected a comma-separated list, got an empty entry in '${v}'`);
+    out.push(...parts);
+  }
+  return out;
+}
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Each entry a number in [0, 1). */
+export function parseRatios(flag: string, values: unknown): number[] {
+  return splitList(flag, values).map((s, i) => {
+    const r = NUMBER.test(s) ? Number(s) : NaN;
+    if (!(r >= 0 && r < 1)) {
+      throw new UsageError(`${flag}: expected a number in [0, 1) for ratio ${i + 1}, got '${s}'`);
+    }
+    return r;
+  });
+}
+
+/** Parameter names, each once. */
+export function parseParams(flag: string, values: unknown): string[] {
+  const names = splitList(flag, values);
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new UsageError(`${flag}: expected each parameter once, got '${n}' twice`);
+    seen.add(n);
+  }
+  return names;
+}
+
+/**
+ * `-p` with `--pruned_ratios`: both or neither (null), the same count. `required`: names the
+ * situation in which `-p` must be given.
+ */
+export function parsePruneSpec(opts: Record<string, unknown>, required?: string): PruneSpec | null {
+  const params = parseParams('--pruned_params', opts.pruned_params);
+  const ratios = parseRatios('--pruned_ratios', opts.pruned_ratios);
+  if (params.length === 0 && ratios.length === 0) {
+    if (required) throw new UsageError(`--pruned_params: expected the parameters to prune ${required}, got none`);
+    return null;
+  }
+  if (params.length === 0) throw new UsageError('--pruned_ratios: expected --pruned_params to name the parameters the ratios apply to');
+  if (ratios.length !== params.length) {
+    throw new UsageError(
+      `--pruned_ratios: expected ${params.length} ratio${params.length === 1 ? '' : 's'} (one per parameter of --pruned_params), got ${ratios.length}`,
+    );
+  }
+  return { params, ratios };
+}
+
+export function parseCriterion(v: unknown): Criterion {
+  const s = String(v ?? 'l1_norm');
+  if ((CRITERIA as readonly string[]).includes(s)) return s as Criterion;
+  const near = closestNames(s, CRITERIA);
+  throw new UsageError(
+    `--prune_criterion: expected one of ${CRITERIA.join(', ')}, got '${s}'${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`,
+  );
+}
+
+export interface ConfigOptions {
+  config: string;
+  overrides: string[];
+}
+
+export function parseConfigOptions(opts: Record<string, unknown>): ConfigOptions {
+  const overrides = opts.opt === undefined ? [] : (opts.opt as unknown[]).map(String);
+  return { config: String(opts.config), overrides };
+}
+
+/** Loads, merges and resolves the config (ConfigError on any problem). */
+export function loadCliConfig(o: ConfigOptions): SlimConfig {
+  return resolveConfig(loadConfig(o.config, { overrides: o.overrides }));
+}

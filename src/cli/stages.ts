@@ -1,0 +1,140 @@
+/**
+ * The stages the CLI drives, each behind the smallest structural interface the CLI needs and
+ * loaded lazily, so that a stage missing from a build ends in one clean runtime error
+ * ("... is not available in this build yet") instead of a crash at startup:
+ *
+ *   nn     src/nn          buildModel(cfg, { mode }) -> { graph }, initModel(model, { seed })
+ *   flops  src/graph/flops countFlops(graph) -> { macs, gflops, params, sizeMB }
+ *   prune  src/prune       plan(graph, { params, ratios, criterion }), apply(graph, plan, { mode }),
+ *                          groupOf(graph, param) -> { root, channels, members }
+ *
+ * The graph is read only through `graph.params` (name -> { shape }). Tests and embedders pass
+ * stand-ins through `StageOverrides`.
+ */
+import * as path from 'path';
+import { assertArchitectureAvailable, type SlimConfig } from '../config';
+import { closestNames } from '../config/errors';
+import { RuntimeError, UsageError } from './errors';
+import type { Criterion } from './options';
+
+export type BuildMode = 'train' | 'eval' | 'test';
+
+export interface ParamInfo {
+  name: string;
+  shape: readonly number[];
+}
+
+/** What the CLI reads of a graph: its parameters, by name. */
+export interface GraphLike {
+  params: ReadonlyMap<string, { shape: readonly number[] }>;
+}
+
+export interface BuiltModel {
+  graph: GraphLike;
+}
+
+export interface ModelStage {
+  buildModel(cfg: SlimConfig, opts: { mode: BuildMode; inputShape?: number[] }): BuiltModel;
+  /** seeded parameter data (channel scores need data; counts do not depend on it) */
+  initModel(model: BuiltModel, opts: { seed?: number }): void;
+}
+
+export interface FlopsCount {
+  /** multiply-adds per image of convs and fc layers (PaddleSlim's count) */
+  macs: number;
+  /** macs / 2^30 */
+  gflops: number;
+  params: number;
+  /** float32 MiB */
+  sizeMB: number;
+}
+
+export interface FlopsStage {
+  countFlops(graph: GraphLike): FlopsCount;
+}
+
+export interface GroupMember {
+  kind: 'param' | 'value' | 'attr';
+  param?: string;
+  value?: string;
+  node?: string;
+  attr?: string;
+  axis?: number;
+  role?: string;
+}
+
+export interface PruneStage {
+  plan(graph: GraphLike, o: { params: string[]; ratios: number[]; criterion?: Criterion; warn?: (m: string) => void }): unknown;
+  apply(graph: GraphLike, plan: unknown, o: { mode: 'default' | 'lazy' | 'only_graph' }): unknown;
+  groupOf(graph: GraphLike, param: string): { root: string; channels: number; members: GroupMember[] };
+}
+
+export interface Stages {
+  nn: ModelStage;
+  flops: FlopsStage;
+  prune: PruneStage;
+}
+
+export type StageOverrides = Partial<Stages>;
+
+const STAGE_MODULES: { [K in keyof Stages]: { rel: string; fns: Array<keyof Stages[K] & string>; what: string } } = {
+  nn: { rel: 'nn', fns: ['buildModel', 'initModel'], what: 'the model builder' },
+  flops: { rel: 'graph/flops', fns: ['countFlops'], what: 'FLOPs counting' },
+  prune: { rel: 'prune', fns: ['plan', 'apply', 'groupOf'], what: 'the pruner' },
+};
+
+/** The stage from `overrides`, else its module under src/ (dist/src/ when built). */
+export function loadStage<K extends keyof Stages>(key: K, overrides: StageOverrides = {}): Stages[K] {
+  const given = overrides[key];
+  if (given) return given as Stages[K];
+  const { rel, fns, what } = STAGE_MODULES[key];
+  return requireStage(path.resolve(__dirname, '..', rel), `src/${rel}`, fns, what) as Stages[K];
+}
+
+/** Requires `file`; a missing module or missing functions become a RuntimeError naming `what`. */
+export function requireStage(file: string, shown: string, fns: readonly string[], what: string): unknown {
+  let mod: Record<string, unknown>;
+  try {
+    mod = require(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(file)) {
+      throw new RuntimeError(`${what} is not available in this build yet (no ${shown})`);
+    }
+    throw e;
+  }
+  const missing = fns.filter((fn) => typeof mod[fn] !== 'function');
+  if (missing.length) throw new RuntimeError(`${what} is not available in this build yet (${shown} has no ${missing.join(', ')})`);
+  return mod;
+}
+
+/**
+ * Builds the model of `cfg` (refusing architectures that cannot be built yet). The inference
+ * graph takes TestReader's image_shape when it is fixed ([3, 608, 608]), as an exported model does.
+ */
+export function buildModel(cfg: SlimConfig, mode: BuildMode, overrides?: StageOverrides): BuiltModel {
+  try {
+    assertArchitectureAvailable(cfg.architecture);
+  } catch (e) {
+    throw new RuntimeError((e as Error).message);
+  }
+  const shape = cfg.TestReader?.inputs_def.image_shape as Array<number | null> | undefined;
+  const fixed = mode === 'test' && shape && shape.length === 3 && shape.every((d) => typeof d === 'number');
+  const opts = fixed ? { mode, inputShape: [1, ...(shape as number[])] } : { mode };
+  return loadStage('nn', overrides).buildModel(cfg, opts);
+}
+
+export function listParams(graph: GraphLike): ParamInfo[] {
+  return [...graph.params.entries()].map(([name, p]) => ({ name, shape: p.shape }));
+}
+
+/** Every name must be a parameter of the graph (a usage error naming the closest ones otherwise). */
+export function checkParamNames(graph: GraphLike, names: readonly string[], flag = '--pruned_params'): void {
+  for (const n of names) {
+    if (graph.params.has(n)) continue;
+    const near = closestNames(n, graph.params.keys());
+    throw new UsageError(
+      `${flag}: expected a parameter of the model, got '${n}'${near.length ? ` (did you mean ${near.join(', ')}?)` : ' (see --print_params)'}`,
+    );
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Detection heads. YOLOv3Head: anchors are [w, h] pairs in input pixels, anchor_masks pick
+ * the anchors of each output level (deepest level first), nms is the post-processing of
+ * eval/test graphs. The R-CNN heads mirror PaddleDetection's fields so their configs resolve.
+ */
+import { table, f, req, shared, int, float, bool, str, list, either, nullable, component, obj } from '../schema';
+
+export const YOLO_ANCHORS = [
+  [10, 13], [16, 30], [33, 23],
+  [30, 61], [62, 45], [59, 119],
+  [116, 90], [156, 198], [373, 326],
+];
+export const YOLO_ANCHOR_MASKS = [[6, 7, 8], [3, 4, 5], [0, 1, 2]];
+
+const rpnFields = {
+  anchor_generator: f(component('op'), obj('AnchorGenerator')),
+  rpn_target_assign: f(component('op'), obj('RPNTargetAssign')),
+  train_proposal: f(component('op'), obj('GenerateProposals', { pre_nms_top_n: 12000, post_nms_top_n: 2000 })),
+  test_proposal: f(component('op'), obj('GenerateProposals')),
+};
+
+export const HEADS = table('head', {
+  YOLOv3Head: {
+    conv_block_num: f(int({ min: 0 }), 2),
+    norm_decay: f(float(), 0),
+    num_classes: shared(int({ min: 1 }), 80),
+    anchors: f(list(list(float())), YOLO_ANCHORS),
+    anchor_masks: f(list(list(int({ min: 0 }))), YOLO_ANCHOR_MASKS),
+    drop_block: f(bool(), false),
+    coord_conv: f(bool(), false),
+    iou_aware: f(bool(), false),
+    iou_aware_factor: f(float(), 0.4),
+    block_size: f(int(), 3),
+    keep_prob: f(float(), 0.9),
+    yolo_loss: f(component('loss'), 'YOLOv3Loss'),
+    spp: f(bool(), false),
+    nms: f(
+      component('op'),
+      obj('MultiClassNMS', { score_threshold: 0.01, nms_top_k: 1000, keep_top_k: 100, nms_threshold: 0.45, background_label: -1 }),
+    ),
+    weight_prefix_name: shared(str(), ''),
+    downsample: f(list(int({ min: 1 })), [32, 16, 8]),
+    scale_x_y: f(either(float(), list(float())), 1),
+    clip_bbox: f(bool(), true),
+  },
+  RPNHead: { ...rpnFields, num_classes: f(int({ min: 1 }), 1) },
+  FPNRPNHead: {
+    ...rpnFields,
+    anchor_start_size: f(int(), 32),
+    num_chan: f(int(), 256),
+    min_level: f(int(), 2),
+    max_level: f(int(), 6),
+    num_classes: f(int({ min: 1 }), 1),
+  },
+  BBoxHead: {
+    head: req(component('backbone', 'head')),
+    box_coder: f(component('op'), obj('BoxCoder')),
+    nms: f(component('op'), obj('MultiClassNMS')),
+    bbox_loss: f(component('loss'), obj('SmoothL1Loss')),
+    num_classes: shared(int({ min: 1 }), 81),
+  },
+  CascadeBBoxHead: {
+    head: req(component('backbone', 'head')),
+    nms: f(component('op'), obj('MultiClassNMS')),
+    num_classes: shared(int({ min: 1 }), 81),
+  },
+  TwoFCHead: { mlp_dim: f(int({ min: 1 }), 1024) },
+  CascadeTwoFCHead: { mlp_dim: f(int({ min: 1 }), 1024) },
+  MaskHead: {
+    num_convs: f(int({ min: 0 }), 0),
+    conv_dim: f(int({ min: 1 }), 256),
+    resolution: f(int({ min: 1 }), 14),
+    dilation: f(int({ min: 1 }), 1),
+    num_classes: shared(int({ min: 1 }), 81),
+    norm_type: f(nullable(str(['gn'])), null),
+  },
+});
