@@ -28,12 +28,18 @@ export interface Subcommand<O = unknown> {
   run(options: O, ctx: CliContext): Promise<void> | void;
 }
 
-/** `--print_params`: `name: [d0, d1, ...]` per parameter, or a JSON array with --json. */
+/**
+ * `--print_params`: `name: [d0, d1, ...]` per parameter in graph order, then the totals; with
+ * --json one object `{params: [{name, shape}], count, size_mb}` (size: fp32 bytes / 2^20).
+ */
 export function printParams(graph: GraphLike, json: boolean, ctx: CliContext): void {
   const params = listParams(graph);
+  const count = params.reduce((n, p) => n + p.shape.reduce((a, d) => a * d, 1), 0);
+  const sizeMb = (count * 4) / 2 ** 20;
   if (json) {
-    ctx.out(JSON.stringify(params.map((p) => ({ name: p.name, shape: [...p.shape] }))));
+    ctx.out(JSON.stringify({ params: params.map((p) => ({ name: p.name, shape: [...p.shape] })), count, size_mb: sizeMb }));
     return;
   }
   for (const p of params) ctx.out(`${p.name}: [${p.shape.join(', ')}]`);
+  ctx.out(`total: ${params.length} parameter tensors, ${count} values, ${sizeMb.toFixed(2)} MB (fp32)`);
 }

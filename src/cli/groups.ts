@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import type { Subcommand } from './command';
 import { addConfigFlags, loadCliConfig, parseConfigOptions, parseParams, type ConfigOptions } from './options';
-import { UsageError } from './errors';
 import { buildModel, checkParamNames, loadStage, type GroupMember } from './stages';
 
 export interface GroupsOptions extends ConfigOptions {
@@ -25,19 +24,35 @@ export const groupsCommand: Subcommand<GroupsOptions> = {
   summary: 'show what pruning each listed parameter also slices',
   define(cmd: Command) {
     addConfigFlags(cmd)
-      .option('-p, --pruned_params <names...>', 'parameters whose groups to show, comma or space separated')
+      .option('-p, --pruned_params <names...>', 'parameters whose groups to show, comma or space separated (default: every group)')
       .option('--json', 'machine-readable output');
   },
   validate(opts) {
     const params = parseParams('--pruned_params', opts.pruned_params);
-    if (params.length === 0) throw new UsageError('--pruned_params: expected the parameters whose groups to show, got none');
     return { ...parseConfigOptions(opts), params, json: opts.json === true };
   },
   run(o, ctx) {
     const cfg = loadCliConfig(o);
     const model = buildModel(cfg, 'train', ctx.stages);
-    checkParamNames(model.graph, o.params);
     const pruner = loadStage('prune', ctx.stages);
+    if (o.params.length === 0) {
+      // Every group of the graph: master conv, then each member with its axis.
+      const all = pruner.listGroups(model.graph);
+      if (o.json) return ctx.out(JSON.stringify(all));
+      for (const g of all) {
+        if (g.unprunable) {
+          ctx.out(`${g.master}: ${g.channels} channels, not prunable (${g.unprunable})`);
+          continue;
+        }
+        ctx.out(`${g.master}: ${g.channels} channels, ${g.members.length} members`);
+        for (const m of g.members) {
+          const where = m.param ? `${m.param}  axis ${m.axis}` : m.value ? `${m.value}  axis ${m.axis}  (value)` : `${m.node}.${m.attr}`;
+          ctx.out(`  ${where}${m.role ? `  (${m.role})` : ''}`);
+        }
+      }
+      return;
+    }
+    checkParamNames(model.graph, o.params);
     const groups = o.params.map((p) => {
       const g = pruner.groupOf(model.graph, p);
       return { param: p, root: g.root, channels: g.channels, members: g.members.map(({ kind, param, value, node, attr, axis, role }) => ({ kind, param, value, node, attr, axis, role })) };

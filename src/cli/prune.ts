@@ -20,7 +20,7 @@ import {
   type Criterion,
   type PruneSpec,
 } from './options';
-import { buildModel, checkParamNames } from './stages';
+import { buildModel, checkParamNames, loadStage } from './stages';
 
 export interface PruneOptions extends ConfigOptions {
   resumeCheckpoint: string | null;
@@ -63,8 +63,17 @@ export const pruneCommand: Subcommand<PruneOptions> = {
   run(o, ctx) {
     const cfg = loadCliConfig(o);
     const model = buildModel(cfg, 'train', ctx.stages);
-    if (o.printParams) return printParams(model.graph, o.json, ctx);
     if (o.prune) checkParamNames(model.graph, o.prune.params);
+    if (o.printParams) {
+      // With pruning flags, the shapes printed are the pruned ones (weights scored, shapes cut).
+      if (o.prune) {
+        const pruner = loadStage('prune', ctx.stages);
+        loadStage('nn', ctx.stages).initModel(model, { seed: 0 });
+        const plan = pruner.plan(model.graph, { ...o.prune, criterion: o.criterion, warn: (m) => ctx.io.stderr(`slimprune prune: warning: ${m}\n`) });
+        pruner.apply(model.graph, plan, { mode: 'only_graph' });
+      }
+      return printParams(model.graph, o.json, ctx);
+    }
     throw new RuntimeError('pruning and retraining are not available in this build yet');
   },
 };

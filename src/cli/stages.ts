@@ -67,6 +67,7 @@ export interface PruneStage {
   plan(graph: GraphLike, o: { params: string[]; ratios: number[]; criterion?: Criterion; warn?: (m: string) => void }): unknown;
   apply(graph: GraphLike, plan: unknown, o: { mode: 'default' | 'lazy' | 'only_graph' }): unknown;
   groupOf(graph: GraphLike, param: string): { root: string; channels: number; members: GroupMember[] };
+  listGroups(graph: GraphLike): Array<{ master: string; channels: number; members: Array<Record<string, unknown>>; unprunable?: string }>;
 }
 
 export interface Stages {
@@ -80,7 +81,7 @@ export type StageOverrides = Partial<Stages>;
 const STAGE_MODULES: { [K in keyof Stages]: { rel: string; fns: Array<keyof Stages[K] & string>; what: string } } = {
   nn: { rel: 'nn', fns: ['buildModel', 'initModel'], what: 'the model builder' },
   flops: { rel: 'graph/flops', fns: ['countFlops'], what: 'FLOPs counting' },
-  prune: { rel: 'prune', fns: ['plan', 'apply', 'groupOf'], what: 'the pruner' },
+  prune: { rel: 'prune', fns: ['plan', 'apply', 'groupOf', 'listGroups'], what: 'the pruner' },
 };
 
 /** The stage from `overrides`, else its module under src/ (dist/src/ when built). */

@@ -137,11 +137,16 @@ describe('actions', () => {
     const f = fakeStages();
     const c = capture();
     expect(await main(['prune', '-c', CFG, '--print_params'], { io: c.io, stages: f.stages })).toBe(0);
-    expect(c.out.join('')).toBe('conv1_weights: [32, 3, 3, 3]\nyolo_block.0.0.0.conv.weights: [512, 1024, 1, 1]\nyolo_block.0.0.0.bn.scale: [512]\n');
+    expect(c.out.join('')).toBe(
+      'conv1_weights: [32, 3, 3, 3]\nyolo_block.0.0.0.conv.weights: [512, 1024, 1, 1]\nyolo_block.0.0.0.bn.scale: [512]\n' +
+        'total: 3 parameter tensors, 525664 values, 2.01 MB (fp32)\n',
+    );
     expect(f.calls).toEqual(['build YOLOv3 train -']);
     const j = capture();
     expect(await main(['sensitivity', '-c', CFG, '-P', '--json'], { io: j.io, stages: f.stages })).toBe(0);
-    expect(JSON.parse(j.out.join(''))[1]).toEqual({ name: 'yolo_block.0.0.0.conv.weights', shape: [512, 1024, 1, 1] });
+    const listed = JSON.parse(j.out.join(''));
+    expect(listed.params[1]).toEqual({ name: 'yolo_block.0.0.0.conv.weights', shape: [512, 1024, 1, 1] });
+    expect(listed.count).toBe(525664);
   });
 
   test("flops counts the inference graph at TestReader's fixed image shape", async () => {
