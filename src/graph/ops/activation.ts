@@ -1,0 +1,43 @@
+/**
+ * Elementwise activations, one op type each (Paddle's names): relu, leaky_relu (attr alpha,
+ * default 0.02 as Paddle's), relu6, sigmoid, hardswish (x * relu6(x + 3) / 6), hardsigmoid
+ * (clip(slope * x + 0.5, 0, 1), attr slope, default 0.2). Output shape = input shape.
+ *
+ * Backward reads x, except sigmoid, whose derivative y * (1 - y) reads the output; so only one
+ * of the two tensors is kept alive for the backward pass.
+ */
+import * as ops from '../../backend/ops';
+import type { ActivationName } from '../../backend/kernels';
+import type { Attrs, Node } from '../types';
+import type { OpDef } from '../op_def';
+import { inputCount, numAttr } from './attrs';
+
+function alphaOf(kind: ActivationName, node: Node, attrs: Attrs): number {
+  if (kind === 'leaky_relu') return numAttr(node, attrs, 'alpha', 0.02);
+  if (kind === 'hardsigmoid') return numAttr(node, attrs, 'slope', 0.2);
+  return 0;
+}
+
+function activationOp(kind: ActivationName): OpDef {
+  const usesOutput = kind === 'sigmoid';
+  return {
+    type: kind,
+    saves: usesOutput ? { inputs: [], outputs: [0] } : { inputs: [0], outputs: [] },
+    inferShape({ node, attrs, inputs }) {
+      inputCount(node, 1);
+      alphaOf(kind, node, attrs);
+      return [[...inputs[0]]];
+    },
+    forward({ node, attrs, inputs }) {
+      return [ops.activation(inputs[0], kind, alphaOf(kind, node, attrs))];
+    },
+    backward({ node, attrs, inputs, outputs, dOutputs, needInput }) {
+      const dy = dOutputs[0];
+      if (!dy || !needInput(0)) return {};
+      const x = (usesOutput ? outputs[0] : inputs[0])!;
+      return { inputs: [ops.activationBackward(x, x, dy, kind, alphaOf(kind, node, attrs))] };
+    },
+  };
+}
+
+export const activations: OpDef[] = (['relu', 'leaky_relu', 'relu6', 'sigmoid', 'hardswish', 'hardsigmoid'] as const).map(activationOp);

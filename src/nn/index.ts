@@ -1,0 +1,152 @@
+/**
+ * The model zoo's entry point: buildModel(config) turns a resolved config (src/config's
+ * `cfg.model`, i.e. `{__type__: 'YOLOv3', backbone: {__type__: 'MobileNet', ...}, yolo_head:
+ * {...}}`, or a plain PaddleDetection-style tree `{architecture: 'YOLOv3', YOLOv3: {backbone:
+ * 'MobileNet', ...}, MobileNet: {...}, ...}`) into a Graph with exact PaddleDetection parameter
+ * names, plus what the trainer, evaluator and exporter need around it (raw output names,
+ * anchors, post-processing). One new backbone is one file plus one line in BACKBONES.
+ *
+ * The graph is the same in every mode (train, eval, test): the YOLOv3 loss and the box
+ * decoding + NMS run on its raw outputs. Parameters have shapes but no data until
+ * initModel() (seeded) or a weights loader fills them.
+ */
+import type { Backend } from '../backend/backend';
+import type { Tensor } from '../backend/tensor';
+import { GraphBuilder } from '../graph/builder';
+import type { Graph } from '../graph/graph';
+import { initParams } from '../graph/init';
+import type { Dims } from '../graph/types';
+import { ModelError, type Component } from './common';
+import { darkNet } from './darknet';
+import { mobileNetV1 } from './mobilenet';
+import { multiclassNms, type Detection } from './nms';
+import { resNet } from './resnet';
+import { decodeYoloLevel } from './yolo_box';
+import { yoloHeadConfig, yoloV3Head, type YoloHeadConfig } from './yolo_head';
+
+export { ModelError, type Component } from './common';
+export type { Detection } from './nms';
+export type { YoloHeadConfig, NmsConfig } from './yolo_head';
+
+type BackboneFn = (b: GraphBuilder, x: string, c: Component) => string[];
+
+export const BACKBONES: Record<string, BackboneFn> = {
+  MobileNet: mobileNetV1,
+  DarkNet: darkNet,
+  ResNet: resNet,
+};
+
+const AVAILABLE_ARCHS = ['YOLOv3'];
+const KNOWN_ARCHS = ['YOLOv3', 'FasterRCNN', 'MaskRCNN', 'CascadeRCNN', 'CascadeMaskRCNN', 'SSD', 'RetinaNet', 'FCOS', 'TTFNet', 'SOLOv2', 'EfficientDet'];
+
+export type ModelMode = 'train' | 'eval' | 'test';
+
+export interface BuildOptions {
+  mode?: ModelMode;
+  /** network input [N, 3, H, W]; default [1, 3, 608, 608] */
+  inputShape?: Dims;
+}
+
+export interface YoloModel {
+  architecture: 'YOLOv3';
+  mode: ModelMode;
+  graph: Graph;
+  /** the image input's value name */
+  input: string;
+  /** raw output value names, deepest level first ([N, A*(5+C), H, W] each) */
+  outputs: string[];
+  head: YoloHeadConfig;
+  /** per level: the anchors it predicts ([w, h] pairs) */
+  levelAnchors: number[][][];
+  /**
+   * Boxes from raw outputs (one tensor per level, in `outputs` order, or a map by name):
+   * for each image, detections in original-image pixels given imSizes[n] = [height, width].
+   */
+  postprocess(raw: Tensor[] | Record<string, Tensor>, imSizes: Array<[number, number]>): Detection[][];
+}
+
+function isComponent(v: unknown): v is Component {
+  return typeof v === 'object' && v !== null && typeof (v as Component).__type__ === 'string';
+}
+
+/** A sub-component given by name (looked up in the plain tree) or inline. */
+function sub(tree: Record<string, unknown>, v: unknown, what: string): Component {
+  if (isComponent(v)) return v;
+  if (typeof v === 'string') {
+    const sec = tree[v];
+    return { ...(typeof sec === 'object' && sec !== null ? (sec as Record<string, unknown>) : {}), __type__: v };
+  }
+  throw new ModelError(`model: expected a component name or section for ${what}, got ${JSON.stringify(v)}`);
+}
+
+/** The architecture component, from either config shape. */
+export function modelComponent(cfg: Record<string, unknown>): { model: Component; tree: Record<string, unknown> } {
+  if (isComponent(cfg.model)) return { model: cfg.model, tree: cfg };
+  if (isComponent(cfg)) return { model: cfg, tree: {} };
+  const arch = cfg.architecture;
+  if (typeof arch !== 'string') throw new ModelError(`model: expected an architecture name for architecture, got ${JSON.stringify(arch)}`);
+  return { model: sub(cfg, arch, 'architecture'), tree: cfg };
+}
+
+export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}): YoloModel {
+  const { model, tree } = modelComponent(cfg);
+  const arch = model.__type__;
+  if (!AVAILABLE_ARCHS.includes(arch)) {
+    if (KNOWN_ARCHS.includes(arch)) throw new ModelError(`architecture ${arch} is not available yet`);
+    throw new ModelError(`model: expected one of ${AVAILABLE_ARCHS.join(', ')} for architecture, got '${arch}'`);
+  }
+  const mode = opts.mode ?? 'train';
+  const backboneCfg = sub(tree, model.backbone, 'backbone');
+  const backbone = BACKBONES[backboneCfg.__type__];
+  if (!backbone) throw new ModelError(`model: expected one of ${Object.keys(BACKBONES).join(', ')} for backbone, got '${backboneCfg.__type__}'`);
+  const headCfg = sub(tree, model.yolo_head ?? 'YOLOv3Head', 'yolo_head');
+  if (headCfg.__type__ !== 'YOLOv3Head') throw new ModelError(`model: expected YOLOv3Head for yolo_head, got '${headCfg.__type__}'`);
+  const globalClasses = typeof tree.num_classes === 'number' ? tree.num_classes : undefined;
+  const head = yoloHeadConfig(headCfg, globalClasses);
+
+  const shape = opts.inputShape ?? [1, 3, 608, 608];
+  if (shape.length !== 4 || shape[1] !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new ModelError(`model: expected an input shape [N, 3, H, W] for inputShape, got ${JSON.stringify(shape)}`);
+  }
+  const b = new GraphBuilder();
+  const image = b.input('image', shape);
+  const blocks = backbone(b, image, backboneCfg);
+  const outputs = yoloV3Head(b, blocks, headCfg, head);
+  b.output(...outputs);
+  const levelAnchors = head.anchorMasks.map((m) => m.map((k) => head.anchors[k]));
+
+  const postprocess = (raw: Tensor[] | Record<string, Tensor>, imSizes: Array<[number, number]>): Detection[][] => {
+    const list = Array.isArray(raw) ? raw : outputs.map((o) => raw[o]);
+    if (list.length !== outputs.length || list.some((t) => !t)) {
+      throw new ModelError(`postprocess: expected ${outputs.length} raw outputs for raw, got ${list.filter((t) => t).length}`);
+    }
+    const N = list[0].shape[0];
+    if (imSizes.length !== N) throw new ModelError(`postprocess: expected ${N} image sizes for imSizes, got ${imSizes.length}`);
+    const data = list.map((t) => t.toArray());
+    const C = head.numClasses;
+    return imSizes.map(([h, w], n) => {
+      const levels = list.map((t, i) => {
+        const [, ch, H, W] = t.shape;
+        if (ch !== levelAnchors[i].length * (5 + C)) throw new ModelError(`postprocess: expected ${levelAnchors[i].length * (5 + C)} channels for output ${i}, got ${ch}`);
+        return decodeYoloLevel(data[i], n * ch * H * W, H, W, levelAnchors[i], C, head.downsample[i], h, w,
+          { confThresh: head.nms.scoreThreshold, clipBbox: head.clipBbox, scaleXY: head.scaleXY[i] ?? 1 });
+      });
+      const M = levels.reduce((s, l) => s + l.count, 0);
+      const boxes = new Float64Array(M * 4);
+      const scores = new Float64Array(M * C);
+      let off = 0;
+      for (const l of levels) {
+        boxes.set(l.boxes, off * 4);
+        scores.set(l.scores, off * C);
+        off += l.count;
+      }
+      return multiclassNms(boxes, scores, M, C, head.nms);
+    });
+  };
+  return { architecture: 'YOLOv3', mode, graph: b.graph, input: image, outputs, head, levelAnchors, postprocess };
+}
+
+/** Seeded initialisation of every parameter (PaddleDetection's initialisers). */
+export function initModel(model: { graph: Graph }, opts: { seed?: number; backend?: Backend<any> } = {}): void {
+  initParams(model.graph, opts);
+}
