@@ -1,6 +1,6 @@
 // Training-mode batch norm over x = [N, C, HW] (NCHW with the spatial dims flattened).
 // Per channel c, over the M = N*HW values: mean = sum x / M, var = sum (x - mean)^2 / M (biased,
-// two passes for accuracy), invstd = 1/sqrt(var + eps), y = (x - mean) * invstd * scale + bias.
+// two passes for accuracy), invstd = 1/sqrt(var + eps), y = (x - mean) * invstd * scale + bias (in double, rounded once).
 // Running statistics use Paddle's convention: running = running * momentum + batch * (1 - momentum),
 // and running_var takes the biased batch variance. saved_mean / saved_invstd feed the backward pass.
 // Channels are split across threads; each channel's sums are made by one thread in a fixed order
@@ -35,11 +35,13 @@ void batch_norm_train_forward(const float* x, const float* scale, const float* b
         running_mean[c] = running_mean[c] * momentum + meanf * (1.0f - momentum);
         running_var[c] = running_var[c] * momentum + (float)var * (1.0f - momentum);
       }
-      const float a = (float)(invstd * (double)scale[c]), b = bias[c];
+      // x - mean in double: when a channel's spread is tiny next to its mean, subtracting the
+      // float-rounded mean would leave mostly rounding error for invstd to amplify.
+      const double a = invstd * (double)scale[c], b = bias[c];
       for (int64_t n = 0; n < N; ++n) {
         const float* xp = x + (n * C + c) * HW;
         float* yp = y + (n * C + c) * HW;
-        for (int64_t i = 0; i < HW; ++i) yp[i] = (xp[i] - meanf) * a + b;
+        for (int64_t i = 0; i < HW; ++i) yp[i] = (float)(((double)xp[i] - mean) * a + b);
       }
     }
   });

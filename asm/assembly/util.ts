@@ -65,16 +65,19 @@ export function scaleF(dst: usize, src: usize, n: i32, s: f32): void {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-/** Sum of n floats: f32x4 partial sums (8 lanes), lanes added in f64. */
+/**
+ * Sum of n floats, accumulated in f64 lanes (two pairs of f32 promoted per step): per-channel
+ * statistics need it, since f32 partial sums of values far from zero lose the small spread
+ * that batch norm then divides by.
+ */
 export function sumF(src: usize, n: i32): f64 {
-  let a = f32x4.splat(0), b = f32x4.splat(0);
+  let a = f64x2.splat(0), b = f64x2.splat(0);
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    a = f32x4.add(a, v128.load(fa(src, i)));
-    b = f32x4.add(b, v128.load(fa(src, i), 16));
+  for (; i + 4 <= n; i += 4) {
+    a = f64x2.add(a, f64x2.promote_low_f32x4(v128.load64_zero(fa(src, i))));
+    b = f64x2.add(b, f64x2.promote_low_f32x4(v128.load64_zero(fa(src, i), 8)));
   }
-  for (; i + 4 <= n; i += 4) a = f32x4.add(a, v128.load(fa(src, i)));
-  let s: f64 = <f64>hsum(a) + <f64>hsum(b);
+  let s: f64 = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1);
   for (; i < n; i++) s += <f64>load<f32>(fa(src, i));
   return s;
 }

@@ -34,6 +34,19 @@ const bnCases: ParityCase[] = SHAPES.map((s) => {
   };
 });
 
+// A channel whose values sit far from zero with a tiny spread: the batch mean must be computed
+// (and subtracted) accurately, or normalisation amplifies its rounding error into every output.
+const bnOffsetCase: ParityCase = {
+  name: 'batchNorm x=[2,3,4,4] near 37 with spread 1e-3',
+  inputs: { x: { shape: [2, 3, 4, 4], dist: 'offset' }, scale: [3], bias: [3], rmean: [3], rvar: { shape: [3], dist: 'positive' } },
+  run: (t) => {
+    const tr = ops.batchNormTrain(t.x, t.scale, t.bias, t.rmean, t.rvar, { eps: 1e-5, momentum: 0.9 });
+    return { y: tr.y, savedMean: tr.savedMean };
+  },
+  reduce: 32,
+  kernels: ['batch_norm_train_forward'],
+};
+
 const affineCases: ParityCase[] = [[1, 3, 5, 5], [2, 17, 3, 3], [5, 8]].map((s) => ({
   name: `affineChannel x=[${s.join(',')}]`,
   inputs: { x: s, dy: s, scale: [s[1]], bias: [s[1]] },
@@ -64,4 +77,5 @@ const foldCases: ParityCase[] = [
   };
 });
 
-export const NORM_CASES: ParityCase[] = [...bnCases, ...affineCases, ...foldCases];
+export const NORM_CASES: ParityCase[] = [...bnCases, bnOffsetCase,
+  ...affineCases, ...foldCases];
