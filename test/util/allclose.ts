@@ -4,6 +4,8 @@
  * mismatch, never is. `at` is the index of the worst element measured against its own
  * tolerance, |a - b| / (atol + rtol * |b|).
  */
+// Bound once: global lookups are slow inside vm contexts (the test environment).
+const { abs } = Math;
 
 export interface Tolerance {
   rtol?: number;
@@ -29,8 +31,8 @@ export function allclose(a: ArrayLike<number>, b: ArrayLike<number>, tol: Tolera
   for (let i = 0; i < a.length; i++) {
     // Equal values (equal infinities included) are close; a NaN on either side never is.
     const same = a[i] === b[i];
-    const err = same ? 0 : Number.isNaN(a[i] - b[i]) ? Infinity : Math.abs(a[i] - b[i]);
-    const ratio = same ? 0 : err === Infinity ? Infinity : err / (atol + rtol * Math.abs(b[i]));
+    const err = same ? 0 : Number.isNaN(a[i] - b[i]) ? Infinity : abs(a[i] - b[i]);
+    const ratio = same ? 0 : err === Infinity ? Infinity : err / (atol + rtol * abs(b[i]));
     if (err > maxErr) maxErr = err;
     if (ratio > 1) ok = false;
     if (ratio > worst) {

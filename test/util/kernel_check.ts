@@ -9,6 +9,8 @@ import { KERNELS, type KernelName } from '../../src/backend/kernels';
 import { referenceKernels } from '../../src/backend/reference';
 import { expectClose, type Tolerance } from './allclose';
 import { randomArray } from './rng';
+// Bound once: global lookups are slow inside vm contexts (the test environment).
+const { floor } = Math;
 
 export interface KernelCase {
   kernel: KernelName;
@@ -65,7 +67,7 @@ export function checkKernel<S>(backend: Backend<S>, c: KernelCase, seed = 1): vo
 }
 
 const pool = (N: number, C: number, H: number, W: number, K: number, S: number, P: number, kind: number, excl: number, ceil = false) => {
-  const o = (n: number) => Math.floor((n + 2 * P - K + (ceil ? S - 1 : 0)) / S) + 1;
+  const o = (n: number) => floor((n + 2 * P - K + (ceil ? S - 1 : 0)) / S) + 1;
   return [N, C, H, W, o(H), o(W), K, K, S, S, P, P, kind, excl];
 };
 

@@ -3,15 +3,17 @@
  * failing case can be replayed. The generator is a 32-bit counter passed through an integer
  * mixing function (multiply, xor-shift rounds); plenty for test data, not for cryptography.
  */
+// Bound once: global lookups are slow inside vm contexts (the test environment).
+const { floor, imul, min, trunc } = Math;
 
 /** A stream of uniform numbers in [-1, 1), fixed by `seed` (any integer). */
 export function rng(seed: number): () => number {
-  let state = (Math.trunc(seed) ^ 0x5bd1e995) >>> 0;
+  let state = (trunc(seed) ^ 0x5bd1e995) >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
-    z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+    z = imul(z ^ (z >>> 16), 0x21f0aaad);
+    z = imul(z ^ (z >>> 15), 0x735a2d97);
     z = (z ^ (z >>> 15)) >>> 0;
     return (z / 4294967296) * 2 - 1;
   };
@@ -31,7 +33,7 @@ export function distinctArray(n: number, seed: number, gap = 0.05): Float64Array
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = (i - n / 2) * gap;
   for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(((r() + 1) / 2) * (i + 1));
+    const j = floor(((r() + 1) / 2) * (i + 1));
     const t = out[i];
     out[i] = out[j];
     out[j] = t;
@@ -43,6 +45,6 @@ export function distinctArray(n: number, seed: number, gap = 0.05): Float64Array
 export function randomInts(n: number, k: number, seed: number): Int32Array {
   const r = rng(seed);
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.min(k - 1, Math.floor(((r() + 1) / 2) * k));
+  for (let i = 0; i < n; i++) out[i] = min(k - 1, floor(((r() + 1) / 2) * k));
   return out;
 }

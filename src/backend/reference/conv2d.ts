@@ -12,6 +12,8 @@
  * y is read and which is written changes. All outputs are overwritten.
  */
 import type { F64, Geom } from './types';
+// Bound once: global lookups are slow inside vm contexts (the test environment).
+const { floor } = Math;
 
 interface Conv {
   N: number; C: number; H: number; W: number; OC: number; KH: number; KW: number; OH: number; OW: number;
@@ -31,7 +33,7 @@ function forEachTap(g: Conv, f: (xi: number, wi: number, yi: number) => void): v
   const { N, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, Cg, OCg, C } = g;
   for (let n = 0; n < N; n++) {
     for (let oc = 0; oc < OC; oc++) {
-      const c0 = Math.floor(oc / OCg) * Cg;
+      const c0 = floor(oc / OCg) * Cg;
       const yBase = (n * OC + oc) * OH * OW;
       for (let ci = 0; ci < Cg; ci++) {
         const xBase = (n * C + c0 + ci) * H * W;

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Runs one of slimprune's benchmarks (bench/<name>.ts) straight from the TypeScript sources:
+//
+//   npm run bench -- <name> [--json] [--threads N] [--quick]
+//
+// The .ts files (bench/ and the src/ they import) are transpiled in memory as they are required,
+// with typescript's transpileModule (no type check: `npm run build:ts` does that), so a clean
+// clone needs only `npm ci`, and a bench always runs the current sources, never a stale dist/.
+// --json: stdout carries one JSON object per measurement and nothing else.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+// One line per benchmark: name -> file in bench/.
+const BENCHES = {
+  conv: 'conv.ts',
+  gemm: 'gemm.ts',
+  prune: 'prune.ts',
+  yolov3: 'yolov3.ts',
+};
+
+const root = path.join(__dirname, '..');
+
+function registerTypeScript() {
+  if (require.extensions['.ts']) return;
+  const ts = require('typescript');
+  require.extensions['.ts'] = function compileTs(module, filename) {
+    const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
+      fileName: filename,
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+        inlineSourceMap: true,
+      },
+    });
+    module._compile(out.outputText, filename);
+  };
+}
+
+function usage(stream) {
+  stream.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--json] [--threads N] [--quick]\n`);
+}
+
+async function main(argv) {
+  registerTypeScript();
+  if (!argv.length || argv[0] === '--help' || argv[0] === '-h') {
+    usage(argv.length ? process.stdout : process.stderr);
+    process.exitCode = argv.length ? 0 : 2;
+    return;
+  }
+  const name = argv[0];
+  if (!Object.prototype.hasOwnProperty.call(BENCHES, name)) {
+    process.stderr.write(`bench: expected one of ${Object.keys(BENCHES).join(', ')}, got '${name}'\n`);
+    usage(process.stderr);
+    process.exitCode = 2;
+    return;
+  }
+  const { parseOptions } = require(path.join(root, 'bench', 'harness.ts'));
+  const opts = parseOptions(argv.slice(1));
+  await require(path.join(root, 'bench', BENCHES[name])).main(opts);
+}
+
+main(process.argv.slice(2)).then(
+  // tfjs and onnxruntime keep handles open; a finished benchmark ends the process.
+  () => process.exit(process.exitCode || 0),
+  (e) => {
+    process.stderr.write(`${e && e.message ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
