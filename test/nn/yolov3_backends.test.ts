@@ -14,6 +14,7 @@ import { forward } from '../../src/graph/executor';
 import { initParams } from '../../src/graph/init';
 import { buildModel } from '../../src/nn';
 import { randomArray } from '../util/rng';
+import { maxRelError } from '../util/allclose';
 
 const CONFIG = path.join(__dirname, '..', '..', 'configs', 'yolov3_mobilenet_v1_voc.yml');
 const SHAPE = [2, 3, 96, 96];
@@ -23,16 +24,6 @@ const native = all.find((b) => b.name === 'native')!;
 const others = all.filter((b) => b.name.startsWith('wasm'));
 for (const b of [native, ...others]) if (!b.available) console.log(`yolov3 backend check: ${b.name} skipped: ${b.reason}`);
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) {
-    // no Math.* in this loop: global lookups are slow inside jest's vm context
-    const e = a[i] - b[i], v = b[i];
-    d = e > d ? e : -e > d ? -e : d;
-    s = v > s ? v : -v > s ? -v : s;
-  }
-  return d / (s || 1);
-}
 
 function run(backend: Backend<any>) {
   const m = buildModel(readConfig(CONFIG) as never, { mode: 'train', inputShape: SHAPE } as never);
@@ -57,10 +48,10 @@ d('YOLOv3-MobileNetV1 on the WASM backends matches native', () => {
     const t = b.available ? test : test.skip;
     t(`${b.name}: outputs (eval, train) and every parameter gradient`, () => {
       const r = run(backendByName(b.name));
-      r.evalOut.forEach((o, i) => expect(relErr(o, ref!.evalOut[i])).toBeLessThan(1e-4));
-      r.trainOut.forEach((o, i) => expect(relErr(o, ref!.trainOut[i])).toBeLessThan(1e-3));
+      r.evalOut.forEach((o, i) => expect(maxRelError(o, ref!.evalOut[i])).toBeLessThan(1e-4));
+      r.trainOut.forEach((o, i) => expect(maxRelError(o, ref!.trainOut[i])).toBeLessThan(1e-3));
       expect(r.grads.size).toBe(r.trainable);
-      const bad = [...r.grads].map(([k, g]) => [k, relErr(g, ref!.grads.get(k)!)] as const).filter(([, e]) => !(e < 1e-3));
+      const bad = [...r.grads].map(([k, g]) => [k, maxRelError(g, ref!.grads.get(k)!)] as const).filter(([, e]) => !(e < 1e-3));
       expect(bad).toEqual([]);
     });
   }

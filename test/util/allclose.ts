@@ -57,3 +57,18 @@ export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: num
       `at [${r.at}] got ${a[r.at]}, expected ${b[r.at]}; max |a-b| = ${r.maxErr} over ${a.length} elements`,
   );
 }
+
+/**
+ * max |a - b| / max |b| (1 when b is all zero): one number for "how far is a from b" across a
+ * whole tensor, the way gradients of a model are compared between backends. No Math.* in the
+ * loop: global lookups are slow inside jest's vm context.
+ */
+export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = a[i] - b[i], v = b[i];
+    d = e > d ? e : -e > d ? -e : d;
+    s = v > s ? v : -v > s ? -v : s;
+  }
+  return d / (s || 1);
+}
