@@ -59,6 +59,10 @@ function fakeStages(): { stages: Partial<Stages>; calls: string[] } {
             { kind: 'param', param: 'yolo_block.0.0.0.bn.scale', axis: 0, role: 'channel' },
           ],
         }),
+        listGroups: () => [
+          { master: 'conv1_weights', channels: 32, members: [{ param: 'conv1_weights', axis: 0, role: 'producer' }, { node: 'dw', attr: 'groups' }] },
+          { master: 'yolo_output.0.conv.weights', channels: 75, members: [], unprunable: 'its output is a graph output' },
+        ],
       },
     },
   };
@@ -176,6 +180,18 @@ describe('actions', () => {
     expect(c.out.join('')).toBe(
       'yolo_block.0.0.0.conv.weights: 512 channels, 2 members\n  yolo_block.0.0.0.conv.weights  axis 0  (producer)\n  yolo_block.0.0.0.bn.scale  axis 0  (channel)\n',
     );
+  });
+
+  test('groups without -p lists every group of the graph, unprunable ones with the reason', async () => {
+    const c = capture();
+    expect(await main(['groups', '-c', CFG], { io: c.io, stages: fakeStages().stages })).toBe(0);
+    expect(c.out.join('')).toBe(
+      'conv1_weights: 32 channels, 2 members\n  conv1_weights  axis 0  (producer)\n  dw.groups\n' +
+        'yolo_output.0.conv.weights: 75 channels, not prunable (its output is a graph output)\n',
+    );
+    const j = capture();
+    expect(await main(['groups', '-c', CFG, '--json'], { io: j.io, stages: fakeStages().stages })).toBe(0);
+    expect(JSON.parse(j.out.join('')).map((g: { master: string }) => g.master)).toEqual(['conv1_weights', 'yolo_output.0.conv.weights']);
   });
 
   test('prune checks parameter names, then reports that retraining is not available yet (exit 1)', async () => {
