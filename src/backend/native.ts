@@ -75,7 +75,8 @@ function makeNativeBackend(): Backend<Float32Array> {
     },
     supports: () => true,
     alloc: (n) => new Float32Array(n),
-    fromArray: (d) => Float32Array.from(d),
+    // typed arrays convert in one bulk copy; Float32Array.from would walk an iterator
+    fromArray: (d) => (ArrayBuffer.isView(d) ? new Float32Array(d as unknown as ArrayLike<number>) : Float32Array.from(d)),
     read: (s, n) => s.slice(0, n),
     write: (s, d) => s.set(d),
     fill: (s, n, v) => void s.fill(v, 0, n),
