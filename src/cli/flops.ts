@@ -3,7 +3,12 @@
  * convs and fc layers, GFLOPs = MACs / 2^30 as PaddleDetection publishes them), the parameter
  * count and the float32 size. With -p/--pruned_ratios: the same before and after pruning
  * (shapes only; channels are ranked on seeded weights, which does not change any count), with
- * the reduction of each in percent.
+ * the reduction of each in percent. The input size is the config's
+ * TestReader.inputs_def.image_shape unless --input_size N (an N x N image) is given; --detail
+ * lists every counted layer.
+ *
+ * --json: {"input_size", "macs", "gflops", "params", "size_mb"}; with pruning flags
+ * {"input_size", "before": {...}, "after": {...}, "reduction": {"macs_pct", "params_pct"}}.
  */
 import type { Command } from 'commander';
 import type { CliContext, Subcommand } from './command';
@@ -16,11 +21,14 @@ import {
   type ConfigOptions,
   type PruneSpec,
 } from './options';
-import { buildModel, checkParamNames, loadStage, type FlopsCount } from './stages';
+import { UsageError } from './errors';
+import { buildModel, checkParamNames, loadStage, modelInputShape, type FlopsCount } from './stages';
 
 export interface FlopsOptions extends ConfigOptions {
   prune: PruneSpec | null;
   json: boolean;
+  inputSize: number | null;
+  detail: boolean;
 }
 
 /** Percent reduction from a to b (positive when smaller). */
@@ -28,9 +36,13 @@ export function reductionPct(a: number, b: number): number {
   return a === 0 ? 0 : ((a - b) / a) * 100;
 }
 
-function pick(c: FlopsCount): FlopsCount {
-  return { macs: c.macs, gflops: c.gflops, params: c.params, sizeMB: c.sizeMB };
+interface JsonCount {
+  macs: number;
+  gflops: number;
+  params: number;
+  size_mb: number;
 }
+const asJson = (c: FlopsCount): JsonCount => ({ macs: c.macs, gflops: c.gflops, params: c.params, size_mb: c.sizeMB });
 
 function printCount(label: string, c: FlopsCount, ctx: CliContext, after?: FlopsCount): void {
   const n = (x: number) => x.toLocaleString('en-US');
@@ -49,23 +61,50 @@ function printCount(label: string, c: FlopsCount, ctx: CliContext, after?: Flops
   ctx.out(`  size    ${c.sizeMB.toFixed(2)} MB -> ${after.sizeMB.toFixed(2)} MB${pct(c.sizeMB, after.sizeMB)}`);
 }
 
+/** --detail: every counted layer with its multiply-adds and share (before -> after when pruned). */
+function printDetail(c: FlopsCount, ctx: CliContext, after?: FlopsCount): void {
+  const rows = c.perNode ?? [];
+  const later = new Map((after?.perNode ?? []).map((r) => [r.id, r.macs]));
+  const width = Math.max(5, ...rows.map((r) => (r.param ?? r.id).length));
+  ctx.out(`  ${'layer'.padEnd(width)}  ${'type'.padEnd(16)} ${'MACs'.padStart(14)}  share${after ? `  ${'after'.padStart(14)}` : ''}`);
+  for (const r of rows) {
+    const share = ((r.macs / (c.macs || 1)) * 100).toFixed(2).padStart(5);
+    const a = after ? `  ${(later.get(r.id) ?? 0).toLocaleString('en-US').padStart(14)}` : '';
+    ctx.out(`  ${(r.param ?? r.id).padEnd(width)}  ${r.type.padEnd(16)} ${r.macs.toLocaleString('en-US').padStart(14)} ${share}%${a}`);
+  }
+}
+
 export const flopsCommand: Subcommand<FlopsOptions> = {
   name: 'flops',
   summary: 'count FLOPs, parameters and size of a config, before and after pruning',
   define(cmd: Command) {
-    addPruneFlags(addConfigFlags(cmd)).option('--json', 'machine-readable output');
+    addPruneFlags(addConfigFlags(cmd))
+      .option('--input_size <N>', "square input size in pixels (default: the config's TestReader.inputs_def.image_shape)")
+      .option('--detail', 'list every counted layer')
+      .option('--json', 'machine-readable output');
   },
   validate(opts) {
-    return { ...parseConfigOptions(opts), prune: parsePruneSpec(opts), json: opts.json === true };
+    let inputSize: number | null = null;
+    if (opts.input_size !== undefined) {
+      const v = Number(opts.input_size);
+      if (!Number.isInteger(v) || v < 1) throw new UsageError(`--input_size: expected a positive integer, got ${String(opts.input_size)}`);
+      inputSize = v;
+    }
+    return { ...parseConfigOptions(opts), prune: parsePruneSpec(opts), json: opts.json === true, inputSize, detail: opts.detail === true };
   },
   run(o, ctx) {
     const cfg = loadCliConfig(o);
-    const model = buildModel(cfg, 'test', ctx.stages);
+    const shape = modelInputShape(cfg, 'test', o.inputSize ?? undefined);
+    if (!shape) throw new UsageError("--input_size: expected an input size, as the config's TestReader.inputs_def.image_shape is not fixed");
+    const inputSize = shape[3];
+    const model = buildModel(cfg, 'test', ctx.stages, inputSize);
     const { countFlops } = loadStage('flops', ctx.stages);
-    const before = pick(countFlops(model.graph));
+    const before = countFlops(model.graph);
     if (!o.prune) {
-      if (o.json) return ctx.out(JSON.stringify(before));
-      return printCount(`FLOPs of ${cfg.architecture} (inference graph)`, before, ctx);
+      if (o.json) return ctx.out(JSON.stringify({ input_size: inputSize, ...asJson(before) }));
+      printCount(`FLOPs of ${cfg.architecture} (inference graph, ${inputSize}x${inputSize} input)`, before, ctx);
+      if (o.detail) printDetail(before, ctx);
+      return;
     }
     checkParamNames(model.graph, o.prune.params);
     const pruner = loadStage('prune', ctx.stages);
@@ -73,16 +112,13 @@ export const flopsCommand: Subcommand<FlopsOptions> = {
     const warnings: string[] = [];
     const plan = pruner.plan(model.graph, { ...o.prune, warn: (m) => warnings.push(m) });
     pruner.apply(model.graph, plan, { mode: 'only_graph' });
-    const after = pick(countFlops(model.graph));
+    const after = countFlops(model.graph);
     for (const w of warnings) ctx.io.stderr(`slimprune flops: warning: ${w}\n`);
     if (o.json) {
-      const reduction = {
-        macs: reductionPct(before.macs, after.macs),
-        params: reductionPct(before.params, after.params),
-        sizeMB: reductionPct(before.sizeMB, after.sizeMB),
-      };
-      return ctx.out(JSON.stringify({ before, after, reduction }));
+      const reduction = { macs_pct: reductionPct(before.macs, after.macs), params_pct: reductionPct(before.params, after.params) };
+      return ctx.out(JSON.stringify({ input_size: inputSize, before: asJson(before), after: asJson(after), reduction }));
     }
-    printCount(`FLOPs of ${cfg.architecture} (inference graph), before -> after pruning`, before, ctx, after);
+    printCount(`FLOPs of ${cfg.architecture} (inference graph, ${inputSize}x${inputSize} input), before -> after pruning`, before, ctx, after);
+    if (o.detail) printDetail(before, ctx, after);
   },
 };

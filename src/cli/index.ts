@@ -111,6 +111,11 @@ export async function main(args: readonly string[], opts: { io?: CliIO; stages?:
 
 /** Entry point of bin/slimprune.js. */
 export function run(argv: readonly string[] = process.argv): void {
+  // A reader that stops early (`slimprune ... | head`) is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   main(argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -47,6 +47,8 @@ export interface FlopsCount {
   params: number;
   /** float32 MiB */
   sizeMB: number;
+  /** the counted layers in graph order (for --detail) */
+  perNode?: Array<{ id: string; type: string; macs: number; param?: string }>;
 }
 
 export interface FlopsStage {
@@ -113,15 +115,26 @@ export function requireStage(file: string, shown: string, fns: readonly string[]
  * Builds the model of `cfg` (refusing architectures that cannot be built yet). The inference
  * graph takes TestReader's image_shape when it is fixed ([3, 608, 608]), as an exported model does.
  */
-export function buildModel(cfg: SlimConfig, mode: BuildMode, overrides?: StageOverrides): BuiltModel {
+/**
+ * The input shape a model is built for: [1, 3, N, N] with an input size N, else the config's
+ * TestReader.inputs_def.image_shape for test graphs when it is fixed; undefined: the builder's default.
+ */
+export function modelInputShape(cfg: SlimConfig, mode: BuildMode, inputSize?: number): number[] | undefined {
+  if (inputSize) return [1, 3, inputSize, inputSize];
+  const shape = cfg.TestReader?.inputs_def.image_shape as Array<number | null> | undefined;
+  const fixed = mode === 'test' && shape && shape.length === 3 && shape.every((d) => typeof d === 'number');
+  return fixed ? [1, ...(shape as number[])] : undefined;
+}
+
+/** The model of a config; inputSize (pixels, square) overrides TestReader's image shape. */
+export function buildModel(cfg: SlimConfig, mode: BuildMode, overrides?: StageOverrides, inputSize?: number): BuiltModel {
   try {
     assertArchitectureAvailable(cfg.architecture);
   } catch (e) {
     throw new RuntimeError((e as Error).message);
   }
-  const shape = cfg.TestReader?.inputs_def.image_shape as Array<number | null> | undefined;
-  const fixed = mode === 'test' && shape && shape.length === 3 && shape.every((d) => typeof d === 'number');
-  const opts = fixed ? { mode, inputShape: [1, ...(shape as number[])] } : { mode };
+  const inputShape = modelInputShape(cfg, mode, inputSize);
+  const opts = inputShape ? { mode, inputShape } : { mode };
   return loadStage('nn', overrides).buildModel(cfg, opts);
 }
 

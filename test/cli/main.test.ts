@@ -157,8 +157,15 @@ describe('actions', () => {
     const f = fakeStages();
     const c = capture();
     expect(await main(['flops', '-c', CFG, '--json'], { io: c.io, stages: f.stages })).toBe(0);
-    expect(JSON.parse(c.out.join(''))).toEqual({ macs: 1000, gflops: 1, params: 100, sizeMB: 0.4 });
+    expect(JSON.parse(c.out.join(''))).toEqual({ input_size: 608, macs: 1000, gflops: 1, params: 100, size_mb: 0.4 });
     expect(f.calls).toEqual(['build YOLOv3 test 1x3x608x608']);
+    const s = capture();
+    expect(await main(['flops', '-c', CFG, '--input_size', '320', '--json'], { io: s.io, stages: f.stages })).toBe(0);
+    expect(JSON.parse(s.out.join('')).input_size).toBe(320);
+    expect(f.calls[1]).toBe('build YOLOv3 test 1x3x320x320');
+    const bad = capture();
+    expect(await main(['flops', '-c', CFG, '--input_size', '32.5'], { io: bad.io, stages: f.stages })).toBe(2);
+    expect(bad.err.join('')).toMatch(/--input_size: expected a positive integer, got 32.5/);
   });
 
   test('flops -p prunes the graph shapes and reports before, after and the reduction', async () => {
@@ -167,7 +174,10 @@ describe('actions', () => {
     const code = await main(['flops', '-c', CFG, '-p', 'yolo_block.0.0.0.conv.weights', '--pruned-ratios', '0.5', '--json'], { io: c.io, stages: f.stages });
     expect(code).toBe(0);
     const r = JSON.parse(c.out.join(''));
-    expect(r.reduction).toEqual({ macs: 50, params: 50, sizeMB: 50 });
+    expect(r.input_size).toBe(608);
+    expect(r.before).toEqual({ macs: 1000, gflops: 1, params: 100, size_mb: 0.4 });
+    expect(r.after).toEqual({ macs: 500, gflops: 0.5, params: 50, size_mb: 0.2 });
+    expect(r.reduction).toEqual({ macs_pct: 50, params_pct: 50 });
     expect(f.calls).toEqual(['build YOLOv3 test 1x3x608x608', 'init', 'plan yolo_block.0.0.0.conv.weights 0.5 ', 'apply only_graph']);
     const t = capture();
     await main(['flops', '-c', CFG, '-p', 'yolo_block.0.0.0.conv.weights', '--pruned_ratios', '0.5'], { io: t.io, stages: fakeStages().stages });
