@@ -1,0 +1,20 @@
+/**
+ * slimprune's package API: the engine (backends, tensors, validated ops), the graph and its
+ * executor, the model zoo, PaddleDetection configs and the pruner.
+ *
+ *     import { readConfig, buildModel, initModel, pruner, countFlops } from 'slimprune';
+ *     const model = buildModel(readConfig('configs/yolov3_mobilenet_v1_voc.yml'), { mode: 'train' });
+ *     initModel(model, { seed: 1 });
+ *     const plan = pruner.plan(model.graph, { params: ['yolo_block.0.0.0.conv.weights'], ratios: [0.5] });
+ *     const record = pruner.apply(model.graph, plan);
+ */
+export * from './backend';
+export { Graph } from './graph/graph';
+export { GraphBuilder } from './graph/builder';
+export { forward, Tape, type ForwardOptions, type ForwardResult, type Gradients } from './graph/executor';
+export { countFlops, type FlopsReport } from './graph/flops';
+export { initParams } from './graph/init';
+export type { Param, Node, Attrs, Dims, InitSpec } from './graph/types';
+export { buildModel, initModel, ModelError, type BuildOptions, type YoloModel, type Detection } from './nn';
+export { readConfig, loadConfig, ConfigError } from './config';
+export { pruner, plan, apply, replayRecord, listGroups, groupOf, PruneError, compareFlops, formatPruneReport } from './prune';
