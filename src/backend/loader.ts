@@ -1,6 +1,7 @@
 /**
  * Picks the backend: SLIMPRUNE_BACKEND=<name> when set, else the first available of
- * cuda > native > wasm-em > wasm-as > reference. When it falls back it says why, once, on stderr
+ * cuda > native > wasm-as > wasm-em > reference (of the two WASM backends, the AssemblyScript one
+ * measures faster on conv layers and on a whole YOLOv3 step: bench/RESULTS.md). When it falls back it says why, once, on stderr
  * (SLIMPRUNE_QUIET=1 silences it). One new backend is one more line in BACKENDS.
  */
 import type { Backend } from './backend';
@@ -12,8 +13,8 @@ type Entry = { name: string; load: () => Backend<any> | string };
 const BACKENDS: Entry[] = [
   { name: 'cuda', load: () => require('./cuda').cudaBackend ?? require('./cuda').cudaUnavailableReason() },
   { name: 'native', load: () => require('./native').nativeBackend },
-  { name: 'wasm-em', load: () => require('./wasm_em').wasmEmBackend },
   { name: 'wasm-as', load: () => require('./wasm_as').wasmAsBackend },
+  { name: 'wasm-em', load: () => require('./wasm_em').wasmEmBackend },
   { name: 'reference', load: () => require('./reference').referenceBackend },
 ];
 

@@ -45,7 +45,8 @@ export function loadAddon(): NativeAddon | null {
       addon = m;
       return addon;
     } catch (e) {
-      tried.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+      const msg = (e as Error).message.split('\n')[0];
+      tried.push(msg.includes(file) ? msg : `${file}: ${msg}`);
     }
   }
   failure = `native addon not loaded (${tried.join('; ')}); build it with \`npm run build:native\``;
