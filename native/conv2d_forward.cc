@@ -1,14 +1,22 @@
 // conv2d_forward: y[n,oc,oh,ow] = b[oc] + sum_{c in group, kh, kw} x[n,c,ih,iw] * w[oc,c',kh,kw]
 // (fp32 NCHW, ih = oh*SH - PT + kh*DH, iw = ow*SW - PL + kw*DW, zero outside the input).
 //
-// Per (image n, group g, spatial tile of the P = OH*OW outputs): y_g[:, tile] = W_g * col[:, tile],
-// with W_g (OCg x Kg) packed once into microkernel panels and col written by im2col straight
-// into the packed B layout (NR-wide slivers), so the column buffer stays in L2 and is never
-// copied twice; the bias is one more K row (W column b, col row of ones). 1x1/stride-1/unpadded layers pack x directly (no im2col). Depthwise layers go
-// to a direct kernel (depthwise.cc). Tasks are independent output tiles with a thread-count-
-// independent tiling, so 1 and N threads give identical bits.
+// Per (image n, group g, spatial tile): y_g[:, tile] = W_g * col[:, tile], with W_g (OCg x Kg)
+// packed once into microkernel panels and col written straight into the packed B layout
+// (NR-wide slivers), so the column buffer stays in L2; the bias is one more K row (W column b,
+// col row of ones). Three ways to fill col:
+//  - 1x1/stride-1/unpadded: x itself, packed directly;
+//  - flat (most k x k layers): x is first re-laid out into zero-padded phase planes
+//    (PhasePlanes, conv_common.h) in which every tap is a shift, so a sliver of col is NR
+//    consecutive floats (block copies instead of a per-element im2col); the GEMM runs over flat
+//    positions q = oh*Wq + ow and the columns ow >= OW are dropped when the tile is stored;
+//  - im2col rows otherwise (wide padding waste, or strides the phase planes do not cover).
+// Depthwise layers go to a direct kernel (depthwise.cc). Tasks are independent output tiles with
+// a thread-count-independent tiling, and every output element is one dot product over K in a
+// fixed order, so 1 and N threads give identical bits.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "conv_common.h"
 #include "gemm_internal.h"
@@ -16,6 +24,88 @@
 #include "threadpool.h"
 
 namespace sp {
+
+namespace {
+
+// The flat path (see the file comment): Wp holds the packed W_g (+ bias column) of every group.
+void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int64_t aps, int npan, bool bias,
+                       float* y) {
+  const GemmMicro& uk = gemm_micro();
+  const int NR = uk.nr;
+  const int Kb = s.Kg + (bias ? 1 : 0);
+  const PhasePlanes pp(s);
+  const int64_t gstride = (int64_t)s.Cg * pp.nph * pp.plane;  // floats per group of one image
+  const int64_t per_img = gstride * s.G;
+  // Images per pass: the phase planes of a pass stay under ~32 MiB.
+  const int nb = (int)std::max<int64_t>(1, std::min<int64_t>(s.N, ((int64_t)8 << 20) / std::max<int64_t>(per_img, 1)));
+  // Kept per calling thread between calls (a fresh multi-MiB buffer costs page faults).
+  static thread_local AlignedBuf xqbuf;
+  const int64_t slack = 2 * (int64_t)NR;  // slivers past L read (discarded) values up to here
+  float* xq = xqbuf.get((size_t)(nb * per_img + slack));
+  std::memset(xq + nb * per_img, 0, sizeof(float) * slack);
+  std::vector<int64_t> koff((size_t)s.Kg);
+  for (int k = 0; k < s.Kg; ++k) koff[k] = pp.tap_offset(s, k / s.KK, (k % s.KK) / s.KW, k % s.KW);
+  const Tiling tl = make_tiling(pp.L, std::max(NR, std::min(512, 49152 / std::max(Kb, 1))), NR);
+  const int64_t sstride = (int64_t)Kb * NR;
+  for (int n0 = 0; n0 < s.N; n0 += nb) {
+    const int nimg = std::min(nb, s.N - n0);
+    parallel_for((int64_t)nimg * s.C, [&](int64_t cb, int64_t ce) {
+      for (int64_t i = cb; i < ce; ++i)
+        pp.fill(s, x + ((int64_t)n0 * s.C + i) * s.HW, xq + i * pp.nph * pp.plane);
+    }, 4);
+    parallel_for((int64_t)nimg * s.G * tl.count, [&](int64_t tb, int64_t te) {
+      static thread_local AlignedBuf colbuf, cbuf;
+      float* col = colbuf.get((size_t)Kb * tl.len);
+      float* ct = cbuf.get((size_t)s.OCg * tl.len);
+      for (int64_t t = tb; t < te; ++t) {
+        const int tile = (int)(t % tl.count);
+        const int64_t ng = t / tl.count;
+        const int g = (int)(ng % s.G), n = (int)(ng / s.G);
+        const int64_t q0 = tl.begin(tile, pp.L);
+        const int np = (int)(std::min<int64_t>(pp.L, q0 + tl.len) - q0);
+        if (np <= 0) continue;
+        const int nsl = (np + NR - 1) / NR;
+        const float* base = xq + (int64_t)n * per_img + (int64_t)g * gstride + q0;
+        // Tap-major: each tap reads one contiguous run of the plane and deals it out to the
+        // slivers (NR floats each).
+        for (int k = 0; k < s.Kg; ++k) {
+          const float* src = base + koff[k];
+          float* d = col + (int64_t)k * NR;
+          if (NR == 16) {
+            for (int sl = 0; sl < nsl; ++sl) std::memcpy(d + sl * sstride, src + sl * 16, 16 * sizeof(float));
+          } else {
+            for (int sl = 0; sl < nsl; ++sl) std::memcpy(d + sl * sstride, src + sl * NR, NR * sizeof(float));
+          }
+        }
+        if (bias)
+          for (int sl = 0; sl < nsl; ++sl)
+            for (int q = 0; q < NR; ++q) col[sl * sstride + (int64_t)s.Kg * NR + q] = 1.f;
+        gemm_packed(uk, s.OCg, np, Kb, Wp + (int64_t)g * npan * aps, aps, col, sstride, ct, tl.len, 1.f, false);
+        // Store the columns with ow < OW, row segment by row segment.
+        float* yg = y + ((int64_t)(n0 + n) * s.OC + (int64_t)g * s.OCg) * s.P;
+        int64_t q = q0;
+        const int64_t qe = q0 + np;
+        while (q < qe) {
+          const int oh = (int)(q / pp.Wq), ow = (int)(q % pp.Wq);
+          const int64_t rowend = (int64_t)oh * pp.Wq + pp.Wq;
+          if (ow < s.OW) {
+            const int len = (int)std::min<int64_t>(s.OW - ow, qe - q);
+            const float* src = ct + (q - q0);
+            float* dst = yg + (int64_t)oh * s.OW + ow;
+            for (int oc = 0; oc < s.OCg; ++oc)
+              std::memcpy(dst + (int64_t)oc * s.P, src + (int64_t)oc * tl.len, sizeof(float) * len);
+          }
+          q = std::min(rowend, qe);
+        }
+      }
+      colbuf.release_if_over((size_t)1 << 22);
+      cbuf.release_if_over((size_t)1 << 22);
+    }, 1);
+  }
+  xqbuf.release_if_over((size_t)1 << 24);
+}
+
+}  // namespace
 
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
   const GemmMicro& uk = gemm_micro();
@@ -37,6 +127,10 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   }, 16);
 
   const bool pw = s.pointwise();
+  if (!pw && PhasePlanes::usable(s, 1.5)) {  // measured: wins up to 7x7 outputs (9/7)
+    conv_forward_flat(s, x, Wp, aps, npan, b != nullptr, y);
+    return;
+  }
   const Tiling tl = make_tiling(s.P, std::max(NR, std::min(512, 49152 / std::max(Kb, 1))), NR);
   const int64_t tasks = (int64_t)s.N * s.G * tl.count;
   parallel_for(tasks, [&](int64_t tb, int64_t te) {

@@ -74,6 +74,83 @@ void col2im_row(const ConvShape& s, float* dxc, int kh, int kw, int64_t p0, int 
   }
 }
 
+PhasePlanes::PhasePlanes(const ConvShape& s) {
+  for (int& v : phase) v = -1;
+  if (s.SH < 1 || s.SW < 1 || s.SH * s.SW > 16) return;
+  Hq = s.OH + ((s.KH - 1) * s.DH) / s.SH;
+  Wq = s.OW + ((s.KW - 1) * s.DW) / s.SW;
+  plane = (int64_t)Hq * Wq;
+  L = (int64_t)(s.OH - 1) * Wq + s.OW;
+  for (int kh = 0; kh < s.KH; ++kh)
+    for (int kw = 0; kw < s.KW; ++kw) {
+      int& v = phase[((kh * s.DH) % s.SH) * s.SW + (kw * s.DW) % s.SW];
+      if (v < 0) v = nph++;
+    }
+}
+
+bool PhasePlanes::usable(const ConvShape& s, double max_ratio) {
+  if (s.SH < 1 || s.SW < 1 || s.SH * s.SW > 16 || s.OH < 1 || s.OW < 1) return false;
+  const PhasePlanes pp(s);
+  return pp.Wq <= max_ratio * s.OW;
+}
+
+void PhasePlanes::fill(const ConvShape& s, const float* xc, float* dst) const {
+  for (int a = 0; a < s.SH; ++a)
+    for (int b = 0; b < s.SW; ++b) {
+      const int ph = phase[a * s.SW + b];
+      if (ph < 0) continue;
+      float* d = dst + (int64_t)ph * plane;
+      // Columns j with 0 <= j*SW + b - PL < W.
+      const int off = b - s.PL;
+      int lo = off >= 0 ? 0 : (-off + s.SW - 1) / s.SW;
+      int hi = s.W - off <= 0 ? 0 : (s.W - off + s.SW - 1) / s.SW;
+      lo = std::min(lo, Wq);
+      hi = std::max(lo, std::min(hi, Wq));
+      for (int i = 0; i < Hq; ++i, d += Wq) {
+        const int ih = i * s.SH + a - s.PT;
+        if (ih < 0 || ih >= s.H) {
+          std::memset(d, 0, sizeof(float) * Wq);
+          continue;
+        }
+        const float* src = xc + (int64_t)ih * s.W + off;
+        if (lo > 0) std::memset(d, 0, sizeof(float) * lo);
+        if (s.SW == 1)
+          std::memcpy(d + lo, src + lo, sizeof(float) * (hi - lo));
+        else if (s.SW == 2)
+          for (int j = lo; j < hi; ++j) d[j] = src[2 * j];
+        else
+          for (int j = lo; j < hi; ++j) d[j] = src[(int64_t)j * s.SW];
+        if (hi < Wq) std::memset(d + hi, 0, sizeof(float) * (Wq - hi));
+      }
+    }
+}
+
+void PhasePlanes::unfill(const ConvShape& s, const float* src, float* dxc) const {
+  std::memset(dxc, 0, sizeof(float) * (size_t)s.HW);
+  for (int a = 0; a < s.SH; ++a)
+    for (int b = 0; b < s.SW; ++b) {
+      const int ph = phase[a * s.SW + b];
+      if (ph < 0) continue;
+      const float* d = src + (int64_t)ph * plane;
+      const int off = b - s.PL;
+      int lo = off >= 0 ? 0 : (-off + s.SW - 1) / s.SW;
+      int hi = s.W - off <= 0 ? 0 : (s.W - off + s.SW - 1) / s.SW;
+      lo = std::min(lo, Wq);
+      hi = std::max(lo, std::min(hi, Wq));
+      for (int i = 0; i < Hq; ++i, d += Wq) {
+        const int ih = i * s.SH + a - s.PT;
+        if (ih < 0 || ih >= s.H) continue;
+        float* o = dxc + (int64_t)ih * s.W + off;
+        if (s.SW == 1)
+          std::memcpy(o + lo, d + lo, sizeof(float) * (hi - lo));
+        else if (s.SW == 2)
+          for (int j = lo; j < hi; ++j) o[2 * j] = d[j];
+        else
+          for (int j = lo; j < hi; ++j) o[(int64_t)j * s.SW] = d[j];
+      }
+    }
+}
+
 Tiling make_tiling(int64_t P, int target, int align) {
   target = std::max(target, align);
   int64_t count = (P + target - 1) / target;

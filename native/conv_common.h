@@ -1,6 +1,6 @@
 // Shared pieces of the fp32 NCHW convolution kernels (conv2d_forward / _backward_input /
-// _backward_filter): geometry, im2col rows, col2im rows, spatial tiling, and the depthwise
-// entry points (depthwise*.cc).
+// _backward_filter): geometry, im2col rows, col2im rows, spatial tiling, phase planes (the
+// shifted layout of the flat paths), and the depthwise entry points (depthwise*.cc).
 //
 // Output position (oh, ow) of tap (kh, kw) reads x[ih, iw] with ih = oh*SH - PT + kh*DH and
 // iw = ow*SW - PL + kw*DW; anything outside [0,H) x [0,W) is zero padding. OH/OW are taken as
@@ -78,6 +78,33 @@ struct Tiling {
   int64_t begin(int t, int64_t P) const { return (int64_t)t * len < P ? (int64_t)t * len : P; }
 };
 Tiling make_tiling(int64_t P, int target, int align);
+
+// Phase planes: x re-laid out so that every tap of a strided convolution becomes a plain shift.
+// Plane (c, a, b) holds xq[i][j] = x[c][i*SH + a - PT][j*SW + b - PL] (zero outside x), Hq x Wq,
+// for the phases (a, b) some tap uses. Output (oh, ow) at flat position q = oh*Wq + ow then reads,
+// for tap (c, kh, kw), xq_plane(c, kh*DH % SH, kw*DW % SW)[q + (kh*DH/SH)*Wq + kw*DW/SW]: a run of
+// consecutive q is a run of consecutive floats, so im2col becomes block copies (columns
+// ow in [OW, Wq) of the flat result are discarded). Any geometry fits; worthwhile when Wq is
+// close to OW.
+struct PhasePlanes {
+  int Hq = 0, Wq = 0, nph = 0;
+  int64_t plane = 0;  // Hq*Wq
+  int64_t L = 0;      // flat positions (OH-1)*Wq + OW
+  int phase[16];      // (a*SW + b) -> index among the used phases, -1 when unused (SH*SW <= 16)
+  explicit PhasePlanes(const ConvShape& s);
+  // SH*SW <= 16 and Wq <= max_ratio * OW (the dropped columns cost Wq/OW - 1 extra work).
+  static bool usable(const ConvShape& s, double max_ratio);
+  // Offset of tap (c, kh, kw) from the first plane of its group.
+  int64_t tap_offset(const ConvShape& s, int c, int kh, int kw) const {
+    const int ph = phase[((kh * s.DH) % s.SH) * s.SW + (kw * s.DW) % s.SW];
+    return ((int64_t)c * nph + ph) * plane + (int64_t)((kh * s.DH) / s.SH) * Wq + (kw * s.DW) / s.SW;
+  }
+  // The nph planes of input channel plane xc, written to dst.
+  void fill(const ConvShape& s, const float* xc, float* dst) const;
+  // The inverse for gradients: dxc[ih][iw] = the plane value at (ih, iw) (0 where no plane
+  // position maps to it).
+  void unfill(const ConvShape& s, const float* src, float* dxc) const;
+};
 
 // y = conv(x, w) + b through im2col + GEMM (any geometry, including negative padding PT/PL, which
 // backward_input uses to run stride-1 layers as a forward convolution). w: OC x Kg row-major.

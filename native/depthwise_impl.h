@@ -17,6 +17,9 @@
 namespace sp {
 namespace {
 
+typedef float dw_v8 __attribute__((vector_size(32)));
+typedef float dw_v8u __attribute__((vector_size(32), aligned(4)));
+
 inline int dw_min(int a, int b) { return a < b ? a : b; }
 inline int dw_max(int a, int b) { return a > b ? a : b; }
 
@@ -93,23 +96,70 @@ struct DwFlat {
   static bool usable(const ConvShape& s) { return s.SH == 1 && s.SW == 1 && s.PT >= 0 && s.PL >= 0; }
   int64_t scratch(const ConvShape& s) const { return (int64_t)Hp * Wp + (int64_t)s.OH * Wp + 16; }
   void pad(const ConvShape& s, const float* xc, float* xp) const {
-    std::memset(xp, 0, sizeof(float) * (size_t)Hp * Wp);
-    for (int ih = 0; ih < s.H; ++ih) std::memcpy(xp + (int64_t)(ih + s.PT) * Wp + s.PL, xc + (int64_t)ih * s.W, sizeof(float) * s.W);
+    // Zero only what the copied rows do not cover.
+    std::memset(xp, 0, sizeof(float) * ((size_t)s.PT * Wp + s.PL));
+    const int right = Wp - s.PL - s.W;
+    for (int ih = 0; ih < s.H; ++ih) {
+      float* r = xp + (int64_t)(ih + s.PT) * Wp + s.PL;
+      std::memcpy(r, xc + (int64_t)ih * s.W, sizeof(float) * s.W);
+      std::memset(r + s.W, 0, sizeof(float) * (right + (ih + 1 < s.H ? s.PL : 0)));
+    }
+    const int64_t done = (int64_t)(s.H + s.PT) * Wp;
+    std::memset(xp + done, 0, sizeof(float) * (size_t)((int64_t)Hp * Wp - done));
   }
 };
 
+// yb[p] = bias + sum_t w[t] * xp[o[t] + p] (taps added in order), four 8-lane blocks at a time
+// so that four independent accumulation chains hide the FMA latency.
 template <int KKC>
 inline void dw_flat_fused(float* __restrict yb, const float* __restrict xp, const float* wk, const int64_t* o, int64_t L,
                           float bias) {
   float wv[KKC];
   for (int t = 0; t < KKC; ++t) wv[t] = wk[t];
-  const float* xs[KKC];
-  for (int t = 0; t < KKC; ++t) xs[t] = xp + o[t];
-  for (int64_t p = 0; p < L; ++p) {
+  const dw_v8 vb = {bias, bias, bias, bias, bias, bias, bias, bias};
+  int64_t p = 0;
+  for (; p + 32 <= L; p += 32) {
+    dw_v8 a0 = vb, a1 = vb, a2 = vb, a3 = vb;
+    for (int t = 0; t < KKC; ++t) {
+      const float* x = xp + o[t] + p;
+      const dw_v8 w = {wv[t], wv[t], wv[t], wv[t], wv[t], wv[t], wv[t], wv[t]};
+      a0 += w * *(const dw_v8u*)(x);
+      a1 += w * *(const dw_v8u*)(x + 8);
+      a2 += w * *(const dw_v8u*)(x + 16);
+      a3 += w * *(const dw_v8u*)(x + 24);
+    }
+    *(dw_v8u*)(yb + p) = a0;
+    *(dw_v8u*)(yb + p + 8) = a1;
+    *(dw_v8u*)(yb + p + 16) = a2;
+    *(dw_v8u*)(yb + p + 24) = a3;
+  }
+  for (; p + 8 <= L; p += 8) {
+    dw_v8 a0 = vb;
+    for (int t = 0; t < KKC; ++t) {
+      const dw_v8 w = {wv[t], wv[t], wv[t], wv[t], wv[t], wv[t], wv[t], wv[t]};
+      a0 += w * *(const dw_v8u*)(xp + o[t] + p);
+    }
+    *(dw_v8u*)(yb + p) = a0;
+  }
+  for (; p < L; ++p) {
     float a = bias;
-    for (int t = 0; t < KKC; ++t) a += wv[t] * xs[t][p];
+    for (int t = 0; t < KKC; ++t) a += wv[t] * xp[o[t] + p];
     yb[p] = a;
   }
+}
+
+// sum_{p < L} d[p] in 8-lane partials, lanes and tail added in a fixed order.
+inline float dw_flat_sum(const float* d, int64_t L) {
+  dw_v8 a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0;
+  int64_t p = 0;
+  for (; p + 16 <= L; p += 16) {
+    a0 += *(const dw_v8u*)(d + p);
+    a1 += *(const dw_v8u*)(d + p + 8);
+  }
+  a0 += a1;
+  float sum = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a0[4] + a0[5]) + (a0[6] + a0[7]));
+  for (; p < L; ++p) sum += d[p];
+  return sum;
 }
 
 inline void dw_forward_flat_plane(const ConvShape& s, const DwFlat& f, const float* xc, const float* wk, float bias,
@@ -248,8 +298,6 @@ void dw_backward_input_range(const ConvShape& s, const float* dy, const float* w
   }
 }
 
-typedef float dw_v8 __attribute__((vector_size(32)));
-typedef float dw_v8u __attribute__((vector_size(32), aligned(4)));
 
 // out[t] += sum_{p < L} dq[p] * xp[o[t] + p] for the KKC taps (8-lane partial sums, lanes and
 // tail added in a fixed order).
@@ -286,28 +334,27 @@ void dw_backward_filter_range(const ConvShape& s, const float* x, const float* d
     int64_t o[64];
     for (int kh = 0, t = 0; kh < s.KH; ++kh)
       for (int kw = 0; kw < s.KW; ++kw, ++t) o[t] = (int64_t)kh * s.DH * f.Wp + (int64_t)kw * s.DW;
+    // Image-major over the range (consecutive planes are adjacent in memory); every oc still
+    // adds its per-image partials in image order, straight into dw / db.
     for (int64_t oc = tb; oc < te; ++oc) {
-      const int c = (int)(oc / mult);
-      float sums[64];
-      for (int t = 0; t < s.KK; ++t) sums[t] = 0.f;
-      float dbsum = 0.f;
-      for (int n = 0; n < s.N; ++n) {
+      for (int t = 0; t < s.KK; ++t) dw[oc * s.KK + t] = 0.f;
+      if (db) db[oc] = 0.f;
+    }
+    for (int n = 0; n < s.N; ++n) {
+      for (int64_t oc = tb; oc < te; ++oc) {
+        const int c = (int)(oc / mult);
         f.pad(s, x + ((int64_t)n * s.C + c) * s.HW, xp);
         const float* dyp = dy + ((int64_t)n * s.OC + oc) * s.P;
-        std::memset(dq, 0, sizeof(float) * (size_t)s.OH * f.Wp);
-        for (int oh = 0; oh < s.OH; ++oh) std::memcpy(dq + (int64_t)oh * f.Wp, dyp + (int64_t)oh * s.OW, sizeof(float) * s.OW);
-        if (s.KK == 9)
-          dw_flat_dots<9>(dq, xp, o, 9, f.L, sums);
-        else
-          dw_flat_dots<0>(dq, xp, o, s.KK, f.L, sums);
-        if (db) {
-          float part = 0.f;
-          for (int64_t j = 0; j < s.P; ++j) part += dyp[j];
-          dbsum += part;
+        for (int oh = 0; oh < s.OH; ++oh) {
+          std::memcpy(dq + (int64_t)oh * f.Wp, dyp + (int64_t)oh * s.OW, sizeof(float) * s.OW);
+          std::memset(dq + (int64_t)oh * f.Wp + s.OW, 0, sizeof(float) * (f.Wp - s.OW));
         }
+        if (s.KK == 9)
+          dw_flat_dots<9>(dq, xp, o, 9, f.L, dw + oc * s.KK);
+        else
+          dw_flat_dots<0>(dq, xp, o, s.KK, f.L, dw + oc * s.KK);
+        if (db) db[oc] += dw_flat_sum(dq, f.L);  // dq: dy with zero gaps
       }
-      for (int t = 0; t < s.KK; ++t) dw[oc * s.KK + t] = sums[t];
-      if (db) db[oc] = dbsum;
     }
     return;
   }

@@ -3,9 +3,11 @@
 // Blocking (BLIS/Goto scheme): for each NC column block, for each K-block (kc <= kGemmKC), op(B)
 // is packed into NR-wide slivers and op(A) into MR-tall panels (gemm_internal.h); the register-
 // tiled microkernel of the CPU's ISA then sweeps MC x NC blocks (A block in L2, B sliver in L1).
-// Threads split the packing and then the (MC block x sliver range) tiles of C; every element of
-// C is produced by one thread with the same K-block order, so 1 and N threads give identical bits.
+// Threads share one packed B panel (K x NC) and then claim (MC block x sliver range) tiles of C,
+// each packing its own A block per K-block; every element of C is produced by one thread with
+// the same K-block order, so 1 and N threads give identical bits.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -49,6 +51,30 @@ void AlignedBuf::release_if_over(size_t n) {
 }
 
 // ---- packing ----------------------------------------------------------------------------------
+namespace {
+void pack_rows_portable(const float* const* rows, int nrows, int R, int kc, float* dst) {
+  for (int k = 0; k < kc; ++k) {
+    float* d = dst + (int64_t)k * R;
+    int r = 0;
+    for (; r < nrows; ++r) d[r] = rows[r][k];
+    for (; r < R; ++r) d[r] = 0.f;
+  }
+}
+}  // namespace
+
+void gemm_pack_rows_a(const GemmMicro& uk, const float* const* rows, int nrows, int kc, float* dst) {
+  if (uk.pack_a_rows)
+    uk.pack_a_rows(rows, nrows, kc, dst);
+  else
+    pack_rows_portable(rows, nrows, uk.mr, kc, dst);
+}
+void gemm_pack_rows_b(const GemmMicro& uk, const float* const* rows, int nrows, int kc, float* dst) {
+  if (uk.pack_b_rows)
+    uk.pack_b_rows(rows, nrows, kc, dst);
+  else
+    pack_rows_portable(rows, nrows, uk.nr, kc, dst);
+}
+
 void gemm_pack_a(const GemmMicro& uk, bool trans, const float* A, int64_t lda, int i0, int m, int k0, int kc,
                  float* dst, int64_t pstride) {
   const int MR = uk.mr;
@@ -65,12 +91,7 @@ void gemm_pack_a(const GemmMicro& uk, bool trans, const float* A, int64_t lda, i
     } else {
       const float* rows[kGemmMaxMR];
       for (int r = 0; r < mb; ++r) rows[r] = A + (int64_t)(i0 + i + r) * lda + k0;
-      for (int k = 0; k < kc; ++k) {
-        float* d = dst + (int64_t)k * MR;
-        int r = 0;
-        for (; r < mb; ++r) d[r] = rows[r][k];
-        for (; r < MR; ++r) d[r] = 0.f;
-      }
+      gemm_pack_rows_a(uk, rows, mb, kc, dst);
     }
   }
 }
@@ -95,12 +116,7 @@ void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, i
     } else {
       const float* cols[kGemmMaxNR];
       for (int c = 0; c < nb; ++c) cols[c] = B + (int64_t)(j0 + j + c) * ldb + k0;
-      for (int k = 0; k < kc; ++k) {
-        float* d = dst + (int64_t)k * NR;
-        int c = 0;
-        for (; c < nb; ++c) d[c] = cols[c][k];
-        for (; c < NR; ++c) d[c] = 0.f;
-      }
+      gemm_pack_rows_b(uk, cols, nb, kc, dst);
     }
   }
 }
@@ -170,7 +186,7 @@ void sgemm_serial(bool transA, bool transB, int M, int N, int K, float alpha, co
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr, MC = gemm_mc(uk);
   const int nkb = gemm_k_blocks(K);
-  const int kcmax = gemm_k_begin(K, nkb, 1);
+  const int kcmax = (K + nkb - 1) / nkb;  // the largest K-block (blocks differ by at most one)
   const int NC = std::min<int>(kGemmNC, (int)round_up(N, NR));
   float* Bp = bufB.get((size_t)kcmax * NC);
   float* Ap = bufA.get((size_t)kcmax * MC);
@@ -207,55 +223,58 @@ void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const flo
     sgemm_serial(transA, transB, M, N, K, alpha, A, lda, B, ldb, accumulate, C, ldc);
     return;
   }
-  // Shared packed operands for one (NC block, K-block): A for all M rows, B for NC columns.
-  static thread_local AlignedBuf bufA, bufB;
+  // One packed B panel (all of K x NC columns, slivers of stride K*NR) shared by the threads,
+  // then independent (MC rows x column range) tasks: each packs its own A block per K-block and
+  // sweeps its columns, so there is one barrier per NC panel and no per-K-block barrier.
+  static thread_local AlignedBuf bufB;
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr, MC = gemm_mc(uk);
   const int nkb = gemm_k_blocks(K);
-  const int kcmax = gemm_k_begin(K, nkb, 1);
-  const int NC = std::min<int>(kGemmNC, (int)round_up(N, NR));
-  const int npanels = (M + MR - 1) / MR;
-  float* Ap = bufA.get((size_t)kcmax * npanels * MR);
-  float* Bp = bufB.get((size_t)kcmax * NC);
+  const int kcmax = (K + nkb - 1) / nkb;  // the largest K-block (blocks differ by at most one)
+  const int64_t bss = (int64_t)K * NR;
+  // NC: the whole N when the packed panel stays within ~16 MiB (L3), else a multiple of NR.
+  const int NC = (int)std::min<int64_t>(round_up(N, NR), std::max<int64_t>(NR, ((int64_t)4 << 20) / K / NR * NR));
+  float* Bp = bufB.get((size_t)bss * ((NC + NR - 1) / NR));
+  // Row blocks of equal size (a multiple of MR, at most MC), so that tasks are balanced.
+  const int n_ic = (M + MC - 1) / MC;
+  const int mcb = (int)round_up((M + n_ic - 1) / n_ic, MR);
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
     const int nslivers = (nc + NR - 1) / NR;
-    const int n_ic = (M + MC - 1) / MC;
-    const int n_jt = std::max(1, std::min(nslivers, (4 * threads + n_ic - 1) / n_ic));
-    for (int kb = 0; kb < nkb; ++kb) {
-      const int k0 = gemm_k_begin(K, nkb, kb), kc = gemm_k_begin(K, nkb, kb + 1) - k0;
-      const int64_t aps = (int64_t)kc * MR, bss = (int64_t)kc * NR;
-      // Pack: units [0, npanels) are A panels, the rest B slivers (A is re-packed per NC block
-      // only when N spans several blocks).
-      const bool packA = true;
-      const int units = (packA ? npanels : 0) + nslivers;
-      parallel_for(units, [&](int64_t ub, int64_t ue) {
-        for (int64_t u = ub; u < ue; ++u) {
-          if (u < npanels) {
-            const int i = (int)u * MR;
-            gemm_pack_a(uk, transA, A, lda, i, std::min(MR, M - i), k0, kc, Ap + u * aps, aps);
-          } else {
-            const int s = (int)(u - npanels), j = s * NR;
-            gemm_pack_b(uk, transB, B, ldb, k0, kc, jc + j, std::min(NR, nc - j), Bp + s * bss, bss);
-          }
+    parallel_for(nslivers, [&](int64_t sb, int64_t se) {
+      for (int64_t s = sb; s < se; ++s) {
+        const int j = (int)s * NR;
+        gemm_pack_b(uk, transB, B, ldb, 0, K, jc + j, std::min(NR, nc - j), Bp + s * bss, bss);
+      }
+    }, 4);
+    // Enough tasks for dynamic balance (the threads claim them one at a time), each at least 8
+    // slivers wide so that packing its A block stays cheap next to the product.
+    const int n_jt = std::max(1, std::min(nslivers / 8, (8 * threads + n_ic - 1) / n_ic));
+    const int64_t tasks = (int64_t)n_ic * n_jt;
+    std::atomic<int64_t> next{0};
+    parallel_for(threads, [&](int64_t, int64_t) {
+      static thread_local AlignedBuf bufA;
+      float* Ap = bufA.get((size_t)kcmax * mcb);
+      for (;;) {
+        const int64_t t = next.fetch_add(1);
+        if (t >= tasks) break;
+        const int ic = (int)(t / n_jt), jt = (int)(t % n_jt);
+        const int i0 = ic * mcb, mc = std::min(mcb, M - i0);
+        if (mc <= 0) continue;
+        const int s0 = (int)((int64_t)nslivers * jt / n_jt), s1 = (int)((int64_t)nslivers * (jt + 1) / n_jt);
+        if (s0 >= s1) continue;
+        const int j0 = s0 * NR, j1 = std::min(nc, s1 * NR);
+        for (int kb = 0; kb < nkb; ++kb) {
+          const int k0 = gemm_k_begin(K, nkb, kb), kc = gemm_k_begin(K, nkb, kb + 1) - k0;
+          gemm_pack_a(uk, transA, A, lda, i0, mc, k0, kc, Ap, (int64_t)kc * MR);
+          gemm_macro(uk, mc, j1 - j0, kc, Ap, (int64_t)kc * MR, Bp + (int64_t)s0 * bss + (int64_t)k0 * NR, bss,
+                     C + (int64_t)i0 * ldc + jc + j0, ldc, alpha, accumulate || kb > 0);
         }
-      }, 8);
-      const bool acc = accumulate || kb > 0;
-      parallel_for((int64_t)n_ic * n_jt, [&](int64_t tb, int64_t te) {
-        for (int64_t t = tb; t < te; ++t) {
-          const int ic = (int)(t / n_jt), jt = (int)(t % n_jt);
-          const int i0 = ic * MC, mc = std::min(MC, M - i0);
-          const int s0 = (int)((int64_t)nslivers * jt / n_jt), s1 = (int)((int64_t)nslivers * (jt + 1) / n_jt);
-          if (s0 >= s1) continue;
-          const int j0 = s0 * NR, j1 = std::min(nc, s1 * NR);
-          gemm_macro(uk, mc, j1 - j0, kc, Ap + (int64_t)(i0 / MR) * aps, aps, Bp + (int64_t)s0 * bss, bss,
-                     C + (int64_t)i0 * ldc + jc + j0, ldc, alpha, acc);
-        }
-      }, 1);
-    }
+      }
+      bufA.release_if_over((size_t)1 << 22);
+    }, 1);
   }
-  bufA.release_if_over((size_t)1 << 23);
-  bufB.release_if_over((size_t)1 << 23);
+  bufB.release_if_over((size_t)1 << 24);
 }
 
 // p = {transA, transB, M, N, K, accumulate}: C (M x N) = alpha * op(A) op(B) (+ C).

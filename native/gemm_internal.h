@@ -16,10 +16,17 @@ namespace sp {
 using GemmMicroFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                              int accumulate);
 
+// Interleaves rows: dst[k*R + r] = rows[r][k] for r < nrows, 0 for nrows <= r < R, k < kc
+// (R = MR for A panels, NR for B slivers). Packing op(A) by rows and op(B) by columns is a
+// transpose; ISAs with vector shuffles provide a blocked version.
+using GemmPackRowsFn = void (*)(const float* const* rows, int nrows, int kc, float* dst);
+
 struct GemmMicro {
   int mr, nr;
   GemmMicroFn fn;
   const char* isa;
+  GemmPackRowsFn pack_a_rows = nullptr;  // R = mr; null: the portable loop
+  GemmPackRowsFn pack_b_rows = nullptr;  // R = nr
 };
 
 const GemmMicro& gemm_micro_generic();
@@ -45,6 +52,10 @@ void gemm_pack_a(const GemmMicro& uk, bool trans, const float* A, int64_t lda, i
 // `sstride`. op(B)[k][j] = trans ? B[j*ldb + k] : B[k*ldb + j].
 void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, int k0, int kc, int j0, int n,
                  float* dst, int64_t sstride);
+
+// One A panel (B sliver) from up to MR (NR) row pointers, each read over [0, kc).
+void gemm_pack_rows_a(const GemmMicro& uk, const float* const* rows, int nrows, int kc, float* dst);
+void gemm_pack_rows_b(const GemmMicro& uk, const float* const* rows, int nrows, int kc, float* dst);
 
 // C[m x n] (ldc) = alpha * Apacked * Bpacked (+ C when accumulate), single thread.
 // Ap: panels with stride aps, already offset to the K-block start; Bp likewise (stride bss).
