@@ -16,6 +16,10 @@ import { closestNames } from '../config/errors';
 export interface PruneSpec {
   params: string[];
   ratios: number[];
+  /** keep each pruned layer's remaining channel count a multiple of this */
+  roundTo?: number;
+  /** score a group by its listed conv ('master', PaddleSlim's way) or by the mean over its convs */
+  groupReduction?: 'master' | 'mean';
 }
 
 export const CRITERIA = ['l1_norm', 'l2_norm', 'geometry_median', 'bn_scale'] as const;
@@ -34,7 +38,9 @@ export function addConfigFlags(cmd: Command): Command {
 export function addPruneFlags(cmd: Command, ratiosFlags = '--pruned_ratios <ratios...>'): Command {
   return cmd
     .option('-p, --pruned_params <names...>', 'parameters to prune, comma or space separated')
-    .option(ratiosFlags, 'ratio of each pruned parameter, each in [0, 1), comma or space separated');
+    .option(ratiosFlags, 'ratio of each pruned parameter, each in [0, 1), comma or space separated')
+    .option('--round_to <K>', 'keep the remaining channel count of each pruned layer a multiple of K')
+    .option('--group_reduction <how>', "score a group by its listed conv ('master', default) or the mean over all its convs ('mean')");
 }
 
 /** Appends "(also --kebab-name)" to the help of every snake_case long flag of `cmd`. */
@@ -122,7 +128,18 @@ export function parsePruneSpec(opts: Record<string, unknown>, required?: string)
       `--pruned_ratios: expected ${params.length} ratio${params.length === 1 ? '' : 's'} (one per parameter of --pruned_params), got ${ratios.length}`,
     );
   }
-  return { params, ratios };
+  const spec: PruneSpec = { params, ratios };
+  if (opts.round_to !== undefined) {
+    const k = Number(opts.round_to);
+    if (!Number.isInteger(k) || k < 1) throw new UsageError(`--round_to: expected a positive integer, got ${String(opts.round_to)}`);
+    spec.roundTo = k;
+  }
+  if (opts.group_reduction !== undefined) {
+    const g = String(opts.group_reduction);
+    if (g !== 'master' && g !== 'mean') throw new UsageError(`--group_reduction: expected master or mean, got '${g}'`);
+    spec.groupReduction = g;
+  }
+  return spec;
 }
 
 export function parseCriterion(v: unknown): Criterion {

@@ -66,7 +66,7 @@ export interface GroupMember {
 }
 
 export interface PruneStage {
-  plan(graph: GraphLike, o: { params: string[]; ratios: number[]; criterion?: Criterion; warn?: (m: string) => void }): unknown;
+  plan(graph: GraphLike, o: { params: string[]; ratios: number[]; criterion?: Criterion; roundTo?: number; groupReduction?: 'master' | 'mean'; warn?: (m: string) => void }): unknown;
   apply(graph: GraphLike, plan: unknown, o: { mode: 'default' | 'lazy' | 'only_graph' }): unknown;
   groupOf(graph: GraphLike, param: string): { root: string; channels: number; members: GroupMember[] };
   listGroups(graph: GraphLike): Array<{ master: string; channels: number; members: Array<Record<string, unknown>>; unprunable?: string }>;

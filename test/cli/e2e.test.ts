@@ -35,3 +35,14 @@ test('flops --detail lists every counted layer; prune -P with pruning flags prin
   expect(s.out).toMatch(/^yolo_block\.0\.0\.1\.conv\.weights: \[1024, 410, 3, 3\]$/m);
   expect(s.out).toMatch(/^total: 241 parameter tensors, \d+ values, [\d.]+ MB \(fp32\)$/m);
 });
+
+test('--round_to keeps a multiple of K channels; --group_reduction is checked', () => {
+  // 512 at 0.3: round_half_to_even(153.6) = 154 pruned, 358 kept, rounded down to 352 = 11 x 32
+  const s = cli('prune', '-c', CFG, '-P', '-p', 'yolo_block.0.0.0.conv.weights', '--pruned-ratios', '0.3', '--round-to', '32');
+  expect(s.out).toMatch(/^yolo_block\.0\.0\.0\.conv\.weights: \[352, 1024, 1, 1\]$/m);
+  const m = cli('prune', '-c', CFG, '-P', '-p', 'yolo_block.0.0.0.conv.weights', '--pruned_ratios', '0.3', '--group_reduction', 'mean');
+  expect(m.out).toMatch(/^yolo_block\.0\.0\.0\.conv\.weights: \[358, 1024, 1, 1\]$/m);
+  const bad = cli('prune', '-c', CFG, '-P', '-p', 'yolo_block.0.0.0.conv.weights', '--pruned_ratios', '0.3', '--group_reduction', 'avg');
+  expect(bad.code).toBe(2);
+  expect(bad.err).toBe("slimprune prune: --group_reduction: expected master or mean, got 'avg'\n");
+});
