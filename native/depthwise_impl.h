@@ -5,7 +5,8 @@
 // + off] for ow in the in-bounds range [lo, hi), off = kw*DW - PL (see conv_common.h).
 // Work splits into whole planes: forward per (n, oc), backward input per (n, c) (a dx plane sums
 // its multiplier's oc planes in order), backward filter per oc (summing n, rows, columns in a
-// fixed order through per-column accumulators), so 1 and N threads give identical bits.
+// fixed order through per-column accumulators, or for 3x3 stride 1 with OW == W through KK
+// vector accumulators read straight from x and dy), so 1 and N threads give identical bits.
 // The ISA builds export plain range functions and use no std:: templates, so no out-of-line
 // library code compiled for a wider ISA can be shared with (and picked by) the baseline build;
 // the thread-pool calls live in depthwise.cc.
@@ -321,9 +322,218 @@ inline void dw_flat_dots(const float* dq, const float* xp, const int64_t* o, int
   }
 }
 
+// ---- backward filter, stride 1 and OW == W, 3x3 ----------------------------------------------
+// With equal row lengths, output p = oh*W + ow of tap t = (kh, kw) reads x[p + o_t], o_t =
+// (kh*DH - PT)*W + kw*DW - PL, straight from the unpadded plane. Rows where tap row kh is out of
+// bounds are whole row segments (skipped per segment); columns where tap column kw is out of
+// bounds wrap into a neighbour row, so dy is masked per kw by a 0 / all-ones table indexed by
+// the block's first column (period W, W + 8 entries so a block never wraps). The KK dot products run in KK vector accumulators over all images of a
+// channel, lanes added at the end; blocks whose reads could leave the plane go scalar.
+typedef int dw_i8 __attribute__((vector_size(32)));
+
+struct DwSameSeg {
+  int64_t p0, p1;    // flat output range of the segment
+  int64_t omin, omax;  // extreme offsets o_t of the taps read in the segment
+  int vm;            // bit kh: tap row kh in bounds for every row of the segment
+};
+
+struct DwSame {
+  static constexpr int kKH = 3, kKW = 3, kKK = 9;
+  int64_t o[kKK];
+  static constexpr int kMaxW = 512;
+  int clo[kKW], chi[kKW];
+  int mask[kKW][kMaxW + 8];
+  DwSameSeg seg[2 * kKH + 2];
+  int nseg = 0;
+  static bool usable(const ConvShape& s) {
+    return s.KH == kKH && s.KW == kKW && s.SH == 1 && s.SW == 1 && s.OW == s.W && s.W >= 1 && s.W <= kMaxW;
+  }
+  explicit DwSame(const ConvShape& s) {
+    const int64_t W = s.W;
+    int rb[kKH], re[kKH];
+    int bnd[2 * kKH + 2], nb = 0;
+    bnd[nb++] = 0, bnd[nb++] = s.OH;
+    for (int kh = 0; kh < kKH; ++kh) {
+      const int sh = kh * s.DH - s.PT;  // ih = oh + sh
+      rb[kh] = dw_min(s.OH, dw_max(0, -sh));
+      re[kh] = dw_max(rb[kh], dw_min(s.OH, s.H - sh));
+      bnd[nb++] = rb[kh], bnd[nb++] = re[kh];
+      for (int kw = 0; kw < kKW; ++kw) o[kh * kKW + kw] = (int64_t)sh * W + kw * s.DW - s.PL;
+    }
+    for (int kw = 0; kw < kKW; ++kw) {
+      const int off = kw * s.DW - s.PL;  // iw = ow + off
+      clo[kw] = dw_max(0, -off);
+      chi[kw] = dw_min(s.W, s.W - off);
+      for (int i = 0; i < s.W + 8; ++i) {
+        const int col = i % s.W;
+        mask[kw][i] = col >= clo[kw] && col < chi[kw] ? -1 : 0;
+      }
+    }
+    for (int i = 1; i < nb; ++i)  // insertion sort of the row boundaries
+      for (int j = i; j > 0 && bnd[j - 1] > bnd[j]; --j) {
+        const int t = bnd[j];
+        bnd[j] = bnd[j - 1], bnd[j - 1] = t;
+      }
+    for (int i = 0; i + 1 < nb; ++i) {
+      const int r0 = bnd[i], r1 = bnd[i + 1];
+      if (r0 >= r1) continue;
+      DwSameSeg g;
+      g.vm = 0;
+      int64_t omin = 0, omax = 0;
+      bool any = false;
+      for (int kh = 0; kh < kKH; ++kh) {
+        if (rb[kh] > r0 || r1 > re[kh]) continue;
+        g.vm |= 1 << kh;
+        for (int kw = 0; kw < kKW; ++kw) {
+          const int64_t v = o[kh * kKW + kw];
+          omin = any ? (v < omin ? v : omin) : v;
+          omax = any ? (v > omax ? v : omax) : v;
+          any = true;
+        }
+      }
+      g.p0 = (int64_t)r0 * W, g.p1 = (int64_t)r1 * W;
+      g.omin = omin, g.omax = omax;
+      seg[nseg++] = g;
+    }
+  }
+};
+
+// Vector blocks of one segment from p while p + 8 <= pz; then, if p < pe <= p + 8 <= pt, one
+// block with the lanes at or past pe masked off. Returns where it stopped.
+template <int VM, bool DB>
+inline int64_t dw_same_vec(const DwSame& g, const float* xc, const float* d, int W, int64_t p, int64_t pz,
+                           int64_t pe, int64_t pt, dw_v8* acc, dw_v8& accb) {
+  static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  constexpr int KW = DwSame::kKW, KK = DwSame::kKK;
+  typedef int dw_i8u __attribute__((vector_size(32), aligned(4)));
+  if (p >= pe) return p;
+  int ph = (int)(p % W);
+  const int c8 = 8 % W;
+  dw_v8 a[KK];
+  for (int t = 0; t < KK; ++t) a[t] = acc[t];
+  dw_v8 ab = accb;
+  const float* xo[KK];
+  for (int t = 0; t < KK; ++t) xo[t] = xc + g.o[t];
+  for (; p + 8 <= pz; p += 8) {
+    const dw_v8 dv = *(const dw_v8u*)(d + p);
+    if (DB) ab += dv;
+    dw_v8 dk[KW];
+    for (int kw = 0; kw < KW; ++kw) dk[kw] = (dw_v8)((dw_i8)dv & *(const dw_i8u*)(g.mask[kw] + ph));
+    for (int kh = 0; kh < DwSame::kKH; ++kh) {
+      if (!((VM >> kh) & 1)) continue;
+      for (int kw = 0; kw < KW; ++kw) a[kh * KW + kw] += dk[kw] * *(const dw_v8u*)(xo[kh * KW + kw] + p);
+    }
+    ph += c8;
+    ph = ph >= W ? ph - W : ph;
+  }
+  if (p < pe && pe - p < 8 && p + 8 <= pt) {
+    const dw_v8 dv = (dw_v8)(*(const dw_i8u*)(d + p) & *(const dw_i8u*)(lanes + 8 - (pe - p)));
+    if (DB) ab += dv;
+    dw_v8 dk[KW];
+    for (int kw = 0; kw < KW; ++kw) dk[kw] = (dw_v8)((dw_i8)dv & *(const dw_i8u*)(g.mask[kw] + ph));
+    for (int kh = 0; kh < DwSame::kKH; ++kh) {
+      if (!((VM >> kh) & 1)) continue;
+      for (int kw = 0; kw < KW; ++kw) a[kh * KW + kw] += dk[kw] * *(const dw_v8u*)(xo[kh * KW + kw] + p);
+    }
+    p = pe;
+  }
+  for (int t = 0; t < KK; ++t) acc[t] = a[t];
+  accb = ab;
+  return p;
+}
+
+// Elements [a, b) of a segment one at a time (borders of the vector range).
+inline void dw_same_scalar(const DwSame& g, int vm, const float* xc, const float* d, int W, int64_t a, int64_t b,
+                           float* sacc, float& sdb) {
+  constexpr int KW = DwSame::kKW;
+  for (int64_t q = a; q < b; ++q) {
+    const int ow = (int)(q % W);
+    const float dv = d[q];
+    sdb += dv;
+    for (int kh = 0; kh < DwSame::kKH; ++kh) {
+      if (!((vm >> kh) & 1)) continue;
+      for (int kw = 0; kw < KW; ++kw)
+        if (ow >= g.clo[kw] && ow < g.chi[kw]) sacc[kh * KW + kw] += dv * xc[q + g.o[kh * KW + kw]];
+    }
+  }
+}
+
+inline float dw_hsum(const dw_v8& a) { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+
+// Output channels [tb, te), DwSame::usable(s); DB: db wanted. Vector reads may pass a plane's
+// ends (masked lanes) but never the ends of x and dy; blocks that would go scalar. Channels run
+// in chunks, image-major inside a chunk (x and dy read as long runs); each channel keeps its own
+// accumulators, so its sums still run image by image in a fixed order.
+template <bool DB>
+void dw_backward_filter_same(const ConvShape& s, const float* x, const float* dy, float* dw, float* db, int64_t tb,
+                             int64_t te) {
+  constexpr int KK = DwSame::kKK;
+  constexpr int kChunk = 32;
+  const DwSame g(s);
+  const int W = s.W;
+  const int64_t xn = (int64_t)s.N * s.C * s.HW, dn = (int64_t)s.N * s.OC * s.P;
+  dw_v8 accs[kChunk][KK + 1];  // [KK]: db
+  float saccs[kChunk][KK + 1];
+  for (int64_t cb = tb; cb < te; cb += kChunk) {
+    const int64_t ce = te - cb < kChunk ? te : cb + kChunk;
+    for (int64_t oc = cb; oc < ce; ++oc)
+      for (int t = 0; t <= KK; ++t) accs[oc - cb][t] = dw_v8{0, 0, 0, 0, 0, 0, 0, 0}, saccs[oc - cb][t] = 0.f;
+    for (int n = 0; n < s.N; ++n)
+      for (int64_t oc = cb; oc < ce; ++oc) {
+        const int c = (int)(oc / s.OCg);
+        dw_v8* acc = accs[oc - cb];
+        float* sacc = saccs[oc - cb];
+        const int64_t xb = ((int64_t)n * s.C + c) * s.HW, db0 = ((int64_t)n * s.OC + oc) * s.P;
+        const float* xc = x + xb;
+        const float* d = dy + db0;
+        const int64_t xlo = -xb, xhi = xn - xb, dhi = dn - db0;  // x / dy bounds relative to the plane
+        for (int i = 0; i < g.nseg; ++i) {
+          const DwSameSeg& q = g.seg[i];
+          int64_t pa = xlo - q.omin > q.p0 ? xlo - q.omin : q.p0;
+          if (pa > q.p1) pa = q.p1;
+          const int64_t pt = xhi - q.omax < dhi ? xhi - q.omax : dhi;  // p + 8 <= pt: block in bounds
+          const int64_t pz = pt < q.p1 ? pt : q.p1;
+          dw_same_scalar(g, q.vm, xc, d, W, q.p0, pa, sacc, sacc[KK]);
+          int64_t p = pa;
+          switch (q.vm) {
+#define SP_DW_SAME_CASE(v) \
+  case v:                  \
+    p = dw_same_vec<v, DB>(g, xc, d, W, p, pz, q.p1, pt, acc, acc[KK]); \
+    break;
+            SP_DW_SAME_CASE(0)
+            SP_DW_SAME_CASE(1)
+            SP_DW_SAME_CASE(2)
+            SP_DW_SAME_CASE(3)
+            SP_DW_SAME_CASE(4)
+            SP_DW_SAME_CASE(5)
+            SP_DW_SAME_CASE(6)
+#undef SP_DW_SAME_CASE
+            default:
+              p = dw_same_vec<7, DB>(g, xc, d, W, p, pz, q.p1, pt, acc, acc[KK]);
+              break;
+          }
+          dw_same_scalar(g, q.vm, xc, d, W, p, q.p1, sacc, sacc[KK]);
+        }
+      }
+    for (int64_t oc = cb; oc < ce; ++oc) {
+      const dw_v8* acc = accs[oc - cb];
+      const float* sacc = saccs[oc - cb];
+      for (int t = 0; t < KK; ++t) dw[oc * KK + t] = dw_hsum(acc[t]) + sacc[t];
+      if (DB) db[oc] = dw_hsum(acc[KK]) + sacc[KK];
+    }
+  }
+}
+
 // Output channels [tb, te); acc: scratch of (KK + 1) * OW floats.
 void dw_backward_filter_range(const ConvShape& s, const float* x, const float* dy, float* dw, float* db,
                               int64_t tb, int64_t te, float* acc) {
+  if (DwSame::usable(s)) {
+    if (db)
+      dw_backward_filter_same<true>(s, x, dy, dw, db, tb, te);
+    else
+      dw_backward_filter_same<false>(s, x, dy, dw, db, tb, te);
+    return;
+  }
   const int mult = s.OCg;
   const DwCols cols(s);
   if (DwFlat::usable(s) && s.KK <= 64) {
