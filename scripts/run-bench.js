@@ -8,7 +8,6 @@
 // clone needs only `npm ci`, and a bench always runs the current sources, never a stale dist/.
 // --json: stdout carries one JSON object per measurement and nothing else.
 'use strict';
-const fs = require('fs');
 const path = require('path');
 
 // One line per benchmark: name -> file in bench/.
@@ -22,20 +21,7 @@ const BENCHES = {
 const root = path.join(__dirname, '..');
 
 function registerTypeScript() {
-  if (require.extensions['.ts']) return;
-  const ts = require('typescript');
-  require.extensions['.ts'] = function compileTs(module, filename) {
-    const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-      fileName: filename,
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-        inlineSourceMap: true,
-      },
-    });
-    module._compile(out.outputText, filename);
-  };
+  require('./ts-register.js');
 }
 
 function usage(stream) {
