@@ -10,7 +10,7 @@
 import * as ops from '../../backend/ops';
 import type { Tensor } from '../../backend/tensor';
 import type { Attrs, Dims, Node } from '../types';
-import type { OpDef } from '../op_def';
+import type { BackwardCtx, BackwardResult, OpDef } from '../op_def';
 import { convOut, fail, inputCount, intAttr, intsAttr, paddingAttr, rankCheck } from './attrs';
 
 export interface ConvAttrs {
@@ -54,19 +54,29 @@ export const conv2d: OpDef = {
   forward({ node, attrs, inputs, params }) {
     return [ops.conv2d(inputs[0], params.weight, params.bias ?? null, convAttrs(node, attrs))];
   },
-  backward({ node, attrs, inputs, inputShapes, params, dOutputs, needInput, needParam }) {
-    const dy = dOutputs[0];
-    if (!dy) return {};
-    const a = convAttrs(node, attrs);
-    const out: { inputs: Array<Tensor | null>; params: Record<string, Tensor> } = { inputs: [null], params: {} };
-    if (needInput(0)) out.inputs[0] = ops.conv2dBackwardInput(dy, params.weight, inputShapes[0], a);
-    const wantBias = !!params.bias && needParam('bias');
-    if (needParam('weight') || wantBias) {
-      const { dw, db } = ops.conv2dBackwardFilter(inputs[0]!, dy, params.weight.shape as Dims, a, wantBias);
-      if (needParam('weight')) out.params.weight = dw;
-      else dw.dispose();
-      if (db) out.params.bias = db;
-    }
-    return out;
-  },
+  backward: (ctx) => convBackward(ctx, convAttrs(ctx.node, ctx.attrs), ops.conv2dBackwardInput, ops.conv2dBackwardFilter),
 };
+
+/**
+ * The backward of a conv-like node (conv2d, conv2d_transpose): the input gradient when asked
+ * for, and the weight and bias gradients from one filter-gradient call when either is asked for.
+ */
+export function convBackward<A>(
+  { inputs, inputShapes, params, dOutputs, needInput, needParam }: BackwardCtx,
+  a: A,
+  backwardInput: (dy: Tensor, w: Tensor, xShape: Dims, a: A) => Tensor,
+  backwardFilter: (x: Tensor, dy: Tensor, wShape: Dims, a: A, withBias: boolean) => { dw: Tensor; db: Tensor | null },
+): BackwardResult {
+  const dy = dOutputs[0];
+  if (!dy) return {};
+  const out: { inputs: Array<Tensor | null>; params: Record<string, Tensor> } = { inputs: [null], params: {} };
+  if (needInput(0)) out.inputs[0] = backwardInput(dy, params.weight, inputShapes[0], a);
+  const wantBias = !!params.bias && needParam('bias');
+  if (needParam('weight') || wantBias) {
+    const { dw, db } = backwardFilter(inputs[0]!, dy, params.weight.shape as Dims, a, wantBias);
+    if (needParam('weight')) out.params.weight = dw;
+    else dw.dispose();
+    if (db) out.params.bias = db;
+  }
+  return out;
+}

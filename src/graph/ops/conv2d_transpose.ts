@@ -5,11 +5,10 @@
  * weight axis 1 times groups.
  */
 import * as ops from '../../backend/ops';
-import type { Tensor } from '../../backend/tensor';
-import type { Attrs, Dims, Node } from '../types';
+import type { Attrs, Node } from '../types';
 import type { OpDef } from '../op_def';
 import { fail, inputCount, intsAttr, rankCheck } from './attrs';
-import { convAttrs } from './conv2d';
+import { convAttrs, convBackward } from './conv2d';
 
 function transposeAttrs(node: Node, attrs: Attrs) {
   const [oh, ow] = intsAttr(node, attrs, 'output_padding', 2, [0, 0], 0);
@@ -41,19 +40,5 @@ export const conv2dTranspose: OpDef = {
   forward({ node, attrs, inputs, params }) {
     return [ops.conv2dTranspose(inputs[0], params.weight, params.bias ?? null, transposeAttrs(node, attrs))];
   },
-  backward({ node, attrs, inputs, inputShapes, params, dOutputs, needInput, needParam }) {
-    const dy = dOutputs[0];
-    if (!dy) return {};
-    const a = transposeAttrs(node, attrs);
-    const out: { inputs: Array<Tensor | null>; params: Record<string, Tensor> } = { inputs: [null], params: {} };
-    if (needInput(0)) out.inputs[0] = ops.conv2dTransposeBackwardInput(dy, params.weight, inputShapes[0], a);
-    const wantBias = !!params.bias && needParam('bias');
-    if (needParam('weight') || wantBias) {
-      const { dw, db } = ops.conv2dTransposeBackwardFilter(inputs[0]!, dy, params.weight.shape as Dims, a, wantBias);
-      if (needParam('weight')) out.params.weight = dw;
-      else dw.dispose();
-      if (db) out.params.bias = db;
-    }
-    return out;
-  },
+  backward: (ctx) => convBackward(ctx, transposeAttrs(ctx.node, ctx.attrs), ops.conv2dTransposeBackwardInput, ops.conv2dTransposeBackwardFilter),
 };
