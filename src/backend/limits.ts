@@ -1,0 +1,16 @@
+/**
+ * The engine's documented limits, shared by the TS op layer, the WASM wrappers and (mirrored in
+ * C++) native/addon.cc. A call beyond any of them is refused with a RangeError before any kernel
+ * touches memory.
+ *
+ * - MAX_DIM: every geometry integer (sizes, kernel extents, strides, paddings, dilations, counts)
+ *   is at most 2^24. Real networks stay far below it, and it keeps products of two geometry
+ *   integers (e.g. a dilated kernel extent, a padded plane side) well inside int32 arithmetic.
+ * - MAX_ELEMS: a tensor holds fewer than 2^31 elements (the kernels index with 32-bit signed
+ *   integers along the innermost loops). WASM backends are further bounded by their 4 GiB memory.
+ * - MAX_SCRATCH_BYTES: a single kernel's temporary buffers (column buffers, padded planes) are at
+ *   most 1 GiB; a geometry needing more is refused instead of aborting in the allocator.
+ */
+export const MAX_DIM = 2 ** 24;
+export const MAX_ELEMS = 2 ** 31 - 1;
+export const MAX_SCRATCH_BYTES = 2 ** 30;
