@@ -7,6 +7,7 @@
  *   yolo_block.{i}.2: 1x1 to ch (the route);  yolo_block.{i}.tip: 3x3 to 2ch
  *   yolo_output.{i}: 1x1 conv to len(anchor_masks[i]) * (5 + num_classes), with bias, no norm
  *   (i < 2) yolo_transition.{i}: 1x1 conv on the route to ch / 2, then 2x nearest upsampling
+ * `width_scale` (slimprune only, default 1) multiplies every width above but the outputs'.
  * Every conv except the outputs: batch norm + leaky ReLU 0.1, dotted names
  * (`yolo_block.0.0.0.conv.weights`, `.bn.scale/.offset/.mean/.var`). Raw outputs are the
  * YOLOv3Loss / yolo_box layout [N, A * (5 + C), H, W], per anchor: tx, ty, tw, th, obj, classes.
@@ -76,6 +77,11 @@ export function yoloV3Head(b: GraphBuilder, blocks: string[], c: Component, cfg:
   const normDecay = num(c, 'norm_decay', 0);
   const prefix = typeof c.weight_prefix_name === 'string' ? c.weight_prefix_name : '';
   const levels = cfg.anchorMasks.length;
+  // slimprune-only: width_scale multiplies every head width (1 = Paddle's 512/256/128), so a
+  // small backbone can carry a head of matching size for CPU training
+  const widthScale = num(c, 'width_scale', 1);
+  if (!(widthScale > 0 && widthScale <= 1)) modelFail('YOLOv3Head', 'a number in (0, 1]', 'width_scale', widthScale);
+  const width = (n: number) => Math.max(1, Math.trunc(n * widthScale));
   if (blocks.length < levels) modelFail('YOLOv3Head', `at least ${levels} backbone outputs`, 'backbone', blocks.length);
   const unit = (x: string, name: string, out: number, k: number) =>
     convNorm(b, x, { name: prefix + name, out, k, pad: (k - 1) / 2, act: 'leaky_relu', alpha: 0.1, naming: 'dotted', norm: 'bn', normDecay });
@@ -84,7 +90,7 @@ export function yoloV3Head(b: GraphBuilder, blocks: string[], c: Component, cfg:
   let route: string | null = null;
   maps.forEach((map, i) => {
     let x = route ? b.concat([route, map], 1, `${prefix}yolo_block.${i}.concat`) : map;
-    const ch = (64 * 2 ** levels) >> i;
+    const ch = width((64 * 2 ** levels) >> i);
     for (let j = 0; j < blockNum; j++) {
       x = unit(x, `yolo_block.${i}.${j}.0`, ch, 1);
       x = unit(x, `yolo_block.${i}.${j}.1`, ch * 2, 3);
@@ -97,7 +103,7 @@ export function yoloV3Head(b: GraphBuilder, blocks: string[], c: Component, cfg:
       bias: true, biasParam: { decay: 'none' },
     }));
     if (i < levels - 1) {
-      const t = unit(r, `yolo_transition.${i}`, 256 >> i, 1);
+      const t = unit(r, `yolo_transition.${i}`, width(256 >> i), 1);
       route = b.upsample(t, { scale: 2, mode: 'nearest', name: `${prefix}yolo_transition.${i}.upsample` });
     }
   });

@@ -42,6 +42,8 @@ export const HEADS = table('head', {
     downsample: f(list(int({ min: 1 })), [32, 16, 8]),
     scale_x_y: f(either(float(), list(float())), 1),
     clip_bbox: f(bool(), true),
+    /** slimprune only: multiplies every head width (1 = PaddleDetection's 512/256/128) */
+    width_scale: f(float({ min: 0, max: 1 }), 1),
   },
   RPNHead: { ...rpnFields, num_classes: f(int({ min: 1 }), 1) },
   FPNRPNHead: {
