@@ -3,7 +3,9 @@
 // exported under its contract name (src/backend/kernels.ts) with the flat signature the shared
 // WASM host expects (src/backend/wasm_backend.ts): byte pointers into linear memory for the
 // buffers (0 for an absent optional one), a pointer to the int32 geometry p, then the floats.
-// Nothing is checked here: the TypeScript op layer validates every call before it gets here.
+// The kernels check nothing: the host wrapper validates every call against the contract
+// (src/backend/contract_check.ts) before it gets here, and after a trap restores the stack
+// pointer with the module's stackRestore.
 // Only emcc compiles this file; in the native addon build it is empty.
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
@@ -20,7 +22,10 @@ using F = float*;
 using CF = const float*;
 using CI = const int32_t*;
 
-SP_EXPORT void* sp_alloc(size_t bytes) { return std::malloc(bytes); }
+// The largest block handed out: the module's memory is capped at 2 GiB, and a count this far
+// below 2^32 cannot wrap when malloc adds its header and rounds up. 0 means "cannot honour".
+static constexpr size_t kMaxAllocBytes = size_t(0x7fff0000);
+SP_EXPORT void* sp_alloc(size_t bytes) { return bytes > kMaxAllocBytes ? nullptr : std::malloc(bytes == 0 ? 1 : bytes); }
 SP_EXPORT void sp_free(void* ptr) { std::free(ptr); }
 // "wasm-simd128": the ISA these kernels were built for, as a NUL-terminated string.
 SP_EXPORT const char* sp_isa() { return sp::cpu_isa_name(); }

@@ -1,8 +1,15 @@
 // slimprune's AssemblyScript backend (wasm-as): every kernel of src/backend/kernels.ts under
 // its contract name, plus the allocator the host uses for tensors. Buffers are byte pointers
 // into this module's memory (0 for an absent optional buffer), then a pointer to the int32
-// geometry p, then the float attributes. Built by scripts/build-wasm-as.js.
-export { alloc as sp_alloc, free as sp_free, heapTop as sp_heap_top } from './mem';
+// geometry p, then the float attributes. After a kernel traps the host calls
+// sp_scratch_release to free the scratch the kernel could not free itself. Built by scripts/build-wasm-as.js.
+export {
+  hostAlloc as sp_alloc,
+  free as sp_free,
+  heapTop as sp_heap_top,
+  releaseScratch as sp_scratch_release,
+  scratchLive as sp_scratch_live,
+} from './mem';
 export { gemm } from './gemm';
 export { conv2d_forward } from './conv2d_forward';
 export { conv2d_backward_input } from './conv2d_backward_input';

@@ -12,6 +12,13 @@
 // memory left over at the end is reused by the next large allocation without fragmenting.
 // Why not the AssemblyScript runtime's own heap: the kernels use no managed objects, and the
 // host needs sp_free to really free (the stub runtime never frees).
+//
+// Scratch tracking: a kernel that traps (out of memory, a bad access) never reaches its own
+// frees, so every block a kernel takes with `alloc` is also noted in a small table until it is
+// freed; after a failed call the host calls sp_scratch_release, which frees whatever the kernel
+// left behind. The host's own tensors come from `hostAlloc` (sp_alloc) and are never noted.
+// Between kernel calls the table is empty, so noting costs a store per alloc and a short scan
+// per free (kernels hold at most a handful of scratch blocks at once).
 
 const HDR: usize = 16;
 const MIN_BLOCK: usize = 32;
@@ -19,6 +26,11 @@ const FREE: u32 = 1;
 const NBINS: i32 = 32;
 
 const bins: usize = memory.data(NBINS * 4, 16);
+// Largest request: leaves room for the header and rounding below 2^32, so `need` never wraps.
+const MAX_BYTES: usize = 0xfffe0000;
+const MAX_SCRATCH: i32 = 64;
+const scratch: usize = memory.data(MAX_SCRATCH * 4, 16);
+let scratchCount: i32 = 0;
 let heapStart: usize = 0;
 let top: usize = 0;
 let last: usize = 0;
@@ -68,13 +80,36 @@ function take(h: usize, need: usize): usize {
   return h + HDR;
 }
 
-/** `bytes` bytes, 16-byte aligned; 0 when memory cannot grow. Contents are not cleared. */
+/** Scratch for a kernel: like hostAlloc, and noted until freed (see sp_scratch_release). */
 export function alloc(bytes: usize): usize {
+  const ptr = hostAlloc(bytes);
+  // a kernel holding more blocks than the table (none does) only loses the trap cleanup
+  if (ptr && scratchCount < MAX_SCRATCH) {
+    store<u32>(scratch + (<usize>scratchCount << 2), <u32>ptr);
+    scratchCount++;
+  }
+  return ptr;
+}
+
+/** Frees every scratch block still noted (after a kernel trapped); returns how many. */
+export function releaseScratch(): i32 {
+  const n = scratchCount;
+  while (scratchCount > 0) free(<usize>load<u32>(scratch + (<usize>(scratchCount - 1) << 2)));
+  return n;
+}
+
+/** Scratch blocks currently noted (0 between successful kernel calls). */
+export function scratchLive(): i32 {
+  return scratchCount;
+}
+
+/** `bytes` bytes, 16-byte aligned; 0 when memory cannot grow. Contents are not cleared. */
+export function hostAlloc(bytes: usize): usize {
   if (heapStart == 0) {
     heapStart = (__heap_base + 15) & ~<usize>15;
     top = heapStart;
   }
-  if (bytes > 0x7fff0000) return 0;
+  if (bytes > MAX_BYTES) return 0;
   let need = ((bytes + 15) & ~<usize>15) + HDR;
   if (need < MIN_BLOCK) need = MIN_BLOCK;
   const b = binOf(need);
@@ -113,6 +148,16 @@ export function alloc(bytes: usize): usize {
 /** Gives a block from alloc back (0 is ignored). */
 export function free(ptr: usize): void {
   if (ptr == 0 || heapStart == 0) return;
+  for (let i = scratchCount - 1; i >= 0; i--) {
+    const at = scratch + (<usize>i << 2);
+    if (<usize>load<u32>(at) == ptr) {
+      scratchCount--;
+      store<u32>(at, load<u32>(scratch + (<usize>scratchCount << 2)));
+      break;
+    }
+  }
+  // not a block of this heap (a stray pointer): ignore it rather than corrupt the free lists
+  if (ptr < heapStart + HDR || ptr >= top || (ptr & 15) != 0) return;
   let h = ptr - HDR;
   if (isFree(h)) return;
   let size = sizeOf(h);

@@ -12,4 +12,9 @@ const ROOT = path.join(__dirname, '..', '..', __dirname.includes(`${path.sep}dis
 
 export const WASM_AS_FILE = path.join(ROOT, 'asm', 'build', 'slimprune-as.wasm');
 
-export const wasmAsBackend = makeWasmBackend({ name: 'wasm-as', file: WASM_AS_FILE });
+export const wasmAsBackend = makeWasmBackend({
+  name: 'wasm-as',
+  file: WASM_AS_FILE,
+  // asm/assembly/mem.ts refuses more (memory is 4 GiB at most; the header and rounding must not wrap)
+  maxAllocBytes: 0xfffe0000,
+});

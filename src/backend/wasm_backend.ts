@@ -5,14 +5,25 @@
  * pointers for buffers (0 for an absent optional one), a pointer to the int32 geometry `p`,
  * then the float attributes. Storages are regions of the module's linear memory; crossing
  * into WASM copies only the geometry and index buffers (a few bytes each call).
+ *
+ * The kernels trust their arguments, so every entry point here checks its arguments first
+ * (src/backend/contract_check.ts): storages must be live storages of this backend, `p` must
+ * have exactly the kernel's parameter count, buffers must be large enough for `p`. A call that
+ * fails anyway (a trap, an abort inside a kernel) leaves the module usable: the C stack pointer
+ * is put back (wasm-em) and the scratch the kernel held is freed (wasm-as).
  */
 import * as fs from 'fs';
+import { types } from 'util';
 import type { Availability, Backend, KernelFn } from './backend';
+import { checkKernelCall, KernelRangeError, KernelTypeError, safeShow } from './contract_check';
 import { KERNEL_NAMES, KERNELS, type KernelName } from './kernels';
+import { MAX_ELEMS } from './limits';
 
 export interface WasmStorage {
-  ptr: number;
-  n: number;
+  /** byte address in the module's memory, always as an unsigned number */
+  readonly ptr: number;
+  /** element count */
+  readonly n: number;
 }
 
 export interface WasmExports {
@@ -26,17 +37,56 @@ export interface WasmBackendOptions {
   name: string;
   /** Path of the .wasm file. */
   file: string;
+  /** Largest byte count one sp_alloc can honour (what the module's allocator and memory cap allow). */
+  maxAllocBytes: number;
   /** Imports the module needs beyond memory (emscripten's standalone WASI stubs, say). */
   imports?: (getMemory: () => WebAssembly.Memory) => WebAssembly.Imports;
   /** Called once after instantiation (e.g. `_initialize`). */
   init?: (exports: WasmExports) => void;
+  /** The module keeps a C stack in linear memory: it must export a way to save and restore it. */
+  cStack?: boolean;
 }
 
+/**
+ * A pointer returned by a module, as an unsigned byte address: WASM returns i32, which JS sees
+ * as negative above 2 GiB. (Passing it back into WASM needs no conversion: ToInt32 restores the bits.)
+ */
+export function toPtr(raw: number): number {
+  return raw >>> 0;
+}
+
+/** What tests need to see inside a backend: the raw exports, and raw calls under the same recovery. */
+export interface WasmInternals {
+  exports(): WasmExports | null;
+  /** Calls an export with raw numbers, recovering from a trap as a kernel call does; rethrows. */
+  callRaw(fn: string, ...args: number[]): unknown;
+  /** The C stack pointer (wasm-em) or undefined. */
+  stackPointer(): number | undefined;
+  /** Scratch blocks a kernel still holds (wasm-as) or undefined. */
+  scratchLive(): number | undefined;
+}
+const internals = new WeakMap<object, WasmInternals>();
+export function wasmInternals(b: Backend<WasmStorage>): WasmInternals {
+  const i = internals.get(b);
+  if (!i) throw new TypeError(`wasmInternals: expected a WASM backend, got ${safeShow(b)}`);
+  return i;
+}
+
+type RawFn = (...x: number[]) => unknown;
+
 export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> {
+  const who = opts.name;
   let ex: WasmExports | null | undefined;
   let failure = '';
   let pPtr = 0;
   const P_INTS = 32;
+  // The C stack pointer between calls (JS is the only caller, so it is the same before every call).
+  let stackBase: number | undefined;
+  let stackRestore: ((sp: number) => void) | undefined;
+  let stackGet: (() => number) | undefined;
+  let releaseScratch: (() => unknown) | undefined;
+  /** Storages handed out and not yet freed: only these reach a kernel. */
+  const live = new WeakSet<object>();
 
   const load = (): WasmExports | null => {
     if (ex !== undefined) return ex;
@@ -50,7 +100,19 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
       opts.init?.(e);
       const missing = KERNEL_NAMES.filter((k) => typeof e[k] !== 'function');
       if (missing.length) throw new Error(`${opts.file} lacks kernels ${missing.join(', ')}`);
-      pPtr = e.sp_alloc(P_INTS * 4);
+      // emscripten names its stack helpers differently across versions
+      const save = (e.stackSave ?? e.emscripten_stack_get_current) as (() => number) | undefined;
+      const restore = (e.stackRestore ?? e._emscripten_stack_restore) as ((sp: number) => void) | undefined;
+      if (typeof save === 'function' && typeof restore === 'function') {
+        stackGet = () => toPtr(save());
+        stackRestore = restore;
+        stackBase = stackGet();
+      } else if (opts.cStack) {
+        throw new Error(`${opts.file} exports no stackSave/stackRestore, so a failed call could not be cleaned up`);
+      }
+      if (typeof e.sp_scratch_release === 'function') releaseScratch = e.sp_scratch_release as () => unknown;
+      pPtr = toPtr(e.sp_alloc(P_INTS * 4));
+      if (!pPtr) throw new Error('no memory for the geometry block');
       ex = e;
     } catch (err) {
       failure = (err as Error).message;
@@ -58,65 +120,134 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
     }
     return ex;
   };
+  const need = (): WasmExports => {
+    const e = load();
+    if (!e) throw new Error(`${who}: ${failure}`);
+    return e;
+  };
 
-  const f32 = (s: WasmStorage, n = s.n) => new Float32Array(ex!.memory.buffer, s.ptr, n);
+  /** Puts the module back into its between-calls state after a call that did not return. */
+  const recover = () => {
+    if (stackRestore && stackBase !== undefined) stackRestore(stackBase);
+    releaseScratch?.();
+  };
+  const guarded = (what: string, fn: RawFn, args: number[]): unknown => {
+    try {
+      return fn(...args);
+    } catch (err) {
+      recover();
+      const msg = err instanceof Error ? err.message : safeShow(err);
+      throw new Error(`${who} ${what}: the kernel failed inside the module (${msg}); the module was reset and stays usable`, { cause: err });
+    }
+  };
+
+  const storageLength = (a: unknown): number | undefined =>
+    typeof a === 'object' && a !== null && live.has(a) ? (a as WasmStorage).n : undefined;
+  const storageArg = (op: string, name: string, s: unknown): WasmStorage => {
+    if (storageLength(s) === undefined) throw new KernelTypeError(`${who} ${op}: expected a live ${who} storage for ${name}, got ${safeShow(s)}`);
+    return s as WasmStorage;
+  };
+  const countArg = (op: string, name: string, n: unknown, max: number): number => {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
+      throw new KernelRangeError(`${who} ${op}: expected an integer in [0, ${max}] for ${name}, got ${safeShow(n)}`);
+    }
+    return n;
+  };
+  const dataArg = (op: string, d: unknown, max: number): ArrayLike<number> => {
+    const ok = (Array.isArray(d) || (ArrayBuffer.isView(d) && !(d instanceof DataView) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array))) && !types.isProxy(d);
+    if (!ok) throw new KernelTypeError(`${who} ${op}: expected an array or typed array of numbers for data, got ${safeShow(d)}`);
+    const len = (d as ArrayLike<number>).length;
+    if (len > max) throw new KernelRangeError(`${who} ${op}: expected at most ${max} elements (the storage's size) for data, got ${len}`);
+    return d as ArrayLike<number>;
+  };
+  const f32 = (s: WasmStorage, n: number) => new Float32Array(ex!.memory.buffer, s.ptr, n);
+  const maxFloats = Math.min(MAX_ELEMS, Math.floor(opts.maxAllocBytes / 4));
 
   const kernels = {} as Record<KernelName, KernelFn<WasmStorage>>;
   for (const k of KERNEL_NAMES) {
     const spec = KERNELS[k];
     const nb = spec.bufs.length;
     kernels[k] = (...args) => {
-      const e = load();
-      if (!e) throw new Error(`${opts.name}: ${failure}`);
+      const e = need();
+      const p = checkKernelCall(who, k, args, storageLength);
       const temps: number[] = [];
       const callArgs: number[] = [];
-      for (let i = 0; i < nb; i++) {
-        const a = args[i];
-        if (a === null || a === undefined) callArgs.push(0);
-        else if (a instanceof Int32Array) {
-          const ptr = e.sp_alloc(Math.max(4, a.length * 4));
-          new Int32Array(e.memory.buffer, ptr, a.length).set(a);
-          temps.push(ptr);
-          callArgs.push(ptr);
-        } else callArgs.push((a as WasmStorage).ptr);
-      }
-      const p = args[nb] as ArrayLike<number>;
-      new Int32Array(e.memory.buffer, pPtr, P_INTS).set(p as ArrayLike<number>);
-      callArgs.push(pPtr);
-      for (let i = nb + 1; i < args.length; i++) callArgs.push(args[i] as number);
       try {
-        (e[k] as (...x: number[]) => void)(...callArgs);
+        for (let i = 0; i < nb; i++) {
+          const a = args[i];
+          if (a === null || a === undefined) callArgs.push(0);
+          else if (a instanceof Int32Array) {
+            const ptr = toPtr(e.sp_alloc(Math.max(4, a.length * 4)));
+            if (!ptr) throw new KernelRangeError(`${who} ${k}: out of memory copying ${spec.bufs[i].name} (${a.length} indices)`);
+            temps.push(ptr);
+            new Int32Array(e.memory.buffer, ptr, a.length).set(a);
+            callArgs.push(ptr);
+          } else callArgs.push((a as WasmStorage).ptr);
+        }
+        new Int32Array(e.memory.buffer, pPtr, p.length).set(p);
+        callArgs.push(pPtr);
+        for (let i = nb + 1; i < args.length; i++) callArgs.push(args[i] as number);
+        guarded(k, e[k] as RawFn, callArgs);
       } finally {
         for (const t of temps) e.sp_free(t);
       }
     };
   }
 
-  return {
-    name: opts.name,
+  const backend: Backend<WasmStorage> = {
+    name: who,
     precision: 'float32',
     available(): Availability {
       return load() ? { ok: true } : { ok: false, reason: failure };
     },
     supports: () => true,
     alloc(n) {
-      const e = load();
-      if (!e) throw new Error(`${opts.name}: ${failure}`);
-      const ptr = e.sp_alloc(Math.max(4, n * 4));
-      if (!ptr) throw new RangeError(`${opts.name}: out of memory allocating ${n} floats`);
-      return { ptr, n };
-    },
-    fromArray(d) {
-      const s = this.alloc(d.length);
-      f32(s, d.length).set(d);
+      const e = need();
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > maxFloats) {
+        throw new KernelRangeError(`${who} alloc: expected a float count in [0, ${maxFloats}] (what the module can address) for n, got ${safeShow(n)}`);
+      }
+      const ptr = toPtr(e.sp_alloc(Math.max(16, n * 4)));
+      if (!ptr) throw new RangeError(`${who} alloc: out of memory allocating ${n} floats (${n * 4} bytes)`);
+      const s: WasmStorage = Object.freeze({ ptr, n });
+      live.add(s);
       return s;
     },
-    read: (s, n) => f32(s, n).slice(),
-    write: (s, d) => f32(s, d.length).set(d),
-    fill: (s, n, v) => void f32(s, n).fill(v),
-    free: (s) => {
-      if (ex && s.ptr) ex.sp_free(s.ptr);
+    fromArray(d) {
+      const data = dataArg('fromArray', d, maxFloats);
+      const s = backend.alloc(data.length);
+      f32(s, data.length).set(data);
+      return s;
+    },
+    read(s, n) {
+      const st = storageArg('read', 's', s);
+      return f32(st, countArg('read', 'n', n, st.n)).slice();
+    },
+    write(s, d) {
+      const st = storageArg('write', 's', s);
+      const data = dataArg('write', d, st.n);
+      f32(st, data.length).set(data);
+    },
+    fill(s, n, v) {
+      const st = storageArg('fill', 's', s);
+      countArg('fill', 'n', n, st.n);
+      if (typeof v !== 'number') throw new KernelTypeError(`${who} fill: expected a number for value, got ${safeShow(v)}`);
+      f32(st, n).fill(v);
+    },
+    free(s) {
+      const st = storageArg('free', 's', s);
+      live.delete(st);
+      ex!.sp_free(st.ptr);
     },
     kernels,
   };
+  internals.set(backend, {
+    exports: load,
+    callRaw: (fn, ...args) => guarded(fn, need()[fn] as RawFn, args),
+    stackPointer: () => (load() && stackGet ? stackGet() : undefined),
+    scratchLive: () => {
+      const e = load();
+      return e && typeof e.sp_scratch_live === 'function' ? (e.sp_scratch_live as () => number)() : undefined;
+    },
+  });
+  return backend;
 }

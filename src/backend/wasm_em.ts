@@ -74,6 +74,9 @@ export function wasmEmImports(getMemory: () => WebAssembly.Memory): WebAssembly.
 export const wasmEmBackend = makeWasmBackend({
   name: 'wasm-em',
   file: WASM_EM_FILE,
+  // sp_alloc in native/wasm_exports.cc refuses more (the module's memory is capped at 2 GiB)
+  maxAllocBytes: 0x7fff0000,
+  cStack: true,
   imports: wasmEmImports,
   init: (e: WasmExports) => {
     if (typeof e._initialize === 'function') (e._initialize as () => void)();
