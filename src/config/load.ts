@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { configError, describeValue } from './errors';
+import { ConfigError, configError, describeValue } from './errors';
+import { CONFIG_LIMITS } from './limits';
 import { Origins, isMapping, mergeLayer, type Mapping } from './merge';
 import { applyOverrides } from './overrides';
 import { parseYaml } from './yaml';
@@ -51,6 +52,10 @@ export function configFromObject(data: Mapping, opts: LoadOptions & { source?: s
 
 function readLayered(abs: string, chain: readonly string[], origins: Origins): Mapping {
   const shown = displayPath(abs);
+  if (chain.length > CONFIG_LIMITS.includeDepth) {
+    const parent = displayPath(chain[chain.length - 1]);
+    throw configError(`${READER_KEY} includes nested too deeply (at most ${CONFIG_LIMITS.includeDepth} levels)`, parent, READER_KEY);
+  }
   if (chain.includes(abs)) {
     const parent = displayPath(chain[chain.length - 1]);
     throw configError(`${READER_KEY} include cycle: ${[...chain, abs].map(displayPath).join(' -> ')}`, parent, READER_KEY);
@@ -77,14 +82,47 @@ function includePath(include: string, from: string): string {
   return path.resolve(path.dirname(from), p);
 }
 
+/**
+ * The text of a config file: a regular file (a directory, FIFO, device or socket is refused
+ * before it is opened, and the open itself does not wait on a FIFO swapped in since) of at
+ * most CONFIG_LIMITS.fileBytes.
+ */
 function readText(abs: string, chain: readonly string[]): string {
+  const parent = chain[chain.length - 1];
+  const fail = (why: string) => {
+    if (!parent) return configError(`cannot read config file ${displayPath(abs)}: ${why}`);
+    return configError(`cannot read ${READER_KEY} ${displayPath(abs)}: ${why}`, displayPath(parent), READER_KEY);
+  };
+  const limit = CONFIG_LIMITS.fileBytes;
+  let fd: number | undefined;
   try {
-    return fs.readFileSync(abs, 'utf8');
+    const kind = fileKind(fs.statSync(abs));
+    if (kind) throw fail(`expected a regular file, got ${kind}`);
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    const st = fs.fstatSync(fd);
+    const again = fileKind(st);
+    if (again) throw fail(`expected a regular file, got ${again}`);
+    if (st.size > limit) throw fail(`expected at most ${limit} bytes, got ${st.size}`);
+    const buf = Buffer.alloc(Math.min(st.size, limit) + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = fs.readSync(fd, buf, n, buf.length - n, null);
+    if (n > limit) throw fail(`expected at most ${limit} bytes, got more`);
+    return buf.toString('utf8', 0, n);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    const parent = chain[chain.length - 1];
-    if (!parent) throw configError(`cannot read config file ${displayPath(abs)}: ${why}`);
-    throw configError(`cannot read ${READER_KEY} ${displayPath(abs)}: ${why}`, displayPath(parent), READER_KEY);
+    throw fail(err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** What a non-regular file is, for messages; undefined for a regular file. */
+function fileKind(st: fs.Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'something else';
 }

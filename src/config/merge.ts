@@ -9,6 +9,7 @@
  * Origins remember, for every key path, which source last wrote it, so that an error about a
  * value names the file (or the `-o` option) it came from.
  */
+import { checkKey, forbiddenKeyReason } from './limits';
 import type { Component } from './schema';
 
 export type Mapping = Record<string, unknown>;
@@ -27,11 +28,19 @@ export function joinPath(prefix: string, key: string | number): string {
   return prefix ? `${prefix}.${key}` : key;
 }
 
-export function deepClone<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(deepClone) as T;
+/**
+ * A deep copy of plain data. Every mapping key is checked (limits.ts): data given as an object
+ * (configFromObject, JSON.parse output) may carry an own `__proto__` key that a plain
+ * assignment would turn into a prototype change. `source`/`path` name it in the error.
+ */
+export function deepClone<T>(v: T, source?: string, path = ''): T {
+  if (Array.isArray(v)) return v.map((x, i) => deepClone(x, source, joinPath(path, i))) as T;
   if (isMapping(v)) {
     const out: Mapping = {};
-    for (const [k, x] of Object.entries(v)) out[k] = deepClone(x);
+    for (const [k, x] of Object.entries(v)) {
+      if (forbiddenKeyReason(k) !== undefined) checkKey(k, source, joinPath(path, k));
+      out[k] = deepClone(x, source, joinPath(path, k));
+    }
     return out as T;
   }
   return v;
@@ -75,12 +84,13 @@ export function mergeLayer(
 ): void {
   for (const [k, v] of Object.entries(layer)) {
     const path = joinPath(prefix, k);
-    const cur = target[k];
+    checkKey(k, source, path);
+    const cur = Object.hasOwn(target, k) ? target[k] : undefined;
     const mergeable = isMapping(cur) && isMapping(v) && !isTagged(v) && (editTagged || !isTagged(cur));
     if (mergeable) {
       mergeLayer(cur as Mapping, v as Mapping, origins, source, path, editTagged);
     } else {
-      target[k] = deepClone(v);
+      target[k] = deepClone(v, source, path);
       origins.mark(path, v, source);
     }
   }

@@ -7,6 +7,7 @@
  */
 import { ConfigError, configError, describeValue } from './errors';
 import { Origins, deepClone, isMapping, isTagged, joinPath, mergeLayer, type Mapping } from './merge';
+import { checkKey } from './limits';
 import { parseYaml } from './yaml';
 
 export interface Override {
@@ -23,6 +24,7 @@ export function parseOverride(text: string): Override {
   if (eq < 0 || keys.some((k) => k === '')) {
     throw new ConfigError(`-o: expected key=value with a dotted key (e.g. LearningRate.base_lr=0.01), got '${text}'`, '-o');
   }
+  keys.forEach((k, i) => checkKey(k, `-o ${text}`, keys.slice(0, i + 1).join('.')));
   return { text, keys, value: parseYaml(text.slice(eq + 1), `-o ${text}`) };
 }
 
@@ -53,7 +55,7 @@ function applyOne(data: Mapping, o: Override, origins: Origins): void {
       if (isMapping(old) && isMapping(o.value) && !isTagged(o.value)) {
         mergeLayer(old, o.value, origins, source, here, true);
       } else {
-        container[slot] = deepClone(o.value);
+        container[slot] = deepClone(o.value, source, here);
         origins.mark(here, o.value, source);
       }
       return;

@@ -18,8 +18,9 @@ import { configError, describeValue, didYouMean } from './errors';
 import { configFromObject, displayPath, type LoadedConfig } from './load';
 import { deepClone, isMapping, isTagged, joinPath, type Mapping } from './merge';
 import { componentsOfKind, lookup, REGISTRY, SHARED_KEYS } from './registry';
-import { describeSpec, type Component, type Field, type Kind, type Resolved, type TypeSpec } from './schema';
+import { describeSpec, type Component, type ComponentDef, type Field, type Kind, type Resolved, type TypeSpec } from './schema';
 import { GLOBAL_FIELDS } from './components/global';
+import { MODEL_LIMITS } from './limits';
 import type { OPTIM } from './components/optim';
 import type { READERS } from './components/readers';
 
@@ -81,11 +82,23 @@ class Resolver {
     for (const r of READER_NAMES) {
       if (this.raw[r] !== undefined && this.raw[r] !== null) out[r] = this.named(r, r, ['reader'], [], true) as ReaderConfig;
     }
+    this.checkInputSides(arch, out);
     // Sections nothing refers to are still checked (keys and types; required fields may be absent).
     for (const key of Object.keys(this.raw)) {
       if (REGISTRY.has(key) && !this.used.has(key)) this.named(key, key, ALL_KINDS, [], false);
     }
     return out;
+  }
+
+  /** YOLOv3 concatenates maps of strides 32, 16 and 8: a fixed input side must be a multiple of 32. */
+  private checkInputSides(arch: string, out: SlimConfig): void {
+    const stride = arch === 'YOLOv3' ? MODEL_LIMITS.yoloStride : 1;
+    for (const r of READER_NAMES) {
+      const shape = (out[r]?.inputs_def as { image_shape?: Array<number | null> } | undefined)?.image_shape;
+      if (!shape || shape.every((d, i) => i === 0 || d === null || d % stride === 0)) continue;
+      const at = `${r}.inputs_def.image_shape`;
+      this.fail(at, `expected H and W multiples of ${stride} (${arch} downsamples by ${stride}) for ${at}, got ${describeValue(shape)}`);
+    }
   }
 
   private source(path: string): string | undefined {
@@ -103,7 +116,7 @@ class Resolver {
 
   private checkTopLevel(): void {
     for (const key of Object.keys(this.raw)) {
-      if (key in GLOBAL_FIELDS || SHARED_KEYS.has(key) || REGISTRY.has(key)) continue;
+      if (Object.hasOwn(GLOBAL_FIELDS, key) || SHARED_KEYS.has(key) || REGISTRY.has(key)) continue;
       const names = [...Object.keys(GLOBAL_FIELDS), ...SHARED_KEYS, ...REGISTRY.keys()];
       this.fail(key, `unknown key ${key}${didYouMean(key, names)}`);
     }
@@ -125,7 +138,14 @@ class Resolver {
     else if (section !== undefined && section !== null) {
       this.typeError(name, `a mapping of ${name} fields`, section);
     }
-    return this.fields(def.fields, given, name, def.name, [...stack, name], required);
+    return this.checked(def, this.fields(def.fields, given, name, def.name, [...stack, name], required), name, required);
+  }
+
+  /** The component's cross-field check (skipped for sections checked without their required keys). */
+  private checked(def: ComponentDef, c: Component, path: string, complete: boolean): Component {
+    const wrong = complete ? def.check?.(c) : undefined;
+    if (wrong) this.typeError(joinPath(path, wrong.key), wrong.expected, wrong.got);
+    return c;
   }
 
   /** Resolves `given` against `fields`: unknown keys fail, shared keys come from the top, defaults fill the rest. */
@@ -138,7 +158,7 @@ class Resolver {
     required: boolean,
   ): Component {
     for (const key of Object.keys(given)) {
-      if (!(key in fields)) {
+      if (!Object.hasOwn(fields, key)) {
         const at = joinPath(path, key);
         this.fail(at, `unknown key ${at}${path ? ` for ${typeName}` : ''}${didYouMean(key, Object.keys(fields))}`);
       }
@@ -158,6 +178,8 @@ class Resolver {
         v = deepClone(field.default);
       }
       out[key] = this.value(field.spec, v, at, stack, field.default);
+      const wrong = field.check?.(out[key]);
+      if (wrong !== undefined) this.typeError(at, wrong, out[key]);
     }
     return out;
   }
@@ -197,8 +219,8 @@ class Resolver {
     }
   }
 
-  private checkRange(spec: { min?: number; max?: number }, v: number, path: string): void {
-    if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
+  private checkRange(spec: { min?: number; max?: number; gt?: number }, v: number, path: string): void {
+    if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max) || (spec.gt !== undefined && !(v > spec.gt))) {
       this.typeError(path, spec as TypeSpec, v);
     }
   }
@@ -263,7 +285,7 @@ class Resolver {
       const list = names.map((n) => bang + n).join(', ');
       this.fail(at, `expected one of ${list} for ${at}, got ${got}${didYouMean(name, names)}`);
     }
-    const out = this.fields(def.fields, given, path, def.name, stack, true);
+    const out = this.checked(def, this.fields(def.fields, given, path, def.name, stack, true), path, true);
     return spec.typeKey ? reorderType(out, spec.typeKey) : out;
   }
 }

@@ -10,6 +10,8 @@
  * `typeKey` covers OptimizerBuilder's `{type: Momentum, momentum: 0.9}` style.
  */
 
+import { MODEL_LIMITS } from './limits';
+
 export type Kind =
   | 'architecture'
   | 'backbone'
@@ -35,7 +37,8 @@ export interface Component {
 
 export type TypeSpec =
   | { t: 'int'; oneOf?: readonly number[]; min?: number; max?: number }
-  | { t: 'float'; min?: number; max?: number }
+  /** gt: an exclusive lower bound (a width multiplier must be above 0) */
+  | { t: 'float'; min?: number; max?: number; gt?: number }
   | { t: 'bool' }
   | { t: 'str'; oneOf?: readonly string[] }
   /** `single`: a lone element is accepted and wrapped (ResNet feature_maps: 4 -> [4]) */
@@ -59,6 +62,8 @@ export interface Field<T = unknown> {
   readonly required: boolean;
   /** PaddleDetection `__shared__`: taken from the global key of the same name unless set here */
   readonly shared: boolean;
+  /** a further check of a value of the right type: what was expected when it fails */
+  readonly check?: (v: T) => string | undefined;
   readonly __value?: T;
 }
 
@@ -73,7 +78,11 @@ const spec = <T>(s: TypeSpec): Spec<T> => ({ spec: s });
 
 export const int = (o: { oneOf?: readonly number[]; min?: number; max?: number } = {}): Spec<number> =>
   spec({ t: 'int', ...o });
-export const float = (o: { min?: number; max?: number } = {}): Spec<number> => spec({ t: 'float', ...o });
+/** A class count: an integer in [1, MODEL_LIMITS.classes]. */
+export const classCount = (): Spec<number> => int({ min: 1, max: MODEL_LIMITS.classes });
+/** An L2 decay coefficient: in [0, 1]. */
+export const decay = (): Spec<number> => float({ min: 0, max: 1 });
+export const float = (o: { min?: number; max?: number; gt?: number } = {}): Spec<number> => spec({ t: 'float', ...o });
 export const bool = (): Spec<boolean> => spec({ t: 'bool' });
 export const str = <S extends string = string>(oneOf?: readonly S[]): Spec<S> => spec({ t: 'str', oneOf });
 export const list = <T>(of: Spec<T>): Spec<T[]> => spec({ t: 'list', of: of.spec });
@@ -93,8 +102,8 @@ export const typed = (kind: Kind, typeKey = 'type'): Spec<Component> => spec({ t
 export type Default<T> = T | (Component extends T ? string : never);
 
 /** A field with a default. */
-export function f<T>(s: Spec<T>, def: Default<T>): Field<T> {
-  return { spec: s.spec, default: def, required: false, shared: false };
+export function f<T>(s: Spec<T>, def: Default<T>, check?: (v: T) => string | undefined): Field<T> {
+  return { spec: s.spec, default: def, required: false, shared: false, ...(check ? { check } : {}) };
 }
 
 /** A field PaddleDetection lists in `__shared__`: the global key of the same name applies. */
@@ -119,6 +128,7 @@ export function describeSpec(s: TypeSpec): string {
       if (s.oneOf) return `one of ${s.oneOf.join(', ')}`;
       return 'an integer' + rangeText(s.min, s.max);
     case 'float':
+      if (s.gt !== undefined) return `a number > ${s.gt}` + (s.max !== undefined ? ` and <= ${s.max}` : '');
       return 'a number' + rangeText(s.min, s.max);
     case 'bool':
       return 'a boolean';
@@ -157,17 +167,28 @@ export interface ComponentDef<F extends Fields = Fields> {
   readonly fields: F;
   /** false: the config loads and resolves, but the model builder refuses it (not built yet) */
   readonly available: boolean;
+  /** a check across the resolved fields (anchor masks within the anchors...) */
+  readonly check?: ComponentCheck;
 }
+
+/** A failed cross-field check: the field at fault, what was expected of it, the value found. */
+export interface CheckFailure {
+  key: string;
+  expected: string;
+  got: unknown;
+}
+export type ComponentCheck = (c: Component) => CheckFailure | undefined;
 
 /** The registry table of one kind: `{ Name: fields, ... }`; adding a component is one entry. */
 export function table<E extends Record<string, Fields>>(
   kind: Kind,
   entries: E,
-  opts: { unavailable?: ReadonlyArray<keyof E & string> } = {},
+  opts: { unavailable?: ReadonlyArray<keyof E & string>; checks?: { [K in keyof E]?: ComponentCheck } } = {},
 ): { [K in keyof E]: ComponentDef<E[K]> } {
   const out: Record<string, ComponentDef> = {};
   for (const [name, fields] of Object.entries(entries)) {
-    out[name] = { name, kind, fields, available: !(opts.unavailable ?? []).includes(name) };
+    const check = opts.checks?.[name];
+    out[name] = { name, kind, fields, available: !(opts.unavailable ?? []).includes(name), ...(check ? { check } : {}) };
   }
   return out as { [K in keyof E]: ComponentDef<E[K]> };
 }

@@ -6,8 +6,22 @@
  * `off` and `0.` mean what they mean there (single letters y/n stay strings, as in PyYAML). Unknown tags, duplicate keys and syntax errors
  * become one ConfigError with file:line:column.
  */
-import { parseDocument, YAMLMap, type CollectionTag, type ScalarTag, type Tags, type YAMLError } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  YAMLMap,
+  type CollectionTag,
+  type Document,
+  type Node,
+  type ScalarTag,
+  type Tags,
+  type YAMLError,
+} from 'yaml';
 import { configError, didYouMean, type ConfigError } from './errors';
+import { CONFIG_LIMITS, forbiddenKeyError, forbiddenKeyReason } from './limits';
 import { REGISTRY } from './registry';
 
 /**
@@ -56,16 +70,156 @@ function componentTags(): Tags {
 
 const TAGS = componentTags();
 
-/** Parses YAML text; `source` names it in errors (a file path or `-o key=value`). */
+/**
+ * Parses YAML text; `source` names it in errors (a file path or `-o key=value`). The document
+ * is measured (limits.ts) before any JS value is built from it: keys, nesting, anchors and
+ * the size it would have with every alias expanded, so neither a key that would edit
+ * Object.prototype nor an alias bomb ever reaches the merge. Duplicate keys are found here
+ * with a set per mapping (the YAML library's own check compares every pair of keys).
+ */
 export function parseYaml(text: string, source: string): unknown {
-  const doc = parseDocument(text, {
-    version: '1.1',
-    customTags: (base) => [...withPyYamlBooleans(base), ...TAGS],
-    prettyErrors: false,
-  });
+  prescan(text, source);
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, {
+      version: '1.1',
+      customTags: (base) => [...withPyYamlBooleans(base), ...TAGS],
+      prettyErrors: false,
+      uniqueKeys: false,
+    });
+  } catch (e) {
+    throw configError(`cannot parse: ${internalReason(e)}`, source);
+  }
   const problems: YAMLError[] = [...doc.errors, ...doc.warnings];
   if (problems.length) throw yamlError(problems[0], text, source);
-  return doc.toJS({ maxAliasCount: 1000 });
+  if (doc.contents) new Meter(text, source).node(doc.contents, 0);
+  try {
+    // Aliases were counted and resolved above; the library's own count would walk the document per alias.
+    return doc.toJS({ maxAliasCount: -1 });
+  } catch (e) {
+    throw configError(`cannot read: ${internalReason(e)}`, source);
+  }
+}
+
+/**
+ * A linear look at the raw text that refuses, before the (slow per key) YAML parser runs,
+ * what cannot be under the limits: far more `key: ` separators than keys allowed, or flow
+ * brackets nested far deeper than allowed. Quotes and comments are not told apart here, so
+ * the margins are wide; the exact counts come from the Meter.
+ */
+function prescan(text: string, source: string): void {
+  const L = CONFIG_LIMITS;
+  let colons = 0;
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58 /* : */) {
+      const next = text.charCodeAt(i + 1);
+      if (Number.isNaN(next) || next === 32 || next === 10 || next === 13 || next === 9) colons++;
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > deepest) deepest = depth;
+    } else if ((c === 93 /* ] */ || c === 125) /* } */ && depth > 0) depth--;
+  }
+  if (colons > 2 * L.keys) throw configError(`too many keys (at most ${L.keys} in one document, found about ${colons})`, source);
+  if (deepest > 16 * L.depth) throw configError(`nested too deeply (at most ${L.depth} levels, found brackets ${deepest} deep)`, source);
+}
+
+/** A library or engine failure, as one line (a stack overflow means nesting beyond any config). */
+function internalReason(e: unknown): string {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return `nested too deeply (at most ${CONFIG_LIMITS.depth} levels)`;
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+interface Measure {
+  /** values once aliases are expanded (capped just above the limit) */
+  size: number;
+  /** nesting below this node, aliases expanded */
+  height: number;
+}
+
+/** One pass over a document's nodes, in document order; each node is visited once. */
+class Meter {
+  private keys = 0;
+  private refs = 0;
+  /** the latest node carrying each anchor name so far (an alias means the last one before it) */
+  private readonly anchors = new Map<string, Node>();
+  private readonly measured = new Map<Node, Measure>();
+  /** anchored nodes still being measured: an alias to one of them would make a cycle */
+  private readonly open = new Set<Node>();
+
+  constructor(
+    private readonly text: string,
+    private readonly source: string,
+  ) {}
+
+  private where(n: { range?: readonly number[] | null } | null | undefined): string {
+    const off = n?.range?.[0];
+    if (off === undefined) return this.source;
+    const [line, col] = lineCol(this.text, off);
+    return `${this.source}:${line}:${col}`;
+  }
+
+  private fail(n: { range?: readonly number[] | null } | null | undefined, body: string): never {
+    throw configError(body, this.where(n));
+  }
+
+  private countRef(n: Node): void {
+    if (++this.refs > CONFIG_LIMITS.aliases) this.fail(n, `too many anchors and aliases (at most ${CONFIG_LIMITS.aliases})`);
+  }
+
+  node(n: unknown, depth: number): Measure {
+    const L = CONFIG_LIMITS;
+    if (n === null || n === undefined) return { size: 1, height: 0 };
+    const node = n as Node;
+    if (depth > L.depth) this.fail(node, `nested too deeply (at most ${L.depth} levels)`);
+    if (isAlias(node)) {
+      this.countRef(node);
+      const target = this.anchors.get(node.source);
+      if (!target) this.fail(node, `unknown alias *${node.source} (an anchor &${node.source} must come before it)`);
+      if (this.open.has(target)) this.fail(node, `alias *${node.source} is inside the node it refers to`);
+      const m = this.measured.get(target) as Measure;
+      if (depth + m.height > L.depth) this.fail(node, `nested too deeply once *${node.source} is expanded (at most ${L.depth} levels)`);
+      return m;
+    }
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) {
+      this.countRef(node);
+      this.anchors.set(anchor, node);
+      this.open.add(node);
+    }
+    let size = 1;
+    let height = 0;
+    const add = (m: Measure) => {
+      size = Math.min(size + m.size, L.nodes + 1);
+      height = Math.max(height, m.height + 1);
+    };
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (++this.keys > L.keys) this.fail(pair.key as Node, `too many keys (at most ${L.keys} in one document)`);
+        const key = pair.key as Node | null;
+        if (!isScalar(key)) this.fail(key ?? node, 'expected a plain key (a name or number), got a collection or nothing');
+        const name = String(key.value);
+        if (forbiddenKeyReason(name) !== undefined) throw forbiddenKeyError(name, this.where(key));
+        if (name !== '<<') {
+          if (seen.has(name)) this.fail(key, `cannot parse: Map keys must be unique; ${name} appears twice`);
+          seen.add(name);
+        }
+        size = Math.min(size + 1, L.nodes + 1);
+        add(this.node(pair.value, depth + 1));
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) add(this.node(item, depth + 1));
+    }
+    if (size > L.nodes) this.fail(node, `too large once its aliases are expanded (more than ${L.nodes} values)`);
+    const m = { size, height };
+    if (anchor) {
+      this.open.delete(node);
+      this.measured.set(node, m);
+    }
+    return m;
+  }
 }
 
 function yamlError(e: YAMLError, text: string, source: string): ConfigError {
@@ -76,6 +230,7 @@ function yamlError(e: YAMLError, text: string, source: string): ConfigError {
     const name = unresolved[1];
     return configError(`unknown tag !${name}${didYouMean(name, REGISTRY.keys())}`, where);
   }
+  if (/call stack/i.test(e.message)) return configError(`nested too deeply (at most ${CONFIG_LIMITS.depth} levels)`, where);
   const msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
   return configError(`cannot parse: ${msg}`, where);
 }

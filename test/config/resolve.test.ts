@@ -142,13 +142,13 @@ describe('errors', () => {
   });
 
   test('wrong types: the key, the expected type and the value found', () => {
-    expect(fail('MobileNet:\n  conv_group_scale: abc\n')).toMatch(/: expected a number >= 0 for MobileNet\.conv_group_scale, got 'abc'$/);
+    expect(fail('MobileNet:\n  conv_group_scale: abc\n')).toMatch(/: expected a number > 0 and <= 8 for MobileNet\.conv_group_scale, got 'abc'$/);
     expect(fail('max_iters: 1.5\n')).toMatch(/expected an integer >= 0 for max_iters, got 1\.5$/);
     expect(fail('use_gpu: 1\n')).toMatch(/expected a boolean for use_gpu, got 1$/);
-    expect(fail('YOLOv3Head:\n  anchors: [[1, 2], [3, x]]\n')).toMatch(/expected a number for YOLOv3Head\.anchors\[1\]\[1\], got 'x'$/);
+    expect(fail('YOLOv3Head:\n  anchors: [[1, 2], [3, x]]\n')).toMatch(/expected a number > 0 and <= 4096 for YOLOv3Head\.anchors\[1\]\[1\], got 'x'$/);
     expect(fail('MobileNet:\n  norm_type: bm\n')).toMatch(/expected one of 'bn', 'sync_bn' for MobileNet\.norm_type, got 'bm' \(did you mean bn\?\)$/);
     expect(fail('YOLOv3Head: 5\n')).toMatch(/expected a mapping of YOLOv3Head fields for YOLOv3Head, got 5$/);
-    expect(fail('num_classes: x\n')).toMatch(/expected an integer >= 1 for num_classes, got 'x'$/);
+    expect(fail('num_classes: x\n')).toMatch(/expected an integer in \[1, 10000\] for num_classes, got 'x'$/);
   });
 
   test('the message names the source of the faulty value: an include or an override', () => {

@@ -4,7 +4,8 @@
  * (2..5; a lone integer means that one stage), freeze_at the last frozen stage. ResNetC5 is
  * the stage-5 head that R-CNN's BBoxHead runs on pooled RoI features.
  */
-import { table, f, shared, int, float, bool, str, list, listOrOne, map } from '../schema';
+import { table, f, shared, int, float, bool, str, list, listOrOne, map, decay } from '../schema';
+import { MODEL_LIMITS } from '../limits';
 
 const NORM = ['bn', 'sync_bn', 'affine_channel'] as const;
 const RESNET_DEPTHS = [18, 34, 50, 101, 152, 200];
@@ -12,9 +13,9 @@ const RESNET_DEPTHS = [18, 34, 50, 101, 152, 200];
 export const BACKBONES = table('backbone', {
   MobileNet: {
     norm_type: shared(str(['bn', 'sync_bn']), 'bn'),
-    norm_decay: f(float(), 0),
-    conv_decay: f(float(), 0),
-    conv_group_scale: f(float({ min: 0 }), 1),
+    norm_decay: f(decay(), 0),
+    conv_decay: f(decay(), 0),
+    conv_group_scale: f(float({ gt: 0, max: MODEL_LIMITS.widthScale }), 1),
     conv_learning_rate: f(float(), 1),
     with_extra_blocks: f(bool(), false),
     extra_block_filters: f(list(list(int())), [[256, 512], [128, 256], [128, 256], [64, 128]]),
@@ -23,7 +24,7 @@ export const BACKBONES = table('backbone', {
   DarkNet: {
     depth: f(int({ oneOf: [53] }), 53),
     norm_type: shared(str(['bn', 'sync_bn']), 'bn'),
-    norm_decay: f(float(), 0),
+    norm_decay: f(decay(), 0),
     weight_prefix_name: shared(str(), ''),
   },
   ResNet: {
@@ -31,7 +32,7 @@ export const BACKBONES = table('backbone', {
     freeze_at: f(int({ min: 0, max: 4 }), 2),
     norm_type: shared(str(NORM), 'affine_channel'),
     freeze_norm: shared(bool(), true),
-    norm_decay: f(float(), 0),
+    norm_decay: f(decay(), 0),
     variant: f(str(['a', 'b', 'c', 'd']), 'b'),
     feature_maps: f(listOrOne(int({ min: 2, max: 5 })), [2, 3, 4, 5]),
     dcn_v2_stages: f(list(int()), []),
@@ -46,7 +47,7 @@ export const BACKBONES = table('backbone', {
     freeze_at: f(int({ min: 0, max: 4 }), 2),
     norm_type: shared(str(NORM), 'affine_channel'),
     freeze_norm: shared(bool(), true),
-    norm_decay: f(float(), 0),
+    norm_decay: f(decay(), 0),
     variant: f(str(['a', 'b', 'c', 'd']), 'b'),
     feature_maps: f(listOrOne(int({ min: 2, max: 5 })), [5]),
     weight_prefix_name: shared(str(), ''),

@@ -3,7 +3,7 @@
  * set": for shared keys (num_classes, norm_type, ...) each component then keeps its own
  * default; for max_iters/metric the stage that needs them reports the omission.
  */
-import { f, req, int, bool, str, list, nullable, type Fields } from '../schema';
+import { f, req, int, bool, str, list, nullable, type Fields, classCount } from '../schema';
 
 export const GLOBAL_FIELDS = {
   architecture: req(str()),
@@ -18,6 +18,6 @@ export const GLOBAL_FIELDS = {
   pretrain_weights: f(nullable(str()), ''),
   weights: f(nullable(str()), ''),
   finetune_exclude_pretrained_params: f(list(str()), []),
-  num_classes: f(nullable(int({ min: 1 })), null),
+  num_classes: f(nullable(classCount()), null),
   use_fine_grained_loss: f(bool(), false),
 } satisfies Fields;

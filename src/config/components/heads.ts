@@ -3,7 +3,8 @@
  * the anchors of each output level (deepest level first), nms is the post-processing of
  * eval/test graphs. The R-CNN heads mirror PaddleDetection's fields so their configs resolve.
  */
-import { table, f, req, shared, int, float, bool, str, list, either, nullable, component, obj } from '../schema';
+import { table, f, req, shared, int, float, bool, str, list, either, nullable, component, obj, classCount, decay, type CheckFailure, type Component } from '../schema';
+import { MODEL_LIMITS } from '../limits';
 
 export const YOLO_ANCHORS = [
   [10, 13], [16, 30], [33, 23],
@@ -21,10 +22,11 @@ const rpnFields = {
 
 export const HEADS = table('head', {
   YOLOv3Head: {
-    conv_block_num: f(int({ min: 0 }), 2),
-    norm_decay: f(float(), 0),
-    num_classes: shared(int({ min: 1 }), 80),
-    anchors: f(list(list(float())), YOLO_ANCHORS),
+    conv_block_num: f(int({ min: 0, max: MODEL_LIMITS.convBlocks }), 2),
+    norm_decay: f(decay(), 0),
+    num_classes: shared(classCount(), 80),
+    anchors: f(list(list(float({ gt: 0, max: MODEL_LIMITS.imageSide }))), YOLO_ANCHORS, (a) =>
+      a.length > 0 && a.every((p) => p.length === 2) ? undefined : 'a non-empty list of [w, h] pairs'),
     anchor_masks: f(list(list(int({ min: 0 }))), YOLO_ANCHOR_MASKS),
     drop_block: f(bool(), false),
     coord_conv: f(bool(), false),
@@ -45,26 +47,26 @@ export const HEADS = table('head', {
     /** slimprune only: multiplies every head width (1 = PaddleDetection's 512/256/128) */
     width_scale: f(float({ min: 0, max: 1 }), 1),
   },
-  RPNHead: { ...rpnFields, num_classes: f(int({ min: 1 }), 1) },
+  RPNHead: { ...rpnFields, num_classes: f(classCount(), 1) },
   FPNRPNHead: {
     ...rpnFields,
     anchor_start_size: f(int(), 32),
     num_chan: f(int(), 256),
     min_level: f(int(), 2),
     max_level: f(int(), 6),
-    num_classes: f(int({ min: 1 }), 1),
+    num_classes: f(classCount(), 1),
   },
   BBoxHead: {
     head: req(component('backbone', 'head')),
     box_coder: f(component('op'), obj('BoxCoder')),
     nms: f(component('op'), obj('MultiClassNMS')),
     bbox_loss: f(component('loss'), obj('SmoothL1Loss')),
-    num_classes: shared(int({ min: 1 }), 81),
+    num_classes: shared(classCount(), 81),
   },
   CascadeBBoxHead: {
     head: req(component('backbone', 'head')),
     nms: f(component('op'), obj('MultiClassNMS')),
-    num_classes: shared(int({ min: 1 }), 81),
+    num_classes: shared(classCount(), 81),
   },
   TwoFCHead: { mlp_dim: f(int({ min: 1 }), 1024) },
   CascadeTwoFCHead: { mlp_dim: f(int({ min: 1 }), 1024) },
@@ -73,7 +75,21 @@ export const HEADS = table('head', {
     conv_dim: f(int({ min: 1 }), 256),
     resolution: f(int({ min: 1 }), 14),
     dilation: f(int({ min: 1 }), 1),
-    num_classes: shared(int({ min: 1 }), 81),
+    num_classes: shared(classCount(), 81),
     norm_type: f(nullable(str(['gn'])), null),
   },
-});
+}, { checks: { YOLOv3Head: checkYoloHead } });
+
+/** anchor_masks pick existing anchors, one non-empty list per level, and each level has a stride. */
+function checkYoloHead(c: Component): CheckFailure | undefined {
+  const anchors = c.anchors as number[][];
+  const masks = c.anchor_masks as number[][];
+  const downsample = c.downsample as number[];
+  if (masks.length === 0 || masks.some((m) => m.length === 0 || m.some((i) => i >= anchors.length))) {
+    return { key: 'anchor_masks', expected: `non-empty lists of anchor indices below ${anchors.length} (the number of anchors)`, got: masks };
+  }
+  if (downsample.length < masks.length) {
+    return { key: 'downsample', expected: `a stride for each of the ${masks.length} levels of anchor_masks`, got: downsample };
+  }
+  return undefined;
+}

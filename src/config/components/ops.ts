@@ -4,7 +4,7 @@
  * over that head's default NMS (YOLOv3Head's has background_label -1), not over the bare
  * MultiClassNMS defaults below (see resolve.ts).
  */
-import { table, f, shared, int, float, bool, str, list, either } from '../schema';
+import { table, f, shared, int, float, bool, str, list, either, classCount } from '../schema';
 
 export const OPS = table('op', {
   MultiClassNMS: {
@@ -44,7 +44,7 @@ export const OPS = table('op', {
     bg_thresh_hi: f(float(), 0.5),
     bg_thresh_lo: f(float(), 0),
     bbox_reg_weights: f(list(float()), [0.1, 0.1, 0.2, 0.2]),
-    num_classes: shared(int({ min: 1 }), 81),
+    num_classes: shared(classCount(), 81),
     shuffle_before_sample: f(bool(), true),
   },
   CascadeBBoxAssigner: {
@@ -55,11 +55,11 @@ export const OPS = table('op', {
     bg_thresh_lo: f(list(float()), [0, 0, 0]),
     bbox_reg_weights: f(list(float()), [10, 20, 30]),
     shuffle_before_sample: f(bool(), true),
-    num_classes: shared(int({ min: 1 }), 81),
+    num_classes: shared(classCount(), 81),
     class_aware: f(bool(), false),
   },
   MaskAssigner: {
-    num_classes: shared(int({ min: 1 }), 81),
+    num_classes: shared(classCount(), 81),
     resolution: f(int({ min: 1 }), 14),
   },
   BoxCoder: {

@@ -4,7 +4,8 @@
  * architecture's own list); image_shape is [C, H, W] with null for a free size. num_classes
  * and use_fine_grained_loss come from the global keys, as PaddleDetection's reader factory does.
  */
-import { table, f, req, shared, int, bool, str, list, nullable, component, obj } from '../schema';
+import { table, f, req, shared, int, bool, str, list, nullable, component, obj, classCount } from '../schema';
+import { MODEL_LIMITS } from '../limits';
 
 const reader = {
   inputs_def: f(component('inputs'), obj('InputsDef')),
@@ -22,7 +23,7 @@ const reader = {
   use_process: f(bool(), false),
   bufsize: f(int(), -1),
   memsize: f(str(), '3G'),
-  num_classes: shared(int({ min: 1 }), 80),
+  num_classes: shared(classCount(), 80),
   use_fine_grained_loss: shared(bool(), false),
 };
 
@@ -35,7 +36,8 @@ export const READERS = table('reader', {
 export const INPUTS = table('inputs', {
   InputsDef: {
     fields: f(nullable(list(str())), null),
-    image_shape: f(list(nullable(int({ min: 1 }))), [3, null, null]),
+    image_shape: f(list(nullable(int({ min: 1, max: MODEL_LIMITS.imageSide }))), [3, null, null], (s) =>
+      s.length === 3 && s[0] === 3 ? undefined : '[3, H, W] (3 colour channels, as every backbone\'s first conv takes; H, W a size or null)'),
     num_max_boxes: f(int({ min: 1 }), 50),
     use_dataloader: f(bool(), true),
     iterable: f(bool(), false),

@@ -4,7 +4,7 @@
  * mean and divides by std per channel; Permute makes CHW. RandomShape picks one size per batch.
  * Gt2YoloTarget is dropped by the reader unless use_fine_grained_loss is on.
  */
-import { table, f, req, int, float, bool, list, either, nullable } from '../schema';
+import { table, f, req, int, float, bool, list, either, nullable, classCount } from '../schema';
 
 const range3 = list(float());
 
@@ -76,7 +76,7 @@ export const TRANSFORMS = table('transform', {
     anchors: req(list(list(float()))),
     anchor_masks: req(list(list(int({ min: 0 })))),
     downsample_ratios: req(list(int({ min: 1 }))),
-    num_classes: f(int({ min: 1 }), 80),
+    num_classes: f(classCount(), 80),
     iou_thresh: f(float(), 1),
   },
 });
