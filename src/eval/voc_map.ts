@@ -38,8 +38,8 @@ export interface VocMapOptions {
   classNum: number;
   /** default 0.5 */
   overlapThresh?: number;
-  /** default '11point' */
-  mapType?: MapType;
+  /** '11point' (default) or 'integral'; a config's string is checked at run time */
+  mapType?: MapType | string;
   /** default false */
   evaluateDifficult?: boolean;
   /** default false: pixel boxes with the +1 convention */
@@ -104,7 +104,7 @@ export class VocMapAccumulator {
     if (!Number.isInteger(opts.classNum) || opts.classNum < 1) fail('classNum', 'an integer >= 1', opts.classNum);
     const thresh = opts.overlapThresh ?? 0.5;
     if (typeof thresh !== 'number' || !(thresh >= 0 && thresh <= 1)) fail('overlapThresh', 'a number in [0, 1]', thresh);
-    const mapType = opts.mapType ?? '11point';
+    const mapType = (opts.mapType ?? '11point') as MapType;
     if (!MAP_TYPES.includes(mapType)) fail('mapType', `one of ${MAP_TYPES.map((m) => `'${m}'`).join(', ')}`, mapType);
     this.classNum = opts.classNum;
     this.thresh = thresh;

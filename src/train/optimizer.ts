@@ -1,0 +1,192 @@
+/**
+ * Paddle's Momentum optimizer with L2Decay regularisation, on the engine's sgd_momentum kernel
+ * (so it runs wherever the parameters live): per parameter,
+ *   v = momentum * v + (grad + decay * param);  param -= lr * v
+ * which is Paddle's order: the regulariser adds decay * param to the gradient, then the
+ * momentum op updates the velocity and the parameter.
+ *
+ * The decay of a parameter is, in this order: decayOf(name) when that gives a number (the
+ * model's own per-parameter coefficient, see MomentumOptimizer.forParams); normDecay for
+ * norm parameters (isNormParam, by default BN / affine scale and offset by name); otherwise
+ * the regulariser's factor l2. Parameters whose isTrainable(name) is false are not updated.
+ *
+ * The velocities are the optimizer's state: state() returns the live map, so the pruner can
+ * slice it with the parameters (pruner.apply(graph, plan, {optimizerState: optimizer.slots()})).
+ */
+import * as ops from '../backend/ops';
+import { Tensor } from '../backend/tensor';
+import type { Param } from '../graph/types';
+
+export interface MomentumOptions {
+  /** default 0.9 */
+  momentum?: number;
+  /** the regulariser's L2 factor for ordinary weights; default 0 */
+  l2?: number;
+  /** L2 factor of norm parameters; default 0 */
+  normDecay?: number;
+  /** default: isNormParamName */
+  isNormParam?: (name: string) => boolean;
+  /** a parameter's own coefficient, overriding l2 / normDecay; undefined defers to them */
+  decayOf?: (name: string) => number | undefined;
+  /** default: every parameter with a gradient is trainable */
+  isTrainable?: (name: string) => boolean;
+}
+
+/** Velocity data as a checkpoint holds it: bare arrays, {data, shape} or tensors. */
+export type VelocityData = Float32Array | Float64Array | { data: ArrayLike<number>; shape: number[] } | Tensor;
+
+export class OptimizerError extends Error {
+  override name = 'OptimizerError';
+}
+
+function fail(what: string, expected: string, got: unknown): never {
+  const shown = Array.isArray(got) ? `[${got.join(', ')}]` : typeof got === 'string' ? JSON.stringify(got) : String(got);
+  throw new OptimizerError(`MomentumOptimizer: expected ${expected} for ${what}, got ${shown}`);
+}
+
+function coef(what: string, v: unknown, dflt: number): number {
+  const x = v ?? dflt;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) fail(what, 'a finite number >= 0', x);
+  return x;
+}
+
+/**
+ * Norm parameters by their PaddleDetection names: `<layer>.bn.scale|offset` (YOLOv3 head),
+ * `<conv>_bn_scale|offset` (MobileNet, DarkNet), `bn<...>_scale|offset` (ResNet's affine_channel).
+ */
+export function isNormParamName(name: string): boolean {
+  return /\.bn\.(scale|offset)$/.test(name) || /_bn_(scale|offset)$/.test(name) || /^bn[^.]*_(scale|offset)$/.test(name);
+}
+
+export class MomentumOptimizer {
+  readonly momentum: number;
+  readonly l2: number;
+  readonly normDecay: number;
+  private readonly isNorm: (name: string) => boolean;
+  private readonly own?: (name: string) => number | undefined;
+  private readonly trainable?: (name: string) => boolean;
+  private readonly velocity = new Map<string, Tensor>();
+
+  constructor(opts: MomentumOptions = {}) {
+    if (!opts || typeof opts !== 'object') fail('options', 'an object {momentum, l2, normDecay, isNormParam}', opts);
+    this.momentum = coef('momentum', opts.momentum, 0.9);
+    this.l2 = coef('l2', opts.l2, 0);
+    this.normDecay = coef('normDecay', opts.normDecay, 0);
+    this.isNorm = opts.isNormParam ?? isNormParamName;
+    this.own = opts.decayOf;
+    this.trainable = opts.isTrainable;
+  }
+
+  /**
+   * An optimizer whose decay and trainability come from the model's parameter list: 'weight'
+   * params take their own l2 or the factor, 'norm' params their own l2 or normDecay, 'none'
+   * params 0; non-trainable params (BN running statistics, frozen layers) are skipped.
+   */
+  static forParams(params: Iterable<Param>, opts: { momentum?: number; l2?: number; normDecay?: number } = {}): MomentumOptimizer {
+    const byName = new Map<string, Param>();
+    for (const p of params) byName.set(p.name, p);
+    const l2 = coef('l2', opts.l2, 0);
+    const normDecay = coef('normDecay', opts.normDecay, 0);
+    return new MomentumOptimizer({
+      momentum: opts.momentum,
+      l2,
+      normDecay,
+      isNormParam: (n) => byName.get(n)?.decay === 'norm' || (!byName.has(n) && isNormParamName(n)),
+      decayOf: (n) => {
+        const p = byName.get(n);
+        if (!p) return undefined;
+        if (p.decay === 'none') return p.l2 ?? 0;
+        return p.l2 ?? (p.decay === 'norm' ? normDecay : l2);
+      },
+      isTrainable: (n) => byName.get(n)?.trainable ?? true,
+    });
+  }
+
+  /** The L2 coefficient applied to a parameter. */
+  decayOf(name: string): number {
+    const own = this.own?.(name);
+    if (own !== undefined) return coef(`the decay of ${name}`, own, 0);
+    return this.isNorm(name) ? this.normDecay : this.l2;
+  }
+
+  /** One update of every parameter that has a gradient (and is trainable), in place. */
+  step(params: Map<string, Tensor>, grads: Map<string, Tensor>, lr: number): void {
+    if (!(params instanceof Map)) fail('params', 'a Map from parameter name to tensor', params);
+    if (!(grads instanceof Map)) fail('grads', 'a Map from parameter name to tensor', grads);
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail('lr', 'a finite learning rate >= 0', lr);
+    for (const [name, grad] of grads) {
+      if (this.trainable && !this.trainable(name)) continue;
+      const param = params.get(name);
+      if (!param) throw new OptimizerError(`MomentumOptimizer: expected a parameter named ${name} (it has a gradient), found none in params`);
+      if (grad.size !== param.size || grad.shape.some((d, i) => d !== param.shape[i])) {
+        fail(`the gradient of ${name}`, `shape [${param.shape.join(', ')}] (as its parameter)`, grad.shape);
+      }
+      const v = this.velocityFor(name, param);
+      ops.sgdMomentum(param, grad, v, { lr, momentum: this.momentum, l2: this.decayOf(name) });
+    }
+  }
+
+  /** The velocity of a parameter on its backend and in its shape, created (zero) when absent. */
+  private velocityFor(name: string, param: Tensor): Tensor {
+    let v = this.velocity.get(name);
+    if (!v) {
+      v = Tensor.zeros(param.shape, param.backend);
+      this.velocity.set(name, v);
+      return v;
+    }
+    const sameShape = v.shape.length === param.shape.length && v.shape.every((d, i) => d === param.shape[i]);
+    if (!sameShape) {
+      // Flat arrays from loadState take the parameter's shape on first use; anything else is
+      // state that was not pruned (or loaded) with its parameter.
+      if (v.rank !== 1 || v.size !== param.size) {
+        fail(`the velocity of ${name}`, `shape [${param.shape.join(', ')}] (as its parameter; prune optimizer state with the params)`, v.shape);
+      }
+    }
+    if (!sameShape || v.backend !== param.backend) {
+      const moved = Tensor.from(v.toArray(), param.shape, param.backend);
+      v.dispose();
+      v = moved;
+      this.velocity.set(name, v);
+    }
+    return v;
+  }
+
+  /** The velocity per parameter name: the live map (the pruner slices it in place). */
+  state(): Map<string, Tensor> {
+    return this.velocity;
+  }
+
+  /** The state as the pruner's optimizerState option takes it. */
+  slots(): { velocity: Map<string, Tensor> } {
+    return { velocity: this.velocity };
+  }
+
+  /**
+   * Replaces the state with copies of the given velocities. Bare arrays become flat tensors
+   * that take their parameter's shape at the next step; give {data, shape} or tensors when
+   * the state must be pruned before that.
+   */
+  loadState(m: Map<string, VelocityData>): void {
+    if (!(m instanceof Map)) fail('state', 'a Map from parameter name to velocity', m);
+    const next = new Map<string, Tensor>();
+    try {
+      for (const [name, d] of m) {
+        if (d instanceof Tensor) next.set(name, d.clone());
+        else if (d instanceof Float32Array || d instanceof Float64Array) next.set(name, Tensor.from(d, [d.length]));
+        else if (d && typeof d === 'object' && Array.isArray(d.shape) && d.data && typeof d.data.length === 'number') next.set(name, Tensor.from(d.data, d.shape));
+        else fail(`the velocity of ${name}`, 'a Float32Array, {data, shape} or a Tensor', d);
+      }
+    } catch (e) {
+      next.forEach((t) => t.dispose());
+      throw e;
+    }
+    this.dispose();
+    for (const [k, t] of next) this.velocity.set(k, t);
+  }
+
+  /** Frees every velocity tensor. */
+  dispose(): void {
+    this.velocity.forEach((t) => t.dispose());
+    this.velocity.clear();
+  }
+}
