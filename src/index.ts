@@ -18,3 +18,7 @@ export type { Param, Node, Attrs, Dims, InitSpec } from './graph/types';
 export { buildModel, initModel, ModelError, type BuildOptions, type YoloModel, type Detection } from './nn';
 export { readConfig, loadConfig, ConfigError } from './config';
 export { pruner, plan, apply, replayRecord, listGroups, groupOf, PruneError, compareFlops, formatPruneReport } from './prune';
+export { yolov3Loss, yolov3LossWithGrad, yolov3LossSum, yolov3LossInto, Yolov3LossError, type Yolov3LossInputs, type Yolov3LossAttrs, type Yolov3LossSumConfig, type Yolov3LossSumResult, type TensorData } from './train/yolov3_loss';
+export { vocMap, VocMapAccumulator, VocMapError, type VocImage, type VocMapOptions, type VocMapResult, type ClassAp, type MapType } from './eval';
+export { buildLearningRate, LearningRateError, SCHEDULER_NAMES, type LearningRateConfig, type Schedule } from './train/lr';
+export { MomentumOptimizer, OptimizerError, isNormParamName, type MomentumOptions, type VelocityData } from './train/optimizer';
