@@ -18,11 +18,13 @@ import {
   loadCliConfig,
   parseConfigOptions,
   parsePruneSpec,
+  roundToNoOps,
   type ConfigOptions,
   type PruneSpec,
 } from './options';
 import { UsageError } from './errors';
-import { buildModel, checkParamNames, loadStage, modelInputShape, type FlopsCount } from './stages';
+import { buildModel, checkInputSize, checkParamNames, loadStage, modelInputShape, type FlopsCount } from './stages';
+import { MODEL_LIMITS } from '../config/limits';
 
 export interface FlopsOptions extends ConfigOptions {
   prune: PruneSpec | null;
@@ -88,12 +90,14 @@ export const flopsCommand: Subcommand<FlopsOptions> = {
     if (opts.input_size !== undefined) {
       const v = Number(opts.input_size);
       if (!Number.isInteger(v) || v < 1) throw new UsageError(`--input_size: expected a positive integer, got ${String(opts.input_size)}`);
+      if (v > MODEL_LIMITS.imageSide) throw new UsageError(`--input_size: expected at most ${MODEL_LIMITS.imageSide}, got ${v}`);
       inputSize = v;
     }
     return { ...parseConfigOptions(opts), prune: parsePruneSpec(opts), json: opts.json === true, inputSize, detail: opts.detail === true };
   },
   run(o, ctx) {
     const cfg = loadCliConfig(o);
+    if (o.inputSize !== null) checkInputSize(cfg.architecture, o.inputSize);
     const shape = modelInputShape(cfg, 'test', o.inputSize ?? undefined);
     if (!shape) throw new UsageError("--input_size: expected an input size, as the config's TestReader.inputs_def.image_shape is not fixed");
     const inputSize = shape[3];
@@ -107,9 +111,9 @@ export const flopsCommand: Subcommand<FlopsOptions> = {
       return;
     }
     checkParamNames(model.graph, o.prune.params);
+    const warnings = roundToNoOps(model.graph, o.prune);
     const pruner = loadStage('prune', ctx.stages);
     loadStage('nn', ctx.stages).initModel(model, { seed: 0 });
-    const warnings: string[] = [];
     const plan = pruner.plan(model.graph, { ...o.prune, warn: (m) => warnings.push(m) });
     pruner.apply(model.graph, plan, { mode: 'only_graph' });
     const after = countFlops(model.graph);

@@ -11,6 +11,10 @@ import type { Command } from 'commander';
 import { UsageError } from './errors';
 import { loadConfig, resolveConfig, type SlimConfig } from '../config';
 import { closestNames } from '../config/errors';
+import { ConfigError } from '../config/errors';
+import { displayPath } from '../config/load';
+import { keptCount } from '../prune/count';
+import type { GraphLike } from './stages';
 
 /** The parameters to prune and the ratio of each (same length). */
 export interface PruneSpec {
@@ -130,8 +134,11 @@ export function parsePruneSpec(opts: Record<string, unknown>, required?: string)
   }
   const spec: PruneSpec = { params, ratios };
   if (opts.round_to !== undefined) {
-    const k = Number(opts.round_to);
-    if (!Number.isInteger(k) || k < 1) throw new UsageError(`--round_to: expected a positive integer, got ${String(opts.round_to)}`);
+    const text = String(opts.round_to).trim();
+    const k = NUMBER.test(text) ? Number(text) : NaN;
+    if (!Number.isInteger(k) || k < 1 || k > MAX_ROUND_TO) {
+      throw new UsageError(`--round_to: expected a positive integer up to ${MAX_ROUND_TO}, got ${String(opts.round_to)}`);
+    }
     spec.roundTo = k;
   }
   if (opts.group_reduction !== undefined) {
@@ -140,6 +147,34 @@ export function parsePruneSpec(opts: Record<string, unknown>, required?: string)
     spec.groupReduction = g;
   }
   return spec;
+}
+
+/** Largest --round_to: no layer of the model zoo has more channels than this. */
+export const MAX_ROUND_TO = 4096;
+
+/**
+ * --round_to can undo a ratio: rounding the kept count down to a multiple of K but keeping at
+ * least K leaves a layer of at most K channels whole. One warning per parameter whose ratio
+ * would prune channels without --round_to and prunes none with it; a UsageError when that is
+ * true of every parameter that would lose channels at all (the command would prune nothing).
+ */
+export function roundToNoOps(graph: GraphLike, spec: PruneSpec): string[] {
+  const k = spec.roundTo ?? 1;
+  if (k <= 1) return [];
+  const warnings: string[] = [];
+  let wouldPrune = 0;
+  spec.params.forEach((p, i) => {
+    const n = graph.params.get(p)?.shape[0];
+    if (n === undefined || keptCount(n, spec.ratios[i]) === n) return;
+    wouldPrune++;
+    if (keptCount(n, spec.ratios[i], k) === n) {
+      warnings.push(`--round_to ${k}: ${p} keeps all ${n} channels (ratio ${spec.ratios[i]} prunes nothing once the kept count is rounded to a multiple of ${k}, at least ${k})`);
+    }
+  });
+  if (wouldPrune > 0 && warnings.length === wouldPrune) {
+    throw new UsageError(`--round_to: expected a K that leaves something to prune, got ${k}: every parameter keeps all its channels (${warnings.length === 1 ? warnings[0].replace(/^--round_to \d+: /, '') : `e.g. ${warnings[0].replace(/^--round_to \d+: /, '')}`})`);
+  }
+  return warnings;
 }
 
 export function parseCriterion(v: unknown): Criterion {
@@ -161,7 +196,17 @@ export function parseConfigOptions(opts: Record<string, unknown>): ConfigOptions
   return { config: String(opts.config), overrides };
 }
 
-/** Loads, merges and resolves the config (ConfigError on any problem). */
+/**
+ * Loads, merges and resolves the config (ConfigError on any problem). Anything else thrown on
+ * the way is a fault of the loader, but it is still reported as a problem with this file, in
+ * one line, rather than as a crash.
+ */
 export function loadCliConfig(o: ConfigOptions): SlimConfig {
-  return resolveConfig(loadConfig(o.config, { overrides: o.overrides }));
+  try {
+    return resolveConfig(loadConfig(o.config, { overrides: o.overrides }));
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(`config: ${displayPath(o.config)}: cannot read: ${why}`, o.config);
+  }
 }

@@ -15,6 +15,7 @@ import {
   parseConfigOptions,
   parseCriterion,
   parsePruneSpec,
+  roundToNoOps,
   CRITERIA,
   type ConfigOptions,
   type Criterion,
@@ -67,6 +68,7 @@ export const pruneCommand: Subcommand<PruneOptions> = {
     if (o.printParams) {
       // With pruning flags, the shapes printed are the pruned ones (weights scored, shapes cut).
       if (o.prune) {
+        for (const w of roundToNoOps(model.graph, o.prune)) ctx.io.stderr(`slimprune prune: warning: ${w}\n`);
         const pruner = loadStage('prune', ctx.stages);
         loadStage('nn', ctx.stages).initModel(model, { seed: 0 });
         const plan = pruner.plan(model.graph, { ...o.prune, criterion: o.criterion, warn: (m) => ctx.io.stderr(`slimprune prune: warning: ${m}\n`) });

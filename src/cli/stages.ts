@@ -13,7 +13,9 @@
  */
 import * as path from 'path';
 import { assertArchitectureAvailable, type SlimConfig } from '../config';
-import { closestNames } from '../config/errors';
+import { closestNames, ConfigError } from '../config/errors';
+import { displayPath } from '../config/load';
+import { MODEL_LIMITS } from '../config/limits';
 import { RuntimeError, UsageError } from './errors';
 import type { Criterion } from './options';
 
@@ -135,7 +137,24 @@ export function buildModel(cfg: SlimConfig, mode: BuildMode, overrides?: StageOv
   }
   const inputShape = modelInputShape(cfg, mode, inputSize);
   const opts = inputShape ? { mode, inputShape } : { mode };
-  return loadStage('nn', overrides).buildModel(cfg, opts);
+  const nn = loadStage('nn', overrides);
+  try {
+    return nn.buildModel(cfg, opts);
+  } catch (e) {
+    // The builder's own checks (ModelError) are about the config's values: a config error naming the file.
+    const err = e as Error;
+    if (err?.name !== 'ModelError' || /not available yet/.test(err.message)) throw e;
+    const file = cfg.__file__ ? displayPath(cfg.__file__) : 'the config';
+    throw new ConfigError(`config: ${file}: ${err.message}`, cfg.__file__ ?? undefined);
+  }
+}
+
+/** An input side the architecture can take: YOLOv3 concatenates maps of strides 32, 16, 8. */
+export function checkInputSize(architecture: string, size: number, flag = '--input_size'): void {
+  const stride = architecture === 'YOLOv3' ? MODEL_LIMITS.yoloStride : 1;
+  if (size % stride !== 0) {
+    throw new UsageError(`${flag}: expected a multiple of ${stride} (${architecture} downsamples by ${stride}), got ${size}`);
+  }
 }
 
 export function listParams(graph: GraphLike): ParamInfo[] {

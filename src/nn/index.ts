@@ -16,6 +16,7 @@ import { GraphBuilder } from '../graph/builder';
 import type { Graph } from '../graph/graph';
 import { initParams } from '../graph/init';
 import type { Dims } from '../graph/types';
+import { MODEL_LIMITS } from '../config/limits';
 import { ModelError, type Component } from './common';
 import { darkNet } from './darknet';
 import { mobileNetV1 } from './mobilenet';
@@ -107,6 +108,11 @@ export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}
   const shape = opts.inputShape ?? [1, 3, 608, 608];
   if (shape.length !== 4 || shape[1] !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new ModelError(`model: expected an input shape [N, 3, H, W] for inputShape, got ${JSON.stringify(shape)}`);
+  }
+  // The head concatenates upsampled stride-32 maps with stride-16 and stride-8 ones.
+  const { yoloStride: stride, imageSide } = MODEL_LIMITS;
+  if (shape[0] > 1024 || shape.slice(2).some((d) => d % stride !== 0 || d > imageSide)) {
+    throw new ModelError(`model: expected N <= 1024 and H, W multiples of ${stride} up to ${imageSide} (YOLOv3 downsamples by ${stride}) for inputShape, got ${JSON.stringify(shape)}`);
   }
   const b = new GraphBuilder();
   const image = b.input('image', shape);

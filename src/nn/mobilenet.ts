@@ -10,10 +10,12 @@
  * norms L2Decay(norm_decay).
  */
 import type { GraphBuilder } from '../graph/builder';
-import { convNorm, num, str, bool, type Component } from './common';
+import { MODEL_LIMITS } from '../config/limits';
+import { convNorm, modelFail, num, str, bool, type Component } from './common';
 
 export function mobileNetV1(b: GraphBuilder, x: string, c: Component): string[] {
   const scale = num(c, 'conv_group_scale', 1);
+  if (!(scale > 0 && scale <= MODEL_LIMITS.widthScale)) modelFail('MobileNet', `a number > 0 and <= ${MODEL_LIMITS.widthScale}`, 'conv_group_scale', scale);
   const normDecay = num(c, 'norm_decay', 0);
   const convDecay = num(c, 'conv_decay', 0);
   str(c, 'norm_type', 'bn', ['bn', 'sync_bn'] as const);

@@ -17,6 +17,7 @@
  * L2Decay(norm_decay) and L2Decay(0) respectively; conv weights the optimizer's factor.
  */
 import type { GraphBuilder } from '../graph/builder';
+import { MODEL_LIMITS } from '../config/limits';
 import { bool, convNorm, int, modelFail, num, type Component } from './common';
 
 export interface YoloHeadConfig {
@@ -42,7 +43,9 @@ export interface NmsConfig {
 /** The head's settings from its resolved config (PaddleDetection's defaults where absent). */
 export function yoloHeadConfig(c: Component, globalClasses?: number): YoloHeadConfig {
   const numClasses = (c.num_classes as number | undefined) ?? globalClasses ?? 80;
-  if (!Number.isInteger(numClasses) || numClasses < 1) modelFail(c.__type__, 'a positive integer', 'num_classes', numClasses);
+  if (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > MODEL_LIMITS.classes) {
+    modelFail(c.__type__, `an integer in [1, ${MODEL_LIMITS.classes}]`, 'num_classes', numClasses);
+  }
   const anchors = (c.anchors ?? [[10, 13], [16, 30], [33, 23], [30, 61], [62, 45], [59, 119], [116, 90], [156, 198], [373, 326]]) as number[][];
   if (!Array.isArray(anchors) || !anchors.every((a) => Array.isArray(a) && a.length === 2 && a.every((v) => typeof v === 'number' && v > 0))) {
     modelFail(c.__type__, 'a list of [w, h] pairs', 'anchors', anchors);
@@ -74,6 +77,7 @@ export function yoloV3Head(b: GraphBuilder, blocks: string[], c: Component, cfg:
     if (bool(c, key, false)) throw new Error(`YOLOv3Head: ${what} (${key}: true) is not available yet`);
   }
   const blockNum = int(c, 'conv_block_num', 2);
+  if (blockNum < 0 || blockNum > MODEL_LIMITS.convBlocks) modelFail('YOLOv3Head', `an integer in [0, ${MODEL_LIMITS.convBlocks}]`, 'conv_block_num', blockNum);
   const normDecay = num(c, 'norm_decay', 0);
   const prefix = typeof c.weight_prefix_name === 'string' ? c.weight_prefix_name : '';
   const levels = cfg.anchorMasks.length;
