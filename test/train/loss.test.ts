@@ -247,6 +247,27 @@ describe('yolov3Loss: gradients', () => {
     expect(boxEntries).toBeGreaterThan(0);
   });
 
+  test('two gts on one cell and anchor: both terms counted, dx is their exact derivative', () => {
+    // 1x1 map, one anchor: gts (0.3, 0.3, 0.5, 0.5) and (0.6, 0.7, 0.5, 0.5) both land on cell
+    // (0, 0). Loss = 1.75 [bce(tx, .3) + bce(ty, .3) + bce(tx, .6) + bce(ty, .7)
+    //   + 2 |tw + ln 2| + 2 |th + ln 2|] + 2 bce(cls, 1) + bce(obj, 1).
+    const x = Float64Array.of(0.4, -0.3, 0.1, -0.2, 0.5, 0.9);
+    const inputs: Yolov3LossInputs = {
+      x: { data: x, shape: [1, 6, 1, 1] },
+      gtBox: { data: [0.3, 0.3, 0.5, 0.5, 0.6, 0.7, 0.5, 0.5], shape: [1, 2, 4] },
+      gtLabel: { data: [0, 0], shape: [1, 2] },
+    };
+    const attrs: Yolov3LossAttrs = { anchors: [32, 32], anchorMask: [0], classNum: 1, ignoreThresh: 0.7, downsampleRatio: 32, useLabelSmooth: false };
+    const expected = 1.75 * (bce(0.4, 0.3) + bce(-0.3, 0.3) + bce(0.4, 0.6) + bce(-0.3, 0.7) + 2 * (0.1 + LN2) + 2 * (-0.2 + LN2)) + 2 * bce(0.9, 1) + bce(0.5, 1);
+    expect(yolov3Loss(inputs, attrs).loss[0]).toBeCloseTo(expected, 12);
+    const dx = new Float64Array(6);
+    yolov3LossInto(inputs, attrs, dx);
+    // d/dtx = 1.75 (2 sigmoid(0.4) - 0.9), d/dcls = 2 (sigmoid(0.9) - 1)
+    expect(dx[0]).toBeCloseTo(1.75 * (2 * sig(0.4) - 0.9), 12);
+    expect(dx[5]).toBeCloseTo(2 * (sig(0.9) - 1), 12);
+    checkGrad('two gts per cell', () => yolov3LossInto(inputs, attrs)[0], x, dx);
+  });
+
   test('yolov3LossWithGrad returns float32 dx of the plain sum', () => {
     const { inputs, attrs, x } = randomCase(4, true, 1);
     const res = yolov3LossWithGrad(inputs, attrs);
