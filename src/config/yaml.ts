@@ -134,7 +134,7 @@ function internalReason(e: unknown): string {
 interface Measure {
   /** values once aliases are expanded (capped just above the limit) */
   size: number;
-  /** nesting below this node, aliases expanded */
+  /** levels of collections from this node down (0 for a scalar), aliases expanded */
   height: number;
 }
 
@@ -172,7 +172,8 @@ class Meter {
     const L = CONFIG_LIMITS;
     if (n === null || n === undefined) return { size: 1, height: 0 };
     const node = n as Node;
-    if (depth > L.depth) this.fail(node, `nested too deeply (at most ${L.depth} levels)`);
+    // depth: the collections around this node; a collection here is level depth + 1.
+    if (depth >= L.depth && (isMap(node) || isSeq(node))) this.fail(node, `nested too deeply (at most ${L.depth} levels)`);
     if (isAlias(node)) {
       this.countRef(node);
       const target = this.anchors.get(node.source);
@@ -192,7 +193,7 @@ class Meter {
     let height = 0;
     const add = (m: Measure) => {
       size = Math.min(size + m.size, L.nodes + 1);
-      height = Math.max(height, m.height + 1);
+      height = Math.max(height, m.height);
     };
     if (isMap(node)) {
       const seen = new Set<string>();
@@ -213,7 +214,7 @@ class Meter {
       for (const item of node.items) add(this.node(item, depth + 1));
     }
     if (size > L.nodes) this.fail(node, `too large once its aliases are expanded (more than ${L.nodes} values)`);
-    const m = { size, height };
+    const m = { size, height: isMap(node) || isSeq(node) ? height + 1 : 0 };
     if (anchor) {
       this.open.delete(node);
       this.measured.set(node, m);
