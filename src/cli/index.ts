@@ -20,6 +20,7 @@ import { exportCommand } from './export';
 import { sensitivityCommand } from './sensitivity';
 import { flopsCommand } from './flops';
 import { groupsCommand } from './groups';
+import { datasetCommand } from './dataset';
 
 export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   pruneCommand,
@@ -28,6 +29,7 @@ export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   sensitivityCommand,
   flopsCommand,
   groupsCommand,
+  datasetCommand,
 ];
 
 export interface ParsedCommand {
