@@ -3,6 +3,7 @@
  * images). Tensors are created through a backend (default: the loader's choice) and hand
  * their storage to kernels through src/backend/ops.ts; `toArray()` copies the data out.
  */
+import './dispose_symbol';
 import type { Backend } from './backend';
 import { getBackend } from './loader';
 
@@ -107,5 +108,10 @@ export class Tensor {
       this.disposed = true;
       if (this.owner) this.backend.free(this._storage);
     }
+  }
+
+  /** `using t = Tensor.zeros(...)` disposes t at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -9,6 +9,8 @@
  *   zero: in eval mode right after its last consumer ran, in train mode after the last backward
  *   that reads it. Gradients are freed as soon as the node that consumes them has run.
  * - fetched outputs belong to the caller (never freed here); fed inputs too.
+ * - on an error (a bad feed, a failing op, a failing backward) everything this run allocated
+ *   is freed before the error propagates.
  * Gradients of values used more than once are summed (axpy into the first one); parameter
  * gradients are returned by parameter name (summed over every use of a shared parameter).
  *
@@ -144,6 +146,7 @@ export class Tape {
       }
     }
     const paramGrads = new Map<string, Tensor>();
+    const inputs: Record<string, Tensor> = {};
     const release = (v: string) => {
       const n = (p.bwdUses.get(v) ?? 0) - 1;
       p.bwdUses.set(v, n);
@@ -211,13 +214,17 @@ export class Tape {
           for (const i of saveOut) release(node.outputs[i]);
         }
       }
-      const inputs: Record<string, Tensor> = {};
       for (const v of this.inputGrads) {
         const g = grads.get(v);
         grads.delete(v);
         inputs[v] = g ?? Tensor.zeros(this.shapes.get(v)!, backend);
       }
       return { params: paramGrads, inputs };
+    } catch (e) {
+      // a failed backward returns nothing, so nothing it made may outlive it
+      paramGrads.forEach((g) => g.dispose());
+      Object.values(inputs).forEach((g) => g.dispose());
+      throw e;
     } finally {
       this.dispose();
       grads.forEach((g) => g.dispose());
@@ -259,17 +266,22 @@ export function forward(graph: Graph, feeds: Record<string, Tensor>, opts: Forwa
     if (t.shape.length !== want.length || (want.length > 1 && t.shape[1] !== want[1])) {
       fail('forward', `a tensor of rank ${want.length} with ${want[1]} channels (batch and spatial size may differ)`, `input ${name}`, `[${t.shape.join(', ')}]`);
     }
-    const local = t.to(backend);
-    if (local !== t) owned.add(name);
-    else pinned.add(name);
-    values.set(name, local);
-    shapes.set(name, [...t.shape]);
   }
   const saved = new Map<string, Record<string, Tensor>>();
   const fwdLeft = new Map(p.fwdUses);
   const dead = (v: string) => (fwdLeft.get(v) ?? 0) <= 0 && (p.bwdUses.get(v) ?? 0) <= 0 && !pinned.has(v);
   const outputs: Record<string, Tensor> = {};
+  // what the node being run has saved so far (freed with the rest if it throws)
+  let stash: Record<string, Tensor> = {};
   try {
+    for (const name of graph.inputs) {
+      const t = feeds[name];
+      const local = t.to(backend);
+      if (local !== t) owned.add(name);
+      else pinned.add(name);
+      values.set(name, local);
+      shapes.set(name, [...t.shape]);
+    }
     for (const node of graph.nodes) {
       const def = opDef(node.type);
       const params: Record<string, Tensor> = {};
@@ -280,12 +292,16 @@ export function forward(graph: Graph, feeds: Record<string, Tensor>, opts: Forwa
         return t;
       });
       const recording = grad && p.active.has(node.id);
-      const stash: Record<string, Tensor> = {};
+      stash = {};
       const outs = def.forward({
         node, attrs: node.attrs, inputs, params, training, backend, recording,
-        save: (key, t) => void (stash[key] = t),
+        save: (key, t) => {
+          if (stash[key] && stash[key] !== t) stash[key].dispose();
+          stash[key] = t;
+        },
       });
       if (Object.keys(stash).length) saved.set(node.id, stash);
+      stash = {};
       node.outputs.forEach((v, i) => {
         values.set(v, outs[i]);
         shapes.set(v, [...outs[i].shape]);
@@ -309,10 +325,12 @@ export function forward(graph: Graph, feeds: Record<string, Tensor>, opts: Forwa
   } catch (e) {
     for (const [v, t] of values) if (owned.has(v)) t.dispose();
     for (const s of saved.values()) Object.values(s).forEach((t) => t.dispose());
+    Object.values(stash).forEach((t) => t.dispose());
     throw e;
   }
   if (!grad) {
     for (const [v, t] of values) if (owned.has(v) && !fetch.includes(v)) t.dispose();
+    for (const s of saved.values()) Object.values(s).forEach((t) => t.dispose());
     return { outputs, tape: null };
   }
   // the tape frees what it holds except fetched outputs and the caller's own feeds

@@ -7,7 +7,12 @@
  * parameter shapes or the input size changes (multi-scale training), so every value always has
  * a shape. Parameter data (Param.tensor) is optional: a graph can be built, printed, pruned and
  * counted without allocating any weights.
+ *
+ * The graph owns its parameter tensors: dispose() (or `using g = ...`) frees every one of them
+ * on whatever backend holds it (WASM memory is only given back this way; the garbage collector
+ * never sees it). A clone shares the tensors of its source, so disposing either frees them for both.
  */
+import '../backend/dispose_symbol';
 import { opDef } from './ops';
 import { fail, GraphError } from './ops/attrs';
 import type { Attrs, Dims, Node, Param, ValueInfo } from './types';
@@ -19,6 +24,21 @@ export class Graph {
   readonly inputs: string[] = [];
   outputs: string[] = [];
   private readonly nodeIds = new Map<string, Node>();
+
+  /**
+   * Frees every parameter tensor (parameters keep their shapes, so the graph can still be
+   * printed, pruned or given new weights). Safe to call more than once.
+   */
+  dispose(): void {
+    for (const p of this.params.values()) {
+      p.tensor?.dispose();
+      p.tensor = undefined;
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 
   /** Declares a graph input (e.g. 'image' [N, 3, H, W]). */
   addInput(name: string, shape: Dims): string {

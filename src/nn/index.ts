@@ -64,6 +64,9 @@ export interface YoloModel {
    * for each image, detections in original-image pixels given imSizes[n] = [height, width].
    */
   postprocess(raw: Tensor[] | Record<string, Tensor>, imSizes: Array<[number, number]>): Detection[][];
+  /** Frees every parameter tensor of the graph (on any backend); `using m = buildModel(...)` calls it. */
+  dispose(): void;
+  [Symbol.dispose](): void;
 }
 
 function isComponent(v: unknown): v is Component {
@@ -149,7 +152,12 @@ export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}
       return multiclassNms(boxes, scores, M, C, head.nms);
     });
   };
-  return { architecture: 'YOLOv3', mode, graph: b.graph, input: image, outputs, head, levelAnchors, postprocess };
+  const graph = b.graph;
+  return {
+    architecture: 'YOLOv3', mode, graph, input: image, outputs, head, levelAnchors, postprocess,
+    dispose: () => graph.dispose(),
+    [Symbol.dispose]: () => graph.dispose(),
+  };
 }
 
 /** Seeded initialisation of every parameter (PaddleDetection's initialisers). */
