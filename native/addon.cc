@@ -1,12 +1,26 @@
 // The only N-API surface of slimprune: one table of kernels, each with the checks that keep a
 // wrong call from crashing the process. Every kernel is exported under its contract name
 // (src/backend/kernels.ts) with the flat signature `kernel(...buffers, p, ...floats)`.
-// A check failure throws a JS TypeError/RangeError naming the kernel, the argument, what was
-// expected and what was found. Kernels themselves trust their arguments.
+// A check failure throws a JS TypeError/RangeError shaped `<kernel>: expected <what> for <name>,
+// got <value>`. Kernels themselves trust their arguments, so everything is checked here first:
+//  - any JS value may arrive anywhere: a bad one is described by its type (numbers, booleans and
+//    short strings are printed, never converted: no toString/valueOf of the caller runs), and an
+//    exception thrown by a getter inside `p` becomes that kernel's TypeError;
+//  - buffers are read through napi_get_typedarray_info, so views of a SharedArrayBuffer work in
+//    place, and a detached or shrunk buffer counts as the elements it really still has;
+//  - limits (kernels.h, src/backend/limits.ts, README "Limits"): every dimension-like geometry
+//    integer is in [0 or 1, 2^24]; every tensor has at most 2^31 - 1 elements, its size computed
+//    with overflow-checked 64-bit products; conv and pool outputs imply a bottom/right padding of
+//    at most 2^24; one scratch buffer is at most 1 GiB (a bigger need is a RangeError, an
+//    allocation failure an Error, both thrown here instead of aborting).
 #include <napi.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -17,135 +31,214 @@
 namespace {
 
 using sp::BMode;
+using sp::kMaxDim;
+using sp::kMaxElems;
 
 enum class BufKind { F32, F32_OPT, I32 };
 struct BufDecl {
   const char* name;
   BufKind kind;
 };
+// One geometry integer: its name (as in src/backend/kernels.ts) and its allowed range.
+struct Param {
+  const char* name;
+  int64_t lo, hi;
+};
 
 using Sizes = std::vector<int64_t>;
-// Returns an empty string when p is coherent, else what is wrong with it.
-using CheckFn = std::string (*)(const int32_t* p, const Sizes& have_i32, const std::vector<const int32_t*>& i32s);
+// Relations between geometry integers (after each is in range): empty when coherent, else the
+// message tail "expected ... for ..., got ...".
+using RelFn = std::string (*)(const int32_t* p);
+// Checks that read the buffers (index values): same contract, called once sizes are known good.
+using DataFn = std::string (*)(const int32_t* p, void* const* bufs);
 using SizeFn = Sizes (*)(const int32_t* p);
 using InvokeFn = void (*)(void** bufs, const int32_t* p, const float* f);
 
 struct Spec {
   const char* name;
   std::vector<BufDecl> bufs;
-  int nparams;
-  int nfloats;
+  std::vector<Param> params;
+  std::vector<const char*> floats;
   SizeFn sizes;
-  CheckFn check;
+  RelFn relation;  // may be null
+  DataFn data;     // may be null
   InvokeFn invoke;
 };
 
-constexpr int64_t kMaxElems = (int64_t)1 << 31;
+std::string S(int64_t v) { return std::to_string(v); }
 
-std::string positive(const int32_t* p, std::initializer_list<int> idx, const char* const* names) {
-  for (int i : idx)
-    if (p[i] < 1) return std::string("expected ") + names[i] + " >= 1, got " + std::to_string(p[i]);
+// Shortest decimal that reads back as d (JS-like: integers without exponent up to 2^53).
+std::string number_text(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) return S((int64_t)d);
+  char buf[40];
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
+}
+
+// A description of any JS value that runs none of its code: the type, plus the value itself for
+// numbers, booleans and (the start of) strings.
+std::string describe(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return "an unreadable value";
+  switch (t) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: {
+      bool b = false;
+      napi_get_value_bool(env, v, &b);
+      return b ? "true" : "false";
+    }
+    case napi_number: {
+      double d = 0;
+      napi_get_value_double(env, v, &d);
+      return number_text(d);
+    }
+    case napi_string: {
+      char buf[36];
+      size_t n = 0, total = 0;
+      napi_get_value_string_utf8(env, v, nullptr, 0, &total);
+      napi_get_value_string_utf8(env, v, buf, sizeof buf, &n);
+      return "'" + std::string(buf, n) + (total > n ? "...'" : "'");
+    }
+    case napi_symbol: return "a Symbol";
+    case napi_function: return "a function";
+    case napi_bigint: return "a BigInt";
+    case napi_external: return "an external value";
+    case napi_object: break;
+  }
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type tt;
+    size_t len = 0;
+    if (napi_get_typedarray_info(env, v, &tt, &len, nullptr, nullptr, nullptr) != napi_ok) return "a typed array";
+    static const char* names[] = {"Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+                                  "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array",
+                                  "BigUint64Array"};
+    const char* nm = (int)tt >= 0 && (int)tt < 11 ? names[(int)tt] : "typed array";
+    return std::string(nm[0] == 'I' || nm[0] == 'U' ? "an " : "a ") + nm + " of length " + S((int64_t)len);
+  }
+  if (napi_is_dataview(env, v, &is) == napi_ok && is) return "a DataView";
+  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) return "an ArrayBuffer";
+  if (napi_is_array(env, v, &is) == napi_ok && is) {
+    uint32_t len = 0;
+    napi_get_array_length(env, v, &len);
+    return "an array of length " + S(len);
+  }
+  return "an object";
+}
+
+// Throws a JS error of the given kind with `kernel: msg` unless one is already pending.
+enum class ErrKind { Type, Range, Plain };
+void throw_error(napi_env env, ErrKind kind, const std::string& msg) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return;
+  if (kind == ErrKind::Type)
+    napi_throw_type_error(env, nullptr, msg.c_str());
+  else if (kind == ErrKind::Range)
+    napi_throw_range_error(env, nullptr, msg.c_str());
+  else
+    napi_throw_error(env, nullptr, msg.c_str());
+}
+
+// A caught exception from the caller's code (a throwing getter) is dropped: the kernel reports
+// its own TypeError instead, so every failure of a kernel call has the same shape.
+void clear_pending(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+}
+
+// Non-negative products, saturating at INT64_MAX instead of wrapping.
+int64_t mul(std::initializer_list<int64_t> xs) {
+  int64_t r = 1;
+  for (int64_t x : xs) {
+    if (x <= 0) return 0;
+    if (__builtin_mul_overflow(r, x, &r)) return INT64_MAX;
+  }
+  return r;
+}
+std::string count_text(int64_t v) { return v == INT64_MAX ? "more than 2^63" : S(v); }
+
+// ---- parameter ranges ---------------------------------------------------------------------------
+// D1: a size, extent, stride or dilation; D0: a padding, offset or count along one axis; E0: a flat
+// element count (bounded by the tensor limit); B: a 0/1 flag.
+Param D1(const char* n) { return {n, 1, kMaxDim}; }
+Param D0(const char* n) { return {n, 0, kMaxDim}; }
+Param E0(const char* n) { return {n, 0, kMaxElems}; }
+Param B(const char* n) { return {n, 0, 1}; }
+Param R(const char* n, int64_t lo, int64_t hi) { return {n, lo, hi}; }
+
+const std::vector<Param> kConvParams = {D1("N"),  D1("C"),  D1("H"),  D1("W"),  D1("OC"), D1("KH"), D1("KW"), D1("OH"),
+                                        D1("OW"), D1("SH"), D1("SW"), D0("PT"), D0("PL"), D1("DH"), D1("DW"), D1("G")};
+const std::vector<Param> kPoolParams = {D1("N"),  D1("C"),  D1("H"),  D1("W"),  D1("OH"),      D1("OW"),  D1("KH"),
+                                        D1("KW"), D1("SH"), D1("SW"), D0("PT"), D0("PL"), R("kind", 0, 1),
+                                        B("exclusive")};
+const std::vector<Param> kUpParams = {D1("N"), D1("C"), D1("H"), D1("W"), D1("OH"), D1("OW"), R("mode", 0, 1), B("align_corners")};
+const std::vector<Param> kNCHW = {D0("N"), D0("C"), E0("HW")};
+const std::vector<Param> kOKC = {E0("outer"), D0("axis"), E0("inner"), D0("count")};
+const std::vector<Param> kOLI = {E0("outer"), E0("len"), E0("inner")};
+
+// ---- relations (the TS op layer computes OH/OW; the kernels accept any OH/OW whose implied
+// bottom/right padding is in [.., 2^24]: that bounds every position they compute) ---------------
+// Output extent `o` of an axis of size `in`, top padding `pad`, kernel `k`, dilation `d`, stride
+// `st`: floor((in + pad + pb - ((k-1)*d + 1)) / st) + 1 = o needs a bottom padding pb >= 0 with
+// (o-1)*st + (k-1)*d + 1 <= in + pad + pb; the smallest such pb must be at most kMaxDim.
+std::string axis_relation(const char* o_name, int64_t o, int64_t in, int64_t pad, int64_t k, int64_t d, int64_t st,
+                          const char* axis) {
+  const int64_t reach = (o - 1) * st + (k - 1) * d + 1;  // each factor <= 2^24: no overflow
+  const int64_t pb = reach - in - pad;
+  if (pb > kMaxDim)
+    return std::string("expected ") + o_name + " with an implied " + axis + " padding of at most 2^24 for p, got " +
+           o_name + "=" + S(o) + " which needs " + S(pb);
   return "";
 }
-std::string nonneg(const int32_t* p, std::initializer_list<int> idx, const char* const* names) {
-  for (int i : idx)
-    if (p[i] < 0) return std::string("expected ") + names[i] + " >= 0, got " + std::to_string(p[i]);
-  return "";
-}
-std::string in_range(const char* what, int32_t v, int32_t lo, int32_t hi) {
-  if (v < lo || v > hi)
-    return std::string("expected ") + what + " in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-           std::to_string(v);
-  return "";
-}
-#define SP_TRY(expr)                    \
-  do {                                  \
-    std::string e_ = (expr);            \
-    if (!e_.empty()) return e_;         \
-  } while (0)
-
-const char* kConvNames[] = {"N", "C", "H", "W", "OC", "KH", "KW", "OH", "OW", "SH", "SW", "PT", "PL", "DH", "DW", "G"};
-const char* kPoolNames[] = {"N", "C", "H", "W", "OH", "OW", "KH", "KW", "SH", "SW", "PT", "PL", "kind", "exclusive"};
-const char* kUpNames[] = {"N", "C", "H", "W", "OH", "OW", "mode", "align_corners"};
-const char* kNCHW[] = {"N", "C", "HW"};
-const char* kOKC[] = {"outer", "axis", "inner", "count"};
-const char* kGemm[] = {"transA", "transB", "M", "N", "K", "accumulate"};
-const char* kBin[] = {"outer", "C", "inner", "op", "bmode"};
-const char* kCopy[] = {"outer", "srcC", "srcOff", "dstC", "dstOff", "count", "inner", "accumulate"};
-const char* kN[] = {"n", "kind"};
-const char* kOLI[] = {"outer", "len", "inner"};
-const char* kFold[] = {"OC", "K"};
-
-// ---- geometry checks -------------------------------------------------------------------------
-std::string check_conv(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) {
+std::string rel_conv(const int32_t* p) {
   using namespace sp;
-  SP_TRY(positive(p, {CG_N, CG_C, CG_H, CG_W, CG_OC, CG_KH, CG_KW, CG_OH, CG_OW, CG_SH, CG_SW, CG_DH, CG_DW, CG_G}, kConvNames));
-  SP_TRY(nonneg(p, {CG_PT, CG_PL}, kConvNames));
   if (p[CG_C] % p[CG_G] || p[CG_OC] % p[CG_G])
-    return "expected C and OC divisible by G, got C=" + std::to_string(p[CG_C]) + " OC=" + std::to_string(p[CG_OC]) +
-           " G=" + std::to_string(p[CG_G]);
+    return "expected C and OC divisible by G for p, got C=" + S(p[CG_C]) + " OC=" + S(p[CG_OC]) + " G=" + S(p[CG_G]);
+  const int64_t kg = mul({p[CG_C] / p[CG_G], p[CG_KH], p[CG_KW]});
+  if (kg >= kMaxElems)  // the GEMM depth (plus a bias row) is an int in the kernels
+    return "expected C/G*KH*KW < 2^31 - 1 for p, got " + count_text(kg);
+  std::string e = axis_relation("OH", p[CG_OH], p[CG_H], p[CG_PT], p[CG_KH], p[CG_DH], p[CG_SH], "bottom");
+  return e.empty() ? axis_relation("OW", p[CG_OW], p[CG_W], p[CG_PL], p[CG_KW], p[CG_DW], p[CG_SW], "right") : e;
+}
+std::string rel_pool(const int32_t* p) {
+  using namespace sp;
+  std::string e = axis_relation("OH", p[PG_OH], p[PG_H], p[PG_PT], p[PG_KH], 1, p[PG_SH], "bottom");
+  return e.empty() ? axis_relation("OW", p[PG_OW], p[PG_W], p[PG_PL], p[PG_KW], 1, p[PG_SW], "right") : e;
+}
+std::string rel_copy(const int32_t* p) {
+  if ((int64_t)p[2] + p[5] > p[1])
+    return "expected srcOff + count <= srcC for p, got " + S(p[2]) + " + " + S(p[5]) + " > " + S(p[1]);
+  if ((int64_t)p[4] + p[5] > p[3])
+    return "expected dstOff + count <= dstC for p, got " + S(p[4]) + " + " + S(p[5]) + " > " + S(p[3]);
   return "";
 }
-std::string check_pool(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) {
-  using namespace sp;
-  SP_TRY(positive(p, {PG_N, PG_C, PG_H, PG_W, PG_OH, PG_OW, PG_KH, PG_KW, PG_SH, PG_SW}, kPoolNames));
-  SP_TRY(nonneg(p, {PG_PT, PG_PL}, kPoolNames));
-  SP_TRY(in_range("kind", p[PG_KIND], 0, 1));
-  return in_range("exclusive", p[PG_EXCLUSIVE], 0, 1);
-}
-std::string check_upsample(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) {
-  using namespace sp;
-  SP_TRY(positive(p, {UG_N, UG_C, UG_H, UG_W, UG_OH, UG_OW}, kUpNames));
-  SP_TRY(in_range("mode", p[UG_MODE], 0, 1));
-  return in_range("align_corners", p[UG_ALIGN], 0, 1);
-}
-std::string check_nchw(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) {
-  return nonneg(p, {0, 1, 2}, kNCHW);
-}
-std::string check_gather(const int32_t* p, const Sizes&, const std::vector<const int32_t*>& i32s) {
-  SP_TRY(nonneg(p, {0, 1, 2, 3}, kOKC));
-  const int32_t* idx = i32s[0];
+std::string data_gather(const int32_t* p, void* const* bufs) {
+  const int32_t* idx = static_cast<const int32_t*>(bufs[1]);
   for (int32_t j = 0; j < p[3]; ++j)
     if (idx[j] < 0 || idx[j] >= p[1])
-      return "expected idx[" + std::to_string(j) + "] in [0, " + std::to_string(p[1]) + "), got " + std::to_string(idx[j]);
+      return "expected an index in [0, " + S(p[1]) + ") for idx[" + S(j) + "], got " + S(idx[j]);
   return "";
 }
-std::string check_gemm(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) {
-  SP_TRY(in_range("transA", p[0], 0, 1));
-  SP_TRY(in_range("transB", p[1], 0, 1));
-  SP_TRY(nonneg(p, {2, 3, 4}, kGemm));
-  return in_range("accumulate", p[5], 0, 1);
-}
-std::string check_act(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) {
-  SP_TRY(nonneg(p, {0}, kN));
-  return in_range("kind", p[1], 0, 5);
-}
-std::string check_n(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) { return nonneg(p, {0}, kN); }
-std::string check_bin(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) {
-  SP_TRY(nonneg(p, {0, 1, 2}, kBin));
-  SP_TRY(in_range("op", p[3], 0, 2));
-  return in_range("bmode", p[4], 0, 2);
-}
-std::string check_copy(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) {
-  SP_TRY(nonneg(p, {0, 1, 2, 3, 4, 5, 6}, kCopy));
-  SP_TRY(in_range("accumulate", p[7], 0, 1));
-  if ((int64_t)p[2] + p[5] > p[1]) return "expected srcOff + count <= srcC, got " + std::to_string(p[2]) + " + " + std::to_string(p[5]) + " > " + std::to_string(p[1]);
-  if ((int64_t)p[4] + p[5] > p[3]) return "expected dstOff + count <= dstC, got " + std::to_string(p[4]) + " + " + std::to_string(p[5]) + " > " + std::to_string(p[3]);
-  return "";
-}
-std::string check_oli(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) { return nonneg(p, {0, 1, 2}, kOLI); }
-std::string check_fold(const int32_t* p, const Sizes&, const std::vector<const int32_t*>&) { return nonneg(p, {0, 1}, kFold); }
 
-// ---- sizes (mirror of KERNELS[*].sizes in src/backend/kernels.ts) -----------------------------
+// ---- sizes (mirror of KERNELS[*].sizes in src/backend/kernels.ts, overflow-checked) ----------
 int64_t I(int32_t v) { return (int64_t)v; }
 struct ConvS { int64_t x, w, b, y; };
 ConvS conv_sizes(const int32_t* p) {
   using namespace sp;
-  int64_t g = p[CG_G] > 0 ? p[CG_G] : 1;
-  return {I(p[CG_N]) * p[CG_C] * p[CG_H] * p[CG_W], I(p[CG_OC]) * (p[CG_C] / g) * p[CG_KH] * p[CG_KW], I(p[CG_OC]),
-          I(p[CG_N]) * p[CG_OC] * p[CG_OH] * p[CG_OW]};
+  const int64_t g = p[CG_G] > 0 ? p[CG_G] : 1;
+  return {mul({p[CG_N], p[CG_C], p[CG_H], p[CG_W]}), mul({p[CG_OC], p[CG_C] / g, p[CG_KH], p[CG_KW]}), I(p[CG_OC]),
+          mul({p[CG_N], p[CG_OC], p[CG_OH], p[CG_OW]})};
 }
-int64_t bsize(const int32_t* p) { return p[4] == BMode::BM_SAME ? I(p[0]) * p[1] * p[2] : p[4] == BMode::BM_CHANNEL ? I(p[1]) : 1; }
+int64_t bsize(const int32_t* p) { return p[4] == BMode::BM_SAME ? mul({p[0], p[1], p[2]}) : p[4] == BMode::BM_CHANNEL ? I(p[1]) : 1; }
 
 // ---- the table ----------------------------------------------------------------------------------
 #define F(i) (static_cast<float*>(b[i]))
@@ -155,222 +248,294 @@ constexpr BufKind T = BufKind::F32, O = BufKind::F32_OPT, X = BufKind::I32;
 
 const std::vector<Spec>& table() {
   static const std::vector<Spec> specs = {
-      {"gemm", {{"a", T}, {"b", T}, {"c", T}}, 6, 1,
-       [](const int32_t* p) { return Sizes{I(p[2]) * p[4], I(p[4]) * p[3], I(p[2]) * p[3]}; }, check_gemm,
+      {"gemm", {{"a", T}, {"b", T}, {"c", T}}, {B("transA"), B("transB"), E0("M"), E0("N"), E0("K"), B("accumulate")}, {"alpha"},
+       [](const int32_t* p) { return Sizes{mul({p[2], p[4]}), mul({p[4], p[3]}), mul({p[2], p[3]})}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float* f) { sp::gemm(CF(0), CF(1), F(2), p, f[0]); }},
-      {"conv2d_forward", {{"x", T}, {"w", T}, {"b", O}, {"y", T}}, 16, 0,
-       [](const int32_t* p) { auto s = conv_sizes(p); return Sizes{s.x, s.w, s.b, s.y}; }, check_conv,
+      {"conv2d_forward", {{"x", T}, {"w", T}, {"b", O}, {"y", T}}, kConvParams, {},
+       [](const int32_t* p) { auto s = conv_sizes(p); return Sizes{s.x, s.w, s.b, s.y}; }, rel_conv, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::conv2d_forward(CF(0), CF(1), CF(2), F(3), p); }},
-      {"conv2d_backward_input", {{"dy", T}, {"w", T}, {"dx", T}}, 16, 0,
-       [](const int32_t* p) { auto s = conv_sizes(p); return Sizes{s.y, s.w, s.x}; }, check_conv,
+      {"conv2d_backward_input", {{"dy", T}, {"w", T}, {"dx", T}}, kConvParams, {},
+       [](const int32_t* p) { auto s = conv_sizes(p); return Sizes{s.y, s.w, s.x}; }, rel_conv, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::conv2d_backward_input(CF(0), CF(1), F(2), p); }},
-      {"conv2d_backward_filter", {{"x", T}, {"dy", T}, {"dw", T}, {"db", O}}, 16, 0,
-       [](const int32_t* p) { auto s = conv_sizes(p); return Sizes{s.x, s.y, s.w, s.b}; }, check_conv,
+      {"conv2d_backward_filter", {{"x", T}, {"dy", T}, {"dw", T}, {"db", O}}, kConvParams, {},
+       [](const int32_t* p) { auto s = conv_sizes(p); return Sizes{s.x, s.y, s.w, s.b}; }, rel_conv, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::conv2d_backward_filter(CF(0), CF(1), F(2), F(3), p); }},
       {"batch_norm_train_forward",
-       {{"x", T}, {"scale", T}, {"bias", T}, {"y", T}, {"saved_mean", T}, {"saved_invstd", T}, {"running_mean", T}, {"running_var", T}}, 3, 2,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2], c = p[1]; return Sizes{n, c, c, n, c, c, c, c}; }, check_nchw,
+       {{"x", T}, {"scale", T}, {"bias", T}, {"y", T}, {"saved_mean", T}, {"saved_invstd", T}, {"running_mean", T}, {"running_var", T}},
+       kNCHW, {"eps", "momentum"},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}), c = p[1]; return Sizes{n, c, c, n, c, c, c, c}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float* f) {
          sp::batch_norm_train_forward(CF(0), CF(1), CF(2), F(3), F(4), F(5), F(6), F(7), p, f[0], f[1]);
        }},
-      {"batch_norm_infer_forward", {{"x", T}, {"scale", T}, {"bias", T}, {"mean", T}, {"var", T}, {"y", T}}, 3, 1,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2], c = p[1]; return Sizes{n, c, c, c, c, n}; }, check_nchw,
+      {"batch_norm_infer_forward", {{"x", T}, {"scale", T}, {"bias", T}, {"mean", T}, {"var", T}, {"y", T}}, kNCHW, {"eps"},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}), c = p[1]; return Sizes{n, c, c, c, c, n}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float* f) { sp::batch_norm_infer_forward(CF(0), CF(1), CF(2), CF(3), CF(4), F(5), p, f[0]); }},
       {"batch_norm_backward",
-       {{"x", T}, {"dy", T}, {"scale", T}, {"saved_mean", T}, {"saved_invstd", T}, {"dx", T}, {"dscale", T}, {"dbias", T}}, 3, 0,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2], c = p[1]; return Sizes{n, n, c, c, c, n, c, c}; }, check_nchw,
+       {{"x", T}, {"dy", T}, {"scale", T}, {"saved_mean", T}, {"saved_invstd", T}, {"dx", T}, {"dscale", T}, {"dbias", T}}, kNCHW, {},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}), c = p[1]; return Sizes{n, n, c, c, c, n, c, c}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::batch_norm_backward(CF(0), CF(1), CF(2), CF(3), CF(4), F(5), F(6), F(7), p); }},
-      {"affine_channel_forward", {{"x", T}, {"scale", T}, {"bias", T}, {"y", T}}, 3, 0,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2], c = p[1]; return Sizes{n, c, c, n}; }, check_nchw,
+      {"affine_channel_forward", {{"x", T}, {"scale", T}, {"bias", T}, {"y", T}}, kNCHW, {},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}), c = p[1]; return Sizes{n, c, c, n}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::affine_channel_forward(CF(0), CF(1), CF(2), F(3), p); }},
-      {"affine_channel_backward", {{"x", T}, {"dy", T}, {"scale", T}, {"dx", O}, {"dscale", O}, {"dbias", O}}, 3, 0,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2], c = p[1]; return Sizes{n, n, c, n, c, c}; }, check_nchw,
+      {"affine_channel_backward", {{"x", T}, {"dy", T}, {"scale", T}, {"dx", O}, {"dscale", O}, {"dbias", O}}, kNCHW, {},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}), c = p[1]; return Sizes{n, n, c, n, c, c}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::affine_channel_backward(CF(0), CF(1), CF(2), F(3), F(4), F(5), p); }},
-      {"bn_fold", {{"w", T}, {"b", O}, {"scale", T}, {"offset", T}, {"mean", T}, {"var", T}, {"w_out", T}, {"b_out", T}}, 2, 1,
-       [](const int32_t* p) { int64_t c = p[0]; return Sizes{c * p[1], c, c, c, c, c, c * p[1], c}; }, check_fold,
+      {"bn_fold", {{"w", T}, {"b", O}, {"scale", T}, {"offset", T}, {"mean", T}, {"var", T}, {"w_out", T}, {"b_out", T}},
+       {D0("OC"), E0("K")}, {"eps"},
+       [](const int32_t* p) { int64_t c = p[0], w = mul({p[0], p[1]}); return Sizes{w, c, c, c, c, c, w, c}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float* f) { sp::bn_fold(CF(0), CF(1), CF(2), CF(3), CF(4), CF(5), F(6), F(7), p, f[0]); }},
-      {"gather_axis", {{"x", T}, {"idx", X}, {"y", T}}, 4, 0,
-       [](const int32_t* p) { return Sizes{I(p[0]) * p[1] * p[2], I(p[3]), I(p[0]) * p[3] * p[2]}; }, check_gather,
+      {"gather_axis", {{"x", T}, {"idx", X}, {"y", T}}, kOKC, {},
+       [](const int32_t* p) { return Sizes{mul({p[0], p[1], p[2]}), I(p[3]), mul({p[0], p[3], p[2]})}; }, nullptr, data_gather,
        [](void** b, const int32_t* p, const float*) { sp::gather_axis(CF(0), CI(1), F(2), p); }},
-      {"scatter_add_axis", {{"dy", T}, {"idx", X}, {"dx", T}}, 4, 0,
-       [](const int32_t* p) { return Sizes{I(p[0]) * p[3] * p[2], I(p[3]), I(p[0]) * p[1] * p[2]}; }, check_gather,
+      {"scatter_add_axis", {{"dy", T}, {"idx", X}, {"dx", T}}, kOKC, {},
+       [](const int32_t* p) { return Sizes{mul({p[0], p[3], p[2]}), I(p[3]), mul({p[0], p[1], p[2]})}; }, nullptr, data_gather,
        [](void** b, const int32_t* p, const float*) { sp::scatter_add_axis(CF(0), CI(1), F(2), p); }},
-      {"activation_forward", {{"x", T}, {"y", T}}, 2, 1, [](const int32_t* p) { return Sizes{I(p[0]), I(p[0])}; }, check_act,
+      {"activation_forward", {{"x", T}, {"y", T}}, {E0("n"), R("kind", 0, 5)}, {"alpha"},
+       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0])}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float* f) { sp::activation_forward(CF(0), F(1), p, f[0]); }},
-      {"activation_backward", {{"x", T}, {"y", T}, {"dy", T}, {"dx", T}}, 2, 1,
-       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0]), I(p[0])}; }, check_act,
+      {"activation_backward", {{"x", T}, {"y", T}, {"dy", T}, {"dx", T}}, {E0("n"), R("kind", 0, 5)}, {"alpha"},
+       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0]), I(p[0])}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float* f) { sp::activation_backward(CF(0), CF(1), CF(2), F(3), p, f[0]); }},
-      {"pool2d_forward", {{"x", T}, {"y", T}}, 14, 0,
-       [](const int32_t* p) { return Sizes{I(p[0]) * p[1] * p[2] * p[3], I(p[0]) * p[1] * p[4] * p[5]}; }, check_pool,
+      {"pool2d_forward", {{"x", T}, {"y", T}}, kPoolParams, {},
+       [](const int32_t* p) { return Sizes{mul({p[0], p[1], p[2], p[3]}), mul({p[0], p[1], p[4], p[5]})}; }, rel_pool, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::pool2d_forward(CF(0), F(1), p); }},
-      {"pool2d_backward", {{"x", T}, {"dy", T}, {"dx", T}}, 14, 0,
-       [](const int32_t* p) { int64_t x = I(p[0]) * p[1] * p[2] * p[3]; return Sizes{x, I(p[0]) * p[1] * p[4] * p[5], x}; }, check_pool,
-       [](void** b, const int32_t* p, const float*) { sp::pool2d_backward(CF(0), CF(1), F(2), p); }},
-      {"upsample_forward", {{"x", T}, {"y", T}}, 8, 0,
-       [](const int32_t* p) { return Sizes{I(p[0]) * p[1] * p[2] * p[3], I(p[0]) * p[1] * p[4] * p[5]}; }, check_upsample,
+      {"pool2d_backward", {{"x", T}, {"dy", T}, {"dx", T}}, kPoolParams, {},
+       [](const int32_t* p) { int64_t x = mul({p[0], p[1], p[2], p[3]}); return Sizes{x, mul({p[0], p[1], p[4], p[5]}), x}; }, rel_pool,
+       nullptr, [](void** b, const int32_t* p, const float*) { sp::pool2d_backward(CF(0), CF(1), F(2), p); }},
+      {"upsample_forward", {{"x", T}, {"y", T}}, kUpParams, {},
+       [](const int32_t* p) { return Sizes{mul({p[0], p[1], p[2], p[3]}), mul({p[0], p[1], p[4], p[5]})}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::upsample_forward(CF(0), F(1), p); }},
-      {"upsample_backward", {{"dy", T}, {"dx", T}}, 8, 0,
-       [](const int32_t* p) { return Sizes{I(p[0]) * p[1] * p[4] * p[5], I(p[0]) * p[1] * p[2] * p[3]}; }, check_upsample,
+      {"upsample_backward", {{"dy", T}, {"dx", T}}, kUpParams, {},
+       [](const int32_t* p) { return Sizes{mul({p[0], p[1], p[4], p[5]}), mul({p[0], p[1], p[2], p[3]})}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::upsample_backward(CF(0), F(1), p); }},
-      {"binary_forward", {{"a", T}, {"b", T}, {"y", T}}, 5, 0,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2]; return Sizes{n, bsize(p), n}; }, check_bin,
+      {"binary_forward", {{"a", T}, {"b", T}, {"y", T}}, {E0("outer"), E0("C"), E0("inner"), R("op", 0, 2), R("bmode", 0, 2)}, {},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}); return Sizes{n, bsize(p), n}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::binary_forward(CF(0), CF(1), F(2), p); }},
-      {"binary_backward", {{"a", T}, {"b", T}, {"dy", T}, {"da", O}, {"db", O}}, 5, 0,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2]; return Sizes{n, bsize(p), n, n, bsize(p)}; }, check_bin,
+      {"binary_backward", {{"a", T}, {"b", T}, {"dy", T}, {"da", O}, {"db", O}},
+       {E0("outer"), E0("C"), E0("inner"), R("op", 0, 2), R("bmode", 0, 2)}, {},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}); return Sizes{n, bsize(p), n, n, bsize(p)}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::binary_backward(CF(0), CF(1), CF(2), F(3), F(4), p); }},
-      {"channel_copy", {{"src", T}, {"dst", T}}, 8, 0,
-       [](const int32_t* p) { return Sizes{I(p[0]) * p[1] * p[6], I(p[0]) * p[3] * p[6]}; }, check_copy,
+      {"channel_copy", {{"src", T}, {"dst", T}},
+       {E0("outer"), E0("srcC"), E0("srcOff"), E0("dstC"), E0("dstOff"), E0("count"), E0("inner"), B("accumulate")}, {},
+       [](const int32_t* p) { return Sizes{mul({p[0], p[1], p[6]}), mul({p[0], p[3], p[6]})}; }, rel_copy, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::channel_copy(CF(0), F(1), p); }},
-      {"sgd_momentum", {{"param", T}, {"grad", T}, {"velocity", T}}, 1, 3,
-       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0])}; }, check_n,
+      {"sgd_momentum", {{"param", T}, {"grad", T}, {"velocity", T}}, {E0("n")}, {"lr", "momentum", "l2"},
+       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0])}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float* f) { sp::sgd_momentum(F(0), CF(1), F(2), p, f[0], f[1], f[2]); }},
-      {"reduce_sum", {{"x", T}, {"y", T}}, 3, 0, [](const int32_t* p) { return Sizes{I(p[0]) * p[1] * p[2], I(p[0]) * p[2]}; },
-       check_oli, [](void** b, const int32_t* p, const float*) { sp::reduce_sum(CF(0), F(1), p); }},
-      {"softmax_forward", {{"x", T}, {"y", T}}, 3, 0,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2]; return Sizes{n, n}; }, check_oli,
+      {"reduce_sum", {{"x", T}, {"y", T}}, kOLI, {},
+       [](const int32_t* p) { return Sizes{mul({p[0], p[1], p[2]}), mul({p[0], p[2]})}; }, nullptr, nullptr,
+       [](void** b, const int32_t* p, const float*) { sp::reduce_sum(CF(0), F(1), p); }},
+      {"softmax_forward", {{"x", T}, {"y", T}}, kOLI, {},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}); return Sizes{n, n}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::softmax_forward(CF(0), F(1), p); }},
-      {"softmax_backward", {{"y", T}, {"dy", T}, {"dx", T}}, 3, 0,
-       [](const int32_t* p) { int64_t n = I(p[0]) * p[1] * p[2]; return Sizes{n, n, n}; }, check_oli,
+      {"softmax_backward", {{"y", T}, {"dy", T}, {"dx", T}}, kOLI, {},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}); return Sizes{n, n, n}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::softmax_backward(CF(0), CF(1), F(2), p); }},
-      {"sigmoid_bce_forward", {{"x", T}, {"label", T}, {"loss", T}}, 1, 0,
-       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0])}; }, check_n,
+      {"sigmoid_bce_forward", {{"x", T}, {"label", T}, {"loss", T}}, {E0("n")}, {},
+       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0])}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::sigmoid_bce_forward(CF(0), CF(1), F(2), p); }},
-      {"sigmoid_bce_backward", {{"x", T}, {"label", T}, {"dloss", T}, {"dx", T}}, 1, 0,
-       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0]), I(p[0])}; }, check_n,
+      {"sigmoid_bce_backward", {{"x", T}, {"label", T}, {"dloss", T}, {"dx", T}}, {E0("n")}, {},
+       [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0]), I(p[0])}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::sigmoid_bce_backward(CF(0), CF(1), CF(2), F(3), p); }},
-      {"axpy", {{"x", T}, {"y", T}}, 1, 1, [](const int32_t* p) { return Sizes{I(p[0]), I(p[0])}; }, check_n,
-       [](void** b, const int32_t* p, const float* f) { sp::axpy(CF(0), F(1), p, f[0]); }},
+      {"axpy", {{"x", T}, {"y", T}}, {E0("n")}, {"alpha"}, [](const int32_t* p) { return Sizes{I(p[0]), I(p[0])}; }, nullptr,
+       nullptr, [](void** b, const int32_t* p, const float* f) { sp::axpy(CF(0), F(1), p, f[0]); }},
   };
   return specs;
 }
 
-// ---- the generic wrapper ------------------------------------------------------------------------
-Napi::Value CallKernel(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const Spec& s = *static_cast<const Spec*>(info.Data());
-  const std::string who = std::string(s.name) + ": ";
-  const size_t nb = s.bufs.size();
-  const size_t want = nb + 1 + s.nfloats;
-  if (info.Length() != want) {
-    Napi::TypeError::New(env, who + "expected " + std::to_string(want) + " arguments, got " + std::to_string(info.Length()))
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  // p: Int32Array or array of integers.
-  int32_t p[32] = {0};
-  const Napi::Value pv = info[nb];
-  if (pv.IsTypedArray() && pv.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
-    auto a = pv.As<Napi::Int32Array>();
-    if ((int)a.ElementLength() != s.nparams) {
-      Napi::RangeError::New(env, who + "expected " + std::to_string(s.nparams) + " geometry integers for p, got " +
-                                     std::to_string(a.ElementLength())).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    for (int i = 0; i < s.nparams; ++i) p[i] = a[i];
-  } else if (pv.IsArray()) {
-    auto a = pv.As<Napi::Array>();
-    if ((int)a.Length() != s.nparams) {
-      Napi::RangeError::New(env, who + "expected " + std::to_string(s.nparams) + " geometry integers for p, got " +
-                                     std::to_string(a.Length())).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    for (int i = 0; i < s.nparams; ++i) {
-      Napi::Value v = a.Get((uint32_t)i);
-      double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.5;
-      if (!v.IsNumber() || d != (double)(int32_t)d) {
-        Napi::TypeError::New(env, who + "expected an int32 for p[" + std::to_string(i) + "], got " +
-                                      v.ToString().Utf8Value()).ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      p[i] = (int32_t)d;
-    }
-  } else {
-    Napi::TypeError::New(env, who + "expected an Int32Array or array of integers for p, got " + pv.ToString().Utf8Value())
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  float fl[8] = {0};
-  for (int i = 0; i < s.nfloats; ++i) {
-    Napi::Value v = info[nb + 1 + i];
-    if (!v.IsNumber()) {
-      Napi::TypeError::New(env, who + "expected a number for float argument " + std::to_string(i) + ", got " + v.ToString().Utf8Value())
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    fl[i] = (float)v.As<Napi::Number>().DoubleValue();
-  }
-  // Buffers: types first, then geometry (which may read index buffers), then sizes.
-  void* bufs[16] = {nullptr};
-  Sizes have(nb, 0);
-  std::vector<const int32_t*> i32s;
-  for (size_t i = 0; i < nb; ++i) {
-    const BufDecl& d = s.bufs[i];
-    Napi::Value v = info[i];
-    if (d.kind == BufKind::F32_OPT && (v.IsNull() || v.IsUndefined())) continue;
-    napi_typedarray_type want_t = d.kind == BufKind::I32 ? napi_int32_array : napi_float32_array;
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != want_t) {
-      Napi::TypeError::New(env, who + "expected " + (d.kind == BufKind::I32 ? "an Int32Array" : "a Float32Array") +
-                                    (d.kind == BufKind::F32_OPT ? " or null" : "") + " for " + d.name + ", got " +
-                                    (v.IsTypedArray() ? "another typed array" : v.IsNull() ? "null" : v.ToString().Utf8Value()))
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    auto ta = v.As<Napi::TypedArray>();
-    // A detached buffer (transferred to a worker, say) may still report its old length: count
-    // only the bytes its ArrayBuffer really has, and never hand a kernel a null pointer.
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    const size_t off = ta.ByteOffset(), ab_bytes = ab.Data() ? ab.ByteLength() : 0;
-    have[i] = std::min<int64_t>((int64_t)ta.ElementLength(), ab_bytes > off ? (int64_t)((ab_bytes - off) / 4) : 0);
-    static float empty_storage[1];
-    bufs[i] = ab.Data() ? static_cast<uint8_t*>(ab.Data()) + off : static_cast<void*>(empty_storage);
-    if (d.kind == BufKind::I32) i32s.push_back(static_cast<const int32_t*>(bufs[i]));
-  }
-  // Index buffers must be long enough before the geometry check reads them.
-  Sizes need = s.sizes(p);
-  for (size_t i = 0; i < nb; ++i) {
-    if (s.bufs[i].kind == BufKind::I32 && have[i] < need[i]) {
-      Napi::RangeError::New(env, who + "expected at least " + std::to_string(need[i]) + " elements in " + s.bufs[i].name +
-                                     ", got " + std::to_string(have[i])).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-  }
-  std::string bad = s.check(p, have, i32s);
-  if (!bad.empty()) {
-    Napi::RangeError::New(env, who + bad).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  for (size_t i = 0; i < nb; ++i) {
-    if (need[i] >= kMaxElems) {
-      Napi::RangeError::New(env, who + "expected fewer than 2^31 elements in " + s.bufs[i].name + ", got " + std::to_string(need[i]))
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    if (!bufs[i]) continue;  // absent optional
-    if (have[i] < need[i]) {
-      Napi::RangeError::New(env, who + "expected at least " + std::to_string(need[i]) + " elements in " + s.bufs[i].name +
-                                     ", got " + std::to_string(have[i])).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-  }
-  s.invoke(bufs, p, fl);
-  return env.Undefined();
+// ---- argument reading ---------------------------------------------------------------------------
+bool type_of(napi_env env, napi_value v, napi_valuetype want) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && t == want;
 }
 
-Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "setThreads: expected a number of threads, got " + (info.Length() ? info[0].ToString().Utf8Value() : std::string("nothing")))
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
+// A typed array's element type, length and data without going through its ArrayBuffer object (a
+// SharedArrayBuffer has none). A detached or out-of-bounds view reports length 0.
+struct View {
+  bool ok = false;
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+};
+View view_of(napi_env env, napi_value v) {
+  View r;
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return r;
+  if (napi_get_typedarray_info(env, v, &r.type, &r.length, &r.data, nullptr, nullptr) != napi_ok) return r;
+  if (!r.data) r.length = 0;
+  r.ok = true;
+  return r;
+}
+
+// Reads p into out[0..n); on failure throws the kernel's error and returns false.
+bool read_params(napi_env env, const Spec& s, napi_value pv, int32_t* out) {
+  const std::string who = std::string(s.name) + ": ";
+  const size_t n = s.params.size();
+  const View tv = view_of(env, pv);
+  if (tv.ok && tv.type == napi_int32_array) {
+    if (tv.length != n) {
+      throw_error(env, ErrKind::Range, who + "expected " + S(n) + " geometry integers for p, got " + S(tv.length));
+      return false;
+    }
+    const int32_t* src = static_cast<const int32_t*>(tv.data);
+    for (size_t i = 0; i < n; ++i) out[i] = src[i];
+    return true;
   }
-  double n = info[0].As<Napi::Number>().DoubleValue();
-  if (!(n >= 0 && n <= 1024) || n != (double)(int)n) {
-    Napi::RangeError::New(env, "setThreads: expected an integer in [0, 1024] (0: all cores), got " + info[0].ToString().Utf8Value())
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
+  bool is_array = false;
+  if (!tv.ok && napi_is_array(env, pv, &is_array) == napi_ok && is_array) {
+    uint32_t len = 0;
+    if (napi_get_array_length(env, pv, &len) != napi_ok) {
+      clear_pending(env);
+      throw_error(env, ErrKind::Type, who + "expected an Int32Array or an array of integers for p, got an unreadable array");
+      return false;
+    }
+    if (len != n) {
+      throw_error(env, ErrKind::Range, who + "expected " + S(n) + " geometry integers for p, got " + S(len));
+      return false;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      napi_value e;
+      // An element may be a getter: it can throw (its exception becomes this TypeError) or return
+      // anything; it cannot see the buffers, which are inspected only after p.
+      if (napi_get_element(env, pv, i, &e) != napi_ok) {
+        clear_pending(env);
+        throw_error(env, ErrKind::Type, who + "expected an int32 for p[" + S(i) + "], got an element whose getter threw");
+        return false;
+      }
+      double d = 0.5;
+      if (type_of(env, e, napi_number)) napi_get_value_double(env, e, &d);
+      if (!type_of(env, e, napi_number) || !(d >= -2147483648.0 && d <= 2147483647.0) || d != std::floor(d)) {
+        throw_error(env, ErrKind::Type, who + "expected an int32 for p[" + S(i) + "], got " + describe(env, e));
+        return false;
+      }
+      out[i] = (int32_t)d;
+    }
+    return true;
   }
-  sp::set_num_threads((int)n);
-  return env.Undefined();
+  throw_error(env, ErrKind::Type, who + "expected an Int32Array or an array of integers for p, got " + describe(env, pv));
+  return false;
+}
+
+// ---- the generic wrapper ------------------------------------------------------------------------
+// Order: p (the only step that can run caller code, through getters), floats, then each integer's
+// range, relations between them, sizes (overflow-checked, against the tensor limit), buffer types
+// and lengths, data checks (index values), and only then the kernel.
+napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 24;
+  napi_value argv[24];
+  void* data = nullptr;
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data) != napi_ok || !data) return nullptr;
+  const Spec& s = *static_cast<const Spec*>(data);
+  const std::string who = std::string(s.name) + ": ";
+  const size_t nb = s.bufs.size();
+  const size_t want = nb + 1 + s.floats.size();
+  if (argc != want) {
+    std::string names;
+    for (const BufDecl& d : s.bufs) names += std::string(d.name) + ", ";
+    names += "p";
+    for (const char* f : s.floats) names += std::string(", ") + f;
+    throw_error(env, ErrKind::Type, who + "expected " + S(want) + " arguments (" + names + ") for the call, got " + S(argc));
+    return nullptr;
+  }
+  int32_t p[32] = {0};
+  if (!read_params(env, s, argv[nb], p)) return nullptr;
+  float fl[8] = {0};
+  for (size_t i = 0; i < s.floats.size(); ++i) {
+    napi_value v = argv[nb + 1 + i];
+    double d = 0;
+    if (!type_of(env, v, napi_number) || napi_get_value_double(env, v, &d) != napi_ok) {
+      throw_error(env, ErrKind::Type, who + "expected a number for " + s.floats[i] + ", got " + describe(env, v));
+      return nullptr;
+    }
+    fl[i] = (float)d;
+  }
+  for (size_t i = 0; i < s.params.size(); ++i) {
+    const Param& q = s.params[i];
+    if (p[i] < q.lo || p[i] > q.hi) {
+      throw_error(env, ErrKind::Range, who + "expected an integer in [" + S(q.lo) + ", " + S(q.hi) + "] for " + q.name +
+                                           " (p[" + S(i) + "]), got " + S(p[i]));
+      return nullptr;
+    }
+  }
+  if (s.relation) {
+    const std::string bad = s.relation(p);
+    if (!bad.empty()) {
+      throw_error(env, ErrKind::Range, who + bad);
+      return nullptr;
+    }
+  }
+  const Sizes need = s.sizes(p);
+  for (size_t i = 0; i < nb; ++i) {
+    if (need[i] > kMaxElems) {
+      throw_error(env, ErrKind::Range, who + "expected a geometry giving at most 2^31 - 1 elements for " + s.bufs[i].name +
+                                           ", got " + count_text(need[i]));
+      return nullptr;
+    }
+  }
+  void* bufs[16] = {nullptr};
+  static float empty_storage[1];
+  for (size_t i = 0; i < nb; ++i) {
+    const BufDecl& d = s.bufs[i];
+    napi_value v = argv[i];
+    if (d.kind == BufKind::F32_OPT && (type_of(env, v, napi_null) || type_of(env, v, napi_undefined))) continue;
+    const napi_typedarray_type want_t = d.kind == BufKind::I32 ? napi_int32_array : napi_float32_array;
+    const View tv = view_of(env, v);
+    if (!tv.ok || tv.type != want_t) {
+      throw_error(env, ErrKind::Type, who + "expected " + (d.kind == BufKind::I32 ? "an Int32Array" : "a Float32Array") +
+                                          (d.kind == BufKind::F32_OPT ? " or null" : "") + " for " + d.name + ", got " +
+                                          describe(env, v));
+      return nullptr;
+    }
+    if ((int64_t)tv.length < need[i]) {
+      throw_error(env, ErrKind::Range, who + "expected at least " + S(need[i]) + " elements for " + d.name + ", got " +
+                                           S((int64_t)tv.length));
+      return nullptr;
+    }
+    // Never hand a kernel a null pointer (an empty or detached view); it reads nothing from it.
+    bufs[i] = tv.length ? tv.data : static_cast<void*>(empty_storage);
+  }
+  if (s.data) {
+    const std::string bad = s.data(p, bufs);
+    if (!bad.empty()) {
+      throw_error(env, ErrKind::Range, who + bad);
+      return nullptr;
+    }
+  }
+  try {
+    s.invoke(bufs, p, fl);
+  } catch (const sp::ScratchLimit& e) {
+    throw_error(env, ErrKind::Range, who + "expected a geometry needing at most 2^30 bytes of scratch for p, got one needing " +
+                                         number_text(std::floor(e.bytes)));
+  } catch (const std::bad_alloc&) {
+    throw_error(env, ErrKind::Plain, who + "expected memory for the kernel's scratch buffers for p, got an allocation failure");
+  } catch (const std::exception& e) {
+    throw_error(env, ErrKind::Plain, who + "expected the kernel to finish for p, got " + e.what());
+  }
+  return nullptr;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 1 || !type_of(env, argv[0], napi_number)) {
+    throw_error(env, ErrKind::Type, "setThreads: expected a number of threads for n, got " +
+                                        (argc == 1 ? describe(env, argv[0]) : S(argc) + " arguments"));
+    return nullptr;
+  }
+  double n = -1;
+  napi_get_value_double(env, argv[0], &n);
+  if (!(n >= 0 && n <= 1024) || n != std::floor(n)) {
+    throw_error(env, ErrKind::Range, "setThreads: expected an integer in [0, 1024] (0: all cores) for n, got " + number_text(n));
+    return nullptr;
+  }
+  try {
+    sp::set_num_threads((int)n);
+  } catch (const std::exception& e) {
+    throw_error(env, ErrKind::Plain, "setThreads: expected " + number_text(n) + " threads to start for n, got " +
+                                         S(sp::get_num_threads()) + " (" + e.what() + ")");
+  }
+  return nullptr;
 }
 
 Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), sp::get_num_threads()); }
@@ -386,10 +551,15 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object kernels = Napi::Object::New(env);
-  for (const Spec& s : table())
-    kernels.Set(s.name, Napi::Function::New(env, CallKernel, s.name, const_cast<Spec*>(&s)));
+  for (const Spec& s : table()) {
+    napi_value fn;
+    napi_create_function(env, s.name, NAPI_AUTO_LENGTH, CallKernel, const_cast<Spec*>(&s), &fn);
+    kernels.Set(s.name, Napi::Value(env, fn));
+  }
   exports.Set("kernels", kernels);
-  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  napi_value st;
+  napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, SetThreads, nullptr, &st);
+  exports.Set("setThreads", Napi::Value(env, st));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
   exports.Set("cuda", Napi::Boolean::New(env,

@@ -23,11 +23,11 @@ ConvShape::ConvShape(const int32_t* p)
 
 namespace {
 // Valid output-column range [lo, hi) of a tap with column offset off: 0 <= ow*SW + off < W.
-inline void col_range(int OW, int W, int SW, int off, int& lo, int& hi) {
-  lo = off >= 0 ? 0 : (-off + SW - 1) / SW;
-  hi = W - off <= 0 ? 0 : (W - off + SW - 1) / SW;
-  lo = std::min(lo, OW);
-  hi = std::max(lo, std::min(hi, OW));
+inline void col_range(int OW, int W, int SW, int64_t off, int& lo, int& hi) {
+  const int64_t l = off >= 0 ? 0 : (-off + SW - 1) / SW;
+  const int64_t h = W - off <= 0 ? 0 : (W - off + SW - 1) / SW;
+  lo = (int)std::min<int64_t>(l, OW);
+  hi = (int)std::max<int64_t>(lo, std::min<int64_t>(h, OW));
 }
 }  // namespace
 
@@ -45,7 +45,7 @@ void im2col_row(const ConvShape& s, const float* xc, int kh, int kw, int64_t p0,
 }
 
 void col2im_row(const ConvShape& s, float* dxc, int kh, int kw, int64_t p0, int np, const float* row) {
-  const int off = kw * s.DW - s.PL;
+  const int64_t off = (int64_t)kw * s.DW - s.PL;
   int lo, hi;
   col_range(s.OW, s.W, s.SW, off, lo, hi);
   int64_t p = p0;
@@ -54,7 +54,7 @@ void col2im_row(const ConvShape& s, float* dxc, int kh, int kw, int64_t p0, int 
   const float* in = row;
   while (p < pend) {
     const int ow1 = (int)std::min<int64_t>(s.OW, ow0 + (pend - p));
-    const int ih = oh * s.SH - s.PT + kh * s.DH;
+    const int64_t ih = (int64_t)oh * s.SH - s.PT + (int64_t)kh * s.DH;
     const int len = ow1 - ow0;
     if (ih >= 0 && ih < s.H) {
       float* __restrict xr = dxc + (int64_t)ih * s.W + off;
@@ -76,22 +76,26 @@ void col2im_row(const ConvShape& s, float* dxc, int kh, int kw, int64_t p0, int 
 
 PhasePlanes::PhasePlanes(const ConvShape& s) {
   for (int& v : phase) v = -1;
-  if (s.SH < 1 || s.SW < 1 || s.SH * s.SW > 16) return;
-  Hq = s.OH + ((s.KH - 1) * s.DH) / s.SH;
-  Wq = s.OW + ((s.KW - 1) * s.DW) / s.SW;
+  // The product in 64 bits: a huge SW times SH must not wrap into the 16 slots of phase[].
+  if (s.SH < 1 || s.SW < 1 || (int64_t)s.SH * s.SW > 16) return;
+  // Within int: addon.cc bounds (KH-1)*DH and (KW-1)*DW by the input side plus 2^25.
+  Hq = (int)(s.OH + ((int64_t)(s.KH - 1) * s.DH) / s.SH);
+  Wq = (int)(s.OW + ((int64_t)(s.KW - 1) * s.DW) / s.SW);
   plane = (int64_t)Hq * Wq;
   L = (int64_t)(s.OH - 1) * Wq + s.OW;
   for (int kh = 0; kh < s.KH; ++kh)
     for (int kw = 0; kw < s.KW; ++kw) {
-      int& v = phase[((kh * s.DH) % s.SH) * s.SW + (kw * s.DW) % s.SW];
+      int& v = phase[(((int64_t)kh * s.DH) % s.SH) * s.SW + ((int64_t)kw * s.DW) % s.SW];
       if (v < 0) v = nph++;
     }
 }
 
 bool PhasePlanes::usable(const ConvShape& s, double max_ratio) {
-  if (s.SH < 1 || s.SW < 1 || s.SH * s.SW > 16 || s.OH < 1 || s.OW < 1) return false;
+  if (s.SH < 1 || s.SW < 1 || (int64_t)s.SH * s.SW > 16 || s.OH < 1 || s.OW < 1) return false;
   const PhasePlanes pp(s);
-  return pp.Wq <= max_ratio * s.OW;
+  // The planes of one image stay under 256 MiB: a huge dilation or padding (legal up to the limits
+  // in kernels.h) takes the im2col path, whose scratch does not grow with the plane.
+  return pp.Wq <= max_ratio * s.OW && (double)s.C * pp.nph * pp.plane <= (double)(64 << 20);
 }
 
 void PhasePlanes::fill(const ConvShape& s, const float* xc, float* dst) const {
@@ -101,13 +105,11 @@ void PhasePlanes::fill(const ConvShape& s, const float* xc, float* dst) const {
       if (ph < 0) continue;
       float* d = dst + (int64_t)ph * plane;
       // Columns j with 0 <= j*SW + b - PL < W.
-      const int off = b - s.PL;
-      int lo = off >= 0 ? 0 : (-off + s.SW - 1) / s.SW;
-      int hi = s.W - off <= 0 ? 0 : (s.W - off + s.SW - 1) / s.SW;
-      lo = std::min(lo, Wq);
-      hi = std::max(lo, std::min(hi, Wq));
+      const int64_t off = (int64_t)b - s.PL;
+      int lo, hi;
+      col_range(Wq, s.W, s.SW, off, lo, hi);
       for (int i = 0; i < Hq; ++i, d += Wq) {
-        const int ih = i * s.SH + a - s.PT;
+        const int64_t ih = (int64_t)i * s.SH + a - s.PT;
         if (ih < 0 || ih >= s.H) {
           std::memset(d, 0, sizeof(float) * Wq);
           continue;
@@ -132,13 +134,11 @@ void PhasePlanes::unfill(const ConvShape& s, const float* src, float* dxc) const
       const int ph = phase[a * s.SW + b];
       if (ph < 0) continue;
       const float* d = src + (int64_t)ph * plane;
-      const int off = b - s.PL;
-      int lo = off >= 0 ? 0 : (-off + s.SW - 1) / s.SW;
-      int hi = s.W - off <= 0 ? 0 : (s.W - off + s.SW - 1) / s.SW;
-      lo = std::min(lo, Wq);
-      hi = std::max(lo, std::min(hi, Wq));
+      const int64_t off = (int64_t)b - s.PL;
+      int lo, hi;
+      col_range(Wq, s.W, s.SW, off, lo, hi);
       for (int i = 0; i < Hq; ++i, d += Wq) {
-        const int ih = i * s.SH + a - s.PT;
+        const int64_t ih = (int64_t)i * s.SH + a - s.PT;
         if (ih < 0 || ih >= s.H) continue;
         float* o = dxc + (int64_t)ih * s.W + off;
         if (s.SW == 1)

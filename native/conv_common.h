@@ -5,6 +5,9 @@
 // Output position (oh, ow) of tap (kh, kw) reads x[ih, iw] with ih = oh*SH - PT + kh*DH and
 // iw = ow*SW - PL + kw*DW; anything outside [0,H) x [0,W) is zero padding. OH/OW are taken as
 // given, so any OH/OW >= 1 is safe (extra rows/columns are implicit bottom/right padding).
+// Input positions are computed in 64 bits: native/addon.cc bounds them (every geometry integer and
+// the implied bottom/right padding at most 2^24), but a wrapped position would silently read a
+// real pixel where padding belongs, so the walks below do not depend on that bound.
 // The GEMM view of group g of image n: col (Kg x P) with Kg = Cg*KH*KW (k = (c*KH + kh)*KW + kw)
 // and P = OH*OW; y_g (OCg x P) = W_g (OCg x Kg) * col.
 #pragma once
@@ -33,11 +36,11 @@ struct ConvShape {
 template <class Run, class Zero>
 inline void im2col_walk(const ConvShape& s, const float* xc, int kh, int kw, int64_t p0, int np, Run&& run,
                         Zero&& zero) {
-  const int off = kw * s.DW - s.PL;
-  int lo = off >= 0 ? 0 : (-off + s.SW - 1) / s.SW;
-  int hi = s.W - off <= 0 ? 0 : (s.W - off + s.SW - 1) / s.SW;
-  lo = lo < s.OW ? lo : s.OW;
-  hi = hi < s.OW ? hi : s.OW;
+  const int64_t off = (int64_t)kw * s.DW - s.PL;
+  int64_t lo64 = off >= 0 ? 0 : (-off + s.SW - 1) / s.SW;
+  int64_t hi64 = s.W - off <= 0 ? 0 : (s.W - off + s.SW - 1) / s.SW;
+  int lo = (int)(lo64 < s.OW ? lo64 : s.OW);
+  int hi = (int)(hi64 < s.OW ? hi64 : s.OW);
   if (hi < lo) hi = lo;
   int64_t p = p0;
   const int64_t pend = p0 + np;
@@ -45,7 +48,7 @@ inline void im2col_walk(const ConvShape& s, const float* xc, int kh, int kw, int
   int j = 0;
   while (p < pend) {
     const int ow1 = (int)(pend - p < (int64_t)(s.OW - ow0) ? ow0 + (pend - p) : s.OW);
-    const int ih = oh * s.SH - s.PT + kh * s.DH;
+    const int64_t ih = (int64_t)oh * s.SH - s.PT + (int64_t)kh * s.DH;
     const int len = ow1 - ow0;
     if (ih < 0 || ih >= s.H) {
       zero(j, len);
@@ -92,12 +95,14 @@ struct PhasePlanes {
   int64_t L = 0;      // flat positions (OH-1)*Wq + OW
   int phase[16];      // (a*SW + b) -> index among the used phases, -1 when unused (SH*SW <= 16)
   explicit PhasePlanes(const ConvShape& s);
-  // SH*SW <= 16 and Wq <= max_ratio * OW (the dropped columns cost Wq/OW - 1 extra work).
+  // SH*SW <= 16, Wq <= max_ratio * OW (the dropped columns cost Wq/OW - 1 extra work) and the
+  // planes of one image fit in 256 MiB.
   static bool usable(const ConvShape& s, double max_ratio);
   // Offset of tap (c, kh, kw) from the first plane of its group.
   int64_t tap_offset(const ConvShape& s, int c, int kh, int kw) const {
-    const int ph = phase[((kh * s.DH) % s.SH) * s.SW + (kw * s.DW) % s.SW];
-    return ((int64_t)c * nph + ph) * plane + (int64_t)((kh * s.DH) / s.SH) * Wq + (kw * s.DW) / s.SW;
+    const int64_t dh = (int64_t)kh * s.DH, dw = (int64_t)kw * s.DW;
+    const int ph = phase[(dh % s.SH) * s.SW + dw % s.SW];
+    return ((int64_t)c * nph + ph) * plane + (dh / s.SH) * Wq + dw / s.SW;
   }
   // The nph planes of input channel plane xc, written to dst.
   void fill(const ConvShape& s, const float* xc, float* dst) const;

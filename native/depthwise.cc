@@ -52,6 +52,7 @@ const DwFns& dw_fns() {
 void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
   const FwdFn fn = dw_fns().fwd;
   const size_t scratch = DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1;
+  check_scratch((double)scratch);
   parallel_for((int64_t)s.N * s.OC, [&](int64_t tb, int64_t te) {
     std::vector<float> buf(scratch);
     fn(s, x, w, b, y, tb, te, buf.data());
@@ -79,9 +80,10 @@ void depthwise_backward_input(const ConvShape& s, const float* dy, const float* 
 
 void depthwise_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw, float* db) {
   const BwFn fn = dw_fns().bw;
+  const size_t scratch = std::max<size_t>((size_t)(s.KK + 1) * s.OW, DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 0);
+  check_scratch((double)scratch);
   parallel_for(s.OC, [&](int64_t tb, int64_t te) {
-    std::vector<float> acc(std::max<size_t>((size_t)(s.KK + 1) * s.OW,
-                                            DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 0));
+    std::vector<float> acc(scratch);
     fn(s, x, dy, dw, db, tb, te, acc.data());
   }, 1);
 }

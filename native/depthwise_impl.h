@@ -94,7 +94,11 @@ struct DwFlat {
     Wp = dw_max(s.W + s.PL, s.OW + (s.KW - 1) * s.DW);
     L = (int64_t)(s.OH - 1) * Wp + s.OW;
   }
-  static bool usable(const ConvShape& s) { return s.SH == 1 && s.SW == 1 && s.PT >= 0 && s.PL >= 0; }
+  // Also bounded in size: a padded plane of a huge dilation or padding (legal up to the limits in
+  // kernels.h) goes to the direct kernel instead of asking for gigabytes of scratch.
+  static bool usable(const ConvShape& s) {
+    return s.SH == 1 && s.SW == 1 && s.PT >= 0 && s.PL >= 0 && (double)DwFlat(s).scratch(s) <= (double)(16 << 20);
+  }
   int64_t scratch(const ConvShape& s) const { return (int64_t)Hp * Wp + (int64_t)s.OH * Wp + 16; }
   void pad(const ConvShape& s, const float* xc, float* xp) const {
     // Zero only what the copied rows do not cover.

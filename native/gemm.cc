@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "cpu.h"
 #include "gemm_internal.h"
@@ -32,13 +33,22 @@ const GemmMicro& gemm_micro() {
 
 // ---- scratch ----------------------------------------------------------------------------------
 AlignedBuf::~AlignedBuf() { std::free(p_); }
+void check_scratch(double count, double item_bytes) {
+  const double bytes = count * item_bytes;
+  if (!(bytes <= (double)kMaxScratchBytes)) throw ScratchLimit(bytes);
+}
 float* AlignedBuf::get(size_t n) {
   if (n > n_) {
+    // A request over the limit (or a size computed from a geometry that wrapped) never reaches
+    // the allocator; a failed allocation throws to the caller (the N-API layer reports it).
+    check_scratch((double)n);
     std::free(p_);
-    size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+    p_ = nullptr;
+    n_ = 0;
+    const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
     p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-    n_ = p_ ? n : 0;
-    if (!p_) std::abort();  // out of memory: nothing sensible to return
+    if (!p_) throw std::bad_alloc();
+    n_ = n;
   }
   return p_;
 }

@@ -3,9 +3,34 @@
 // All tensors are fp32 NCHW, dense. Kernels trust their arguments: native/addon.cc checks types,
 // sizes and geometry before calling them. Heavy kernels use the thread pool (threadpool.h).
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <exception>
 
 namespace sp {
+
+// Engine limits, the same numbers as src/backend/limits.ts (documented in README "Limits"):
+// native/addon.cc refuses a call beyond them before any kernel runs.
+//  - kMaxDim: every dimension-like geometry integer (sizes, channels, kernel extents, strides,
+//    paddings, dilations, an implied bottom/right padding) is at most 2^24. Sums and products of
+//    two or three of them stay far inside int64, and a dilated kernel extent or a strided output
+//    position (at most 3 * 2^24) inside the int arithmetic of the kernels.
+//  - kMaxElems: a tensor holds at most 2^31 - 1 elements (flat counts such as an elementwise n are
+//    bounded by this alone).
+//  - kMaxScratchBytes: one temporary buffer of a kernel is at most 1 GiB.
+constexpr int64_t kMaxDim = (int64_t)1 << 24;
+constexpr int64_t kMaxElems = ((int64_t)1 << 31) - 1;
+constexpr int64_t kMaxScratchBytes = (int64_t)1 << 30;
+
+// Thrown when a kernel would need a scratch buffer over kMaxScratchBytes (the N-API layer turns it
+// into a RangeError naming the kernel). Allocation failures below the limit throw std::bad_alloc.
+struct ScratchLimit : std::exception {
+  explicit ScratchLimit(double b) : bytes(b) {}
+  double bytes;  // what the geometry asked for (a double: the request may not fit in size_t)
+  const char* what() const noexcept override { return "scratch limit exceeded"; }
+};
+// Throws ScratchLimit unless `count` items of `item_bytes` each fit the scratch limit.
+void check_scratch(double count, double item_bytes = 4);
 
 // Convolution geometry indices into p[16].
 enum ConvGeom { CG_N, CG_C, CG_H, CG_W, CG_OC, CG_KH, CG_KW, CG_OH, CG_OW, CG_SH, CG_SW, CG_PT, CG_PL, CG_DH, CG_DW, CG_G, CG_COUNT };

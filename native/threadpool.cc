@@ -1,6 +1,8 @@
 // Fixed-size thread pool: workers wait on a condition variable for a job (a chunked range),
 // claim chunks with an atomic counter, and the caller works too. One job at a time; a call
-// made from inside a job runs inline. Under emscripten (the wasm-em backend, a standalone module
+// made from inside a job runs inline. An exception thrown by a chunk (a scratch allocation that
+// failed) is caught where it happens, the remaining chunks still run, and the first one is
+// rethrown to the caller of parallel_for once the job is over. Under emscripten (the wasm-em backend, a standalone module
 // without threads) every range runs inline on the calling thread.
 #include "threadpool.h"
 
@@ -17,6 +19,7 @@ void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, in
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -32,12 +35,17 @@ class Pool {
 
   int size() const { return size_; }
 
+  // When the system refuses a thread, the pool keeps the workers it got and the error goes to
+  // the caller (setThreads reports it).
   void resize(int n) {
     std::lock_guard<std::mutex> run_guard(run_mu_);
     stop_workers();
-    size_ = std::max(1, n);
     stop_ = false;
-    for (int i = 1; i < size_; ++i) workers_.emplace_back([this] { worker_loop(); });
+    size_ = 1;
+    for (int i = 1; i < std::max(1, n); ++i) {
+      workers_.emplace_back([this] { worker_loop(); });
+      size_ = (int)workers_.size() + 1;
+    }
   }
 
   void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t grain) {
@@ -58,6 +66,7 @@ class Pool {
       job_chunks_ = chunks;
       next_.store(0);
       done_ = 0;
+      error_ = nullptr;
       ++generation_;
     }
     cv_.notify_all();
@@ -65,6 +74,11 @@ class Pool {
     std::unique_lock<std::mutex> lk(mu_);
     done_cv_.wait(lk, [&] { return done_ == chunks; });
     job_ = nullptr;
+    if (error_) {
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
   }
 
  private:
@@ -76,7 +90,14 @@ class Pool {
       int64_t c = next_.fetch_add(1);
       if (c >= job_chunks_) break;
       int64_t b = job_n_ * c / job_chunks_, e = job_n_ * (c + 1) / job_chunks_;
-      if (b < e) (*job_)(b, e);
+      if (b < e) {
+        try {
+          (*job_)(b, e);
+        } catch (...) {
+          std::lock_guard<std::mutex> lk(mu_);
+          if (!error_) error_ = std::current_exception();
+        }
+      }
       ++finished;
     }
     tl_in_pool = was;
@@ -114,6 +135,7 @@ class Pool {
   std::condition_variable cv_, done_cv_;
   std::vector<std::thread> workers_;
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+  std::exception_ptr error_;
   int64_t job_n_ = 0, job_chunks_ = 0, done_ = 0;
   std::atomic<int64_t> next_{0};
   uint64_t generation_ = 0;
