@@ -22,3 +22,4 @@ export { yolov3Loss, yolov3LossWithGrad, yolov3LossSum, yolov3LossInto, Yolov3Lo
 export { vocMap, VocMapAccumulator, VocMapError, type VocImage, type VocMapOptions, type VocMapResult, type ClassAp, type MapType } from './eval';
 export { buildLearningRate, LearningRateError, SCHEDULER_NAMES, type LearningRateConfig, type Schedule } from './train/lr';
 export { MomentumOptimizer, OptimizerError, isNormParamName, type MomentumOptions, type VelocityData } from './train/optimizer';
+export { createReader, VOCDataSet, COCODataSet, ImageFolder, DataError, BadSampleError, writeDigitsDataset, type Reader, type ReaderOptions, type Batch } from './data';
