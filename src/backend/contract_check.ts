@@ -169,10 +169,10 @@ export function geometryProblem(kernel: KernelName, p: Int32Array): [string, str
       return poolProblem(p, flag, pos);
     case 'upsample_forward':
     case 'upsample_backward': {
-      const [N, C, H, W, OH, OW, mode, align] = p;
+      // align_corners is meaningful for both modes (nearest: Paddle's corner-aligned pick)
+      const [N, C, H, W, OH, OW] = p;
       const bad = flag(6) ?? flag(7);
       if (bad) return bad;
-      if (align && !mode) return ['0 with nearest mode', 'p[7] (align_corners)', String(align)];
       if (N * C * OH * OW > 0 && (H < 1 || W < 1)) return ['a non-empty input when the output is non-empty', 'p[2..3] (H, W)', `${H}x${W}`];
       if (H * OH > I32 || W * OW > I32) return ['H*OH and W*OW below 2^31', 'p (H, W, OH, OW)', `${H}*${OH}, ${W}*${OW}`];
       return null;

@@ -108,7 +108,8 @@ export function yoloV3Head(b: GraphBuilder, blocks: string[], c: Component, cfg:
     }));
     if (i < levels - 1) {
       const t = unit(r, `yolo_transition.${i}`, width(256 >> i), 1);
-      route = b.upsample(t, { scale: 2, mode: 'nearest', name: `${prefix}yolo_transition.${i}.upsample` });
+      // Paddle's resize_nearest, as the head calls it, samples corner-aligned (its default)
+      route = b.upsample(t, { scale: 2, mode: 'nearest', alignCorners: true, name: `${prefix}yolo_transition.${i}.upsample` });
     }
   });
   return outputs;

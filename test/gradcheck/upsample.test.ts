@@ -1,4 +1,4 @@
-// Nearest and bilinear resizing (both align_corners modes): gradient checks on up- and
+// Nearest and bilinear resizing (each in both align_corners modes): gradient checks on up- and
 // down-scaling, and hand-computed values of the source-coordinate rules.
 import { upsample_backward, upsample_forward } from '../../src/backend/reference/upsample';
 import { expectClose } from '../util/allclose';
@@ -12,7 +12,7 @@ describe('reference upsample gradients', () => {
     [5, 6, 3, 4], // downscaling
     [2, 3, 1, 1], // to a single pixel
   ];
-  const modes: Array<[string, number, number]> = [['nearest', 0, 0], ['bilinear align 0', 1, 0], ['bilinear align 1', 1, 1]];
+  const modes: Array<[string, number, number]> = [['nearest', 0, 0], ['nearest align 1', 0, 1], ['bilinear align 0', 1, 0], ['bilinear align 1', 1, 1]];
   modes.forEach(([mode, m, align]) => {
     sizes.forEach(([H, W, OH, OW], si) => {
       test(`${mode}: ${H}x${W} -> ${OH}x${OW}`, () => {
@@ -43,6 +43,25 @@ describe('reference upsample by hand', () => {
     expectClose(resize(6, 0, 0), [0, 0, 10, 10, 20, 20], 0);
     // 3 -> 4: floor(0), floor(0.75), floor(1.5), floor(2.25)
     expectClose(resize(4, 0, 0), [0, 0, 10, 20], 0);
+  });
+
+  test('nearest align_corners 1: src = floor(dst * (W-1)/(OW-1) + 1/2), ties round up', () => {
+    // 3 -> 5: src = 0, 0.5, 1, 1.5, 2 -> 0, 1, 1, 2, 2 (the plain rule gives 0, 0, 10, 10, 20)
+    expectClose(resize(5, 0, 1), [0, 10, 10, 20, 20], 0);
+    expectClose(resize(5, 0, 0), [0, 0, 10, 10, 20], 0);
+    // 3 -> 4: src = 0, 2/3, 4/3, 2 -> 0, 1, 1, 2
+    expectClose(resize(4, 0, 1), [0, 10, 10, 20], 0);
+    // 3 -> 2 (down): src = 0, 2; -> 1: the first pixel
+    expectClose(resize(2, 0, 1), [0, 20], 0);
+    expectClose(resize(1, 0, 1), [0], 0);
+    // at 2x both rules pick the same pixels
+    expectClose(resize(6, 0, 1), resize(6, 0, 0), 0);
+  });
+
+  test('nearest align_corners 1 backward: each dy lands on the picked pixel', () => {
+    const dx = new Float64Array(3);
+    upsample_backward(Float64Array.of(1, 2, 4, 8, 16), dx, [1, 1, 1, 3, 1, 5, 0, 1]);
+    expectClose(dx, [1, 6, 24], 0);
   });
 
   test('bilinear align_corners 1: corners map to corners', () => {

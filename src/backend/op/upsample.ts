@@ -1,8 +1,9 @@
 /**
  * Spatial resizing of NCHW maps (Paddle's resize_nearest / resize_bilinear): the output size
  * is given directly (size [OH, OW]) or as a scale (OH = floor(H * scale)). Nearest picks
- * src = floor(dst * H / OH); bilinear uses half-pixel centres, or the corner-aligned
- * src = dst * (H-1)/(OH-1) with alignCorners. Nearest has no corner-aligned form here.
+ * src = floor(dst * H / OH), or with alignCorners the nearest corner-aligned pixel
+ * floor(dst * (H-1)/(OH-1) + 1/2) (Paddle's resize_nearest default); bilinear uses half-pixel
+ * centres, or the corner-aligned src = dst * (H-1)/(OH-1) with alignCorners.
  */
 import type { Tensor } from '../tensor';
 import { attrsArg, boolArg, commonBackend, empty, fail, formatShapeOf, isInt, launch, packGeometry, rankArg, shapeArg, shapeValue, show } from './check';
@@ -13,7 +14,7 @@ export interface UpsampleAttrs {
   scale?: number | [number, number];
   /** [OH, OW] */
   size?: [number, number];
-  /** bilinear only; default false */
+  /** corner-aligned sampling (nearest and bilinear); default false */
   alignCorners?: boolean;
 }
 
@@ -23,7 +24,6 @@ export function upsampleGeometry(op: string, xs: readonly number[], attrsIn: Ups
   const [N, C, H, W] = xs;
   if (attrs.mode !== 'nearest' && attrs.mode !== 'bilinear') fail(op, "'nearest' or 'bilinear'", 'mode', show(attrs.mode));
   const align = boolArg(op, 'alignCorners', attrs.alignCorners, false);
-  if (align && attrs.mode === 'nearest') fail(op, 'false with nearest mode (only bilinear has a corner-aligned form)', 'alignCorners', 'true');
   let OH: number;
   let OW: number;
   if ((attrs.scale === undefined) === (attrs.size === undefined)) fail(op, 'exactly one of scale and size', 'attrs', show(attrs));

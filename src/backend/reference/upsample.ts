@@ -1,7 +1,10 @@
 /**
  * Resizing of each [H, W] plane of x [N, C, H, W] to [OH, OW], and its gradient.
  *
- * mode 0, nearest: src = floor(dst * H / OH) (same for columns), clamped to H - 1.
+ * mode 0, nearest: align_corners 0: src = floor(dst * H / OH) (same for columns), clamped to H - 1;
+ *   align_corners 1: src = floor(dst * (H-1)/(OH-1) + 1/2), 0 when OH == 1: the nearest
+ *   corner-aligned pixel, ties rounding up (Paddle's resize_nearest default). Integer maths, so
+ *   the pick is exact on every backend.
  * mode 1, bilinear: each output is a weighted sum of the 4 neighbours of a source point
  *   align_corners 0: src = (dst + 0.5) * H / OH - 0.5, clamped at 0 (half-pixel centres);
  *   align_corners 1: src = dst * (H - 1) / (OH - 1), 0 when OH == 1;
@@ -19,7 +22,9 @@ function taps(out: number, size: number, mode: number, align: number): Tap[] {
   const t: Tap[] = [];
   for (let d = 0; d < out; d++) {
     if (mode === 0) {
-      const s = Math.min(Math.floor((d * size) / out), size - 1);
+      // (2d(size-1) + out-1) / (2(out-1)) in integers: exact below 2^53, far above any tensor
+      const pick = align === 0 ? Math.floor((d * size) / out) : out > 1 ? Math.floor((2 * d * (size - 1) + out - 1) / (2 * (out - 1))) : 0;
+      const s = Math.min(pick, size - 1);
       t.push({ i0: s, i1: s, l: 0 });
       continue;
     }

@@ -1,8 +1,9 @@
 /**
  * upsample (Paddle's resize_nearest / resize_bilinear): attrs mode 'nearest' | 'bilinear',
- * scale (OH = floor(H * scale)) or out_size [OH, OW], align_corners (bilinear only: corner-
- * aligned sampling; for nearest it is ignored, since at integer scales Paddle's corner-aligned
- * nearest picks the same source pixel floor(dst / scale) as the plain rule).
+ * scale (OH = floor(H * scale)) or out_size [OH, OW], align_corners (corner-aligned sampling,
+ * both modes; default false here, while Paddle's resize_nearest and resize_bilinear default to
+ * true, so models built after Paddle's layers pass it explicitly). At integer scales the two
+ * nearest rules pick the same pixel; they differ for other sizes (e.g. 3 -> 5).
  * Backward needs only shapes.
  */
 import * as ops from '../../backend/ops';
@@ -13,7 +14,7 @@ import { boolAttr, fail, inputCount, intsAttr, numAttr, rankCheck, strAttr } fro
 
 function upAttrs(node: Node, attrs: Attrs): UpsampleAttrs {
   const mode = strAttr(node, attrs, 'mode', ['nearest', 'bilinear'] as const, 'nearest');
-  const alignCorners = mode === 'bilinear' && boolAttr(node, attrs, 'align_corners', false);
+  const alignCorners = boolAttr(node, attrs, 'align_corners', false);
   if (attrs.out_size !== undefined && attrs.out_size !== null) {
     const [oh, ow] = intsAttr(node, attrs, 'out_size', 2, undefined, 1);
     return { mode, size: [oh, ow], alignCorners };
