@@ -1,7 +1,8 @@
 // activation_forward: y = act(x) elementwise, act by p[1] (ACT in kernels.ts):
 //   0 relu max(x,0); 1 leaky_relu x < 0 ? alpha*x : x; 2 relu6 min(max(x,0),6);
 //   3 sigmoid 1/(1+exp(-x)); 4 hardswish x*min(max(x+3,0),6)/6; 5 hardsigmoid clip(alpha*x+0.5,0,1).
-// One f32x4 loop per kind (the kind is tested once, outside the loop); scalar tail.
+// One f32x4 loop per kind (the kind is tested once, outside the loop); scalar tail. NaN in gives
+// NaN out for every kind (WebAssembly's min/max propagate NaN; the scalar forms keep it too).
 import { gi, fa } from './util';
 import { vsigmoid, sigmoid } from './vmath';
 
@@ -19,7 +20,7 @@ import { vsigmoid, sigmoid } from './vmath';
 }
 
 @inline function actS(kind: i32, v: f32, alpha: f32): f32 {
-  if (kind == 0) return v > 0 ? v : 0;
+  if (kind == 0) return v < 0 ? 0 : v; // NaN stays NaN, as f32x4.max does in the vector loop
   if (kind == 1) return v < 0 ? alpha * v : v;
   if (kind == 2) return min(max(v, <f32>0), <f32>6);
   if (kind == 3) return sigmoid(v);

@@ -237,20 +237,39 @@ export function gemmPacked(M: i32, N: i32, K: i32, ap: usize, bp: usize, c: usiz
 
 /**
  * Plain-argument SGEMM: C = alpha * op(A) op(B) (+ C when accumulate), with row strides.
- * Returns false when the scratch for the packs cannot be allocated.
+ * alpha scales the finished product, not A: folding it into A would round alpha * a first, so a
+ * denormal a could underflow to 0 and turn 0 * Inf into NaN where alpha * (a * Inf) is Inf.
+ * With alpha != 1 and accumulate, the product goes through a temporary M x N buffer.
+ * Returns false when the scratch cannot be allocated.
  */
 export function sgemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool): bool {
   if (M <= 0 || N <= 0) return true;
+  const scaled = alpha != 1;
   const ap = alloc(packedASize(M, K) << 2);
   const bp = alloc(packedBSize(K, N) << 2);
-  if (ap == 0 || bp == 0) {
+  const tmp: usize = scaled && accumulate ? alloc(<usize>M * <usize>N << 2) : 0;
+  if (ap == 0 || bp == 0 || (scaled && accumulate && tmp == 0)) {
     free(ap);
     free(bp);
+    free(tmp);
     return false;
   }
-  packA(a, lda, transA, M, K, alpha, ap);
+  packA(a, lda, transA, M, K, 1, ap);
   packB(b, ldb, transB, K, N, bp);
-  gemmPacked(M, N, K, ap, bp, c, ldc, accumulate);
+  if (!scaled) {
+    gemmPacked(M, N, K, ap, bp, c, ldc, accumulate);
+  } else {
+    const out = accumulate ? tmp : c, ldo = accumulate ? N : ldc;
+    gemmPacked(M, N, K, ap, bp, out, ldo, false);
+    for (let i = 0; i < M; i++) {
+      const orow = out + ((<usize>i * ldo) << 2), crow = c + ((<usize>i * ldc) << 2);
+      for (let j = 0; j < N; j++) {
+        const v = alpha * load<f32>(orow + (<usize>j << 2));
+        store<f32>(crow + (<usize>j << 2), accumulate ? load<f32>(crow + (<usize>j << 2)) + v : v);
+      }
+    }
+  }
+  free(tmp);
   free(bp);
   free(ap);
   return true;

@@ -3,7 +3,8 @@
 // exact), e^r from a degree-6 polynomial on [-ln2/2, ln2/2] (Cephes' expf coefficients,
 // relative error about 1e-7), 2^n built directly in the exponent bits. x is clamped to
 // [-87.3, 88.37] so 2^n stays a normal float; below -87.3 the result is 0 (exp underflows
-// there anyway, and softmax / sigmoid then give exact zeros).
+// there anyway, and softmax / sigmoid then give exact zeros). NaN stays NaN (the clamp keeps it,
+// and the underflow mask only clears lanes that compare below -87.3).
 
 @inline export function vexp(x0: v128): v128 {
   const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.3)), f32x4.splat(88.37));
@@ -18,7 +19,7 @@
   q = f32x4.add(f32x4.mul(q, r), f32x4.splat(5.0000001201e-1));
   const e = f32x4.add(f32x4.add(f32x4.mul(q, f32x4.mul(r, r)), r), f32x4.splat(1));
   const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return v128.and(f32x4.mul(e, scale), f32x4.ge(x0, f32x4.splat(-87.3)));
+  return v128.andnot(f32x4.mul(e, scale), f32x4.lt(x0, f32x4.splat(-87.3)));
 }
 
 /** 1 / (1 + exp(-x)), computed from e = exp(-|x|) so nothing overflows. */

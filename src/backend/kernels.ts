@@ -179,14 +179,17 @@ export const KERNELS = {
     floats: ['alpha'],
     sizes: (p) => [p[0], p[0], p[0], p[0]],
   },
-  /** Max (kind 0; padding never wins) or average (kind 1) pooling; exclusive avg divides by in-bounds taps. */
+  /**
+   * Max (kind 0; padding never wins; a NaN tap gives NaN) or average (kind 1) pooling; exclusive
+   * avg divides by in-bounds taps. A window wholly in the padding gives 0 for both kinds.
+   */
   pool2d_forward: {
     bufs: [b('x', 'in'), b('y', 'out')],
     params: [...POOL_GEOM],
     floats: [],
     sizes: (p) => [p[0] * p[1] * p[2] * p[3], p[0] * p[1] * p[4] * p[5]],
   },
-  /** dx overwritten. Max: the gradient goes to the first maximal tap in scan order (kh then kw). */
+  /** dx overwritten. Max: the gradient goes to the first NaN tap, else the first maximal tap in scan order (kh then kw). */
   pool2d_backward: {
     bufs: [b('x', 'in'), b('dy', 'in'), b('dx', 'out')],
     params: [...POOL_GEOM],
@@ -194,7 +197,8 @@ export const KERNELS = {
     sizes: (p) => [p[0] * p[1] * p[2] * p[3], p[0] * p[1] * p[4] * p[5], p[0] * p[1] * p[2] * p[3]],
   },
   /**
-   * Nearest (mode 0: src = floor(dst * H / OH)) or bilinear (mode 1) resize.
+   * Nearest (mode 0) or bilinear (mode 1) resize.
+   * Nearest, align_corners 0: src = floor(dst * H / OH); 1: src = floor(dst * (H-1)/(OH-1) + 1/2) (0 when OH == 1).
    * Bilinear, align_corners 0: src = (dst + 0.5) * H/OH - 0.5 clamped at 0; 1: src = dst * (H-1)/(OH-1).
    */
   upsample_forward: {

@@ -23,3 +23,34 @@ export const KNOWN_GAPS: KnownGap[] = [];
 export function gapFor(backend: string, kernel: KernelName, p: readonly number[]): KnownGap | undefined {
   return KNOWN_GAPS.find((g) => g.backend === backend && g.kernel === kernel && (!g.covers || g.covers(p)));
 }
+
+/**
+ * IEEE gaps: places where a backend computes a different value than the contract in
+ * test/parity/ieee.ts asks for, on valid geometry, and why. The differential fuzz
+ * (fuzz.test.ts) accepts a mismatch only when a gap covers its case; each gap names one fuzz
+ * case that still shows it, so a fixed gap fails its check until it is removed from this list.
+ */
+export interface IeeeGap {
+  backend: string;
+  kernel: KernelName;
+  reason: string;
+  /** index of a fuzz case of `kernel` that shows the gap */
+  exampleCase: number;
+  /** whether a fuzz case is this gap */
+  covers(c: { p: readonly number[]; special: boolean; omit: readonly string[] }): boolean;
+}
+
+/** The C++ depthwise path of conv2d_backward_filter (G == C) skips padding taps instead of multiplying their zeros. */
+const depthwiseSkipsPadding = (backend: string): IeeeGap => ({
+  backend,
+  kernel: 'conv2d_backward_filter',
+  reason: 'the C++ depthwise backward-filter path (native/depthwise*.cc, shared by wasm-em) sums only in-bounds taps, so an Inf dy facing padding gives Inf where the contract multiplies the padding zero (NaN)',
+  exampleCase: 7,
+  covers: (c) => c.special && c.p[15] === c.p[1],
+});
+
+export const IEEE_GAPS: IeeeGap[] = [depthwiseSkipsPadding('native'), depthwiseSkipsPadding('wasm-em')];
+
+export function ieeeGapFor(backend: string, c: { kernel: KernelName; p: readonly number[]; special: boolean; omit: readonly string[] }): IeeeGap | undefined {
+  return IEEE_GAPS.find((g) => g.backend === backend && g.kernel === c.kernel && g.covers(c));
+}

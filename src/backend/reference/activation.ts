@@ -8,6 +8,10 @@
  *   5 hardsigmoid  clip(alpha * x + 0.5, 0, 1)       ' = alpha where 0 < alpha * x + 0.5 < 1
  * At the kinks the derivative is the one Paddle uses (listed above). p = [n, kind]; floats: alpha.
  * Outputs overwritten.
+ * IEEE: NaN in gives NaN out for every kind. In the backward, relu, relu6 and hardsigmoid select:
+ * where the derivative is 0 (and where x is NaN, since every comparison with it is false) dx is
+ * 0 whatever dy holds, so an Inf or NaN gradient does not leak through an inactive unit; the other
+ * kinds multiply, dx = dy * act'(x).
  */
 import type { F64, Geom } from './types';
 
@@ -20,7 +24,7 @@ function sigmoid(v: number): number {
 
 function activate(kind: number, v: number, alpha: number): number {
   switch (kind) {
-    case 0: return v > 0 ? v : 0;
+    case 0: return v < 0 ? 0 : v; // relu(NaN) = NaN
     case 1: return v < 0 ? alpha * v : v;
     case 2: return Math.min(Math.max(v, 0), 6);
     case 3: return sigmoid(v);
@@ -53,5 +57,9 @@ export function activation_forward(x: F64, y: F64, p: Geom, alpha: number): void
 /** y is read only by sigmoid; the other kinds use x. */
 export function activation_backward(x: F64, y: F64, dy: F64, dx: F64, p: Geom, alpha: number): void {
   const n = p[0], kind = p[1];
-  for (let i = 0; i < n; i++) dx[i] = dy[i] * derivative(kind, x[i], kind === 3 ? y[i] : 0, alpha);
+  const selects = kind === 0 || kind === 2 || kind === 5;
+  for (let i = 0; i < n; i++) {
+    const d = derivative(kind, x[i], kind === 3 ? y[i] : 0, alpha);
+    dx[i] = selects && d === 0 ? 0 : dy[i] * d;
+  }
 }

@@ -4,10 +4,15 @@
  *   x [N, C, H, W] -> y [N, C, OH, OW]; the window of (oh, ow) covers rows
  *   oh*SH - PT .. + KH - 1 and columns ow*SW - PL .. + KW - 1. OH, OW are given, so any
  *   bottom/right padding (ceil mode) is implied by them.
- *   kind 0, max: the largest in-bounds tap; padding never wins (a window with no in-bounds tap
- *     gives 0). The gradient goes to the first maximal tap in scan order (kh, then kw).
+ *   kind 0, max: the largest in-bounds tap; padding never wins. A NaN tap makes the output NaN
+ *     (the first NaN in scan order is the picked tap). The gradient goes to the picked tap: the
+ *     first NaN, else the first maximal tap in scan order (kh, then kw).
  *   kind 1, avg: the sum of in-bounds taps divided by the number of in-bounds taps when
  *     exclusive, else by KH * KW (padding counts as zeros).
+ *   A window with no in-bounds tap (it lies wholly in the padding, possible when padding >=
+ *   kernel) gives 0 for both kinds and receives no gradient. Paddle's CPU pool2d gives
+ *   -FLT_MAX (its max-pool start value) there and 0/0 for an exclusive average; 0 is what a
+ *   window of padding means everywhere else here, and keeps such outputs finite.
  * p = POOL_GEOM = [N, C, H, W, OH, OW, KH, KW, SH, SW, PT, PL, kind, exclusive].
  * y and dx overwritten.
  */
@@ -32,19 +37,22 @@ function forEachWindow(p: Geom, f: (xBase: number, yi: number, h0: number, h1: n
   }
 }
 
-/** Index of the first maximal in-bounds tap of a window, or -1 when it has none. */
+/** Index of the picked tap of a window (the first NaN, else the first maximal one), or -1 when it has none. */
 function argmax(x: F64, W: number, xBase: number, h0: number, h1: number, w0: number, w1: number): number {
   let best = -1;
   for (let h = h0; h < h1; h++) {
     for (let w = w0; w < w1; w++) {
       const i = xBase + h * W + w;
+      if (Number.isNaN(x[i])) return i;
       if (best < 0 || x[i] > x[best]) best = i;
     }
   }
   return best;
 }
 
+/** The average's divisor; 0 for an empty window. */
 function divisor(p: Geom, h0: number, h1: number, w0: number, w1: number): number {
+  if (h0 >= h1 || w0 >= w1) return 0;
   return p[13] !== 0 ? (h1 - h0) * (w1 - w0) : p[6] * p[7];
 }
 
