@@ -21,6 +21,7 @@ import { sensitivityCommand } from './sensitivity';
 import { flopsCommand } from './flops';
 import { groupsCommand } from './groups';
 import { datasetCommand } from './dataset';
+import { trainCommand } from './train';
 
 export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   pruneCommand,
@@ -30,6 +31,7 @@ export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   flopsCommand,
   groupsCommand,
   datasetCommand,
+  trainCommand,
 ];
 
 export interface ParsedCommand {

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import type { Subcommand } from './command';
 import { printParams } from './command';
-import { RuntimeError } from './errors';
+import { addTrainFlags, parseTrainFlags, runTraining, type TrainFlags } from './training';
 import {
   addConfigFlags,
   addPruneFlags,
@@ -23,7 +23,7 @@ import {
 } from './options';
 import { buildModel, checkParamNames, loadStage } from './stages';
 
-export interface PruneOptions extends ConfigOptions {
+export interface PruneOptions extends ConfigOptions, TrainFlags {
   resumeCheckpoint: string | null;
   eval: boolean;
   outputEval: string | null;
@@ -45,6 +45,7 @@ export const pruneCommand: Subcommand<PruneOptions> = {
       .option('-P, --print_params', 'print the name and shape of every parameter, then exit')
       .option('--prune_criterion <name>', `channel importance: ${CRITERIA.join(', ')}`, 'l1_norm')
       .option('--json', 'machine-readable output (with --print_params)');
+    addTrainFlags(cmd);
   },
   validate(opts) {
     const printParamsFlag = opts.print_params === true;
@@ -59,9 +60,10 @@ export const pruneCommand: Subcommand<PruneOptions> = {
       printParams: printParamsFlag,
       criterion: parseCriterion(opts.prune_criterion),
       json: opts.json === true,
+      ...parseTrainFlags(opts),
     };
   },
-  run(o, ctx) {
+  async run(o, ctx) {
     const cfg = loadCliConfig(o);
     const model = buildModel(cfg, 'train', ctx.stages);
     if (o.prune) checkParamNames(model.graph, o.prune.params);
@@ -76,6 +78,6 @@ export const pruneCommand: Subcommand<PruneOptions> = {
       }
       return printParams(model.graph, o.json, ctx);
     }
-    throw new RuntimeError('pruning and retraining are not available in this build yet');
+    await runTraining(cfg, o, o.prune ? { ...o.prune, criterion: o.criterion } : null, ctx, 'prune');
   },
 };

@@ -204,11 +204,11 @@ describe('actions', () => {
     expect(JSON.parse(j.out.join('')).map((g: { master: string }) => g.master)).toEqual(['conv1_weights', 'yolo_output.0.conv.weights']);
   });
 
-  test('prune checks parameter names, then reports that retraining is not available yet (exit 1)', async () => {
+  test('prune checks parameter names, then trains: a missing dataset is one error line before any weights are fetched (exit 1)', async () => {
     const c = capture();
-    const code = await main(['prune', '-c', CFG, '-p', 'conv1_weights', '--pruned_ratios', '0.5'], { io: c.io, stages: fakeStages().stages });
+    const code = await main(['prune', '-c', CFG, '-p', 'conv1_weights', '--pruned_ratios', '0.5', '-o', 'TrainReader.dataset.dataset_dir=no/such/voc'], { io: c.io, stages: fakeStages().stages });
     expect(code).toBe(1);
-    expect(c.err.join('')).toBe('slimprune prune: pruning and retraining are not available in this build yet\n');
+    expect(c.err.join('')).toMatch(/^slimprune prune: [^\n]*no\/such\/voc[^\n]*\n$/);
   });
 });
 
