@@ -59,7 +59,8 @@ export function safeShow(v: unknown): string {
   return 'an object';
 }
 
-type Fail = (what: string, name: string, got: unknown) => never;
+/** Throws `<who> <kernel>: expected <what> for <name>, got <got>`; `got` is already rendered. */
+type Fail = (what: string, name: string, got: string) => never;
 
 /** The element count of `a` when it is a float storage of the checking backend, else undefined. */
 export type StorageLength = (a: unknown) => number | undefined;
@@ -71,10 +72,10 @@ export type StorageLength = (a: unknown) => number | undefined;
 export function checkKernelCall(who: string, kernel: KernelName, args: ArrayLike<unknown>, storageLength: StorageLength): Int32Array {
   const spec = KERNELS[kernel] as { bufs: BufSpec[]; params: string[]; floats: string[]; sizes(p: ArrayLike<number>): number[] };
   const fail: Fail = (what, name, got) => {
-    throw new KernelRangeError(`${who} ${kernel}: expected ${what} for ${name}, got ${typeof got === 'string' ? got : safeShow(got)}`);
+    throw new KernelRangeError(`${who} ${kernel}: expected ${what} for ${name}, got ${got}`);
   };
   const failType: Fail = (what, name, got) => {
-    throw new KernelTypeError(`${who} ${kernel}: expected ${what} for ${name}, got ${safeShow(got)}`);
+    throw new KernelTypeError(`${who} ${kernel}: expected ${what} for ${name}, got ${got}`);
   };
   const nb = spec.bufs.length;
   const nf = spec.floats.length;
@@ -85,7 +86,7 @@ export function checkKernelCall(who: string, kernel: KernelName, args: ArrayLike
   checkGeometryOrFail(kernel, p, fail);
   for (let i = 0; i < nf; i++) {
     const f = args[nb + 1 + i];
-    if (typeof f !== 'number') failType('a number', spec.floats[i], f);
+    if (typeof f !== 'number') failType('a number', spec.floats[i], safeShow(f));
   }
   const need = spec.sizes(p);
   for (let i = 0; i < nb; i++) {
@@ -93,16 +94,16 @@ export function checkKernelCall(who: string, kernel: KernelName, args: ArrayLike
     const a = args[i];
     if (!(need[i] <= MAX_ELEMS)) fail(`at most ${MAX_ELEMS} elements (MAX_ELEMS)`, `${s.name} (from p)`, `${need[i]}`);
     if (a === null || a === undefined) {
-      if (!s.optional) failType(s.i32 ? 'an Int32Array' : `a ${who} storage`, s.name, a);
+      if (!s.optional) failType(s.i32 ? 'an Int32Array' : `a live ${who} storage`, s.name, safeShow(a));
       continue;
     }
     let have: number | undefined;
     if (s.i32) {
-      if (!(ArrayBuffer.isView(a) && !types.isProxy(a) && a instanceof Int32Array)) failType('an Int32Array', s.name, a);
+      if (!(ArrayBuffer.isView(a) && !types.isProxy(a) && a instanceof Int32Array)) failType('an Int32Array', s.name, safeShow(a));
       have = (a as Int32Array).length;
     } else {
       have = storageLength(a);
-      if (have === undefined) failType(`a live ${who} storage`, s.name, a);
+      if (have === undefined) failType(`a live ${who} storage`, s.name, safeShow(a));
     }
     if (have < need[i]) fail(`at least ${need[i]} elements (from p)`, s.name, `${have} elements`);
   }
@@ -111,7 +112,7 @@ export function checkKernelCall(who: string, kernel: KernelName, args: ArrayLike
     const axis = p[1], count = p[3];
     for (let j = 0; j < count; j++) {
       const v = idx[j];
-      if (v < 0 || v >= axis) fail(`an index in [0, ${axis})`, `idx[${j}]`, v);
+      if (v < 0 || v >= axis) fail(`an index in [0, ${axis})`, `idx[${j}]`, String(v));
     }
   }
   return p;
@@ -119,7 +120,7 @@ export function checkKernelCall(who: string, kernel: KernelName, args: ArrayLike
 
 function readP(count: number, raw: unknown, fail: Fail, failType: Fail): Int32Array {
   const isI32 = ArrayBuffer.isView(raw) && !types.isProxy(raw) && raw instanceof Int32Array;
-  if (!isI32 && !(Array.isArray(raw) && !types.isProxy(raw))) failType(`an Array or Int32Array of ${count} integers`, 'p', raw);
+  if (!isI32 && !(Array.isArray(raw) && !types.isProxy(raw))) failType(`an Array or Int32Array of ${count} integers`, 'p', safeShow(raw));
   const src = raw as ArrayLike<unknown>;
   if (src.length !== count) fail(`exactly ${count} integers`, 'p', `${src.length} entries`);
   const p = new Int32Array(count);
@@ -131,7 +132,7 @@ function readP(count: number, raw: unknown, fail: Fail, failType: Fail): Int32Ar
     } catch {
       failType('an integer', `p[${i}]`, 'an entry whose getter throws');
     }
-    if (typeof v !== 'number' || (v | 0) !== v) failType('an int32 integer', `p[${i}]`, v);
+    if (typeof v !== 'number' || (v | 0) !== v) failType('an int32 integer', `p[${i}]`, safeShow(v));
     p[i] = v as number;
   }
   return p;
