@@ -77,7 +77,7 @@ function isComponent(v: unknown): v is Component {
 function sub(tree: Record<string, unknown>, v: unknown, what: string): Component {
   if (isComponent(v)) return v;
   if (typeof v === 'string') {
-    const sec = tree[v];
+    const sec = Object.hasOwn(tree, v) ? tree[v] : undefined;
     return { ...(typeof sec === 'object' && sec !== null ? (sec as Record<string, unknown>) : {}), __type__: v };
   }
   throw new ModelError(`model: expected a component name or section for ${what}, got ${JSON.stringify(v)}`);
@@ -101,7 +101,8 @@ export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}
   }
   const mode = opts.mode ?? 'train';
   const backboneCfg = sub(tree, model.backbone, 'backbone');
-  const backbone = BACKBONES[backboneCfg.__type__];
+  // own entries only: a name like 'toString' or '__proto__' is not a backbone
+  const backbone = Object.hasOwn(BACKBONES, backboneCfg.__type__) ? BACKBONES[backboneCfg.__type__] : undefined;
   if (!backbone) throw new ModelError(`model: expected one of ${Object.keys(BACKBONES).join(', ')} for backbone, got '${backboneCfg.__type__}'`);
   const headCfg = sub(tree, model.yolo_head ?? 'YOLOv3Head', 'yolo_head');
   if (headCfg.__type__ !== 'YOLOv3Head') throw new ModelError(`model: expected YOLOv3Head for yolo_head, got '${headCfg.__type__}'`);

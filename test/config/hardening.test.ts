@@ -213,3 +213,18 @@ describe('numbers a model cannot be built from', () => {
     expect(errorOf(() => readConfig(path.join(dir, 'c.yml')))).toMatch(/c\.yml: expected a number > 0 and <= 8 for MobileNet\.conv_group_scale, got 0$/);
   });
 });
+
+describe('the model builder given a plain tree checks the same ranges', () => {
+  // Imported here so that the config tests above do not load the graph code.
+  const build = (tree: Record<string, unknown>, inputShape?: number[]) =>
+    errorOf(() => require('../../src/nn').buildModel({ architecture: 'YOLOv3', YOLOv3: { backbone: 'MobileNet' }, ...tree }, inputShape ? { inputShape } : {}));
+
+  test('names of built-in properties are not components; ranges and input sizes', () => {
+    expect(build({ YOLOv3: { backbone: 'toString' } })).toBe("model: expected one of MobileNet, DarkNet, ResNet for backbone, got 'toString'");
+    expect(build({ YOLOv3: { backbone: '__proto__' } })).toBe("model: expected one of MobileNet, DarkNet, ResNet for backbone, got '__proto__'");
+    expect(build({ YOLOv3Head: { conv_block_num: 100000 } })).toBe('YOLOv3Head: expected an integer in [0, 8] for conv_block_num, got 100000');
+    expect(build({ YOLOv3Head: { num_classes: 1e20 } })).toBe('YOLOv3Head: expected an integer in [1, 10000] for num_classes, got 100000000000000000000');
+    expect(build({ MobileNet: { conv_group_scale: 0 } })).toBe('MobileNet: expected a number > 0 and <= 8 for conv_group_scale, got 0');
+    expect(build({}, [1, 3, 33, 33])).toMatch(/^model: expected N <= 1024 and H, W multiples of 32 up to 4096 \(YOLOv3 downsamples by 32\) for inputShape, got \[1,3,33,33\]$/);
+  });
+});
