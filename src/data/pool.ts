@@ -4,13 +4,39 @@
  * with one clear line.
  *
  * From TypeScript sources (tests, `node -r scripts/ts-register.js`) a worker cannot load
- * worker.ts by itself, so it starts from a two-line script that installs the same register
- * hook first; from the compiled package it loads worker.js directly.
+ * worker.ts by itself, so it starts from a small script that installs a transpile hook first
+ * (transpile-only, as scripts/ts-register.js, plus a cache of the output in the temp folder
+ * keyed by the source text, so later workers skip loading TypeScript at all); from the
+ * compiled package it loads worker.js directly.
  */
+import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { BatchJob, JobResult, PipelineSpec } from './pipeline';
 import { DataError } from './errors';
+
+/** The source-mode bootstrap, run with `eval` in the new thread. */
+function sourceBootstrap(workerFile: string): string {
+  const cache = path.join(os.tmpdir(), 'slimprune-ts-cache');
+  return `
+const fs = require('fs'), path = require('path'), crypto = require('crypto');
+const cache = ${JSON.stringify(cache)};
+let ts = null;
+require.extensions['.ts'] = function (m, file) {
+  const src = fs.readFileSync(file, 'utf8');
+  const hit = path.join(cache, crypto.createHash('sha1').update(file + '\\0' + src).digest('hex') + '.js');
+  let out = null;
+  try { out = fs.readFileSync(hit, 'utf8'); } catch (e) { out = null; }
+  if (out === null) {
+    ts = ts || require(${JSON.stringify(require.resolve('typescript'))});
+    out = ts.transpileModule(src, { fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true } }).outputText;
+    try { fs.mkdirSync(cache, { recursive: true }); const tmp = hit + '.' + process.pid + '.' + Math.random().toString(36).slice(2); fs.writeFileSync(tmp, out); fs.renameSync(tmp, hit); } catch (e) { /* cache is optional */ }
+  }
+  m._compile(out, file);
+};
+require(${JSON.stringify(workerFile)});
+`;
+}
 
 interface Pending {
   resolve(r: JobResult): void;
@@ -31,10 +57,7 @@ export class WorkerPool {
   private start(i: number, spec: PipelineSpec): void {
     const fromSource = __filename.endsWith('.ts');
     const w = fromSource
-      ? new Worker(
-          `require(${JSON.stringify(path.resolve(__dirname, '../../scripts/ts-register.js'))});\nrequire(${JSON.stringify(path.join(__dirname, 'worker.ts'))});`,
-          { eval: true, workerData: spec },
-        )
+      ? new Worker(sourceBootstrap(path.join(__dirname, 'worker.ts')), { eval: true, workerData: spec })
       : new Worker(path.join(__dirname, 'worker.js'), { workerData: spec });
     const pend = new Map<number, Pending>();
     this.workers[i] = w;

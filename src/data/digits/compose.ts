@@ -18,6 +18,8 @@ export interface Composed {
   rgb: Uint8Array;
   size: number;
   objects: DigitBox[];
+  /** with { alpha: true }: each pixel's ink coverage by the labelled digits, 0..1 */
+  alpha?: Float32Array;
 }
 
 type Canvas = Float32Array;
@@ -82,7 +84,18 @@ function sampleDigit(px: Uint8Array, off: number, u: number, v: number): number 
  * Pastes digit `idx` scaled to g x g pixels at (x0, y0) (region [sx0, sx1) x [sy0, sy1) of
  * the digit's own 28x28 frame only, for fragments); returns the ink box or null.
  */
-function paste(cv: Canvas, S: number, m: Mnist, idx: number, x0: number, y0: number, g: number, color: readonly number[], part?: number[]): [number, number, number, number] | null {
+function paste(
+  cv: Canvas,
+  S: number,
+  m: Mnist,
+  idx: number,
+  x0: number,
+  y0: number,
+  g: number,
+  color: readonly number[],
+  part?: number[],
+  alphaOut?: Float32Array,
+): [number, number, number, number] | null {
   const off = idx * 784;
   const k = 28 / g;
   let bx0 = S;
@@ -101,6 +114,7 @@ function paste(cv: Canvas, S: number, m: Mnist, idx: number, x0: number, y0: num
       const Y = y0 + y;
       if (X < 0 || Y < 0 || X >= S || Y >= S) continue;
       blend(cv, S, X, Y, color, Math.min(1, a * 1.15));
+      if (alphaOut && a > alphaOut[Y * S + X]) alphaOut[Y * S + X] = a;
       if (a > INK) {
         if (X < bx0) bx0 = X;
         if (X > bx1) bx1 = X;
@@ -137,8 +151,9 @@ function contrasting(bgLum: number, rng: Rng): number[] {
 
 const overlaps = (a: readonly number[], b: readonly number[], pad: number) => a[0] <= b[2] + pad && b[0] <= a[2] + pad && a[1] <= b[3] + pad && b[1] <= a[3] + pad;
 
-export function composeImage(m: Mnist, S: number, rng: Rng): Composed {
+export function composeImage(m: Mnist, S: number, rng: Rng, opts: { alpha?: boolean } = {}): Composed {
   const cv: Canvas = new Float32Array(S * S * 3);
+  const alpha = opts.alpha ? new Float32Array(S * S) : undefined;
   gradient(cv, S, rng);
   strokes(cv, S, rng);
   // Fragments: a corner of some digit, small, as distractors that are not whole digits.
@@ -163,7 +178,7 @@ export function composeImage(m: Mnist, S: number, rng: Rng): Composed {
       const guess = [x + m4, y + m4, x + g - m4, y + g - m4];
       if (objects.some((o) => overlaps(o.box, guess, 2))) continue;
       const idx = rng.randint(0, m.count);
-      const box = paste(cv, S, m, idx, x, y, g, contrasting(regionLum(cv, S, x, y, g), rng));
+      const box = paste(cv, S, m, idx, x, y, g, contrasting(regionLum(cv, S, x, y, g), rng), undefined, alpha);
       if (box) objects.push({ label: m.labels[idx], box });
       break;
     }
@@ -173,5 +188,5 @@ export function composeImage(m: Mnist, S: number, rng: Rng): Composed {
     const v = cv[i];
     rgb[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
   }
-  return { rgb, size: S, objects };
+  return { rgb, size: S, objects, alpha };
 }
