@@ -2,6 +2,9 @@
 // Derivatives at the kinks as Paddle takes them: relu 1 where x > 0; leaky_relu 1 where x > 0,
 // alpha elsewhere; relu6 1 where 0 < x < 6; hardswish 0 for x <= -3, 1 for x >= 3, (2x+3)/6
 // between; hardsigmoid alpha where 0 < alpha*x + 0.5 < 1. f32x4 loop per kind, scalar tail.
+// relu, relu6 and hardsigmoid select (dx = 0 where the derivative is 0, whatever dy is); the other
+// kinds multiply in the reference's order, (dy * y) * (1 - y) and dy * d(x), so Inf and NaN come
+// out where they do there (test/parity/ieee.ts).
 import { gi, fa } from './util';
 
 @inline function gradV(kind: i32, v: v128, o: v128, g: v128, alpha: f32): v128 {
@@ -9,7 +12,7 @@ import { gi, fa } from './util';
   if (kind == 0) return v128.and(g, f32x4.gt(v, zero));
   if (kind == 1) return v128.bitselect(g, f32x4.mul(g, f32x4.splat(alpha)), f32x4.gt(v, zero));
   if (kind == 2) return v128.and(g, v128.and(f32x4.gt(v, zero), f32x4.lt(v, f32x4.splat(6))));
-  if (kind == 3) return f32x4.mul(g, f32x4.mul(o, f32x4.sub(one, o)));
+  if (kind == 3) return f32x4.mul(f32x4.mul(g, o), f32x4.sub(one, o));
   if (kind == 4) {
     const mid = f32x4.div(f32x4.add(f32x4.add(v, v), f32x4.splat(3)), f32x4.splat(6));
     const d = v128.bitselect(zero, v128.bitselect(one, mid, f32x4.ge(v, f32x4.splat(3))), f32x4.le(v, f32x4.splat(-3)));
@@ -23,8 +26,8 @@ import { gi, fa } from './util';
   if (kind == 0) return v > 0 ? g : 0;
   if (kind == 1) return v > 0 ? g : g * alpha;
   if (kind == 2) return v > 0 && v < 6 ? g : 0;
-  if (kind == 3) return g * (o * (1 - o));
-  if (kind == 4) return v <= -3 ? 0 : v >= 3 ? g : g * ((2 * v + 3) / 6);
+  if (kind == 3) return g * o * (1 - o);
+  if (kind == 4) return g * (v <= -3 ? <f32>0 : v >= 3 ? <f32>1 : (2 * v + 3) / 6);
   const t = alpha * v + 0.5;
   return t > 0 && t < 1 ? g * alpha : 0;
 }

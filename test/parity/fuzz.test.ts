@@ -13,6 +13,7 @@ import { KERNEL_NAMES, KERNELS, type KernelName } from '../../src/backend/kernel
 import { geometryProblem } from '../../src/backend/contract_check';
 import { referenceKernels } from '../../src/backend/reference';
 import { parityTargets } from './harness';
+import { paddingNaNMask } from './conv_padding';
 import { describeCase, fuzzCase, fuzzInputs, type FuzzCase } from './fuzz_cases';
 import { IEEE, ieeeMismatch, tolKind } from './ieee';
 import { ieeeGapFor, IEEE_GAPS } from './known-gaps';
@@ -54,12 +55,13 @@ function check(be: Backend<any>, c: FuzzCase, i: number, ref: RefResult, inputs:
       if (problem && e instanceof RangeError && e.message.includes(problem[0])) return 'refused';
       return `${describeCase(c, i)}: threw ${String(e)}${problem ? '' : ' on a geometry the contract check accepts'}`;
     }
+    const nanOk = paddingNaNMask(c.kernel, inputs, c.p);
     for (let b = 0; b < spec.bufs.length; b++) {
       const want = ref.out[b];
       if (spec.bufs[b].role === 'in' || !(want instanceof Float64Array)) continue;
       const got = be.read(st[b], want.length);
       const bound = ref.bound?.[b];
-      const m = ieeeMismatch(got, want, tolKind(c.kernel, c.p), bound instanceof Float64Array ? bound : null, IEEE[c.kernel].nonFinite === 'class');
+      const m = ieeeMismatch(got, want, tolKind(c.kernel, c.p), bound instanceof Float64Array ? bound : null, IEEE[c.kernel].nonFinite === 'class', nanOk.get(b) ?? null);
       if (m) return `${describeCase(c, i)}: ${spec.bufs[b].name}[${m.at}] = ${m.got}, reference ${m.want} (${m.why})`;
     }
     return null;

@@ -4,10 +4,10 @@
  *   x [N, C, H, W], w [OC, C/G, KH, KW], b [OC] (optional), y [N, OC, OH, OW]
  *   y[n, oc, oh, ow] = b[oc] + sum_{c', kh, kw} x[n, g*Cg + c', oh*SH - PT + kh*DH, ow*SW - PL + kw*DW] * w[oc, c', kh, kw]
  * with g = oc / OCg (Cg = C/G input and OCg = OC/G output channels per group). Taps outside
- * the image read zero, and that zero is multiplied like data: an Inf or NaN weight facing
- * padding gives NaN (0 * Inf), as in every backend, which all multiply a zero-padded copy of the
- * input. OH and OW are given, not derived, so any bottom/right padding (including asymmetric
- * or ceil-mode padding) is implied by them.
+ * the image read zero and form no product here; backends that multiply a zero-padded copy
+ * instead give NaN where such a zero meets an Inf or NaN (weight, or dy in the gradients), and
+ * the contract allows either (test/parity/ieee.ts). OH and OW are given, not derived, so any bottom/right padding
+ * (including asymmetric or ceil-mode padding) is implied by them.
  * p = CONV_GEOM = [N, C, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G].
  *
  * The three kernels walk the same (n, oc, c', kh, kw, oh, ow) index space; only which of x, w,
@@ -28,8 +28,8 @@ function geom(p: Geom): Conv {
 }
 
 /**
- * Calls f(xi, wi, yi) for every (input element, weight, output element) triple of the
- * convolution, xi = -1 for a tap in the padding; the three kernels differ only in f.
+ * Calls f(xi, wi, yi) for every in-bounds (input element, weight, output element) triple of the
+ * convolution; the three kernels differ only in f.
  */
 function forEachTap(g: Conv, f: (xi: number, wi: number, yi: number) => void): void {
   const { N, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, Cg, OCg, C } = g;
@@ -44,10 +44,11 @@ function forEachTap(g: Conv, f: (xi: number, wi: number, yi: number) => void): v
             const wi = ((oc * Cg + ci) * KH + kh) * KW + kw;
             for (let oh = 0; oh < OH; oh++) {
               const ih = oh * SH - PT + kh * DH;
-              const rowOut = ih < 0 || ih >= H;
+              if (ih < 0 || ih >= H) continue;
               for (let ow = 0; ow < OW; ow++) {
                 const iw = ow * SW - PL + kw * DW;
-                f(rowOut || iw < 0 || iw >= W ? -1 : xBase + ih * W + iw, wi, yBase + oh * OW + ow);
+                if (iw < 0 || iw >= W) continue;
+                f(xBase + ih * W + iw, wi, yBase + oh * OW + ow);
               }
             }
           }
@@ -65,7 +66,7 @@ export function conv2d_forward(x: F64, w: F64, b: F64 | null, y: F64, p: Geom): 
     for (let oc = 0; oc < g.OC; oc++) y.fill(b ? b[oc] : 0, (n * g.OC + oc) * plane, (n * g.OC + oc + 1) * plane);
   }
   forEachTap(g, (xi, wi, yi) => {
-    y[yi] += (xi < 0 ? 0 : x[xi]) * w[wi];
+    y[yi] += x[xi] * w[wi];
   });
 }
 
@@ -74,7 +75,7 @@ export function conv2d_backward_input(dy: F64, w: F64, dx: F64, p: Geom): void {
   const g = geom(p);
   dx.fill(0, 0, g.N * g.C * g.H * g.W);
   forEachTap(g, (xi, wi, yi) => {
-    if (xi >= 0) dx[xi] += dy[yi] * w[wi];
+    dx[xi] += dy[yi] * w[wi];
   });
 }
 
@@ -83,7 +84,7 @@ export function conv2d_backward_filter(x: F64, dy: F64, dw: F64, db: F64 | null,
   const g = geom(p);
   dw.fill(0, 0, g.OC * g.Cg * g.KH * g.KW);
   forEachTap(g, (xi, wi, yi) => {
-    dw[wi] += dy[yi] * (xi < 0 ? 0 : x[xi]);
+    dw[wi] += dy[yi] * x[xi];
   });
   if (db) {
     const plane = g.OH * g.OW;
