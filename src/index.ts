@@ -23,3 +23,4 @@ export { vocMap, VocMapAccumulator, VocMapError, type VocImage, type VocMapOptio
 export { buildLearningRate, LearningRateError, SCHEDULER_NAMES, type LearningRateConfig, type Schedule } from './train/lr';
 export { MomentumOptimizer, OptimizerError, isNormParamName, type MomentumOptions, type VelocityData } from './train/optimizer';
 export { createReader, VOCDataSet, COCODataSet, ImageFolder, DataError, BadSampleError, writeDigitsDataset, type Reader, type ReaderOptions, type Batch } from './data';
+export { cocoEval, CocoEvalError, formatCocoStats, COCO_STAT_NAMES, type CocoGt, type CocoDetection, type CocoEvalResult, type CocoCategoryResult, type CocoEvalOptions } from './eval/coco_eval';
