@@ -59,81 +59,86 @@ export function safeShow(v: unknown): string {
   return 'an object';
 }
 
-/** Throws `<who> <kernel>: expected <what> for <name>, got <got>`; `got` is already rendered. */
-type Fail = (what: string, name: string, got: string) => never;
-
 /** The element count of `a` when it is a float storage of the checking backend, else undefined. */
 export type StorageLength = (a: unknown) => number | undefined;
 
+// Built only on the failure path, so a passing call allocates nothing but its copy of p.
+function bad(who: string, kernel: string, what: string, name: string, got: string): never {
+  throw new KernelRangeError(`${who} ${kernel}: expected ${what} for ${name}, got ${got}`);
+}
+function badType(who: string, kernel: string, what: string, name: string, got: string): never {
+  throw new KernelTypeError(`${who} ${kernel}: expected ${what} for ${name}, got ${got}`);
+}
+
 /**
- * Checks one raw call `kernel(...bufs, p, ...floats)` made on backend `who`; returns `p` copied
- * into a fresh Int32Array (so a caller's later change, or a getter, cannot alter what was checked).
+ * Checks one raw call `kernel(...bufs, p, ...floats)` made on backend `who`; returns `p` as an
+ * Int32Array: the caller's own when it gave one (no getters can run on it), else a copy of the
+ * array read once (so a getter cannot answer differently later).
  */
 export function checkKernelCall(who: string, kernel: KernelName, args: ArrayLike<unknown>, storageLength: StorageLength): Int32Array {
   const spec = KERNELS[kernel] as { bufs: BufSpec[]; params: string[]; floats: string[]; sizes(p: ArrayLike<number>): number[] };
-  const fail: Fail = (what, name, got) => {
-    throw new KernelRangeError(`${who} ${kernel}: expected ${what} for ${name}, got ${got}`);
-  };
-  const failType: Fail = (what, name, got) => {
-    throw new KernelTypeError(`${who} ${kernel}: expected ${what} for ${name}, got ${got}`);
-  };
   const nb = spec.bufs.length;
   const nf = spec.floats.length;
   if (args.length !== nb + 1 + nf) {
-    fail(`${nb + 1 + nf} arguments (${[...spec.bufs.map((s) => s.name), 'p', ...spec.floats].join(', ')})`, 'the call', `${args.length} arguments`);
+    bad(who, kernel, `${nb + 1 + nf} arguments (${[...spec.bufs.map((s) => s.name), 'p', ...spec.floats].join(', ')})`, 'the call', `${args.length} arguments`);
   }
-  const p = readP(spec.params.length, args[nb], fail, failType);
-  checkGeometryOrFail(kernel, p, fail);
+  const p = readP(who, kernel, spec.params.length, args[nb]);
+  const problem = geometryProblem(kernel, p);
+  if (problem) bad(who, kernel, problem[0], problem[1], problem[2]);
   for (let i = 0; i < nf; i++) {
     const f = args[nb + 1 + i];
-    if (typeof f !== 'number') failType('a number', spec.floats[i], safeShow(f));
+    if (typeof f !== 'number') badType(who, kernel, 'a number', spec.floats[i], safeShow(f));
   }
   const need = spec.sizes(p);
   for (let i = 0; i < nb; i++) {
     const s = spec.bufs[i];
     const a = args[i];
-    if (!(need[i] <= MAX_ELEMS)) fail(`at most ${MAX_ELEMS} elements (MAX_ELEMS)`, `${s.name} (from p)`, `${need[i]}`);
+    if (!(need[i] <= MAX_ELEMS)) bad(who, kernel, `at most ${MAX_ELEMS} elements (MAX_ELEMS)`, `${s.name} (from p)`, `${need[i]}`);
     if (a === null || a === undefined) {
-      if (!s.optional) failType(s.i32 ? 'an Int32Array' : `a live ${who} storage`, s.name, safeShow(a));
+      if (!s.optional) badType(who, kernel, s.i32 ? 'an Int32Array' : `a live ${who} storage`, s.name, safeShow(a));
       continue;
     }
     let have: number | undefined;
     if (s.i32) {
-      if (!(ArrayBuffer.isView(a) && !types.isProxy(a) && a instanceof Int32Array)) failType('an Int32Array', s.name, safeShow(a));
+      if (!(a instanceof Int32Array && ArrayBuffer.isView(a) && !types.isProxy(a))) badType(who, kernel, 'an Int32Array', s.name, safeShow(a));
       have = (a as Int32Array).length;
     } else {
       have = storageLength(a);
-      if (have === undefined) failType(`a live ${who} storage`, s.name, safeShow(a));
+      if (have === undefined) badType(who, kernel, `a live ${who} storage`, s.name, safeShow(a));
     }
-    if (have < need[i]) fail(`at least ${need[i]} elements (from p)`, s.name, `${have} elements`);
+    if (have < need[i]) bad(who, kernel, `at least ${need[i]} elements (from p)`, s.name, `${have} elements`);
   }
   if (kernel === 'gather_axis' || kernel === 'scatter_add_axis') {
     const idx = args[1] as Int32Array;
     const axis = p[1], count = p[3];
     for (let j = 0; j < count; j++) {
       const v = idx[j];
-      if (v < 0 || v >= axis) fail(`an index in [0, ${axis})`, `idx[${j}]`, String(v));
+      if (v < 0 || v >= axis) bad(who, kernel, `an index in [0, ${axis})`, `idx[${j}]`, String(v));
     }
   }
   return p;
 }
 
-function readP(count: number, raw: unknown, fail: Fail, failType: Fail): Int32Array {
-  const isI32 = ArrayBuffer.isView(raw) && !types.isProxy(raw) && raw instanceof Int32Array;
-  if (!isI32 && !(Array.isArray(raw) && !types.isProxy(raw))) failType(`an Array or Int32Array of ${count} integers`, 'p', safeShow(raw));
-  const src = raw as ArrayLike<unknown>;
-  if (src.length !== count) fail(`exactly ${count} integers`, 'p', `${src.length} entries`);
+function readP(who: string, kernel: string, count: number, raw: unknown): Int32Array {
+  if (raw instanceof Int32Array && ArrayBuffer.isView(raw) && !types.isProxy(raw)) {
+    if (raw.length !== count) bad(who, kernel, `exactly ${count} integers`, 'p', `${raw.length} entries`);
+    return raw;
+  }
+  if (!Array.isArray(raw) || types.isProxy(raw)) badType(who, kernel, `an Array or Int32Array of ${count} integers`, 'p', safeShow(raw));
+  const src = raw as unknown[];
+  if (src.length !== count) bad(who, kernel, `exactly ${count} integers`, 'p', `${src.length} entries`);
   const p = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    // A plain array may hold getters; reading one may throw, which is the caller's error to see.
-    let v: unknown;
-    try {
-      v = src[i];
-    } catch {
-      failType('an integer', `p[${i}]`, 'an entry whose getter throws');
+  let i = 0;
+  try {
+    for (; i < count; i++) {
+      const v = src[i];
+      if (typeof v !== 'number' || (v | 0) !== v) badType(who, kernel, 'an int32 integer', `p[${i}]`, safeShow(v));
+      p[i] = v;
     }
-    if (typeof v !== 'number' || (v | 0) !== v) failType('an int32 integer', `p[${i}]`, safeShow(v));
-    p[i] = v as number;
+  } catch (e) {
+    if (e instanceof KernelTypeError) throw e;
+    // a getter inside p threw: that is the caller's bad argument, not an internal error
+    badType(who, kernel, 'an integer', `p[${i}]`, 'an entry whose getter throws');
   }
   return p;
 }
@@ -145,19 +150,14 @@ const I32 = 2 ** 31 - 1;
  * The geometry rules of each kernel beyond "every entry in [0, MAX_DIM]". Returns the first
  * broken rule as [what, name, got], or null when `p` is coherent.
  */
-export function geometryProblem(kernel: KernelName, p: Int32Array): [string, string, string] | null {
+export function geometryProblem(kernel: KernelName, p: Int32Array): Problem | null {
   const names = KERNELS[kernel].params;
   for (let i = 0; i < p.length; i++) {
     if (p[i] < 0 || p[i] > MAX_DIM) return [`an integer in [0, ${MAX_DIM}] (MAX_DIM)`, `p[${i}] (${names[i]})`, String(p[i])];
   }
-  const flag = (i: number) => (p[i] > 1 ? ['0 or 1', `p[${i}] (${names[i]})`, String(p[i])] as [string, string, string] : null);
-  const pos = (...idx: number[]) => {
-    for (const i of idx) if (p[i] < 1) return ['a positive integer', `p[${i}] (${names[i]})`, String(p[i])] as [string, string, string];
-    return null;
-  };
   switch (kernel) {
     case 'gemm':
-      return flag(0) ?? flag(1) ?? flag(5);
+      return flag(p, names, 0) ?? flag(p, names, 1) ?? flag(p, names, 5);
     case 'conv2d_forward':
     case 'conv2d_backward_input':
     case 'conv2d_backward_filter':
@@ -167,13 +167,13 @@ export function geometryProblem(kernel: KernelName, p: Int32Array): [string, str
       return p[1] > 5 ? ['an activation code in [0, 5]', 'p[1] (kind)', String(p[1])] : null;
     case 'pool2d_forward':
     case 'pool2d_backward':
-      return poolProblem(p, flag, pos);
+      return poolProblem(p, names);
     case 'upsample_forward':
     case 'upsample_backward': {
       // align_corners is meaningful for both modes (nearest: Paddle's corner-aligned pick)
       const [N, C, H, W, OH, OW] = p;
-      const bad = flag(6) ?? flag(7);
-      if (bad) return bad;
+      const wrong = flag(p, names, 6) ?? flag(p, names, 7);
+      if (wrong) return wrong;
       if (N * C * OH * OW > 0 && (H < 1 || W < 1)) return ['a non-empty input when the output is non-empty', 'p[2..3] (H, W)', `${H}x${W}`];
       if (H * OH > I32 || W * OW > I32) return ['H*OH and W*OW below 2^31', 'p (H, W, OH, OW)', `${H}*${OH}, ${W}*${OW}`];
       return null;
@@ -183,21 +183,34 @@ export function geometryProblem(kernel: KernelName, p: Int32Array): [string, str
       if (p[3] > 2) return ['an op code in [0, 2]', 'p[3] (op)', String(p[3])];
       return p[4] > 2 ? ['a broadcast mode in [0, 2]', 'p[4] (bmode)', String(p[4])] : null;
     case 'channel_copy': {
-      const [, srcC, srcOff, dstC, dstOff, count] = p;
+      const srcC = p[1], srcOff = p[2], dstC = p[3], dstOff = p[4], count = p[5];
       if (srcOff + count > srcC) return [`srcOff + count <= srcC = ${srcC}`, 'p[2], p[5] (srcOff, count)', `${srcOff} + ${count}`];
       if (dstOff + count > dstC) return [`dstOff + count <= dstC = ${dstC}`, 'p[4], p[5] (dstOff, count)', `${dstOff} + ${count}`];
-      return flag(7);
+      return flag(p, names, 7);
     }
     default:
       return null;
   }
 }
 
-function convProblem(p: Int32Array): [string, string, string] | null {
-  const [N, C, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G] = p;
-  for (const [v, name] of [[KH, 'p[5] (KH)'], [KW, 'p[6] (KW)'], [SH, 'p[9] (SH)'], [SW, 'p[10] (SW)'], [DH, 'p[13] (DH)'], [DW, 'p[14] (DW)'], [G, 'p[15] (G)']] as const) {
-    if (v < 1) return ['a positive integer', name, String(v)];
-  }
+type Problem = [string, string, string];
+/** Entry i must be 0 or 1. */
+function flag(p: Int32Array, names: readonly string[], i: number): Problem | null {
+  return p[i] > 1 ? ['0 or 1', `p[${i}] (${names[i]})`, String(p[i])] : null;
+}
+/** Entries idx must be >= 1. */
+function pos(p: Int32Array, names: readonly string[], idx: readonly number[]): Problem | null {
+  for (const i of idx) if (p[i] < 1) return ['a positive integer', `p[${i}] (${names[i]})`, String(p[i])];
+  return null;
+}
+const CONV_POSITIVE = [5, 6, 9, 10, 13, 14, 15]; // KH, KW, SH, SW, DH, DW, G
+const POOL_POSITIVE = [6, 7, 8, 9]; // KH, KW, SH, SW
+
+function convProblem(p: Int32Array): Problem | null {
+  const bad = pos(p, KERNELS.conv2d_forward.params, CONV_POSITIVE);
+  if (bad) return bad;
+  const N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5], KW = p[6], OH = p[7], OW = p[8];
+  const SH = p[9], SW = p[10], PT = p[11], PL = p[12], DH = p[13], DW = p[14], G = p[15];
   if (C % G || OC % G) return [`C and OC divisible by G = ${G}`, 'p[1], p[4] (C, OC)', `${C}, ${OC}`];
   if (N * OC * OH * OW === 0) return null;
   // The output rows span (OH-1)*SH + DH*(KH-1) + 1 rows of the padded input; what lies past
@@ -217,13 +230,9 @@ function convProblem(p: Int32Array): [string, string, string] | null {
   return null;
 }
 
-function poolProblem(
-  p: Int32Array,
-  flag: (i: number) => [string, string, string] | null,
-  pos: (...i: number[]) => [string, string, string] | null,
-): [string, string, string] | null {
-  const [N, C, H, W, OH, OW, KH, KW, SH, SW, PT, PL] = p;
-  const bad = flag(12) ?? flag(13) ?? pos(6, 7, 8, 9);
+function poolProblem(p: Int32Array, names: readonly string[]): Problem | null {
+  const N = p[0], C = p[1], H = p[2], W = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7], SH = p[8], SW = p[9], PT = p[10], PL = p[11];
+  const bad = flag(p, names, 12) ?? flag(p, names, 13) ?? pos(p, names, POOL_POSITIVE);
   if (bad) return bad;
   if (PT >= KH || PL >= KW) return [`padding smaller than the window ${KH}x${KW}`, 'p[10..11] (PT, PL)', `${PT}, ${PL}`];
   if (KH * KW > I32) return ['a window of fewer than 2^31 taps', 'p[6..7] (KH, KW)', `${KH}x${KW}`];
@@ -233,11 +242,6 @@ function poolProblem(
     return ['windows that start inside the padded input', 'p[4..5] (OH, OW)', `${OH}x${OW} with stride ${SH}x${SW} over ${H}x${W}`];
   }
   return null;
-}
-
-function checkGeometryOrFail(kernel: KernelName, p: Int32Array, fail: Fail): void {
-  const bad = geometryProblem(kernel, p);
-  if (bad) fail(bad[0], bad[1], bad[2]);
 }
 
 /** The contract's kernels, for fuzzers and tests that walk all of them. */

@@ -41,7 +41,8 @@ const b = (name: string, role: BufRole, extra: Partial<BufSpec> = {}): BufSpec =
 export const CONV_GEOM = ['N', 'C', 'H', 'W', 'OC', 'KH', 'KW', 'OH', 'OW', 'SH', 'SW', 'PT', 'PL', 'DH', 'DW', 'G'] as const;
 export const CG = Object.fromEntries(CONV_GEOM.map((k, i) => [k, i])) as Record<(typeof CONV_GEOM)[number], number>;
 const convSizes = (p: ArrayLike<number>) => {
-  const [N, C, H, W, OC, KH, KW, OH, OW, , , , , , , G] = Array.from(p);
+  // indexed reads: this runs on every kernel call that is checked, and Array.from costs microseconds
+  const N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5], KW = p[6], OH = p[7], OW = p[8], G = p[15];
   return { x: N * C * H * W, w: OC * (C / G) * KH * KW, b: OC, y: N * OC * OH * OW };
 };
 
@@ -58,7 +59,7 @@ export const BINOP = { add: 0, sub: 1, mul: 2 } as const;
 export const BMODE = { same: 0, channel: 1, scalar: 2 } as const;
 
 const bSize = (p: ArrayLike<number>) => {
-  const [outer, C, inner, , mode] = Array.from(p);
+  const outer = p[0], C = p[1], inner = p[2], mode = p[4];
   return mode === 0 ? outer * C * inner : mode === 1 ? C : 1;
 };
 

@@ -133,7 +133,7 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
   };
   const guarded = (what: string, fn: RawFn, args: number[]): unknown => {
     try {
-      return fn(...args);
+      return fn.apply(undefined, args);
     } catch (err) {
       recover();
       const msg = err instanceof Error ? err.message : safeShow(err);
@@ -167,26 +167,37 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
   for (const k of KERNEL_NAMES) {
     const spec = KERNELS[k];
     const nb = spec.bufs.length;
+    const hasIndex = spec.bufs.some((b) => 'i32' in b && b.i32);
+    // reused on every call of this kernel (a kernel never re-enters itself)
+    const callArgs: number[] = new Array(nb + 1 + spec.floats.length).fill(0);
     kernels[k] = (...args) => {
       const e = need();
       const p = checkKernelCall(who, k, args, storageLength);
+      const mem = e.memory.buffer;
+      new Int32Array(mem, pPtr, p.length).set(p);
+      callArgs[nb] = pPtr;
+      for (let i = nb + 1; i < args.length; i++) callArgs[i] = args[i] as number;
+      if (!hasIndex) {
+        for (let i = 0; i < nb; i++) {
+          const a = args[i];
+          callArgs[i] = a === null || a === undefined ? 0 : (a as WasmStorage).ptr;
+        }
+        guarded(k, e[k] as RawFn, callArgs);
+        return;
+      }
       const temps: number[] = [];
-      const callArgs: number[] = [];
       try {
         for (let i = 0; i < nb; i++) {
           const a = args[i];
-          if (a === null || a === undefined) callArgs.push(0);
+          if (a === null || a === undefined) callArgs[i] = 0;
           else if (a instanceof Int32Array) {
             const ptr = toPtr(e.sp_alloc(Math.max(4, a.length * 4)));
             if (!ptr) throw new KernelRangeError(`${who} ${k}: out of memory copying ${spec.bufs[i].name} (${a.length} indices)`);
             temps.push(ptr);
             new Int32Array(e.memory.buffer, ptr, a.length).set(a);
-            callArgs.push(ptr);
-          } else callArgs.push((a as WasmStorage).ptr);
+            callArgs[i] = ptr;
+          } else callArgs[i] = (a as WasmStorage).ptr;
         }
-        new Int32Array(e.memory.buffer, pPtr, p.length).set(p);
-        callArgs.push(pPtr);
-        for (let i = nb + 1; i < args.length; i++) callArgs.push(args[i] as number);
         guarded(k, e[k] as RawFn, callArgs);
       } finally {
         for (const t of temps) e.sp_free(t);
