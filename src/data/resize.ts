@@ -8,7 +8,7 @@
  *   3 area      box average over the covered source area when shrinking (both axes), else
  *               OpenCV's area-upscale bilinear weights
  *   4 lanczos4  8 taps
- * Separable: rows then columns, in float64 per tap sum. uint8 images are rounded and
+ * Separable: rows then columns, float32 sums. uint8 images are rounded and
  * saturated at the end (OpenCV uses fixed-point for some of these; results agree within 1).
  */
 import type { Img } from './types';
@@ -128,16 +128,32 @@ export function resizeImage(img: Img, fx: number, fy: number, interp: number, si
   const tx = axisTaps(img.w, ow, fx, interp, area);
   const ty = axisTaps(img.h, oh, fy, interp, area);
   const src = img.data;
-  // Rows first: src h x ow.
-  const mid = new Float64Array(img.h * ow * c);
+  if (interp === INTER.nearest) {
+    // Straight copies: no arithmetic, and uint8 values stay exact.
+    const out = new Float32Array(oh * ow * c);
+    for (let y = 0; y < oh; y++) {
+      const r = ty.idx[y] * img.w * c;
+      const o = y * ow * c;
+      for (let x = 0; x < ow; x++) {
+        const si = r + tx.idx[x] * c;
+        for (let ch = 0; ch < c; ch++) out[o + x * c + ch] = src[si + ch];
+      }
+    }
+    return { data: out, h: oh, w: ow, c, chw: false, uint8: img.uint8 };
+  }
+  // Rows first (src h x ow), taps outermost so the inner loop is a plain multiply-add.
+  const mid = new Float32Array(img.h * ow * c);
+  const k = tx.k;
   for (let y = 0; y < img.h; y++) {
     const rowIn = y * img.w * c;
     const rowOut = y * ow * c;
     for (let x = 0; x < ow; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let j = 0; j < tx.k; j++) acc += tx.w[x * tx.k + j] * src[rowIn + tx.idx[x * tx.k + j] * c + ch];
-        mid[rowOut + x * c + ch] = acc;
+      const o = rowOut + x * c;
+      for (let j = 0; j < k; j++) {
+        const wt = tx.w[x * k + j];
+        if (wt === 0) continue;
+        const si = rowIn + tx.idx[x * k + j] * c;
+        for (let ch = 0; ch < c; ch++) mid[o + ch] += wt * src[si + ch];
       }
     }
   }

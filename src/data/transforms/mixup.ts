@@ -6,7 +6,7 @@
  * the sample's boxes and score * (1 - factor) for the partner's; h, w become the canvas size.
  */
 import type { Sample } from '../types';
-import { castU8, requireHwc } from '../image';
+import { requireHwc } from '../image';
 import { num, type OpConfig, type SampleOp } from './op';
 
 export function mixupImage(cfg: OpConfig): SampleOp {
@@ -40,14 +40,20 @@ export function mixPair(s: Sample, m: Sample, factor: number): Sample {
   const w = Math.max(a.w, b.w);
   const c = a.c;
   const out = new Float32Array(h * w * c);
-  for (let y = 0; y < a.h; y++) {
-    for (let x = 0; x < a.w * c; x++) out[(y * w) * c + x] = Math.fround(a.data[y * a.w * c + x] * factor);
-  }
   const g = 1 - factor;
-  for (let y = 0; y < b.h; y++) {
-    for (let x = 0; x < b.w * c; x++) out[(y * w) * c + x] += Math.fround(b.data[y * b.w * c + x] * g);
+  const fa = Math.fround(factor);
+  const fg = Math.fround(g);
+  const ad = a.data;
+  const bd = b.data;
+  // float32 arithmetic as the reference (its arrays are float32), then the uint8 cast.
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w * c; x++) {
+      const va = y < a.h && x < a.w * c ? Math.fround(ad[y * a.w * c + x] * fa) : 0;
+      const vb = y < b.h && x < b.w * c ? Math.fround(bd[y * b.w * c + x] * fg) : 0;
+      const v = Math.fround(va + vb);
+      out[y * w * c + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+    }
   }
-  for (let i = 0; i < out.length; i++) out[i] = castU8(out[i]);
   const score = (list: number[], n: number) => (list.length ? list : new Array<number>(n).fill(1));
   const out2: Sample = {
     ...s,

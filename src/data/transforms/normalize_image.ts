@@ -21,10 +21,13 @@ export function normalizeImage(cfg: OpConfig): SampleOp {
       }
       const out = new Float32Array(img.data.length);
       const plane = img.h * img.w;
-      for (let i = 0; i < out.length; i++) {
-        const ch = img.chw ? Math.floor(i / plane) : i % img.c;
-        const v = isScale ? img.data[i] / 255 : img.data[i];
-        out[i] = (v - mean[ch]) / std[ch];
+      const src = img.data;
+      for (let ch = 0; ch < img.c; ch++) {
+        const m = mean[ch];
+        const sd = std[ch];
+        // CHW: one contiguous plane per channel; HWC: every c-th value.
+        const [start, end, step] = img.chw ? [ch * plane, (ch + 1) * plane, 1] : [ch, src.length, img.c];
+        for (let i = start; i < end; i += step) out[i] = ((isScale ? src[i] / 255 : src[i]) - m) / sd;
       }
       s.image = { ...img, data: out, uint8: false };
       return s;

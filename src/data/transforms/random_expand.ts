@@ -32,10 +32,11 @@ export function randomExpand(cfg: OpConfig): SampleOp {
       const x = rng.randint(0, W - width);
       const c = img.c;
       const out = new Float32Array(H * W * c);
-      for (let i = 0; i < H * W; i++) for (let ch = 0; ch < c; ch++) out[i * c + ch] = fillU8[ch];
-      for (let yy = 0; yy < img.h; yy++) {
-        for (let xx = 0; xx < img.w * c; xx++) out[((yy + y) * W + x) * c + xx] = castU8(img.data[yy * img.w * c + xx]);
-      }
+      for (let i = 0; i < W; i++) for (let ch = 0; ch < c; ch++) out[i * c + ch] = fillU8[ch];
+      for (let r = 1; r < H; r++) out.copyWithin(r * W * c, 0, W * c);
+      const src = img.uint8 ? img.data : img.data.map(castU8);
+      const rowLen = img.w * c;
+      for (let yy = 0; yy < img.h; yy++) out.set(src.subarray(yy * rowLen, (yy + 1) * rowLen), ((yy + y) * W + x) * c);
       s.image = { data: out, h: H, w: W, c, chw: false, uint8: true };
       s.h = H;
       s.w = W;
