@@ -19,7 +19,7 @@ export function randomiseNorms(graph: Graph, seed: number): void {
       const p = graph.param(name);
       const c = p.shape[0];
       const v = Array.from({ length: c }, () => r());
-      const data = role === 'variance' ? v.map((x) => 0.5 + 0.4 * x) : role === 'scale' ? v.map((x) => 1 + 0.3 * x) : v.map((x) => 0.2 * x);
+      const data = role === 'variance' ? v.map((x) => 1 + 0.5 * x) : role === 'scale' ? v.map((x) => 0.6 + 0.2 * x) : v.map((x) => 0.2 * x);
       p.tensor!.set(data);
     }
   }
