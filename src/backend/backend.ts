@@ -6,6 +6,10 @@
  * addon reads and writes them in place), the reference keeps Float64Arrays, the WASM backends
  * keep regions of their linear memory. Tensors never look inside a storage; they ask their
  * backend to read or write it.
+ *
+ * A storage is freed once, by its owner (a Tensor, a Graph's parameters). Backends whose kernels
+ * cannot check their own arguments (WASM) validate every call against the contract
+ * (src/backend/contract_check.ts) and refuse storages that are foreign, freed or too small.
  */
 import type { KernelName } from './kernels';
 
