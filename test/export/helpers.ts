@@ -26,7 +26,7 @@ export function randomiseNorms(graph: Graph, seed: number): void {
 }
 
 export function smallYolo(seed = 1, size = 64): YoloModel {
-  const m = buildModel(readConfig(DIGITS_CFG), { mode: 'test', inputShape: [1, 3, size, size] });
+  const m = buildModel(readConfig(DIGITS_CFG) as never, { mode: 'test', inputShape: [1, 3, size, size] });
   initModel(m, { seed });
   randomiseNorms(m.graph, seed + 100);
   return m;

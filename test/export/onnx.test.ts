@@ -13,6 +13,10 @@ import { plan, apply } from '../../src/prune';
 import { run, sampleInput, smallYolo } from './helpers';
 
 const ort = locateOnnxRuntime();
+type OnnxNode = { opType: string; name: string; input: string[]; output: string[] };
+/** The decoded model as plain objects (int64 fields as numbers). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const decoded = (bytes: Uint8Array): any => onnx.ModelProto.toObject(onnx.ModelProto.decode(bytes), { longs: Number });
 const withOrt = typeof ort === 'string' ? test.skip : test;
 if (typeof ort === 'string') console.log(`ONNX round-trip tests skipped: ${ort}`);
 
@@ -21,19 +25,19 @@ describe('ONNX export', () => {
     const m = smallYolo(1);
     const { graph } = foldNorms(m.graph);
     try {
-      const model = onnx.ModelProto.decode(graphToOnnx(graph));
+      const model = decoded(graphToOnnx(graph));
       expect(Number(model.opsetImport[0].version)).toBe(ONNX_OPSET);
-      const types = new Set(model.graph!.node.map((n) => n.opType));
+      const types = new Set(model.graph.node.map((n: OnnxNode) => n.opType));
       expect([...types].sort()).toEqual(['Concat', 'Conv', 'LeakyRelu', 'Relu', 'Resize']);
-      const resize = model.graph!.node.find((n) => n.opType === 'Resize')!;
-      const at = Object.fromEntries(resize.attribute.map((a) => [a.name, Buffer.from(a.s).toString()]));
+      const resize = model.graph.node.find((n: OnnxNode) => n.opType === 'Resize')!;
+      const at = Object.fromEntries(resize.attribute.map((a: { name: string; s: Uint8Array }) => [a.name, Buffer.from(a.s).toString()]));
       expect(at).toEqual({ mode: 'nearest', coordinate_transformation_mode: 'align_corners', nearest_mode: 'round_prefer_ceil' });
-      expect(model.graph!.input[0].type!.tensorType!.shape!.dim![0].dimParam).toBe('N');
-      expect(Number(model.graph!.input[0].type!.tensorType!.shape!.dim![2].dimValue)).toBe(64);
+      expect(model.graph.input[0].type!.tensorType!.shape!.dim![0].dimParam).toBe('N');
+      expect(Number(model.graph.input[0].type!.tensorType!.shape!.dim![2].dimValue)).toBe(64);
       // every conv is followed by its activation (norms folded) except the three outputs
-      const convs = model.graph!.node.filter((n) => n.opType === 'Conv');
-      const unfollowed = convs.filter((c) => !model.graph!.node.some((n) => /Relu/.test(n.opType) && n.input[0] === c.output[0]));
-      expect(unfollowed.map((c) => c.name).sort()).toEqual(['yolo_output.0', 'yolo_output.1', 'yolo_output.2']);
+      const convs = model.graph.node.filter((n: OnnxNode) => n.opType === 'Conv');
+      const unfollowed = convs.filter((c: OnnxNode) => !model.graph.node.some((n: OnnxNode) => /Relu/.test(n.opType) && n.input[0] === c.output[0]));
+      expect(unfollowed.map((c: OnnxNode) => c.name).sort()).toEqual(['yolo_output.0', 'yolo_output.1', 'yolo_output.2']);
     } finally {
       graph.dispose();
       m.dispose();
@@ -68,8 +72,8 @@ describe('ONNX export', () => {
     const { graph } = foldNorms(m.graph);
     try {
       const bytes = graphToOnnx(graph);
-      const model = onnx.ModelProto.decode(bytes);
-      const init = (name: string) => model.graph!.initializer.find((t) => t.name === name)!.dims.map(Number);
+      const model = decoded(bytes);
+      const init = (name: string) => model.graph.initializer.find((t: { name: string }) => t.name === name).dims.map(Number);
       expect(init('yolo_block.0.0.0.conv.weights')[0]).toBe(m.graph.param('yolo_block.0.0.0.conv.weights').shape[0]);
       expect(init('yolo_block.0.0.0.conv.weights')[0]).toBe(before / 2);
       const x = sampleInput(1, 64, 21);
