@@ -1,7 +1,8 @@
 /**
  * A fixed set of worker threads building batches. Jobs go to the worker with the fewest
- * pending; results come back keyed by batch index. A worker that dies fails its pending jobs
- * with one clear line.
+ * pending; results come back keyed by a job id. A worker that dies fails its pending jobs
+ * with one clear line. An idle worker is unref'd, so a reader that is never closed does not
+ * keep the process alive, while one with work in flight does.
  *
  * From TypeScript sources (tests, `node -r scripts/ts-register.js`) a worker cannot load
  * worker.ts by itself, so it starts from a small script that installs a transpile hook first
@@ -46,6 +47,7 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly pending: Array<Map<number, Pending>> = [];
   private closed = false;
+  private nextId = 0;
 
   constructor(size: number, spec: PipelineSpec) {
     // sharp must be loaded by the main thread before any worker loads it (its native
@@ -62,14 +64,16 @@ export class WorkerPool {
     const pend = new Map<number, Pending>();
     this.workers[i] = w;
     this.pending[i] = pend;
-    w.on('message', (r: JobResult) => {
-      const p = pend.get(r.k);
+    w.unref();
+    w.on('message', (r: JobResult & { id: number }) => {
+      const p = pend.get(r.id);
       if (!p) return;
-      pend.delete(r.k);
+      pend.delete(r.id);
+      if (pend.size === 0) w.unref();
       p.resolve(r);
     });
     const fail = (why: string) => {
-      for (const [k, p] of pend) p.resolve({ k, batch: null, warnings: [], error: why });
+      for (const p of pend.values()) p.resolve({ k: -1, batch: null, warnings: [], error: why });
       pend.clear();
     };
     w.on('error', (e) => fail(`data worker ${i} failed: ${e instanceof Error ? e.message : String(e)}`));
@@ -86,15 +90,21 @@ export class WorkerPool {
     if (this.closed) return Promise.reject(new DataError('reader is closed'));
     let best = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.pending[i].size < this.pending[best].size) best = i;
+    const id = this.nextId++;
     return new Promise<JobResult>((resolve) => {
-      this.pending[best].set(job.k, { resolve });
-      this.workers[best].postMessage(job);
+      this.pending[best].set(id, { resolve });
+      this.workers[best].ref();
+      this.workers[best].postMessage({ id, job });
     });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const pend of this.pending) {
+      for (const p of pend.values()) p.resolve({ k: -1, batch: null, warnings: [], error: 'reader is closed' });
+      pend.clear();
+    }
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

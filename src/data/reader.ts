@@ -65,7 +65,9 @@ export interface Reader {
   labels: string[];
   /** batches per epoch (train) or in the pass (eval/test) */
   batchesPerEpoch: number;
+  /** a new pass from startIter each call (train: endless); results of a pass left early are dropped */
   batches(): AsyncIterableIterator<Batch>;
+  /** stops the worker threads (idle workers never keep the process alive) */
   close(): Promise<void>;
 }
 
@@ -176,21 +178,18 @@ export function createReader(readerCfg: ReaderSpec, opts: ReaderOptions): Reader
         if (!pool) break;
       }
     };
-    try {
-      for (let k = startIter; k < end && !closed; k++) {
-        const t0 = performance.now();
-        fill();
-        const r = await inflight.get(k)!;
-        inflight.delete(k);
-        const loadMs = performance.now() - t0;
-        for (const w of r.warnings) warn(w);
-        if (r.error) throw new DataError(`batch ${k}: ${r.error}`);
-        fill();
-        if (!r.batch) continue;
-        yield { ...r.batch, loadMs };
-      }
-    } finally {
-      await close();
+    for (let k = startIter; k < end && !closed; k++) {
+      const t0 = performance.now();
+      fill();
+      const r = await inflight.get(k)!;
+      inflight.delete(k);
+      if (closed) return;
+      const loadMs = performance.now() - t0;
+      for (const w of r.warnings) warn(w);
+      if (r.error) throw new DataError(`batch ${k}: ${r.error}`);
+      fill();
+      if (!r.batch) continue;
+      yield { ...r.batch, loadMs };
     }
   }
 

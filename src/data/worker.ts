@@ -16,11 +16,11 @@ if (parentPort) {
   } catch (e) {
     setupError = messageOf(e);
   }
-  port.on('message', (job: BatchJob) => {
+  port.on('message', ({ id, job }: { id: number; job: BatchJob }) => {
     if (!pipeline) {
-      port.postMessage({ k: job.k, batch: null, warnings: [], error: setupError });
+      port.postMessage({ id, k: job.k, batch: null, warnings: [], error: setupError });
       return;
     }
-    void pipeline.run(job).then((r) => port.postMessage(r, transferList(r.batch)));
+    void pipeline.run(job).then((r) => port.postMessage({ id, ...r }, transferList(r.batch)));
   });
 }

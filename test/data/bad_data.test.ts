@@ -42,7 +42,11 @@ beforeAll(async () => {
 async function drain(list: string, opts: { onBadSample?: 'skip' | 'error'; workerNum?: number; warn?: (l: string) => void } = {}) {
   const r = createReader(vocReader(dir, {}, list), { mode: 'eval', seed: 1, workerNum: opts.workerNum ?? 0, onBadSample: opts.onBadSample, warn: opts.warn ?? (() => undefined) });
   const ids: number[] = [];
-  for await (const b of r.batches()) ids.push(...b.imId);
+  try {
+    for await (const b of r.batches()) ids.push(...b.imId);
+  } finally {
+    await r.close();
+  }
   return ids;
 }
 

@@ -108,7 +108,7 @@ test('each epoch visits every sample once, in a new order; drop_last decides the
   expect(() => createReader({ ...plain, batch_size: 7, drop_last: true }, { mode: 'train', seed: 1, warn: quiet })).toThrow(/6 samples, fewer than batch_size 7/);
 });
 
-test('eval: one pass in file order with the original boxes and sizes', async () => {
+test('eval: one pass in file order with the original boxes and sizes, again on each call', async () => {
   const r = createReader(vocReader(dir, { batch_size: 4 }), { mode: 'eval', seed: 0, warn: quiet });
   const got: Batch[] = [];
   for await (const b of r.batches()) got.push(b);
@@ -122,6 +122,12 @@ test('eval: one pass in file order with the original boxes and sizes', async () 
   expect(got[0].gt![1]).toEqual({ boxes: [[3, 3, 21, 22], [21, 5, 35, 25]], labels: [0, 0], difficult: [0, 0] });
   expect(got[0].gtBox).toBeUndefined();
   expect(r.labels).toEqual(['a', 'b']);
+  // a second pass (evaluation after each snapshot) gives the same batches
+  const again: Batch[] = [];
+  for await (const b of r.batches()) again.push(b);
+  expect(again.map((b) => b.imId)).toEqual(got.map((b) => b.imId));
+  expect(Array.from(again[1].image)).toEqual(Array.from(got[1].image));
+  await r.close();
 });
 
 test('config mistakes are caught when the reader is built', () => {
