@@ -1,5 +1,6 @@
 // Max and average pooling: gradient checks (max on tie-free inputs; avg exclusive and not, with
-// padding and implicit bottom/right padding) and hand-computed cases for padding and ties.
+// padding, implicit bottom/right padding, windows wholly in the padding, stride > kernel) and
+// hand-computed cases for padding and ties.
 import { pool2d_backward, pool2d_forward } from '../../src/backend/reference/pool2d';
 import { expectClose } from '../util/allclose';
 import { checkGrad, projectionLoss } from '../util/gradcheck';
@@ -13,6 +14,10 @@ const cases: Case[] = [
   { name: '3x2 stride 1, asymmetric padding', N: 1, C: 2, H: 5, W: 5, KH: 3, KW: 2, SH: 1, SW: 1, PT: 1, PB: 0, PL: 0, PR: 1 },
   { name: 'ceil-mode extra bottom/right', N: 1, C: 1, H: 5, W: 5, KH: 2, KW: 2, SH: 2, SW: 2, PT: 0, PB: 1, PL: 0, PR: 1 },
   { name: '5x5 stride 1 pad 2 (SPP-like)', N: 1, C: 2, H: 4, W: 4, KH: 5, KW: 5, SH: 1, SW: 1, PT: 2, PB: 2, PL: 2, PR: 2 },
+  // padding >= kernel: some windows lie wholly in the padding (output 0, no gradient)
+  { name: '2x2 stride 1 pad 3 (empty windows)', N: 1, C: 2, H: 3, W: 2, KH: 2, KW: 2, SH: 1, SW: 1, PT: 3, PB: 3, PL: 2, PR: 2 },
+  // stride larger than the kernel: inputs between windows get no gradient
+  { name: '1x2 stride 3 (stride > kernel)', N: 2, C: 1, H: 7, W: 8, KH: 1, KW: 2, SH: 3, SW: 3, PT: 0, PB: 0, PL: 0, PR: 0 },
 ];
 
 function geometry(c: Case, kind: number, exclusive: number): Int32Array {
