@@ -18,7 +18,7 @@ import type { FuzzSummary } from './native_driver';
 
 const ROOT = path.join(__dirname, '..', '..');
 const addonFile =
-  process.env.SLIMPRUNE_ADDON ??
+  (process.env.SLIMPRUNE_ADDON ? path.resolve(process.env.SLIMPRUNE_ADDON) : undefined) ??
   ['build/Release/slimprune.node', 'build/Debug/slimprune.node', 'build-gyp/Release/slimprune.node']
     .map((f) => path.join(ROOT, f))
     .find((f) => fs.existsSync(f));

@@ -11,7 +11,7 @@ import { randomArray } from '../util/rng';
 const addon = loadAddon();
 const ROOT = path.join(__dirname, '..', '..');
 const addonFile =
-  process.env.SLIMPRUNE_ADDON ??
+  (process.env.SLIMPRUNE_ADDON ? path.resolve(process.env.SLIMPRUNE_ADDON) : undefined) ??
   ['build/Release/slimprune.node', 'build/Debug/slimprune.node', 'build-gyp/Release/slimprune.node']
     .map((f) => path.join(ROOT, f))
     .find((f) => fs.existsSync(f));
