@@ -54,7 +54,7 @@ function readLayered(abs: string, chain: readonly string[], origins: Origins): M
   const shown = displayPath(abs);
   if (chain.length > CONFIG_LIMITS.includeDepth) {
     const parent = displayPath(chain[chain.length - 1]);
-    throw configError(`${READER_KEY} includes nested too deeply (at most ${CONFIG_LIMITS.includeDepth} levels)`, parent, READER_KEY);
+    throw configError(`expected ${READER_KEY} includes at most ${CONFIG_LIMITS.includeDepth} deep, got more`, parent, READER_KEY);
   }
   if (chain.includes(abs)) {
     const parent = displayPath(chain[chain.length - 1]);

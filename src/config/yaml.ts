@@ -121,13 +121,13 @@ function prescan(text: string, source: string): void {
       if (++depth > deepest) deepest = depth;
     } else if ((c === 93 /* ] */ || c === 125) /* } */ && depth > 0) depth--;
   }
-  if (colons > 2 * L.keys) throw configError(`too many keys (at most ${L.keys} in one document, found about ${colons})`, source);
-  if (deepest > 16 * L.depth) throw configError(`nested too deeply (at most ${L.depth} levels, found brackets ${deepest} deep)`, source);
+  if (colons > 2 * L.keys) throw configError(`expected at most ${L.keys} keys in one document, got about ${colons}`, source);
+  if (deepest > 16 * L.depth) throw configError(`expected at most ${L.depth} levels of nesting, got brackets ${deepest} deep`, source);
 }
 
 /** A library or engine failure, as one line (a stack overflow means nesting beyond any config). */
 function internalReason(e: unknown): string {
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return `nested too deeply (at most ${CONFIG_LIMITS.depth} levels)`;
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return `expected at most ${CONFIG_LIMITS.depth} levels of nesting, got more`;
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
@@ -165,7 +165,7 @@ class Meter {
   }
 
   private countRef(n: Node): void {
-    if (++this.refs > CONFIG_LIMITS.aliases) this.fail(n, `too many anchors and aliases (at most ${CONFIG_LIMITS.aliases})`);
+    if (++this.refs > CONFIG_LIMITS.aliases) this.fail(n, `expected at most ${CONFIG_LIMITS.aliases} anchors and aliases, got more`);
   }
 
   node(n: unknown, depth: number): Measure {
@@ -173,14 +173,14 @@ class Meter {
     if (n === null || n === undefined) return { size: 1, height: 0 };
     const node = n as Node;
     // depth: the collections around this node; a collection here is level depth + 1.
-    if (depth >= L.depth && (isMap(node) || isSeq(node))) this.fail(node, `nested too deeply (at most ${L.depth} levels)`);
+    if (depth >= L.depth && (isMap(node) || isSeq(node))) this.fail(node, `expected at most ${L.depth} levels of nesting, got more`);
     if (isAlias(node)) {
       this.countRef(node);
       const target = this.anchors.get(node.source);
       if (!target) this.fail(node, `unknown alias *${node.source} (an anchor &${node.source} must come before it)`);
       if (this.open.has(target)) this.fail(node, `alias *${node.source} is inside the node it refers to`);
       const m = this.measured.get(target) as Measure;
-      if (depth + m.height > L.depth) this.fail(node, `nested too deeply once *${node.source} is expanded (at most ${L.depth} levels)`);
+      if (depth + m.height > L.depth) this.fail(node, `expected at most ${L.depth} levels of nesting once *${node.source} is expanded, got more`);
       return m;
     }
     const anchor = (node as { anchor?: string }).anchor;
@@ -198,7 +198,7 @@ class Meter {
     if (isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
-        if (++this.keys > L.keys) this.fail(pair.key as Node, `too many keys (at most ${L.keys} in one document)`);
+        if (++this.keys > L.keys) this.fail(pair.key as Node, `expected at most ${L.keys} keys in one document, got more`);
         const key = pair.key as Node | null;
         if (!isScalar(key)) this.fail(key ?? node, 'expected a plain key (a name or number), got a collection or nothing');
         const name = String(key.value);
@@ -213,7 +213,7 @@ class Meter {
     } else if (isSeq(node)) {
       for (const item of node.items) add(this.node(item, depth + 1));
     }
-    if (size > L.nodes) this.fail(node, `too large once its aliases are expanded (more than ${L.nodes} values)`);
+    if (size > L.nodes) this.fail(node, `expected at most ${L.nodes} values once aliases are expanded, got more`);
     const m = { size, height: isMap(node) || isSeq(node) ? height + 1 : 0 };
     if (anchor) {
       this.open.delete(node);
@@ -231,7 +231,7 @@ function yamlError(e: YAMLError, text: string, source: string): ConfigError {
     const name = unresolved[1];
     return configError(`unknown tag !${name}${didYouMean(name, REGISTRY.keys())}`, where);
   }
-  if (/call stack/i.test(e.message)) return configError(`nested too deeply (at most ${CONFIG_LIMITS.depth} levels)`, where);
+  if (/call stack/i.test(e.message)) return configError(`expected at most ${CONFIG_LIMITS.depth} levels of nesting, got more`, where);
   const msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
   return configError(`cannot parse: ${msg}`, where);
 }
