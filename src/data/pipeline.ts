@@ -94,8 +94,12 @@ export class Pipeline {
     if (!this.ops.decode) throw new Error('sample_transforms must start with DecodeImage');
   }
 
-  private async decodeInto(s: Sample): Promise<void> {
+  private async decodeInto(s: Sample, warnings: string[]): Promise<void> {
     const img = await decodeImage(s.imFile);
+    // As the reference: the decoded size wins over the annotation's, with a warning.
+    if (s.h > 0 && s.w > 0 && (s.h !== img.h || s.w !== img.w)) {
+      warnings.push(`${s.imFile}: the annotation says ${s.w}x${s.h}, the image is ${img.w}x${img.h}; using the image's size`);
+    }
     s.image = this.ops.decode!.toRgb ? img : swapRB(img);
     s.h = s.origH = img.h;
     s.w = s.origW = img.w;
@@ -111,7 +115,7 @@ export class Pipeline {
         job.items.map(async (it): Promise<Sample | null> => {
           const s = toSample(it.rec);
           try {
-            await this.decodeInto(s);
+            await this.decodeInto(s, warnings);
           } catch (e) {
             if (e instanceof BadSampleError && spec.onBadSample === 'skip') {
               warnings.push(`skipping ${e.file}: ${e.problem}`);
@@ -122,7 +126,7 @@ export class Pipeline {
           if (it.mix && ops.decode!.withMixup) {
             const m = toSample(it.mix);
             try {
-              await this.decodeInto(m);
+              await this.decodeInto(m, warnings);
               s.mixup = m;
             } catch (e) {
               if (!(e instanceof BadSampleError && spec.onBadSample === 'skip')) throw e;

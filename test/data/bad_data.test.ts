@@ -87,6 +87,15 @@ test('skip: one warning per bad file, the good samples still load', async () => 
   expect(warnings.filter((w) => w.includes('outside.xml') && w.includes('dropping object 1'))).toHaveLength(1);
 });
 
+test('an image whose size differs from its annotation is read at its real size, with a warning', async () => {
+  const d = tmpDir('size');
+  await writeVoc(d, [{ stem: 'x', w: 40, h: 30, objects: [{ name: 'a', box: [2, 2, 20, 20] }], xml: vocXml(50, 30, [{ name: 'a', box: [2, 2, 20, 20] }]) }], ['a']);
+  const warnings: string[] = [];
+  const r = createReader(vocReader(d), { mode: 'eval', seed: 0, warn: (l) => warnings.push(l) });
+  for await (const b of r.batches()) expect(b.imSize).toEqual([[30, 40]]);
+  expect(warnings).toEqual([expect.stringMatching(/x\.jpg: the annotation says 50x30, the image is 40x30/)]);
+});
+
 test('a bad image met inside a worker thread surfaces as one error in the consumer', async () => {
   const e = await errorOf(() => drain('truncated.txt', { workerNum: 1 }));
   expect(e).toBeInstanceOf(DataError);
