@@ -24,3 +24,4 @@ export { buildLearningRate, LearningRateError, SCHEDULER_NAMES, type LearningRat
 export { MomentumOptimizer, OptimizerError, isNormParamName, type MomentumOptions, type VelocityData } from './train/optimizer';
 export { createReader, VOCDataSet, COCODataSet, ImageFolder, DataError, BadSampleError, writeDigitsDataset, type Reader, type ReaderOptions, type Batch } from './data';
 export { cocoEval, CocoEvalError, formatCocoStats, COCO_STAT_NAMES, type CocoGt, type CocoDetection, type CocoEvalResult, type CocoCategoryResult, type CocoEvalOptions } from './eval/coco_eval';
+export { train, TrainError, saveCheckpoint, readCheckpoint, CheckpointError, resolveWeights, WeightsError, evaluateVoc, modelFromCheckpoint, measureLatency, type TrainOptions, type TrainResult, type Checkpoint, type Manifest } from './train';

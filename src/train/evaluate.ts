@@ -9,6 +9,9 @@ import { vocMap, type MapType, type VocImage } from '../eval/voc_map';
 import { forward } from '../graph/executor';
 import type { YoloModel } from '../nn';
 import { createReader } from '../data';
+import { buildModel, initModel } from '../nn';
+import { readCheckpoint } from './checkpoint';
+import { loadIntoGraph, replayPruning } from './model_state';
 
 export class EvalError extends Error {
   override name = 'EvalError';
@@ -86,4 +89,17 @@ export function measureLatency(model: YoloModel, size: number, runs = 10): numbe
   }
   times.sort((a, b) => a - b);
   return times[times.length >> 1];
+}
+
+/**
+ * The config's model built for evaluation at `size` (batch 1), with a checkpoint's pruning
+ * replayed and every parameter loaded from it (strictly).
+ */
+export function modelFromCheckpoint(cfg: SlimConfig, dir: string, size = evalInputSize(cfg)): YoloModel {
+  const ck = readCheckpoint(dir);
+  const model = buildModel(cfg as unknown as Record<string, unknown>, { mode: 'eval', inputShape: [1, 3, size, size] });
+  replayPruning(model.graph, ck.manifest.prune);
+  initModel(model, { seed: 0 });
+  loadIntoGraph(model.graph, ck, { strict: true });
+  return model;
 }
