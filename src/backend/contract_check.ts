@@ -171,13 +171,15 @@ export function geometryProblem(kernel: KernelName, p: Int32Array): Problem | nu
     case 'upsample_forward':
     case 'upsample_backward': {
       // align_corners is meaningful for both modes (nearest: Paddle's corner-aligned pick)
-      const [N, C, H, W, OH, OW] = p;
-      const wrong = flag(p, names, 6) ?? flag(p, names, 7);
+      const H = p[2], W = p[3], OH = p[4], OW = p[5];
+      const wrong = flag(p, names, 6) ?? flag(p, names, 7) ?? pos(p, names, UPSAMPLE_POSITIVE);
       if (wrong) return wrong;
-      if (N * C * OH * OW > 0 && (H < 1 || W < 1)) return ['a non-empty input when the output is non-empty', 'p[2..3] (H, W)', `${H}x${W}`];
       if (H * OH > I32 || W * OW > I32) return ['H*OH and W*OW below 2^31', 'p (H, W, OH, OW)', `${H}*${OH}, ${W}*${OW}`];
       return null;
     }
+    case 'gather_axis':
+    case 'scatter_add_axis':
+      return p[1] === 0 && p[3] > 0 ? ['a non-empty axis when count > 0', 'p[1] (axis)', '0'] : null;
     case 'binary_forward':
     case 'binary_backward':
       if (p[3] > 2) return ['an op code in [0, 2]', 'p[3] (op)', String(p[3])];
@@ -203,16 +205,18 @@ function pos(p: Int32Array, names: readonly string[], idx: readonly number[]): P
   for (const i of idx) if (p[i] < 1) return ['a positive integer', `p[${i}] (${names[i]})`, String(p[i])];
   return null;
 }
-const CONV_POSITIVE = [5, 6, 9, 10, 13, 14, 15]; // KH, KW, SH, SW, DH, DW, G
-const POOL_POSITIVE = [6, 7, 8, 9]; // KH, KW, SH, SW
+// Every size too: the op layer never launches these kernels on empty tensors, and the kernels
+// divide by sizes (a zero OW is an integer division by zero, a trap in WASM).
+const CONV_POSITIVE = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 15]; // all but PT, PL
+const POOL_POSITIVE = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]; // all but PT, PL and the flags
+const UPSAMPLE_POSITIVE = [0, 1, 2, 3, 4, 5]; // N, C, H, W, OH, OW
 
 function convProblem(p: Int32Array): Problem | null {
   const bad = pos(p, KERNELS.conv2d_forward.params, CONV_POSITIVE);
   if (bad) return bad;
-  const N = p[0], C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5], KW = p[6], OH = p[7], OW = p[8];
+  const C = p[1], H = p[2], W = p[3], OC = p[4], KH = p[5], KW = p[6], OH = p[7], OW = p[8];
   const SH = p[9], SW = p[10], PT = p[11], PL = p[12], DH = p[13], DW = p[14], G = p[15];
   if (C % G || OC % G) return [`C and OC divisible by G = ${G}`, 'p[1], p[4] (C, OC)', `${C}, ${OC}`];
-  if (N * OC * OH * OW === 0) return null;
   // The output rows span (OH-1)*SH + DH*(KH-1) + 1 rows of the padded input; what lies past
   // H + PT is the bottom padding, which must be a valid padding (<= MAX_DIM) too.
   const spanH = (OH - 1) * SH + DH * (KH - 1) + 1, spanW = (OW - 1) * SW + DW * (KW - 1) + 1;
@@ -231,12 +235,11 @@ function convProblem(p: Int32Array): Problem | null {
 }
 
 function poolProblem(p: Int32Array, names: readonly string[]): Problem | null {
-  const N = p[0], C = p[1], H = p[2], W = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7], SH = p[8], SW = p[9], PT = p[10], PL = p[11];
+  const H = p[2], W = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7], SH = p[8], SW = p[9], PT = p[10], PL = p[11];
   const bad = flag(p, names, 12) ?? flag(p, names, 13) ?? pos(p, names, POOL_POSITIVE);
   if (bad) return bad;
   if (PT >= KH || PL >= KW) return [`padding smaller than the window ${KH}x${KW}`, 'p[10..11] (PT, PL)', `${PT}, ${PL}`];
   if (KH * KW > I32) return ['a window of fewer than 2^31 taps', 'p[6..7] (KH, KW)', `${KH}x${KW}`];
-  if (N * C * OH * OW === 0) return null;
   // every window starts inside the input (or the top/left padding), so none lies wholly in padding
   if ((OH - 1) * SH >= H + PT || (OW - 1) * SW >= W + PL) {
     return ['windows that start inside the padded input', 'p[4..5] (OH, OW)', `${OH}x${OW} with stride ${SH}x${SW} over ${H}x${W}`];
