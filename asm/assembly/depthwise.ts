@@ -292,6 +292,10 @@ export function depthwiseBackwardFilter(x: usize, dy: usize, dw: usize, db: usiz
         const dyc = fa(dy, (n * OC + oc) * OH * OW);
         if (db) store<f32>(fa(db, oc), load<f32>(fa(db, oc)) + <f32>sumF(dyc, OH * OW));
         loadDy(dyc);
+        // The last vector of a row holds OWV - OW lanes past the output; their dy is 0 but their
+        // x may be Inf or NaN, and 0 * Inf would poison dw, so that product is masked.
+        const last = OWV - 4;
+        const tail = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(OW - last));
         for (let t = 0; t < KK; t++) {
           const off = <usize>load<i32>(tapOff + (<usize>t << 2));
           let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
@@ -299,11 +303,12 @@ export function depthwiseBackwardFilter(x: usize, dy: usize, dw: usize, db: usiz
             const xr = plane + (<usize>(oh * SH * SW * L) << 2) + off;
             const dr = fa(dyPlane, oh * DL);
             let ow = 0;
-            for (; ow + 8 <= OWV; ow += 8) {
+            for (; ow + 8 <= last; ow += 8) {
               a0 = f32x4.add(a0, f32x4.mul(v128.load(fa(dr, ow)), v128.load(fa(xr, ow))));
               a1 = f32x4.add(a1, f32x4.mul(v128.load(fa(dr, ow), 16), v128.load(fa(xr, ow), 16)));
             }
-            if (ow < OWV) a0 = f32x4.add(a0, f32x4.mul(v128.load(fa(dr, ow)), v128.load(fa(xr, ow))));
+            if (ow < last) a0 = f32x4.add(a0, f32x4.mul(v128.load(fa(dr, ow)), v128.load(fa(xr, ow))));
+            a1 = f32x4.add(a1, v128.and(f32x4.mul(v128.load(fa(dr, last)), v128.load(fa(xr, last))), tail));
           }
           const o = fa(dw, oc * KK + t);
           store<f32>(o, load<f32>(o) + hsum(f32x4.add(a0, a1)));

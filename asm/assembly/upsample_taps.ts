@@ -24,7 +24,7 @@ export function makeTaps(out: i32, size: i32, mode: i32, align: i32): usize {
     } else {
       let src: f64;
       if (align != 0) src = out > 1 ? (<f64>d * <f64>(size - 1)) / <f64>(out - 1) : 0;
-      else src = Math.max((<f64>d + 0.5) * (<f64>size / <f64>out) - 0.5, 0);
+      else src = Math.max(((<f64>d + 0.5) * <f64>size) / <f64>out - 0.5, 0); // one rounding, as every backend
       i0 = min(<i32>Math.floor(src), size - 1);
       i1 = min(i0 + 1, size - 1);
       l = src - <f64>i0;

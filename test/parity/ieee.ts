@@ -46,8 +46,8 @@ export interface IeeeContract {
 
 const SUM = 1e30;
 const PRODUCT = 1e15;
-/** batch norm multiplies up to four inputs (dy, x - mean, invstd, scale) */
-const STATS = 1e7;
+/** batch norm multiplies up to five inputs (scale, invstd, dy, x - mean, invstd again) */
+const STATS = 1e4;
 
 export const IEEE: Record<KernelName, IeeeContract> = {
   gemm: { tol: 'sum', huge: PRODUCT, rules: 'C = alpha*op(A)op(B) (+ C when accumulate); without accumulate the old C is never read, so a NaN or Inf there does not reach the result; alpha = 0 still forms 0 * A*B (an Inf in A*B gives NaN).' },

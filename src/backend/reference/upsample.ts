@@ -30,7 +30,8 @@ function taps(out: number, size: number, mode: number, align: number): Tap[] {
     }
     let src: number;
     if (align !== 0) src = out > 1 ? (d * (size - 1)) / (out - 1) : 0;
-    else src = Math.max((d + 0.5) * (size / out) - 0.5, 0);
+    // ((d + 0.5) * size) / out: one rounding, so every backend picks the same taps and weights
+    else src = Math.max(((d + 0.5) * size) / out - 0.5, 0);
     const i0 = Math.min(Math.floor(src), size - 1);
     const i1 = Math.min(i0 + 1, size - 1);
     t.push({ i0, i1, l: src - i0 });
