@@ -154,6 +154,35 @@ d('native addon: bad arguments', () => {
   });
 });
 
+// A scratch allocation that fails (here: a data-size limit below what a legal geometry needs,
+// 850 MB, in a worker of the thread pool) is an Error naming the kernel, and the addon works on.
+// Not under AddressSanitizer, whose shadow memory and allocator do not run under such a limit.
+const prlimit = spawnSync('prlimit', ['--version'], { encoding: 'utf8' });
+const underAsan = /asan/.test(process.env.LD_PRELOAD ?? '');
+if (addon && prlimit.status !== 0) console.log('skipping the allocation-failure test: prlimit (util-linux) is not installed');
+if (addon && underAsan) console.log('skipping the allocation-failure test: AddressSanitizer is preloaded');
+(addon && addonFile && prlimit.status === 0 && !underAsan ? describe : describe.skip)('native addon: allocation failure', () => {
+  test('a failed scratch allocation throws instead of aborting', () => {
+    const script = `
+      const A = require(${JSON.stringify(addonFile)});
+      const f = (n) => new Float32Array(n);
+      A.setThreads(2);
+      let msg = 'returned';
+      try { A.kernels.conv2d_backward_filter(f(2), f(26000), f(32768), null, [1, 2, 1, 1, 2, 128, 128, 1, 13000, 1, 1, 0, 0, 1, 1, 2]); }
+      catch (e) { msg = e.constructor.name + ': ' + e.message; }
+      const y = Float32Array.from([1, 2]);
+      A.kernels.axpy(Float32Array.from([1, 1]), y, [2], 1);
+      process.stdout.write(JSON.stringify({ msg, y: Array.from(y) }));
+    `;
+    const r = spawnSync('prlimit', [`--data=${700 * 1024 * 1024}`, process.execPath, '-e', script], { encoding: 'utf8', timeout: 60000 });
+    expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null });
+    expect(JSON.parse(r.stdout)).toEqual({
+      msg: "Error: conv2d_backward_filter: expected memory for the kernel's scratch buffers for p, got an allocation failure",
+      y: [2, 3],
+    });
+  });
+});
+
 d('native addon: thread-count independence', () => {
   const A = addon!;
   const f32 = (n: number, seed: number) => Float32Array.from(randomArray(n, seed));
