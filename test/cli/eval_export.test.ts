@@ -108,3 +108,85 @@ describe('slimprune export', () => {
     expect(r.err).toMatch(/--format: expected one of onnx, native, both, got 'tflite'/);
   });
 });
+
+describe('slimprune eval', () => {
+  let data: string;
+  beforeAll(async () => {
+    const { writeDigitsDataset } = await import('../../src/data');
+    data = path.join(tmp, 'digits');
+    await writeDigitsDataset({ out: data, train: 1, test: 4, seed: 5 });
+  });
+
+  test('VOC: per-class table and mAP of the pruned checkpoint, the same as evaluating the loaded model directly', async () => {
+    const w = checkpoint('eval_pruned', { prune: true, keepRecord: true });
+    const outEval = path.join(tmp, 'eval_out');
+    const r = await cli(['eval', '-c', CFG, '-o', `weights=${w}`, `EvalReader.dataset.dataset_dir=${data}`, 'EvalReader.worker_num=1', '--output_eval', outEval]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const rows = r.out.split('\n').filter((l) => /^ {2}\d\s/.test(l));
+    expect(rows).toHaveLength(10);
+    const m = /mAP\(0\.50, 11point\) = ([\d.]+)% over 4 images/.exec(r.out);
+    expect(m).not.toBeNull();
+    const saved = JSON.parse(fs.readFileSync(path.join(outEval, 'voc_map.json'), 'utf8'));
+    expect(saved.perClass).toHaveLength(10);
+    expect((saved.map * 100).toFixed(2)).toBe(m![1]);
+    // the same model evaluated without the CLI
+    const { loadTrainedModel } = await import('../../src/cli/trained_model');
+    const { evaluateVoc, evalInputSize } = await import('../../src/train/evaluate');
+    const { resolveConfig, loadConfig } = await import('../../src/config');
+    const cfg = resolveConfig(loadConfig(CFG, { overrides: [`EvalReader.dataset.dataset_dir=${data}`, 'EvalReader.worker_num=1'] }));
+    const { model } = await loadTrainedModel(cfg, { mode: 'eval', weights: w, prune: null, inputSize: evalInputSize(cfg) });
+    try {
+      const direct = await evaluateVoc(model, cfg);
+      expect(direct.map).toBeCloseTo(saved.map, 12);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('COCO: detections written as COCO results, re-scored by --json_eval; exact boxes score AP 1', async () => {
+    // a COCO copy of the digits test annotations, and a config reading it
+    const { parseVocXml } = await import('../../src/data');
+    const names = fs.readFileSync(path.join(data, 'label_list.txt'), 'utf8').trim().split('\n');
+    const lines = fs.readFileSync(path.join(data, 'test.txt'), 'utf8').trim().split('\n');
+    const images: Array<{ id: number; file_name: string; width: number; height: number }> = [];
+    const annotations: Array<Record<string, unknown>> = [];
+    lines.forEach((l, i) => {
+      const [img, xml] = l.split(' ');
+      const a = parseVocXml(path.join(data, xml), new Map(names.map((n, k) => [n, k])));
+      images.push({ id: i + 1, file_name: img, width: a.w, height: a.h });
+      a.boxes.forEach(([x1, y1, x2, y2], k) => annotations.push({
+        id: annotations.length + 1, image_id: i + 1, category_id: a.classes[k] + 1, bbox: [x1, y1, x2 - x1 + 1, y2 - y1 + 1], area: (x2 - x1 + 1) * (y2 - y1 + 1), iscrowd: 0,
+      }));
+    });
+    const gt = { images, annotations, categories: names.map((n, k) => ({ id: k + 1, name: n })) };
+    fs.writeFileSync(path.join(data, 'instances_test.json'), JSON.stringify(gt));
+    const reader = fs.readFileSync('configs/digits_reader.yml', 'utf8').replace(
+      /EvalReader:([\s\S]*?)dataset:\s*\n\s*!VOCDataSet[\s\S]*?with_background: false\n/,
+      `EvalReader:$1dataset:\n    !COCODataSet\n    dataset_dir: ${data}\n    anno_path: instances_test.json\n    image_dir: './'\n    with_background: false\n`,
+    );
+    expect(reader).toContain('!COCODataSet');
+    fs.writeFileSync(path.join(tmp, 'coco_reader.yml'), reader);
+    const cfgFile = path.join(tmp, 'digits_coco.yml');
+    fs.writeFileSync(cfgFile, fs.readFileSync(CFG, 'utf8').replace(/^metric: VOC$/m, 'metric: COCO').replace(/^_READER_: .*$/m, `_READER_: '${path.join(tmp, 'coco_reader.yml')}'`));
+    const w = checkpoint('eval_coco', { prune: false, keepRecord: false });
+    const outEval = path.join(tmp, 'coco_out');
+    const r = await cli(['eval', '-c', cfgFile, '-o', `weights=${w}`, 'EvalReader.worker_num=1', '--output_eval', outEval]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').filter((l) => / Average (Precision|Recall)/.test(l))).toHaveLength(12);
+    const results = JSON.parse(fs.readFileSync(path.join(outEval, 'bbox.json'), 'utf8')) as Array<{ image_id: number; category_id: number; bbox: number[]; score: number }>;
+    expect(results.length).toBeGreaterThan(0);
+    for (const d of results) {
+      expect(images.map((i) => i.id)).toContain(d.image_id);
+      expect(d.category_id).toBeGreaterThanOrEqual(1);
+      expect(d.category_id).toBeLessThanOrEqual(10);
+      expect(d.bbox).toHaveLength(4);
+    }
+    // --json_eval re-scores what is in bbox.json: the ground truth itself scores 1
+    fs.writeFileSync(path.join(outEval, 'bbox.json'), JSON.stringify(annotations.map((a) => ({ image_id: a.image_id, category_id: a.category_id, bbox: a.bbox, score: 0.9 }))));
+    const j = await cli(['eval', '-c', cfgFile, '--json_eval', '--output_eval', outEval]);
+    expect(j.err).toBe('');
+    expect(j.out).toMatch(/Average Precision {2}\(AP @\[IoU=0.50:0.95 \| area=all \| maxDets=100\]\) = 1.000/);
+  });
+});
