@@ -79,6 +79,18 @@ async function configs(seed: number, start: number, end: number): Promise<void> 
 }
 
 async function flags(seed: number, start: number, end: number): Promise<void> {
+  // Whatever a valid line writes by default (outputs, exports) lands in a scratch directory.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'slimprune-fuzz-cwd-'));
+  process.chdir(scratch);
+  try {
+    await flagsIn(seed, start, end);
+  } finally {
+    process.chdir(os.tmpdir());
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function flagsIn(seed: number, start: number, end: number): Promise<void> {
   for (let i = start; i < end; i++) {
     emit({ start: i });
     const args = flagsCase(seed, i);

@@ -17,7 +17,7 @@ const PARAMS = ['yolo_block.0.0.0.conv.weights', 'conv1_weights', 'yolo_output.0
 const VALUES = [
   '0', '0.5', '1', '-1', '1e3', '1e999', 'nan', 'NaN', 'Infinity', '0x20', '32', '33', '320', '608', '4097', '2147483648', '0.9999999999',
   '', ' ', ',', 'a,,b', '0.1,0.2', '0.1 0.2', 'l1_norm', 'l2_norm', 'mean', 'master', 'x'.repeat(2000), '１２', '${HOME}', '$(id)', "'", '"',
-  '/dev/zero', '/dev/null', '/tmp', '/nonexistent/x.yml', CFG, 'configs/yolov3_reader.yml',
+  '/dev/zero', '/dev/null', '/tmp', '/nonexistent/x.yml', CFG, path.join(ROOT, 'configs/yolov3_reader.yml'), 'configs/yolov3_reader.yml',
 ];
 const O_KEYS = [
   '__proto__.polluted', '__proto__', 'constructor.x', 'a.b.__proto__.x', 'TrainReader.__proto__.x', 'YOLOv3Head.conv_block_num',
