@@ -25,3 +25,5 @@ export { MomentumOptimizer, OptimizerError, isNormParamName, type MomentumOption
 export { createReader, VOCDataSet, COCODataSet, ImageFolder, DataError, BadSampleError, writeDigitsDataset, type Reader, type ReaderOptions, type Batch } from './data';
 export { cocoEval, CocoEvalError, formatCocoStats, COCO_STAT_NAMES, type CocoGt, type CocoDetection, type CocoEvalResult, type CocoCategoryResult, type CocoEvalOptions } from './eval/coco_eval';
 export { train, TrainError, saveCheckpoint, readCheckpoint, CheckpointError, resolveWeights, WeightsError, evaluateVoc, modelFromCheckpoint, measureLatency, type TrainOptions, type TrainResult, type Checkpoint, type Manifest } from './train';
+export { exportModel, exportDir, foldNorms, graphToOnnx, verifyOnnx, readNativeModel, writeNativeModel, inferCfgYaml, ExportError, type ExportModelOptions, type ExportReport, type ExportFormat, type VerifyResult } from './export';
+export { loadInferenceModel, InferenceModel, drawDetections, InferError, type InferDetection, type DetectOptions } from './infer';

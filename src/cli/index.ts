@@ -22,6 +22,7 @@ import { flopsCommand } from './flops';
 import { groupsCommand } from './groups';
 import { datasetCommand } from './dataset';
 import { trainCommand } from './train';
+import { inferCommand } from './infer';
 
 export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   pruneCommand,
@@ -32,6 +33,7 @@ export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   groupsCommand,
   datasetCommand,
   trainCommand,
+  inferCommand,
 ];
 
 export interface ParsedCommand {

@@ -1,0 +1,93 @@
+/**
+ * `slimprune infer` (tools/infer.py): run a (pruned) checkpoint on --infer_img or every image
+ * of --infer_dir (jpg, jpeg, png, bmp, sorted), preprocessed as TestReader says; write each
+ * image with its boxes, labels and scores drawn into --output_dir (same file name), and every
+ * detection at or above --draw_threshold into {output_dir}/detections.json.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Command } from 'commander';
+import type { Subcommand } from './command';
+import { RuntimeError, UsageError } from './errors';
+import { addConfigFlags, addPruneFlags, loadCliConfig, parseConfigOptions, parsePruneSpec, type ConfigOptions, type PruneSpec } from './options';
+import { buildModel, checkParamNames } from './stages';
+
+export interface InferOptions extends ConfigOptions {
+  inferImg: string | null;
+  inferDir: string | null;
+  outputDir: string;
+  drawThreshold: number;
+  prune: PruneSpec | null;
+}
+
+const IMAGE = /\.(jpe?g|png|bmp)$/i;
+
+/** The images to run on: the one file, or the folder's images sorted by name. */
+export function listImages(o: Pick<InferOptions, 'inferImg' | 'inferDir'>): string[] {
+  if (o.inferImg) {
+    if (!fs.existsSync(o.inferImg) || !fs.statSync(o.inferImg).isFile()) throw new UsageError(`--infer_img: expected an image file, got nothing at ${o.inferImg}`);
+    return [o.inferImg];
+  }
+  const dir = o.inferDir!;
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--infer_dir: expected a folder of images, got nothing at ${dir}`);
+  const files = fs.readdirSync(dir).filter((f) => IMAGE.test(f)).sort().map((f) => path.join(dir, f));
+  if (!files.length) throw new UsageError(`--infer_dir: expected jpg, jpeg, png or bmp images in ${dir}, got none`);
+  return files;
+}
+
+export const inferCommand: Subcommand<InferOptions> = {
+  name: 'infer',
+  summary: 'detect objects in images and draw them (infer.py)',
+  define(cmd: Command) {
+    addConfigFlags(cmd)
+      .option('--infer_img <file>', 'an image to run on')
+      .option('--infer_dir <dir>', 'a folder of images to run on')
+      .option('--output_dir <dir>', 'where the drawn images and detections.json go', 'output')
+      .option('--draw_threshold <t>', 'lowest score drawn and listed', '0.5');
+    addPruneFlags(cmd);
+  },
+  validate(opts) {
+    const img = typeof opts.infer_img === 'string' ? opts.infer_img : null;
+    const dir = typeof opts.infer_dir === 'string' ? opts.infer_dir : null;
+    if (!img === !dir) throw new UsageError(`--infer_img / --infer_dir: expected exactly one of them, got ${img ? 'both' : 'neither'}`);
+    const t = Number(opts.draw_threshold ?? 0.5);
+    if (!(t >= 0 && t <= 1)) throw new UsageError(`--draw_threshold: expected a number in [0, 1], got '${String(opts.draw_threshold)}'`);
+    return { ...parseConfigOptions(opts), inferImg: img, inferDir: dir, outputDir: String(opts.output_dir ?? 'output'), drawThreshold: t, prune: parsePruneSpec(opts) };
+  },
+  async run(o, ctx) {
+    const images = listImages(o);
+    const cfg = loadCliConfig(o);
+    const shell = buildModel(cfg, 'test', ctx.stages);
+    if (o.prune) checkParamNames(shell.graph, o.prune.params);
+    const { loadTrainedModel } = await import('./trained_model');
+    const { InferenceModel, drawDetections } = await import('../infer');
+    const { labelsOf, testTransforms } = await import('../export/infer_cfg');
+    const { writeFileAtomic } = await import('../export/atomic');
+    const { model } = await loadTrainedModel(cfg, { mode: 'test', weights: cfg.weights, prune: o.prune, log: (l) => ctx.out(l) });
+    try {
+      const shape = model.graph.shapeOf(model.input);
+      const detector = new InferenceModel({
+        graph: model.graph, input: model.input, outputs: model.outputs, head: model.head, labels: labelsOf(cfg, model.head.numClasses),
+        preprocess: testTransforms(cfg, [shape[2], shape[3]]), owned: false,
+      });
+      const all: Array<{ image: string; output: string; detections: Array<{ label: string; class_id: number; score: number; bbox: number[] }> }> = [];
+      for (const file of images) {
+        const bytes = fs.readFileSync(file);
+        const dets = await detector.detect(bytes, { threshold: o.drawThreshold });
+        const out = path.join(o.outputDir, path.basename(file).replace(/\.(png|bmp)$/i, '.jpg'));
+        try {
+          writeFileAtomic(out, await drawDetections(bytes, dets));
+        } catch (e) {
+          throw new RuntimeError(`infer: could not write ${out}: ${(e as Error).message}`);
+        }
+        all.push({ image: file, output: out, detections: dets.map((d) => ({ label: d.label, class_id: d.classId, score: d.score, bbox: [...d.box] })) });
+        ctx.out(`${file}: ${dets.length} detection(s) >= ${o.drawThreshold} -> ${out}`);
+      }
+      const json = path.join(o.outputDir, 'detections.json');
+      writeFileAtomic(json, JSON.stringify(all, null, 1) + '\n');
+      ctx.out(`wrote ${json}`);
+    } finally {
+      model.dispose();
+    }
+  },
+};
