@@ -106,7 +106,7 @@ describe('exit codes and one-line errors', () => {
     const f = fakeStages();
     const c = capture();
     expect(await main(['eval', '-c', CFG], { io: c.io, stages: f.stages })).toBe(1);
-    expect(c.err.join('')).toBe('slimprune eval: evaluation is not available in this build yet\n');
+    expect(c.err.join('')).toBe('slimprune eval: weights output/yolov3_mobilenet_v1_voc/model_final: expected a checkpoint directory, a .tar of one or an http(s) URL, got nothing at that path\n');
     const broken = { nn: { buildModel: () => { throw new Error('boom'); }, initModel: () => undefined } };
     const d = capture();
     process.env.SLIMPRUNE_DEBUG = '1';
