@@ -2,7 +2,8 @@
  * `slimprune export` (slim/prune/export_model.py): build the inference graph, prune its shapes
  * as the checkpoint records (or as the flags say for a checkpoint without a record), load
  * `weights`, fold the norms and write `{output_dir}/{config name}/`: model.onnx (checked in
- * onnxruntime-node when it is installed), model.json + weights.bin and infer_cfg.yml.
+ * onnxruntime-node when it is installed; --with_postprocess adds box decoding and
+ * NonMaxSuppression), model.json + weights.bin and infer_cfg.yml.
  */
 import type { Command } from 'commander';
 import type { Subcommand } from './command';
@@ -16,6 +17,7 @@ const FORMATS: readonly ExportFormatFlag[] = ['onnx', 'native', 'both'];
 export interface ExportOptions extends ConfigOptions {
   outputDir: string;
   format: ExportFormatFlag;
+  withPostprocess: boolean;
   prune: PruneSpec | null;
 }
 
@@ -25,7 +27,8 @@ export const exportCommand: Subcommand<ExportOptions> = {
   define(cmd: Command) {
     addConfigFlags(cmd)
       .option('--output_dir <dir>', 'directory to write {output_dir}/{config name}/ into', 'output')
-      .option('--format <fmt>', 'onnx, native (model.json + weights.bin) or both', 'both');
+      .option('--format <fmt>', 'onnx, native (model.json + weights.bin) or both', 'both')
+      .option('--with_postprocess', 'put box decoding and NonMaxSuppression into the ONNX graph (extra input im_size [N, 2])');
     addPruneFlags(cmd);
   },
   validate(opts) {
@@ -35,6 +38,7 @@ export const exportCommand: Subcommand<ExportOptions> = {
       ...parseConfigOptions(opts),
       outputDir: String(opts.output_dir),
       format: format as ExportFormatFlag,
+      withPostprocess: opts.with_postprocess === true,
       prune: parsePruneSpec(opts),
     };
   },
@@ -47,7 +51,7 @@ export const exportCommand: Subcommand<ExportOptions> = {
     const { model, records } = await loadTrainedModel(cfg, { mode: 'test', weights: cfg.weights, prune: o.prune, log: (l) => ctx.out(l) });
     try {
       const dir = exportDir(o.outputDir, o.config);
-      const r = await exportModel(model, { cfg, dir, format: o.format, records });
+      const r = await exportModel(model, { cfg, dir, format: o.format, records, withPostprocess: o.withPostprocess });
       const shape = model.graph.shapeOf(model.input);
       ctx.out(`model: ${cfg.architecture}, input [N, ${shape.slice(1).join(', ')}]${records.length ? `, pruned (${records.map((x) => x.groups.length).reduce((a, b) => a + b, 0)} convs recorded)` : ''}; ${r.folded} norms folded into their convs`);
       for (const f of r.files) ctx.out(`wrote ${f}`);

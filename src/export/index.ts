@@ -13,11 +13,13 @@ import { writeFileAtomic } from './atomic';
 import { foldNorms } from './bn_fold';
 import { inferCfgYaml, labelsOf, testTransforms } from './infer_cfg';
 import { writeNativeModel } from './native_format';
-import { graphToOnnx } from './onnx';
+import { graphToOnnx, type OnnxBuilder } from './onnx';
+import { addYoloPostprocess, IM_SIZE_INPUT } from './onnx_postprocess';
 import { verifyOnnx, type VerifyResult } from './verify';
 
 export { foldNorms, foldablePairs, ExportError, type FoldResult } from './bn_fold';
 export { graphToOnnx, ONNX_OPSET, type OnnxOptions } from './onnx';
+export { addYoloPostprocess, IM_SIZE_INPUT } from './onnx_postprocess';
 export { verifyOnnx, runOnnx, compareOutputs, locateOnnxRuntime, VERIFY_TOLERANCE, type VerifyResult, type OutputDiff } from './verify';
 export { writeNativeModel, readNativeModel, MODEL_JSON, WEIGHTS_BIN, type ModelJson, type InferenceMeta } from './native_format';
 export { inferCfgYaml, labelsOf, preprocessList, testTransforms, inferArch } from './infer_cfg';
@@ -34,6 +36,8 @@ export interface ExportModelOptions {
   labels?: string[];
   /** run the ONNX check (default true) */
   verify?: boolean;
+  /** append box decoding + NonMaxSuppression to the ONNX graph (input im_size, outputs boxes, scores, selected_indices) */
+  withPostprocess?: boolean;
 }
 
 export interface ExportReport {
@@ -74,7 +78,8 @@ export async function exportModel(model: YoloModel, o: ExportModelOptions): Prom
   try {
     if (format === 'onnx' || format === 'both') {
       const doc = records.length ? `pruned: ${JSON.stringify(records.map((r) => r.groups.map((g) => [g.master, g.ratio])))}` : 'unpruned';
-      const bytes = graphToOnnx(graph, { name: path.basename(o.dir), doc });
+      const extend = o.withPostprocess ? (b: OnnxBuilder) => addYoloPostprocess(b, model.outputs, model.head) : undefined;
+      const bytes = graphToOnnx(graph, { name: path.basename(o.dir), doc, extend });
       const file = path.join(o.dir, 'model.onnx');
       writeFileAtomic(file, bytes);
       files.push(file);
@@ -94,7 +99,9 @@ export async function exportModel(model: YoloModel, o: ExportModelOptions): Prom
         } finally {
           x.dispose();
         }
-        verify = await verifyOnnx(file, { name: input, data, dims }, want);
+        const feeds = [{ name: input, data, dims }];
+        if (o.withPostprocess) feeds.push({ name: IM_SIZE_INPUT, data: Float32Array.from([dims[2], dims[3]]), dims: [1, 2] });
+        verify = await verifyOnnx(file, feeds, want);
       }
     }
     if (format === 'native' || format === 'both') {

@@ -44,13 +44,15 @@ export function floatTensor(name: string, dims: number[], data: ArrayLike<number
   return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytes };
 }
 
-function valueInfo(name: string, shape: readonly number[]): onnx.IValueInfoProto {
+/** A tensor's declaration: first dim the batch 'N' unless `dims` spells every dim (a number, or a name for a symbolic one). */
+export function valueInfo(name: string, shape: readonly number[], o: { int64?: boolean; dims?: Array<number | string> } = {}): onnx.IValueInfoProto {
+  const dims = o.dims ?? shape.map((d, i) => (i === 0 ? 'N' : d));
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: { dim: shape.map((d, i) => (i === 0 ? { dimParam: 'N' } : { dimValue: d })) },
+        elemType: o.int64 ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
       },
     },
   };
@@ -70,6 +72,8 @@ export class OnnxBuilder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
   readonly outputs: onnx.IValueInfoProto[] = [];
+  /** inputs beyond the graph's own (e.g. the image sizes post-processing scales boxes to) */
+  readonly inputs: onnx.IValueInfoProto[] = [];
   private n = 0;
 
   constructor(readonly graph: Graph) {}
@@ -209,7 +213,7 @@ export function graphToOnnx(graph: Graph, o: OnnxOptions = {}): Uint8Array {
       name: o.name ?? 'slimprune',
       node: b.nodes,
       initializer: b.initializers,
-      input: graph.inputs.map((i) => valueInfo(i, graph.shapeOf(i))),
+      input: [...graph.inputs.map((i) => valueInfo(i, graph.shapeOf(i))), ...b.inputs],
       output: b.outputs,
     },
   };

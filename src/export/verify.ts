@@ -30,9 +30,11 @@ const { parentPort, workerData: w } = require('worker_threads');
   const ort = require(w.ortPath);
   const s = await ort.InferenceSession.create(w.model);
   try {
-    const res = await s.run({ [w.name]: new ort.Tensor('float32', new Float32Array(w.data), w.dims) });
+    const feeds = {};
+    for (const f of w.feeds) feeds[f.name] = new ort.Tensor('float32', new Float32Array(f.data), f.dims);
+    const res = await s.run(feeds);
     const out = {};
-    for (const [k, t] of Object.entries(res)) out[k] = { data: Float32Array.from(t.data), dims: Array.from(t.dims, Number) };
+    for (const [k, t] of Object.entries(res)) out[k] = { data: Float32Array.from(t.data, Number), dims: Array.from(t.dims, Number) };
     parentPort.postMessage({ ok: true, out });
   } finally {
     await s.release();
@@ -49,13 +51,19 @@ export function locateOnnxRuntime(): { path: string } | string {
   }
 }
 
-/** Runs the ONNX `model` (file path or bytes) on one float input, in onnxruntime-node. */
-export async function runOnnx(model: string | Uint8Array, input: { name: string; data: Float32Array; dims: number[] }): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+export interface OnnxFeed {
+  name: string;
+  data: Float32Array;
+  dims: number[];
+}
+
+/** Runs the ONNX `model` (file path or bytes) on float inputs, in onnxruntime-node (int64 outputs come back as numbers). */
+export async function runOnnx(model: string | Uint8Array, input: OnnxFeed | OnnxFeed[]): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
   const where = locateOnnxRuntime();
   if (typeof where === 'string') throw new ExportError(`onnx: ${where}`);
   const { Worker } = await import('worker_threads');
   const reply = await new Promise<{ ok: boolean; error?: string; out?: Record<string, { data: Float32Array; dims: number[] }> }>((resolve, reject) => {
-    const worker = new Worker(WORKER, { eval: true, workerData: { ortPath: where.path, model, name: input.name, data: input.data, dims: input.dims } });
+    const worker = new Worker(WORKER, { eval: true, workerData: { ortPath: where.path, model, feeds: Array.isArray(input) ? input : [input] } });
     worker.once('message', (m) => {
       resolve(m);
       void worker.terminate();
@@ -87,7 +95,7 @@ export function compareOutputs(got: Record<string, { data: ArrayLike<number> }>,
 
 /** Verifies `model` against `expected` outputs for `input` (see the file comment). */
 export async function verifyOnnx(
-  model: string | Uint8Array, input: { name: string; data: Float32Array; dims: number[] }, expected: Record<string, ArrayLike<number>>, tolerance = VERIFY_TOLERANCE,
+  model: string | Uint8Array, input: OnnxFeed | OnnxFeed[], expected: Record<string, ArrayLike<number>>, tolerance = VERIFY_TOLERANCE,
 ): Promise<VerifyResult> {
   const where = locateOnnxRuntime();
   if (typeof where === 'string') return { verified: false, skipped: where };

@@ -95,11 +95,16 @@ describe('slimprune export', () => {
     const bad = await cli(['export', '-c', CFG, '-o', `weights=${w}`, '--output_dir', outDir]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(new RegExp(`parameter ${PRUNED[0].replace(/\./g, '\\.')} is \\[\\d+, .*looks pruned`));
-    const ok = await cli(['export', '-c', CFG, '-o', `weights=${w}`, '--output_dir', outDir, '--format', 'onnx', '-p', PRUNED.join(','), '--pruned_ratios', '0.5,0.5']);
+    const ok = await cli(['export', '-c', CFG, '-o', `weights=${w}`, '--output_dir', outDir, '--format', 'onnx', '--with_postprocess', '-p', PRUNED.join(','), '--pruned_ratios', '0.5,0.5']);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
     expect(fs.existsSync(path.join(outDir, 'yolov3_mobilenet_v1_digits', 'model.onnx'))).toBe(true);
     expect(fs.existsSync(path.join(outDir, 'yolov3_mobilenet_v1_digits', 'model.json'))).toBe(false);
+    const { onnx } = await import('onnx-proto');
+    const model = onnx.ModelProto.decode(fs.readFileSync(path.join(outDir, 'yolov3_mobilenet_v1_digits', 'model.onnx')));
+    expect(model.graph!.input!.map((i) => i.name)).toEqual(['image', 'im_size']);
+    expect(model.graph!.output!.map((i) => i.name)).toEqual(['yolo_output.0', 'yolo_output.1', 'yolo_output.2', 'boxes', 'scores', 'selected_indices']);
+    if (typeof locateOnnxRuntime() !== 'string') expect(ok.out).toMatch(/onnx check \(onnxruntime-node\)/);
   });
 
   test('a bad --format is a usage error', async () => {
