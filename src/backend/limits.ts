@@ -14,3 +14,5 @@
 export const MAX_DIM = 2 ** 24;
 export const MAX_ELEMS = 2 ** 31 - 1;
 export const MAX_SCRATCH_BYTES = 2 ** 30;
+export const WASM_AS_MAX_ALLOC_BYTES = 0xfffe0000;
+export const WASM_EM_MAX_ALLOC_BYTES = 0x7fff0000;

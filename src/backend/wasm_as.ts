@@ -5,6 +5,7 @@
  * WebAssembly SIMD; it is single-threaded. Host side: src/backend/wasm_backend.ts.
  */
 import * as path from 'path';
+import { WASM_AS_MAX_ALLOC_BYTES } from './limits';
 import { makeWasmBackend } from './wasm_backend';
 
 // src/backend -> repository root; dist/src/backend -> one more level up
@@ -16,5 +17,5 @@ export const wasmAsBackend = makeWasmBackend({
   name: 'wasm-as',
   file: WASM_AS_FILE,
   // asm/assembly/mem.ts refuses more (memory is 4 GiB at most; the header and rounding must not wrap)
-  maxAllocBytes: 0xfffe0000,
+  maxAllocBytes: WASM_AS_MAX_ALLOC_BYTES,
 });

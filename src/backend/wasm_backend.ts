@@ -161,6 +161,14 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
     return d as ArrayLike<number>;
   };
   const f32 = (s: WasmStorage, n: number) => new Float32Array(ex!.memory.buffer, s.ptr, n);
+  /** Copies data in; an element that is not convertible (a Symbol, a throwing getter) is the caller's error. */
+  const copyIn = (op: string, s: WasmStorage, data: ArrayLike<number>) => {
+    try {
+      f32(s, data.length).set(data);
+    } catch {
+      throw new KernelTypeError(`${who} ${op}: expected numbers in data, got an element that does not convert to a number`);
+    }
+  };
   const maxFloats = Math.min(MAX_ELEMS, Math.floor(opts.maxAllocBytes / 4));
 
   const kernels = {} as Record<KernelName, KernelFn<WasmStorage>>;
@@ -226,7 +234,12 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
     fromArray(d) {
       const data = dataArg('fromArray', d, maxFloats);
       const s = backend.alloc(data.length);
-      f32(s, data.length).set(data);
+      try {
+        copyIn('fromArray', s, data);
+      } catch (err) {
+        backend.free(s);
+        throw err;
+      }
       return s;
     },
     read(s, n) {
@@ -235,8 +248,7 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
     },
     write(s, d) {
       const st = storageArg('write', 's', s);
-      const data = dataArg('write', d, st.n);
-      f32(st, data.length).set(data);
+      copyIn('write', st, dataArg('write', d, st.n));
     },
     fill(s, n, v) {
       const st = storageArg('fill', 's', s);

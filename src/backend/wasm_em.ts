@@ -11,6 +11,7 @@
  * module unloadable.
  */
 import * as path from 'path';
+import { WASM_EM_MAX_ALLOC_BYTES } from './limits';
 import { makeWasmBackend, type WasmExports } from './wasm_backend';
 
 // src/backend -> repository root; dist/src/backend -> one more level up
@@ -75,7 +76,7 @@ export const wasmEmBackend = makeWasmBackend({
   name: 'wasm-em',
   file: WASM_EM_FILE,
   // sp_alloc in native/wasm_exports.cc refuses more (the module's memory is capped at 2 GiB)
-  maxAllocBytes: 0x7fff0000,
+  maxAllocBytes: WASM_EM_MAX_ALLOC_BYTES,
   cStack: true,
   imports: wasmEmImports,
   init: (e: WasmExports) => {

@@ -126,6 +126,8 @@ for (const be of BACKENDS) {
         expect(() => be.free(o)).toThrow(new RegExp(`expected a live ${name} storage`));
         other.free(o);
       }
+      expect(() => be.write(s, [1, Symbol('e') as never])).toThrow(new RegExp(`${name} write: expected numbers in data, got an element that does not convert`));
+      expect(() => be.fromArray([Symbol('e') as never])).toThrow(new RegExp(`${name} fromArray: expected numbers in data`));
       be.write(s, [1, 2, 3, 4]);
       expect(Array.from(be.read(s, 4))).toEqual([1, 2, 3, 4]);
       be.free(s);
