@@ -41,7 +41,11 @@ export async function decodeImage(file: string): Promise<Img> {
     for (let i = 0; i < data.length; i++) out[i] = data[i];
     return { data: out, h: info.height, w: info.width, c: 3, chw: false, uint8: true };
   } catch (e) {
-    throw new BadSampleError(file, `cannot decode image (${messageOf(e)})`);
+    // libvips reports a truncated JPEG either with its own warning ("Premature end of input
+    // file") or, depending on thread timing, only as sharp's generic failOn message.
+    const msg = messageOf(e);
+    const why = /treated as error due to failOn/i.test(msg) ? 'corrupt or truncated image data' : msg;
+    throw new BadSampleError(file, `cannot decode image (${why})`);
   }
 }
 

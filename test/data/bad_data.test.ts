@@ -66,7 +66,7 @@ describe('on_bad_sample: error (default) names the file and the problem', () => 
     ['empty', /bad sample .*empty\.xml: annotation has no <object>/],
     ['outside', /bad sample .*outside\.xml: no valid box left after clipping/],
     ['unknown', /bad sample .*unknown\.xml: object 1: class "zebra" is not in the label list/],
-    ['truncated', /batch 0: bad sample .*truncated\.jpg: cannot decode image \(.*premature end/i],
+    ['truncated', /batch 0: bad sample .*truncated\.jpg: cannot decode image \((.*premature end|corrupt or truncated image data)/i],
   ];
   test.each(cases)('%s', async (name, re) => {
     const e = await errorOf(() => drain(`${name}.txt`));
