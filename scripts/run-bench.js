@@ -16,6 +16,7 @@ const BENCHES = {
   gemm: 'gemm.ts',
   prune: 'prune.ts',
   yolov3: 'yolov3.ts',
+  export: 'export.ts',
 };
 
 const root = path.join(__dirname, '..');
