@@ -1,9 +1,10 @@
 // Fixed-size thread pool: workers wait on a condition variable for a job (a chunked range),
-// claim chunks with an atomic counter, and the caller works too. One job at a time; a call
-// made from inside a job runs inline. An exception thrown by a chunk (a scratch allocation that
-// failed) is caught where it happens, the remaining chunks still run, and the first one is
-// rethrown to the caller of parallel_for once the job is over. Under emscripten (the wasm-em backend, a standalone module
-// without threads) every range runs inline on the calling thread.
+// claim chunks with an atomic counter, and the caller works too, then waits until every worker
+// that joined the job has left it. One job at a time; a call made from inside a job runs inline.
+// An exception thrown by a chunk (a scratch allocation that failed) is caught where it happens,
+// the remaining chunks still run, and the first one is rethrown to the caller of parallel_for
+// once the job is over. Under emscripten (the wasm-em backend, a standalone module without
+// threads) every range runs inline on the calling thread.
 #include "threadpool.h"
 
 #ifdef __EMSCRIPTEN__
@@ -29,11 +30,28 @@ namespace {
 
 thread_local bool tl_in_pool = false;
 
+// One parallel_for call: read by a worker only from the copy it takes when it joins the job.
+struct Job {
+  const std::function<void(int64_t, int64_t)>* fn = nullptr;
+  int64_t n = 0, chunks = 0;
+};
+
+// Invariants (all under mu_):
+//  - a worker joins a job (copies job_, ++active_) only while job_.fn is set, and leaves it
+//    (--active_) after its last claim, so the chunk counter next_ is touched only by the caller
+//    and by workers between joining and leaving;
+//  - the caller clears job_.fn in the same critical section in which it sees active_ == 0, so
+//    once a job is over no thread can still claim from next_ when it is reset for the next one.
+// The caller's own claim loop ends only after every chunk index has been handed out, and each
+// worker finishes the chunks it claimed before it leaves, so active_ == 0 after the caller's loop
+// means the whole range is done. (Counting finished chunks instead is not enough: a worker that
+// claimed an index just as one job ended could match it against the next job's chunk count and
+// run a chunk twice, overshooting the count that the caller waits for.)
 class Pool {
  public:
   ~Pool() { resize(1); }
 
-  int size() const { return size_; }
+  int size() const { return size_.load(std::memory_order_relaxed); }
 
   // When the system refuses a thread, the pool keeps the workers it got and the error goes to
   // the caller (setThreads reports it).
@@ -41,83 +59,87 @@ class Pool {
     std::lock_guard<std::mutex> run_guard(run_mu_);
     stop_workers();
     stop_ = false;
-    size_ = 1;
+    size_.store(1, std::memory_order_relaxed);
     for (int i = 1; i < std::max(1, n); ++i) {
       workers_.emplace_back([this] { worker_loop(); });
-      size_ = (int)workers_.size() + 1;
+      size_.store((int)workers_.size() + 1, std::memory_order_relaxed);
     }
   }
 
   void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t grain) {
     grain = std::max<int64_t>(1, grain);
-    int64_t max_chunks = (n + grain - 1) / grain;
-    if (tl_in_pool || size_ == 1 || max_chunks <= 1) {
+    const int64_t max_chunks = (n + grain - 1) / grain;
+    if (tl_in_pool || max_chunks <= 1 || size() == 1) {
       fn(0, n);
       return;
     }
     std::lock_guard<std::mutex> run_guard(run_mu_);
     // Contiguous, deterministic chunks: the same index always lands in a chunk with the same
     // bounds for a given thread count, and chunk boundaries never change per-index arithmetic.
-    int64_t chunks = std::min<int64_t>(max_chunks, (int64_t)size_ * 4);
+    Job job;
+    job.fn = &fn;
+    job.n = n;
+    job.chunks = std::min<int64_t>(max_chunks, (int64_t)size() * 4);
     {
       std::lock_guard<std::mutex> lk(mu_);
-      job_ = &fn;
-      job_n_ = n;
-      job_chunks_ = chunks;
-      next_.store(0);
-      done_ = 0;
+      job_ = job;
       error_ = nullptr;
+      // Relaxed is enough: every thread that claims from this job acquired mu_ after this store.
+      next_.store(0, std::memory_order_relaxed);
       ++generation_;
     }
     cv_.notify_all();
-    work();
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] { return done_ == chunks; });
-    job_ = nullptr;
-    if (error_) {
-      std::exception_ptr e = error_;
+    work(job);
+    std::exception_ptr err;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      idle_cv_.wait(lk, [&] { return active_ == 0; });
+      job_ = Job();
+      err = error_;
       error_ = nullptr;
-      std::rethrow_exception(e);
     }
+    if (err) std::rethrow_exception(err);
   }
 
  private:
-  void work() {
-    bool was = tl_in_pool;
+  // Claims chunks of `job` until none is left. An exception from a chunk is kept (the first one)
+  // and the loop goes on, so the range is always fully handed out.
+  void work(const Job& job) {
+    const bool was = tl_in_pool;
     tl_in_pool = true;
-    int64_t finished = 0;
     for (;;) {
-      int64_t c = next_.fetch_add(1);
-      if (c >= job_chunks_) break;
-      int64_t b = job_n_ * c / job_chunks_, e = job_n_ * (c + 1) / job_chunks_;
+      const int64_t c = next_.fetch_add(1, std::memory_order_relaxed);
+      if (c >= job.chunks) break;
+      const int64_t b = job.n * c / job.chunks, e = job.n * (c + 1) / job.chunks;
       if (b < e) {
         try {
-          (*job_)(b, e);
+          (*job.fn)(b, e);
         } catch (...) {
           std::lock_guard<std::mutex> lk(mu_);
           if (!error_) error_ = std::current_exception();
         }
       }
-      ++finished;
     }
     tl_in_pool = was;
-    if (finished) {
-      std::lock_guard<std::mutex> lk(mu_);
-      done_ += finished;
-      if (done_ == job_chunks_) done_cv_.notify_all();
-    }
   }
 
   void worker_loop() {
     uint64_t seen = 0;
     for (;;) {
+      Job job;
       {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return stop_ || (generation_ != seen && job_ != nullptr); });
+        cv_.wait(lk, [&] { return stop_ || (generation_ != seen && job_.fn != nullptr); });
         if (stop_) return;
         seen = generation_;
+        job = job_;
+        ++active_;
       }
-      work();
+      work(job);
+      // Leaving under mu_ publishes this worker's writes to the caller, which reads active_
+      // under mu_ too; only the caller waits on idle_cv_.
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--active_ == 0) idle_cv_.notify_one();
     }
   }
 
@@ -132,15 +154,15 @@ class Pool {
   }
 
   std::mutex run_mu_, mu_;
-  std::condition_variable cv_, done_cv_;
+  std::condition_variable cv_, idle_cv_;
   std::vector<std::thread> workers_;
-  const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+  Job job_;
   std::exception_ptr error_;
-  int64_t job_n_ = 0, job_chunks_ = 0, done_ = 0;
+  int active_ = 0;
   std::atomic<int64_t> next_{0};
   uint64_t generation_ = 0;
   bool stop_ = false;
-  int size_ = 1;
+  std::atomic<int> size_{1};
 };
 
 int default_threads() {
