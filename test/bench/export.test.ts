@@ -52,6 +52,7 @@ describe('export benchmark', () => {
     // --json: every other stdout line is one measurement row
     const rows = lines.filter((l) => !l.startsWith('RESULT ')).map((l) => JSON.parse(l));
     expect(result.macs.pruned).toBeLessThan(result.macs.unpruned);
+    expect(result.gflops.pruned / result.gflops.unpruned).toBeCloseTo(result.macs.pruned / result.macs.unpruned, 9);
     const impls = new Set(rows.map((x: { impl: string }) => x.impl));
     expect([...impls].some((i) => i.startsWith('slimprune-'))).toBe(true);
     for (const row of rows) {
