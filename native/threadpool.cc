@@ -1,6 +1,7 @@
 // Fixed-size thread pool: workers wait on a condition variable for a job (a chunked range),
-// claim chunks with an atomic counter, and the caller works too, then waits until every worker
-// that joined the job has left it. One job at a time; a call made from inside a job runs inline.
+// claim chunks with an atomic counter tagged with the job's id, and the caller works too, then
+// waits until every chunk has been counted done. One job at a time; a call made from inside a
+// job runs inline.
 // An exception thrown by a chunk (a scratch allocation that failed) is caught where it happens,
 // the remaining chunks still run, and the first one is rethrown to the caller of parallel_for
 // once the job is over. Under emscripten (the wasm-em backend, a standalone module without
@@ -30,23 +31,22 @@ namespace {
 
 thread_local bool tl_in_pool = false;
 
-// One parallel_for call: read by a worker only from the copy it takes when it joins the job.
+// The chunk counter carries the id of the job it counts for: (job id << kChunkBits) | next chunk.
+// A claim is a compare-and-swap that succeeds only while the id is that of the claimer's job and
+// chunks are left, so a worker that was held up between reading the counter and claiming (and
+// resumes after its job ended and the next one started) can never take a chunk of a job it did
+// not read, nor advance that job's counter. Ids wrap after 2^40 jobs.
+constexpr int kChunkBits = 24;
+constexpr uint64_t kChunkMask = ((uint64_t)1 << kChunkBits) - 1;
+constexpr uint64_t kIdMask = ((uint64_t)1 << (64 - kChunkBits)) - 1;
+
+// One parallel_for call. A worker reads it only from the copy it takes under the mutex.
 struct Job {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n = 0, chunks = 0;
+  uint64_t id = 0;
 };
 
-// Invariants (all under mu_):
-//  - a worker joins a job (copies job_, ++active_) only while job_.fn is set, and leaves it
-//    (--active_) after its last claim, so the chunk counter next_ is touched only by the caller
-//    and by workers between joining and leaving;
-//  - the caller clears job_.fn in the same critical section in which it sees active_ == 0, so
-//    once a job is over no thread can still claim from next_ when it is reset for the next one.
-// The caller's own claim loop ends only after every chunk index has been handed out, and each
-// worker finishes the chunks it claimed before it leaves, so active_ == 0 after the caller's loop
-// means the whole range is done. (Counting finished chunks instead is not enough: a worker that
-// claimed an index just as one job ended could match it against the next job's chunk count and
-// run a chunk twice, overshooting the count that the caller waits for.)
 class Pool {
  public:
   ~Pool() { resize(1); }
@@ -79,21 +79,23 @@ class Pool {
     Job job;
     job.fn = &fn;
     job.n = n;
-    job.chunks = std::min<int64_t>(max_chunks, (int64_t)size() * 4);
+    job.chunks = std::min<int64_t>({max_chunks, (int64_t)size() * 4, (int64_t)kChunkMask});
     {
       std::lock_guard<std::mutex> lk(mu_);
+      job.id = ++generation_ & kIdMask;
       job_ = job;
+      done_ = 0;
       error_ = nullptr;
-      // Relaxed is enough: every thread that claims from this job acquired mu_ after this store.
-      next_.store(0, std::memory_order_relaxed);
-      ++generation_;
+      ticket_.store(job.id << kChunkBits, std::memory_order_relaxed);
     }
     cv_.notify_all();
-    work(job);
+    const int64_t mine = work(job);
     std::exception_ptr err;
     {
       std::unique_lock<std::mutex> lk(mu_);
-      idle_cv_.wait(lk, [&] { return active_ == 0; });
+      done_ += mine;
+      // Only chunks of this job are counted (see claim), so done_ reaches job.chunks exactly.
+      done_cv_.wait(lk, [&] { return done_ == job.chunks; });
       job_ = Job();
       err = error_;
       error_ = nullptr;
@@ -102,25 +104,35 @@ class Pool {
   }
 
  private:
-  // Claims chunks of `job` until none is left. An exception from a chunk is kept (the first one)
-  // and the loop goes on, so the range is always fully handed out.
-  void work(const Job& job) {
+  // The next chunk of `job`, or -1 when none is left or the counter has moved on to a later job.
+  int64_t claim(const Job& job) {
+    uint64_t t = ticket_.load(std::memory_order_relaxed);
+    for (;;) {
+      if ((t >> kChunkBits) != job.id || (int64_t)(t & kChunkMask) >= job.chunks) return -1;
+      // Relaxed is enough: the job's data was published under mu_, and the chunk results reach
+      // the caller through mu_ (done_).
+      if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_relaxed)) return (int64_t)(t & kChunkMask);
+    }
+  }
+
+  // Runs chunks of `job` until none is left; returns how many. An exception from a chunk is kept
+  // (the first one) and the loop goes on, so every chunk is always run and counted.
+  int64_t work(const Job& job) {
     const bool was = tl_in_pool;
     tl_in_pool = true;
-    for (;;) {
-      const int64_t c = next_.fetch_add(1, std::memory_order_relaxed);
-      if (c >= job.chunks) break;
+    int64_t finished = 0;
+    for (int64_t c; (c = claim(job)) >= 0; ++finished) {
       const int64_t b = job.n * c / job.chunks, e = job.n * (c + 1) / job.chunks;
-      if (b < e) {
-        try {
-          (*job.fn)(b, e);
-        } catch (...) {
-          std::lock_guard<std::mutex> lk(mu_);
-          if (!error_) error_ = std::current_exception();
-        }
+      if (b >= e) continue;
+      try {
+        (*job.fn)(b, e);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (!error_) error_ = std::current_exception();
       }
     }
     tl_in_pool = was;
+    return finished;
   }
 
   void worker_loop() {
@@ -133,13 +145,15 @@ class Pool {
         if (stop_) return;
         seen = generation_;
         job = job_;
-        ++active_;
       }
-      work(job);
-      // Leaving under mu_ publishes this worker's writes to the caller, which reads active_
-      // under mu_ too; only the caller waits on idle_cv_.
-      std::lock_guard<std::mutex> lk(mu_);
-      if (--active_ == 0) idle_cv_.notify_one();
+      const int64_t finished = work(job);
+      // A worker that ran chunks of a job holds the caller in its wait, so that job is still the
+      // current one here and done_ is its count.
+      if (finished) {
+        std::lock_guard<std::mutex> lk(mu_);
+        done_ += finished;
+        if (done_ == job.chunks) done_cv_.notify_one();  // only the caller waits on it
+      }
     }
   }
 
@@ -154,12 +168,12 @@ class Pool {
   }
 
   std::mutex run_mu_, mu_;
-  std::condition_variable cv_, idle_cv_;
+  std::condition_variable cv_, done_cv_;
   std::vector<std::thread> workers_;
   Job job_;
   std::exception_ptr error_;
-  int active_ = 0;
-  std::atomic<int64_t> next_{0};
+  int64_t done_ = 0;
+  std::atomic<uint64_t> ticket_{0};
   uint64_t generation_ = 0;
   bool stop_ = false;
   std::atomic<int> size_{1};
