@@ -1,4 +1,4 @@
-// The native thread pool under a flood of tiny jobs: hundreds of thousands of parallel_for calls
+// The native thread pool under a flood of tiny jobs: tens of thousands of parallel_for calls by default
 // that each finish in microseconds (so the start/finish handshake between the caller and the
 // workers is what gets exercised), with the thread count changing between 1 and 4 and, under a
 // data-size limit, chunks that throw inside a worker. Each run is a child process
@@ -68,7 +68,7 @@ const prlimit = spawnSync('prlimit', ['--version'], { encoding: 'utf8' });
 const underAsan = /asan/.test(process.env.LD_PRELOAD ?? '');
 
 (addon && addonFile ? describe : describe.skip)('native thread pool under many tiny jobs', () => {
-  const jobs = 200000 * scale;
+  const jobs = 40000 * scale;
 
   test(`${jobs} jobs (axpy, binary_forward, conv2d_backward_input) with 1 to 4 threads finish with exact results`, async () => {
     const r = await runDriver(process.execPath, [DRIVER, addonFile!, String(jobs), '7']);
@@ -79,7 +79,7 @@ const underAsan = /asan/.test(process.env.LD_PRELOAD ?? '');
       last: expect.stringMatching(/^done /),
     });
     expect(r.summary).toMatchObject({ jobs, thrown: 0 });
-    expect(r.summary!.setThreads).toBeGreaterThan(100 * scale);
+    expect(r.summary!.setThreads).toBeGreaterThan(jobs / 1000);
     expect(r.summary!.conv).toBe(Math.floor(jobs / 500));
   }, 600000 * scale);
 
