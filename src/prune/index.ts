@@ -24,3 +24,5 @@ export type { PruneReport } from './report';
 export * from './types';
 
 export const pruner = { plan, apply, replay: replayRecord, listGroups, groupOf };
+export { readSensitivityFile, writeSensitivityFile, mergeSensitivities, ratioKey, SensitivityFileError, type SensitivityFile, type SensitivityTable } from './sensitivity_file';
+export { getRatiosByLoss, interpolatedLoss, ratiosForFlops, type FlopsRatios } from './ratios';
