@@ -23,6 +23,7 @@ import { groupsCommand } from './groups';
 import { datasetCommand } from './dataset';
 import { trainCommand } from './train';
 import { inferCommand } from './infer';
+import { ratiosCommand } from './ratios';
 
 export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   pruneCommand,
@@ -34,6 +35,7 @@ export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   datasetCommand,
   trainCommand,
   inferCommand,
+  ratiosCommand,
 ];
 
 export interface ParsedCommand {
