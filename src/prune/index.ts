@@ -26,3 +26,4 @@ export * from './types';
 export const pruner = { plan, apply, replay: replayRecord, listGroups, groupOf };
 export { readSensitivityFile, writeSensitivityFile, mergeSensitivities, ratioKey, SensitivityFileError, type SensitivityFile, type SensitivityTable } from './sensitivity_file';
 export { getRatiosByLoss, interpolatedLoss, ratiosForFlops, type FlopsRatios } from './ratios';
+export { runSensitivity, type SensitivityRun } from './sensitivity_run';
