@@ -8,7 +8,7 @@
  * reader's fixed settings (PipelineSpec), which is what makes batch k a pure function of the
  * seed and k.
  */
-import type { BadSamplePolicy, DataRecord, Img, Sample, TransformContext } from './types';
+import type { BadSamplePolicy, Batch, DataRecord, Img, Sample, TransformContext } from './types';
 import { STREAM, streamFor } from './rng';
 import { decodeImage } from './image';
 import { BadSampleError, messageOf } from './errors';
@@ -41,19 +41,7 @@ export interface BatchJob {
 }
 
 /** A built batch without the consumer-side fields (loadMs). */
-export interface BatchPayload {
-  iter: number;
-  epoch: number;
-  image: Float32Array;
-  shape: [number, number, number, number];
-  gtBox?: Float32Array;
-  gtLabel?: Int32Array;
-  gtScore?: Float32Array;
-  numMaxBoxes?: number;
-  imId: number[];
-  imSize: Array<[number, number]>;
-  gt?: Array<{ boxes: number[][]; labels: number[]; difficult: number[] }>;
-}
+export type BatchPayload = Omit<Batch, 'loadMs'>;
 
 export interface JobResult {
   k: number;
