@@ -23,6 +23,11 @@ const CANDIDATES = [
   path.join(ROOT, 'build-gyp', 'Release', 'slimprune.node'),
 ];
 
+/** Where the addon is looked for, in order: SLIMPRUNE_ADDON alone when set, else the build folders. */
+export function addonPaths(): string[] {
+  return process.env.SLIMPRUNE_ADDON ? [path.resolve(process.env.SLIMPRUNE_ADDON)] : CANDIDATES;
+}
+
 let addon: NativeAddon | null | undefined;
 let failure = '';
 
@@ -30,7 +35,7 @@ let failure = '';
 export function loadAddon(): NativeAddon | null {
   if (addon !== undefined) return addon;
   const tried: string[] = [];
-  for (const file of process.env.SLIMPRUNE_ADDON ? [process.env.SLIMPRUNE_ADDON] : CANDIDATES) {
+  for (const file of addonPaths()) {
     try {
       // RTLD_NOW: an addon with an unresolved symbol fails here, with a message, instead of
       // killing the process at the first call of that kernel.

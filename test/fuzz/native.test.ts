@@ -14,14 +14,11 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { KERNEL_NAMES } from '../../src/backend/kernels';
+import { addonPaths } from '../../src/backend/native';
 import type { FuzzSummary } from './native_driver';
 
 const ROOT = path.join(__dirname, '..', '..');
-const addonFile =
-  (process.env.SLIMPRUNE_ADDON ? path.resolve(process.env.SLIMPRUNE_ADDON) : undefined) ??
-  ['build/Release/slimprune.node', 'build/Debug/slimprune.node', 'build-gyp/Release/slimprune.node']
-    .map((f) => path.join(ROOT, f))
-    .find((f) => fs.existsSync(f));
+const addonFile = addonPaths().find((f) => fs.existsSync(f));
 const usable = addonFile !== undefined && fs.existsSync(addonFile);
 if (!usable) console.log(`skipping the native fuzz suite: no addon at ${addonFile ?? 'build/Release/slimprune.node'} (build it with \`npm run build:native\`)`);
 const d = usable ? describe : describe.skip;

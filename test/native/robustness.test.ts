@@ -5,16 +5,12 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadAddon, nativeLoadError } from '../../src/backend/native';
+import { addonPaths, loadAddon, nativeLoadError } from '../../src/backend/native';
 import { randomArray } from '../util/rng';
 
 const addon = loadAddon();
 const ROOT = path.join(__dirname, '..', '..');
-const addonFile =
-  (process.env.SLIMPRUNE_ADDON ? path.resolve(process.env.SLIMPRUNE_ADDON) : undefined) ??
-  ['build/Release/slimprune.node', 'build/Debug/slimprune.node', 'build-gyp/Release/slimprune.node']
-    .map((f) => path.join(ROOT, f))
-    .find((f) => fs.existsSync(f));
+const addonFile = addonPaths().find((f) => fs.existsSync(f));
 if (!addon) console.log(`skipping native robustness tests: ${nativeLoadError()}`);
 const d = addon && addonFile ? describe : describe.skip;
 

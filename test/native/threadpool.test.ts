@@ -9,16 +9,12 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadAddon, nativeLoadError } from '../../src/backend/native';
+import { addonPaths, loadAddon, nativeLoadError } from '../../src/backend/native';
 
 const ROOT = path.join(__dirname, '..', '..');
 const DRIVER = path.join(__dirname, 'threadpool-stress.js');
 const addon = loadAddon();
-const addonFile =
-  (process.env.SLIMPRUNE_ADDON ? path.resolve(process.env.SLIMPRUNE_ADDON) : undefined) ??
-  ['build/Release/slimprune.node', 'build/Debug/slimprune.node', 'build-gyp/Release/slimprune.node']
-    .map((f) => path.join(ROOT, f))
-    .find((f) => fs.existsSync(f));
+const addonFile = addonPaths().find((f) => fs.existsSync(f));
 if (!addon) console.log(`skipping native thread pool tests: ${nativeLoadError()}`);
 const scale = Math.max(1, Number(process.env.SLIMPRUNE_FUZZ_SCALE ?? 1) || 1);
 // A healthy run prints progress every 1,000 jobs (well under a second each, even on a loaded
