@@ -20,7 +20,7 @@ import type { Graph } from '../graph/graph';
 import { forward } from '../graph/executor';
 import type { YoloHeadConfig } from '../nn';
 import { readNativeModel } from '../export/native_format';
-import { yoloDetections } from './postprocess';
+import { yoloDetections } from '../nn/yolo_detections';
 
 export class InferError extends Error {
   override name = 'InferError';

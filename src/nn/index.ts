@@ -20,9 +20,9 @@ import { MODEL_LIMITS } from '../config/limits';
 import { ModelError, type Component } from './common';
 import { darkNet } from './darknet';
 import { mobileNetV1 } from './mobilenet';
-import { multiclassNms, type Detection } from './nms';
+import type { Detection } from './nms';
 import { resNet } from './resnet';
-import { decodeYoloLevel } from './yolo_box';
+import { yoloDetections } from './yolo_detections';
 import { yoloHeadConfig, yoloV3Head, type YoloHeadConfig } from './yolo_head';
 
 export { ModelError, type Component } from './common';
@@ -134,24 +134,12 @@ export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}
     if (imSizes.length !== N) throw new ModelError(`postprocess: expected ${N} image sizes for imSizes, got ${imSizes.length}`);
     const data = list.map((t) => t.toArray());
     const C = head.numClasses;
-    return imSizes.map(([h, w], n) => {
-      const levels = list.map((t, i) => {
-        const [, ch, H, W] = t.shape;
-        if (ch !== levelAnchors[i].length * (5 + C)) throw new ModelError(`postprocess: expected ${levelAnchors[i].length * (5 + C)} channels for output ${i}, got ${ch}`);
-        return decodeYoloLevel(data[i], n * ch * H * W, H, W, levelAnchors[i], C, head.downsample[i], h, w,
-          { confThresh: head.nms.scoreThreshold, clipBbox: head.clipBbox, scaleXY: head.scaleXY[i] ?? 1 });
-      });
-      const M = levels.reduce((s, l) => s + l.count, 0);
-      const boxes = new Float64Array(M * 4);
-      const scores = new Float64Array(M * C);
-      let off = 0;
-      for (const l of levels) {
-        boxes.set(l.boxes, off * 4);
-        scores.set(l.scores, off * C);
-        off += l.count;
-      }
-      return multiclassNms(boxes, scores, M, C, head.nms);
+    list.forEach((t, i) => {
+      const want = levelAnchors[i].length * (5 + C);
+      if (t.shape[1] !== want) throw new ModelError(`postprocess: expected ${want} channels for output ${i}, got ${t.shape[1]}`);
     });
+    const levels = list.map((t, i) => ({ data: data[i], shape: t.shape }));
+    return imSizes.map((size, n) => yoloDetections(levels, n, size, head));
   };
   const graph = b.graph;
   return {

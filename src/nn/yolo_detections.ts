@@ -1,10 +1,10 @@
 /**
- * YOLOv3 box decoding + multiclass NMS on raw head outputs, from the head settings alone (what
- * an export folder stores), the same computation the model zoo's postprocess runs.
+ * YOLOv3 box decoding + multiclass NMS on raw head outputs, from the head settings alone: the
+ * model zoo's postprocess and the inference model (which has only an export folder) both run it.
  */
-import type { Detection, YoloHeadConfig } from '../nn';
-import { multiclassNms } from '../nn/nms';
-import { decodeYoloLevel } from '../nn/yolo_box';
+import { multiclassNms, type Detection } from './nms';
+import { decodeYoloLevel } from './yolo_box';
+import type { YoloHeadConfig } from './yolo_head';
 
 /** Detections of image n of a batch, in pixels of an original image of size [h, w]. */
 export function yoloDetections(raw: Array<{ data: ArrayLike<number>; shape: number[] }>, n: number, imSize: [number, number], head: YoloHeadConfig): Detection[] {
