@@ -21,7 +21,7 @@ export const trainCommand: Subcommand<TrainOptions> = {
     addConfigFlags(cmd)
       .option('-r, --resume_checkpoint <path>', 'checkpoint to resume training from')
       .option('--eval', 'evaluate after each snapshot and keep best_model')
-      .option('--output_eval <dir>', 'directory for evaluation outputs');
+      .option('--output_eval <dir>', 'with --eval: folder where voc_map.json is rewritten after each evaluation');
     addTrainFlags(cmd);
   },
   validate(opts) {

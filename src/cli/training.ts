@@ -13,6 +13,8 @@ export interface TrainFlags {
   strict: boolean;
   resumeCheckpoint: string | null;
   eval: boolean;
+  /** with eval: where voc_map.json is rewritten after each evaluation */
+  outputEval?: string | null;
   overrides: string[];
 }
 
@@ -54,6 +56,7 @@ export async function runTraining(
     weights: weightsOverride(o.overrides),
     strict: o.strict,
     eval: o.eval,
+    outputEval: o.outputEval ?? null,
     seed: o.seed,
     log: (l) => ctx.out(l),
     warn: (m) => ctx.io.stderr(`slimprune ${command}: warning: ${m}\n`),

@@ -24,6 +24,8 @@ import type { SlimConfig } from '../config';
 import { createReader } from '../data';
 import { forward } from '../graph/executor';
 import { countFlops } from '../graph/flops';
+import { writeFileAtomic } from '../export/atomic';
+import { labelsOf } from '../export/infer_cfg';
 import { buildModel, initModel, type YoloModel } from '../nn';
 import { apply as applyPlan, plan as planPruning } from '../prune/pruner';
 import { compareFlops, formatPruneReport } from '../prune/report';
@@ -61,6 +63,8 @@ export interface TrainOptions {
   /** refuse starting weights whose parameters do not all match */
   strict?: boolean;
   eval?: boolean;
+  /** with eval: a folder where voc_map.json (the latest evaluation, per class, and every earlier mAP) is rewritten after each one */
+  outputEval?: string | null;
   /** seed of the initialisation and the data order (default 0) */
   seed?: number;
   /** override TrainReader/EvalReader worker_num */
@@ -90,6 +94,20 @@ export interface TrainResult {
   dataMs: number;
   computeMs: number;
   imagesPerSec: number;
+}
+
+/** `{dir}/voc_map.json`: what `slimprune eval --output_eval` writes, plus the iteration and the mAP of every evaluation so far. */
+function writeEvalFile(dir: string, cfg: SlimConfig, iter: number, r: { map: number; images: number; perClass: unknown }, history: ReadonlyArray<{ iter: number; map: number }>): void {
+  const labels = (() => {
+    try {
+      return labelsOf(cfg, Array.isArray(r.perClass) ? r.perClass.length : 0);
+    } catch {
+      return [] as string[];
+    }
+  })();
+  const per = Array.isArray(r.perClass) ? (r.perClass as object[]).map((c, i) => ({ name: labels[i] ?? String(i), ...c })) : r.perClass;
+  const body = { metric: 'VOC', map_type: cfg.map_type, iter, map: r.map, images: r.images, perClass: per, history };
+  writeFileAtomic(path.join(dir, 'voc_map.json'), JSON.stringify(body, null, 1) + '\n');
 }
 
 export function configName(cfg: SlimConfig): string {
@@ -320,6 +338,7 @@ async function run(
             snapshot(isLast ? 'model_final' : String(it), it + 1, lrNow);
           }
           tlog.line(`eval at iteration ${it}: mAP(0.5, ${cfg.map_type}) ${(r.map * 100).toFixed(2)} on ${r.images} images (${(r.ms / 1000).toFixed(1)} s); best ${((bestMap ?? 0) * 100).toFixed(2)}`);
+          if (o.outputEval) writeEvalFile(o.outputEval, cfg, it, r, evals);
         }
       }
     }

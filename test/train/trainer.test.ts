@@ -51,8 +51,14 @@ test('a tiny run trains, logs, snapshots as Paddle names them, evaluates and kee
   const save = tmp();
   const cfg = readConfig(tinyConfig(dataset, save, { maxIters: 4, snapshotIter: 2 }));
   const lines: string[] = [];
-  const r = await train({ cfg, eval: true, seed: 1, log: (l) => lines.push(l), warn: (l) => lines.push(`warn ${l}`) });
+  const evalDir = path.join(save, 'eval_out');
+  const r = await train({ cfg, eval: true, outputEval: evalDir, seed: 1, log: (l) => lines.push(l), warn: (l) => lines.push(`warn ${l}`) });
   const out = path.join(save, 'tiny_digits');
+  // --output_eval: the last evaluation per class, and every mAP so far
+  const written = JSON.parse(fs.readFileSync(path.join(evalDir, 'voc_map.json'), 'utf8'));
+  expect(written).toMatchObject({ metric: 'VOC', iter: 3, map: r.evals[1].map, history: r.evals });
+  expect(written.perClass).toHaveLength(10);
+  expect(written.perClass[0]).toHaveProperty('name');
   expect(fs.readdirSync(out).sort()).toEqual(['2', 'best_model', 'model_final']);
   expect(r.iterations).toBe(4);
   expect(Number.isFinite(r.lastLoss)).toBe(true);
