@@ -26,6 +26,11 @@ export interface Subcommand<O = unknown> {
   /** typed, validated options; throws UsageError */
   validate(opts: Record<string, unknown>): O;
   run(options: O, ctx: CliContext): Promise<void> | void;
+  /**
+   * `slimprune <name> <child> ...`: the parent's own flags go before the child's name; a
+   * child's positional arguments reach its validate() as `operands` (strings).
+   */
+  subcommands?: ReadonlyArray<Subcommand<any>>;
 }
 
 /**

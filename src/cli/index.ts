@@ -70,6 +70,18 @@ function buildProgram(io: CliIO, onAction: (c: Subcommand<any>, opts: Record<str
     sub.define(cmd);
     documentKebabAliases(cmd);
     cmd.action((opts: Record<string, unknown>) => onAction(sub, opts));
+    if (sub.subcommands?.length) cmd.enablePositionalOptions();
+    for (const child of sub.subcommands ?? []) {
+      const c = cmd.command(child.name).description(child.summary).allowExcessArguments(false);
+      child.define(c);
+      documentKebabAliases(c);
+      // Errors name the command as typed: "slimprune sensitivity merge: ...".
+      const named = { ...child, name: `${sub.name} ${child.name}` };
+      c.action((...a: unknown[]) => {
+        const me = a[a.length - 1] as Command;
+        onAction(named, { ...me.opts(), operands: me.args });
+      });
+    }
   }
   return program;
 }
@@ -83,7 +95,7 @@ export function parseCommand(args: readonly string[], io: CliIO = processIO): Pa
   const program = buildProgram(io, (command, opts) => {
     got.parsed = { command, options: command.validate(opts) };
   });
-  const flags = program.commands.flatMap((c) => c.options.map((o) => o.long ?? ''));
+  const flags = program.commands.flatMap((c) => [c, ...c.commands]).flatMap((c) => c.options.map((o) => o.long ?? ''));
   program.parse(normalizeKebab(args, flags), { from: 'user' });
   if (!got.parsed) {
     throw new CommanderError(EXIT_USAGE, 'slimprune.noCommand', `expected a command: ${SUBCOMMANDS.map((s) => s.name).join(', ')}`);
