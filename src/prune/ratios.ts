@@ -18,6 +18,8 @@
  * param whose next grid step (the next that prunes another channel) saves the most FLOPs per unit of added loss (FLOPs counted on the
  * actually pruned graph, so interactions between neighbouring layers are exact), until the
  * target is met; then each param is lowered as far as the target still holds, costliest first.
+ * ratiosForCost is the same search for another additive cost (measured latency: see
+ * layer_latency.ts).
  */
 import type { Graph } from '../graph/graph';
 import { countFlops } from '../graph/flops';
@@ -80,10 +82,10 @@ export interface FlopsRatios {
 }
 
 /**
- * MACs of `graph` with `ratios` applied (shapes only, on a copy; the graph is unchanged).
- * Params of one group: the first listed wins, as the pruner does.
+ * A copy of `graph` with `ratios` applied to its shapes (the graph is unchanged). Params of one
+ * group: the first listed wins, as the pruner does.
  */
-export function macsWithRatios(graph: Graph, groups: ReadonlyMap<string, Group>, ratios: Record<string, number>, roundTo = 1): number {
+export function prunedCopy(graph: Graph, groups: ReadonlyMap<string, Group>, ratios: Record<string, number>, roundTo = 1): Graph {
   const g = graph.clone();
   const plan: Plan = { criterion: 'l1_norm', groups: [], warnings: [] };
   const owned = new Set<string>();
@@ -99,7 +101,12 @@ export function macsWithRatios(graph: Graph, groups: ReadonlyMap<string, Group>,
     plan.groups.push({ master: param, ratio, channels: n, kept, scores: new Array<number>(n).fill(0), group });
   }
   apply(g, plan, { mode: 'only_graph' });
-  return countFlops(g).macs;
+  return g;
+}
+
+/** MACs of `graph` with `ratios` applied (shapes only, on a copy; the graph is unchanged). */
+export function macsWithRatios(graph: Graph, groups: ReadonlyMap<string, Group>, ratios: Record<string, number>, roundTo = 1): number {
+  return countFlops(prunedCopy(graph, groups, ratios, roundTo)).macs;
 }
 
 /** Ratio grid of a param: multiples of `step` and the measured ratios, up to the largest measured. */
@@ -117,7 +124,33 @@ export function ratiosForFlops(
   targetFraction: number,
   opts: { roundTo?: number; step?: number } = {},
 ): FlopsRatios {
-  if (!(targetFraction > 0 && targetFraction < 1)) throw new RangeError(`target FLOPs fraction: expected a number in (0, 1), got ${targetFraction}`);
+  const roundTo = opts.roundTo ?? 1;
+  const r = ratiosForCost(graph, sens, targetFraction, (g, groups, ratios) => macsWithRatios(g, groups, ratios, roundTo), { ...opts, what: 'MACs' });
+  return { ratios: r.ratios, macsBefore: r.before, macsAfter: r.after, fraction: r.fraction, estimatedLoss: r.estimatedLoss };
+}
+
+export interface CostRatios {
+  ratios: Record<string, number>;
+  before: number;
+  after: number;
+  fraction: number;
+  estimatedLoss: number;
+}
+
+/**
+ * The search of ratiosForFlops for any additive cost of the pruned model: `cost(graph, groups,
+ * ratios)` prices the model with those ratios applied (it must not change `graph`); `what`
+ * names the cost in errors.
+ */
+export function ratiosForCost(
+  graph: Graph,
+  sens: SensitivityTable,
+  targetFraction: number,
+  cost: (graph: Graph, groups: ReadonlyMap<string, Group>, ratios: Record<string, number>) => number,
+  opts: { roundTo?: number; step?: number; what?: string } = {},
+): CostRatios {
+  const what = opts.what ?? 'cost';
+  if (!(targetFraction > 0 && targetFraction < 1)) throw new RangeError(`target ${what} fraction: expected a number in (0, 1), got ${targetFraction}`);
   const roundTo = opts.roundTo ?? 1;
   const step = opts.step ?? 0.05;
   const params = Object.keys(sens).filter((p) => Object.keys(sens[p]).length > 0);
@@ -131,7 +164,7 @@ export function ratiosForFlops(
   const level = new Map(params.map((p) => [p, 0]));
   const ratiosAt = (lv: Map<string, number>) => Object.fromEntries(params.map((p) => [p, grids.get(p)![lv.get(p)!]]));
   const lossAt = (p: string, i: number) => interpolatedLoss(sens[p], grids.get(p)![i]);
-  const before = countFlops(graph).macs;
+  const before = cost(graph, groups, {});
   const target = before * (1 - targetFraction);
   let macs = before;
 
@@ -146,7 +179,7 @@ export function ratiosForFlops(
       while (j < grid.length && keptCount(n, grid[j], roundTo) === keptCount(n, grid[i], roundTo)) j++;
       if (j >= grid.length) continue;
       const trial = new Map(level).set(p, j);
-      const m = macsWithRatios(graph, groups, ratiosAt(trial), roundTo);
+      const m = cost(graph, groups, ratiosAt(trial));
       const saved = macs - m;
       if (saved <= 0) continue;
       const dLoss = Math.max(lossAt(p, j) - lossAt(p, i), 1e-12);
@@ -155,7 +188,7 @@ export function ratiosForFlops(
     }
     if (!best) {
       throw new RangeError(
-        `target FLOPs: expected to remove ${(targetFraction * 100).toFixed(2)}% of MACs, but the largest measured ratios remove ${(((before - macs) / before) * 100).toFixed(2)}%`,
+        `target ${what}: expected to remove ${(targetFraction * 100).toFixed(2)}% of ${what}, but the largest measured ratios remove ${(((before - macs) / before) * 100).toFixed(2)}%`,
       );
     }
     level.set(best.p, best.level);
@@ -167,7 +200,7 @@ export function ratiosForFlops(
   for (const p of byLoss) {
     while (level.get(p)! > 0) {
       const trial = new Map(level).set(p, level.get(p)! - 1);
-      const m = macsWithRatios(graph, groups, ratiosAt(trial), roundTo);
+      const m = cost(graph, groups, ratiosAt(trial));
       if (m > target) break;
       level.set(p, level.get(p)! - 1);
       macs = m;
@@ -181,5 +214,5 @@ export function ratiosForFlops(
     if (r > 0) ratios[p] = r;
     estimatedLoss += lossAt(p, level.get(p)!);
   }
-  return { ratios, macsBefore: before, macsAfter: macs, fraction: (before - macs) / before, estimatedLoss };
+  return { ratios, before, after: macs, fraction: (before - macs) / before, estimatedLoss };
 }
