@@ -17,6 +17,8 @@ export interface BenchOptions {
   json: boolean;
   threads: number;
   quick: boolean;
+  /** --all: also the slow implementations a bench leaves out by default (the model bench's WASM backends) */
+  all?: boolean;
 }
 
 /** Parses `[--json] [--threads N] [--quick]`; threads defaults to every logical CPU. */
@@ -26,12 +28,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     const a = argv[i];
     if (a === '--json') o.json = true;
     else if (a === '--quick') o.quick = true;
+    else if (a === '--all') o.all = true;
     else if (a === '--threads' || a.startsWith('--threads=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`bench: expected an integer in [1, 1024] for --threads, got ${v}`);
       o.threads = n;
-    } else throw new Error(`bench: expected --json, --threads N or --quick, got '${a}'`);
+    } else throw new Error(`bench: expected --json, --threads N, --quick or --all, got '${a}'`);
   }
   return o;
 }

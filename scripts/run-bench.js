@@ -17,6 +17,7 @@ const BENCHES = {
   prune: 'prune.ts',
   yolov3: 'yolov3.ts',
   export: 'export.ts',
+  model: 'model.ts',
 };
 
 const root = path.join(__dirname, '..');
@@ -26,7 +27,7 @@ function registerTypeScript() {
 }
 
 function usage(stream) {
-  stream.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--json] [--threads N] [--quick]\n`);
+  stream.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--json] [--threads N] [--quick] [--all]\n`);
 }
 
 async function main(argv) {

@@ -1,0 +1,411 @@
+/**
+ * Whole-model speed: YOLOv3-MobileNetV1 (configs/yolov3_mobilenet_v1_voc.yml, 20 classes,
+ * seeded weights), unpruned and pruned with r578 (bench/export.ts), at 320x320 batch 2 and
+ * 608x608 batch 1, two ops:
+ *   fwd:   inference, eval mode. slimprune and onnxruntime run the same BN-folded graph (what
+ *          `slimprune export` writes; onnxruntime gets that graph's ONNX bytes); PyTorch runs
+ *          its module in eval() under no_grad (BN unfolded, as a PyTorch user runs it).
+ *   train: a training step: train-mode forward (batch statistics), backward seeded by fixed
+ *          random output gradients (the loss is plain JS and not what is measured), one
+ *          Momentum step (0.9, L2 5e-4) over every trainable parameter.
+ * Implementations, with the same number of threads: slimprune-native, onnxruntime-node (fwd
+ * only: it has no training kernels), PyTorch CPU (bench/torch_yolov3.py, when /usr/bin/python3
+ * imports torch; skipped with the reason otherwise), and with --all the WASM backends
+ * (single-threaded, seconds per step).
+ *
+ * Every (case, op, implementation) runs in a process of its own, so that the peak RSS it
+ * reports (the kernel's VmHWM, reset through /proc/self/clear_refs once the model is built) is
+ * its own. Timing in every process, PyTorch's included: one warm-up call, then calls until a
+ * minimum count and time are reached (capped); the median. The slimprune processes then make
+ * one more call with every kernel timed (the per-op breakdown: conv kinds apart, and "outside
+ * kernels" = the call's wall time minus its kernels': executor, allocation, GC).
+ * Rows under --json: {bench: 'model', case, op: 'fwd' | 'train', impl, threads, ms, peak_rss_mb}.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import type * as Ort from 'onnxruntime-node';
+import type { Backend } from '../src/backend/backend';
+import { CG, type KernelName } from '../src/backend/kernels';
+import { availableBackends, getBackend } from '../src/backend/loader';
+import { Tensor } from '../src/backend/tensor';
+import { readConfig } from '../src/config';
+import { foldNorms } from '../src/export/bn_fold';
+import { graphToOnnx } from '../src/export/onnx';
+import { forward } from '../src/graph/executor';
+import { countFlops } from '../src/graph/flops';
+import type { Graph } from '../src/graph/graph';
+import { initParams } from '../src/graph/init';
+import { buildModel, type YoloModel } from '../src/nn';
+import { apply, plan } from '../src/prune';
+import { MomentumOptimizer } from '../src/train/optimizer';
+import { r578 } from './export';
+import { fmtMs, randomArray, relError, round, table, type BenchOptions } from './harness';
+
+const ROOT = path.join(__dirname, '..');
+const CONFIG = path.join(ROOT, 'configs', 'yolov3_mobilenet_v1_voc.yml');
+const PYTHON = '/usr/bin/python3';
+const TORCH_SCRIPT = path.join(__dirname, 'torch_yolov3.py');
+const JOB_ENV = 'SLIMPRUNE_MODEL_BENCH_JOB';
+
+export type ModelOp = 'fwd' | 'train';
+
+export interface ModelCase {
+  name: string;
+  size: number;
+  batch: number;
+  pruned: boolean;
+}
+
+export const CASES: ModelCase[] = [
+  { name: 'voc320_b2', size: 320, batch: 2, pruned: false },
+  { name: 'voc608_b1', size: 608, batch: 1, pruned: false },
+  { name: 'voc320_b2_r578', size: 320, batch: 2, pruned: true },
+  { name: 'voc608_b1_r578', size: 608, batch: 1, pruned: true },
+];
+
+/** How long one process measures: a warm-up call, then until both minimums, at most maxMs. */
+export interface ModelBudget {
+  minIters: number;
+  minMs: number;
+  maxMs: number;
+}
+
+const FULL: ModelBudget = { minIters: 5, minMs: 3000, maxMs: 15000 };
+// --quick: a smoke run (one timed call after the warm-up), the 320 cases only
+const QUICK: ModelBudget = { minIters: 1, minMs: 0, maxMs: 1000 };
+
+/** One JSON row, exactly as --json prints it. */
+export interface ModelRow {
+  bench: 'model';
+  case: string;
+  op: ModelOp;
+  impl: string;
+  threads: number;
+  ms: number;
+  peak_rss_mb: number | null;
+}
+
+export interface BreakdownEntry {
+  name: string;
+  ms: number;
+  calls: number;
+}
+
+interface JobResult {
+  ms: number;
+  samples: number;
+  threads: number;
+  peak_rss_mb: number | null;
+  /** kernel timers of one extra call (slimprune only) */
+  breakdown?: { totalMs: number; entries: BreakdownEntry[] };
+  note?: string;
+}
+
+type Job =
+  | { kind: 'slimprune'; backend: string; c: ModelCase; op: ModelOp; threads: number; budget: ModelBudget }
+  | { kind: 'onnxruntime'; c: ModelCase; threads: number; budget: ModelBudget };
+
+/** The VOC model at the case's size and batch, weights seeded (7) on `backend`, r578-pruned when the case says. */
+export function caseModel(c: ModelCase, backend?: Backend<any>, mode: 'train' | 'test' = 'train'): YoloModel {
+  const m = buildModel(readConfig(CONFIG) as never, { mode, inputShape: [c.batch, 3, c.size, c.size] });
+  initParams(m.graph, { seed: 7, ...(backend ? { backend } : {}) });
+  if (c.pruned) apply(m.graph, plan(m.graph, { ...r578(), warn: () => undefined }));
+  return m;
+}
+
+/** Output channels of the 18 head convs r578 prunes, in bench/torch_yolov3.py's --widths order. */
+export function headWidths(g: Graph): number[] {
+  return r578().params.map((p) => g.param(p).shape[0]);
+}
+
+/** The kernel timers' label of one kernel call: convolutions by kind, everything else by kernel. */
+export function kernelLabel(kernel: string, p: ArrayLike<number> | null): string {
+  const dir = kernel === 'conv2d_forward' ? 'fwd' : kernel === 'conv2d_backward_input' ? 'dx' : kernel === 'conv2d_backward_filter' ? 'dw' : null;
+  if (!dir || !p) return kernel;
+  const G = p[CG.G];
+  const kind = G > 1 && G === p[CG.C] ? 'depthwise' : `${p[CG.KH]}x${p[CG.KW]}`;
+  return `conv ${kind} ${dir}`;
+}
+
+/** Resets the process's peak RSS (Linux); false where that is not possible. */
+function resetPeak(): boolean {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function peakRssMb(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function timeIt(fn: () => unknown, b: ModelBudget): Promise<{ ms: number; samples: number }> {
+  const t0 = performance.now();
+  await fn();
+  const first = performance.now() - t0;
+  const samples: number[] = [];
+  const start = performance.now();
+  for (;;) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+    const spent = performance.now() - start;
+    if ((samples.length >= b.minIters && spent >= b.minMs) || spent + first > b.maxMs) break;
+  }
+  samples.sort((a, c) => a - c);
+  const n = samples.length;
+  return { ms: (samples[(n - 1) >> 1] + samples[n >> 1]) / 2, samples: n };
+}
+
+/** Runs fn once with every kernel of `backend` timed; the kernels are restored afterwards. */
+function timeKernels(backend: Backend<any>, fn: () => void): { totalMs: number; entries: BreakdownEntry[] } {
+  const kernels = backend.kernels as Record<string, (...a: unknown[]) => void>;
+  const saved = { ...kernels };
+  const acc = new Map<string, BreakdownEntry>();
+  for (const [name, k] of Object.entries(saved)) {
+    kernels[name] = (...args: unknown[]) => {
+      const p = args.find((a) => a instanceof Int32Array) as Int32Array | undefined;
+      const t = performance.now();
+      try {
+        return k(...args);
+      } finally {
+        const label = kernelLabel(name, p ?? null);
+        const e = acc.get(label) ?? { name: label, ms: 0, calls: 0 };
+        e.ms += performance.now() - t;
+        e.calls++;
+        acc.set(label, e);
+      }
+    };
+  }
+  const t0 = performance.now();
+  try {
+    fn();
+  } finally {
+    Object.assign(kernels, saved);
+  }
+  const totalMs = performance.now() - t0;
+  const entries = [...acc.values()].sort((a, b) => b.ms - a.ms);
+  const inKernels = entries.reduce((s, e) => s + e.ms, 0);
+  entries.push({ name: 'outside kernels', ms: Math.max(0, totalMs - inKernels), calls: 0 });
+  return { totalMs, entries };
+}
+
+/** One training step's pieces on a train-mode model: forward, seeded backward, Momentum step. */
+function trainStep(m: YoloModel, x: Tensor, backend: Backend<any>): () => void {
+  const opt = MomentumOptimizer.forParams(m.graph.paramList(), { momentum: 0.9, l2: 5e-4 });
+  const params = new Map<string, Tensor>();
+  for (const p of m.graph.paramList()) if (p.trainable && p.tensor) params.set(p.name, p.tensor);
+  const seeds: Record<string, Tensor> = {};
+  m.outputs.forEach((o, i) => (seeds[o] = Tensor.from(randomArray(m.graph.shapeOf(o).reduce((a, d) => a * d, 1), 100 + i), m.graph.shapeOf(o), backend)));
+  return () => {
+    const { outputs, tape } = forward(m.graph, { [m.input]: x }, { training: true, grad: true, fetch: m.outputs });
+    for (const o of Object.values(outputs)) o.dispose();
+    const g = tape!.backward(seeds);
+    opt.step(params, g.params, 1e-4);
+    for (const t of g.params.values()) t.dispose();
+  };
+}
+
+async function runSlimprune(job: Extract<Job, { kind: 'slimprune' }>): Promise<JobResult> {
+  const backend = availableBackends().find((b) => b.name === job.backend);
+  if (!backend) throw new Error(`model bench: backend ${job.backend} is not available here`);
+  backend.setThreads?.(job.threads);
+  const { c } = job;
+  const dims = [c.batch, 3, c.size, c.size];
+  const x = Tensor.from(randomArray(dims.reduce((a, d) => a * d, 1), 1), dims, backend);
+  let run: () => void;
+  let graph: Graph;
+  const m = caseModel(c, backend, job.op === 'fwd' ? 'test' : 'train');
+  if (job.op === 'fwd') {
+    graph = foldNorms(m.graph).graph;
+    m.dispose();
+    run = () => {
+      const { outputs } = forward(graph, { [m.input]: x }, { training: false });
+      for (const o of Object.values(outputs)) o.dispose();
+    };
+  } else {
+    graph = m.graph;
+    run = trainStep(m, x, backend);
+  }
+  const hwm = resetPeak();
+  const t = await timeIt(run, job.budget);
+  const peak = hwm ? peakRssMb() : null;
+  const breakdown = timeKernels(backend, run);
+  graph.dispose();
+  x.dispose();
+  return { ...t, threads: backend.getThreads?.() ?? 1, peak_rss_mb: peak, breakdown };
+}
+
+async function runOrt(job: Extract<Job, { kind: 'onnxruntime' }>): Promise<JobResult> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const ort = require('onnxruntime-node') as typeof Ort;
+  const { c } = job;
+  const m = caseModel(c, getBackend(), 'test');
+  const { graph } = foldNorms(m.graph);
+  m.dispose();
+  const dims = [c.batch, 3, c.size, c.size];
+  const image = randomArray(dims.reduce((a, d) => a * d, 1), 1);
+  // the same graph's output in slimprune, to show onnxruntime computes the same thing
+  const want: Record<string, Float32Array> = {};
+  const x = Tensor.from(image, dims);
+  const { outputs } = forward(graph, { [graph.inputs[0]]: x }, { training: false });
+  for (const [k, t] of Object.entries(outputs)) {
+    want[k] = Float32Array.from(t.toArray());
+    t.dispose();
+  }
+  x.dispose();
+  const bytes = graphToOnnx(graph, { name: c.name });
+  graph.dispose();
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
+  });
+  try {
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', image, dims) };
+    const got = await session.run(feeds);
+    const diff = Math.max(...Object.keys(want).map((k) => relError(got[k].data as Float32Array, want[k])));
+    const hwm = resetPeak();
+    const t = await timeIt(() => session.run(feeds), job.budget);
+    return { ...t, threads: job.threads, peak_rss_mb: hwm ? peakRssMb() : null, note: `outputs vs slimprune: max rel. difference ${diff.toExponential(2)}` };
+  } finally {
+    await session.release();
+  }
+}
+
+/** The child process's entry: runs the job in the environment, prints its result as JSON. */
+export async function childMain(): Promise<void> {
+  const job = JSON.parse(process.env[JOB_ENV] ?? 'null') as Job | null;
+  if (!job) throw new Error(`model bench: expected a job in ${JOB_ENV}, got none`);
+  const r = job.kind === 'slimprune' ? await runSlimprune(job) : await runOrt(job);
+  process.stdout.write(JSON.stringify(r) + '\n');
+}
+
+function lastJsonLine(out: string): JobResult {
+  const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (!line) throw new Error('no result line');
+  return JSON.parse(line) as JobResult;
+}
+
+function runJob(job: Job): JobResult | string {
+  const r = spawnSync(process.execPath, ['-r', path.join(ROOT, 'scripts', 'ts-register.js'), '-e', `require(${JSON.stringify(__filename)}).childMain().then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exit(1); })`], {
+    cwd: ROOT, env: { ...process.env, [JOB_ENV]: JSON.stringify(job) }, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0) return `exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`;
+  try {
+    return lastJsonLine(r.stdout);
+  } catch (e) {
+    return `printed no result (${(e as Error).message})`;
+  }
+}
+
+/** Why the PyTorch peer cannot run here, or null when it can. */
+export function torchUnavailable(): string | null {
+  if (!fs.existsSync(PYTHON)) return `${PYTHON} not found`;
+  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.status !== 0) return `${PYTHON} cannot import torch (install Debian's python3-torch): ${(r.stderr ?? '').trim().split('\n').pop()}`;
+  return null;
+}
+
+/** Runs bench/torch_yolov3.py for one op; it checks params and MACs against slimprune's and exits 2 when they differ. */
+export function runTorch(c: ModelCase, op: ModelOp | 'count', threads: number, budget: ModelBudget, expect: { params: number; macs: number; widths: number[] }): (JobResult & { params: number; macs: number }) | string {
+  const args = [TORCH_SCRIPT, '--op', op, '--size', String(c.size), '--batch', String(c.batch), '--threads', String(threads), '--widths', JSON.stringify(expect.widths),
+    '--expect-params', String(expect.params), '--expect-macs', String(expect.macs), '--min-iters', String(budget.minIters), '--min-ms', String(budget.minMs), '--max-ms', String(budget.maxMs)];
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  const err = (r.stderr ?? '').trim();
+  if (r.status !== 0) return `torch_yolov3.py exited with ${r.status ?? r.signal}: ${err.split('\n').slice(-2).join(' | ')}`;
+  try {
+    return { ...lastJsonLine(r.stdout), note: err.split('\n').filter((l) => l.startsWith('torch_yolov3:')).pop() } as JobResult & { params: number; macs: number };
+  } catch (e) {
+    return `torch_yolov3.py printed no result (${(e as Error).message})`;
+  }
+}
+
+/** The options this bench reads beyond the harness's: --all adds the WASM backends. */
+export interface ModelBenchOptions extends BenchOptions {
+  all?: boolean;
+}
+
+export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
+  const say = (s: string) => (opts.json ? process.stderr : process.stdout).write(s + '\n');
+  const budget = opts.quick ? QUICK : FULL;
+  const cases = opts.quick ? CASES.filter((c) => c.size === 320) : CASES;
+  const backends = ['native', ...(opts.all ? ['wasm-as', 'wasm-em'] : [])].filter((n) => {
+    const b = availableBackends().find((x) => x.name === n);
+    if (!b) say(`n/a: slimprune-${n}: backend not available (${n === 'native' ? 'build it with `npm run build:native`' : 'build it with `npm run build:wasm`'})`);
+    return !!b;
+  });
+  const torchWhy = torchUnavailable();
+  if (torchWhy) say(`n/a: pytorch: ${torchWhy}`);
+  let ortWhy: string | null = null;
+  try {
+    require('onnxruntime-node');
+  } catch (e) {
+    ortWhy = `onnxruntime-node not loadable (${(e as Error).message.split('\n')[0]})`;
+    say(`n/a: onnxruntime: ${ortWhy}`);
+  }
+  const rows: ModelRow[] = [];
+  const breakdowns: Array<{ c: string; op: ModelOp; impl: string; b: NonNullable<JobResult['breakdown']> }> = [];
+  const emit = (c: ModelCase, op: ModelOp, impl: string, r: JobResult | string) => {
+    if (typeof r === 'string') {
+      say(`  ${c.name} ${op} ${impl}: failed (${r})`);
+      return;
+    }
+    const row: ModelRow = { bench: 'model', case: c.name, op, impl, threads: r.threads, ms: round(r.ms, 2), peak_rss_mb: r.peak_rss_mb === null ? null : round(r.peak_rss_mb, 1) };
+    rows.push(row);
+    if (opts.json) process.stdout.write(JSON.stringify(row) + '\n');
+    say(`  ${c.name} ${op} ${impl}: ${fmtMs(row.ms)} ms, peak RSS ${row.peak_rss_mb ?? 'n/a'} MB (${r.samples} calls, ${r.threads} threads)${r.note ? `; ${r.note}` : ''}`);
+    if (r.breakdown) breakdowns.push({ c: c.name, op, impl, b: r.breakdown });
+  };
+  say(`YOLOv3-MobileNetV1 (VOC): ${cases.map((c) => c.name).join(', ')}; slimprune ${backends.join(', ')}; ${opts.threads} threads (WASM: 1)`);
+  const counts = new Map<string, { params: number; macs: number; widths: number[] }>();
+  for (const c of cases) {
+    // batch 1: FLOPs per image, as `slimprune flops` counts them
+    const m = caseModel({ ...c, batch: 1 }, getBackend(), 'test');
+    const f = countFlops(m.graph);
+    counts.set(c.name, { params: f.params, macs: f.macs, widths: headWidths(m.graph) });
+    m.dispose();
+    say(`${c.name}: ${c.size}x${c.size} batch ${c.batch}, ${f.params} params, ${(f.macs / 1e9).toFixed(3)} G conv MACs per image (${f.gflops.toFixed(2)} GFLOPs, PaddleSlim's count)`);
+    for (const op of ['fwd', 'train'] as const) {
+      for (const be of backends) {
+        const threads = be === 'native' ? opts.threads : 1;
+        emit(c, op, `slimprune-${be}`, runJob({ kind: 'slimprune', backend: be, c, op, threads, budget }));
+      }
+      if (op === 'fwd' && !ortWhy) emit(c, op, 'onnxruntime', runJob({ kind: 'onnxruntime', c, threads: opts.threads, budget }));
+      if (!torchWhy) emit(c, op, 'pytorch', runTorch(c, op, opts.threads, budget, counts.get(c.name)!));
+    }
+  }
+  report(say, rows, breakdowns, cases);
+  return rows;
+}
+
+function report(say: (s: string) => void, rows: ModelRow[], breakdowns: Array<{ c: string; op: ModelOp; impl: string; b: { totalMs: number; entries: BreakdownEntry[] } }>, cases: ModelCase[]): void {
+  const find = (c: string, op: ModelOp, impl: string) => rows.find((r) => r.case === c && r.op === op && r.impl === impl);
+  const body: string[][] = [];
+  for (const r of rows) {
+    const torch = find(r.case, r.op, 'pytorch');
+    const ort = find(r.case, r.op, 'onnxruntime');
+    const speed = (peer?: ModelRow) => (peer && peer !== r ? `${(peer.ms / r.ms).toFixed(2)}x` : '');
+    body.push([r.case, r.op, r.impl, String(r.threads), fmtMs(r.ms), r.peak_rss_mb === null ? 'n/a' : r.peak_rss_mb.toFixed(0), speed(torch), speed(ort)]);
+  }
+  say('\n' + table(['case', 'op', 'impl', 'threads', 'ms', 'peak MB', 'speed vs pytorch', 'speed vs ort'], body));
+  const pr: string[][] = [];
+  for (const c of cases.filter((x) => x.pruned)) {
+    const base = c.name.replace(/_r578$/, '');
+    for (const r of rows.filter((x) => x.case === c.name)) {
+      const u = find(base, r.op, r.impl);
+      if (u) pr.push([base, r.op, r.impl, fmtMs(u.ms), fmtMs(r.ms), `${(u.ms / r.ms).toFixed(2)}x`]);
+    }
+  }
+  if (pr.length) say('\nr578 (-69.6% FLOPs at 608) against unpruned\n' + table(['case', 'op', 'impl', 'unpruned ms', 'r578 ms', 'speed-up'], pr));
+  for (const { c, op, impl, b } of breakdowns) {
+    const lines = b.entries.map((e) => [e.name, fmtMs(e.ms), e.calls ? String(e.calls) : '', `${((e.ms / b.totalMs) * 100).toFixed(1)}%`]);
+    say(`\nkernel timers, ${c} ${op} ${impl}: one call, ${fmtMs(b.totalMs)} ms\n` + table(['kernel', 'ms', 'calls', 'share'], lines));
+  }
+}
