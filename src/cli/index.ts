@@ -24,6 +24,7 @@ import { datasetCommand } from './dataset';
 import { trainCommand } from './train';
 import { inferCommand } from './infer';
 import { ratiosCommand } from './ratios';
+import { workerCommand } from './worker';
 
 export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   pruneCommand,
@@ -36,6 +37,7 @@ export const SUBCOMMANDS: ReadonlyArray<Subcommand<any>> = [
   trainCommand,
   inferCommand,
   ratiosCommand,
+  workerCommand,
 ];
 
 export interface ParsedCommand {
