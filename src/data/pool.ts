@@ -17,7 +17,7 @@ import type { BatchJob, JobResult, PipelineSpec } from './pipeline';
 import { DataError } from './errors';
 
 /** The source-mode bootstrap, run with `eval` in the new thread. */
-function sourceBootstrap(workerFile: string): string {
+export function sourceBootstrap(workerFile: string): string {
   const cache = path.join(os.tmpdir(), 'slimprune-ts-cache');
   return `
 const fs = require('fs'), path = require('path'), crypto = require('crypto');

@@ -11,6 +11,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { MeasureSpec } from './sensitivity_measure';
+import { sourceBootstrap } from '../data/pool';
 
 type Request = { op: 'base' } | { op: 'evaluate'; param: string; ratio: number } | { op: 'close' };
 export type WorkerRequest = Request & { id: number };
@@ -18,11 +19,7 @@ export type WorkerReply = { id: number; value: number; error?: undefined } | { i
 
 /** A worker thread running the TypeScript sources when this file is one (tests, an unbuilt checkout). */
 function startWorker(spec: MeasureSpec): Worker {
-  if (__filename.endsWith('.ts')) {
-    const register = path.resolve(__dirname, '..', '..', 'scripts', 'ts-register.js');
-    const body = path.join(__dirname, 'sensitivity_worker.ts');
-    return new Worker(`require(${JSON.stringify(register)}); require(${JSON.stringify(body)});`, { eval: true, workerData: spec });
-  }
+  if (__filename.endsWith('.ts')) return new Worker(sourceBootstrap(path.join(__dirname, 'sensitivity_worker.ts')), { eval: true, workerData: spec });
   return new Worker(path.join(__dirname, 'sensitivity_worker.js'), { workerData: spec });
 }
 
