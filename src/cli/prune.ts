@@ -2,7 +2,9 @@
  * `slimprune prune` (PaddleDetection slim/prune/prune.py): build the train graph, list its
  * parameters (-P), or prune the listed parameters by their ratios and retrain, evaluating
  * after each snapshot with --eval. A resumed checkpoint (-r) records its own pruning, so -p
- * is optional then.
+ * is optional then. With --sensitivities_file and one of --loss / --target_flops /
+ * --target_latency, the ratios are chosen as `slimprune ratios` chooses them (printed first as
+ * the flags they amount to) instead of being given with -p / --pruned_ratios.
  */
 import type { Command } from 'commander';
 import type { Subcommand } from './command';
@@ -22,6 +24,8 @@ import {
   type PruneSpec,
 } from './options';
 import { buildModel, checkParamNames, loadStage } from './stages';
+import { UsageError } from './errors';
+import { chooseRatios, parseRatiosChoice, shownRatios, type RatiosOptions } from './ratios';
 
 export interface PruneOptions extends ConfigOptions, TrainFlags {
   resumeCheckpoint: string | null;
@@ -31,6 +35,10 @@ export interface PruneOptions extends ConfigOptions, TrainFlags {
   printParams: boolean;
   criterion: Criterion;
   json: boolean;
+  /** --sensitivities_file with its choice of ratios (then `prune` is null until run) */
+  choice: RatiosOptions | null;
+  /** --group_reduction given with --sensitivities_file */
+  choiceGroupReduction?: 'master' | 'mean';
 }
 
 export const pruneCommand: Subcommand<PruneOptions> = {
@@ -44,13 +52,23 @@ export const pruneCommand: Subcommand<PruneOptions> = {
     addPruneFlags(cmd)
       .option('-P, --print_params', 'print the name and shape of every parameter, then exit')
       .option('--prune_criterion <name>', `channel importance: ${CRITERIA.join(', ')}`, 'l1_norm')
-      .option('--json', 'machine-readable output (with --print_params)');
+      .option('--json', 'machine-readable output (with --print_params)')
+      .option('--sensitivities_file <file>', 'choose the ratios from this sensitivities file (instead of -p / --pruned_ratios), by one of:')
+      .option('--loss <x>', '  the largest ratio per parameter whose loss stays at or under x')
+      .option('--target_flops <f>', '  ratios removing this fraction of FLOPs with the smallest summed estimated loss')
+      .option('--target_latency <f>', '  the same with measured per-conv latency as the cost (see slimprune ratios --help)');
     addTrainFlags(cmd);
   },
   validate(opts) {
     const printParamsFlag = opts.print_params === true;
     const resume = typeof opts.resume_checkpoint === 'string' ? opts.resume_checkpoint : null;
-    const needParams = printParamsFlag || resume ? undefined : 'for prune (or -P to list them)';
+    const fromFile = opts.sensitivities_file !== undefined;
+    const choosing = ['loss', 'target_flops', 'target_latency'].filter((k) => opts[k] !== undefined);
+    if (!fromFile && choosing.length) throw new UsageError(`--${choosing[0]}: expected --sensitivities_file to choose the ratios from, got none`);
+    if (fromFile && (opts.pruned_params !== undefined || opts.pruned_ratios !== undefined)) {
+      throw new UsageError('--sensitivities_file: expected it or --pruned_params / --pruned_ratios, got both');
+    }
+    const needParams = printParamsFlag || resume || fromFile ? undefined : 'for prune (or -P to list them)';
     return {
       ...parseConfigOptions(opts),
       resumeCheckpoint: resume,
@@ -60,10 +78,23 @@ export const pruneCommand: Subcommand<PruneOptions> = {
       printParams: printParamsFlag,
       criterion: parseCriterion(opts.prune_criterion),
       json: opts.json === true,
+      choice: fromFile ? parseRatiosChoice(opts) : null,
+      // the same check as with -p: parsed on a stand-in list
+      choiceGroupReduction: fromFile ? parsePruneSpec({ pruned_params: 'x', pruned_ratios: '0', group_reduction: opts.group_reduction })?.groupReduction : undefined,
       ...parseTrainFlags(opts),
     };
   },
   async run(o, ctx) {
+    if (o.choice) {
+      const c = chooseRatios(o.choice, ctx);
+      const shown = shownRatios(c);
+      for (const line of c.summary) ctx.out(line);
+      if (shown.params.length === 0) throw new UsageError(`--sensitivities_file ${o.choice.sensitivitiesFile}: expected ratios that prune something, got none within this limit`);
+      const roundTo = o.choice.roundTo > 1 ? o.choice.roundTo : undefined;
+      ctx.out(`--pruned_params ${shown.params.join(',')} --pruned_ratios ${shown.ratios.join(',')}${roundTo ? ` --round_to ${roundTo}` : ''}`);
+      const groupReduction = o.choiceGroupReduction;
+      o = { ...o, prune: { params: shown.params, ratios: shown.ratios, ...(roundTo ? { roundTo } : {}), ...(groupReduction ? { groupReduction } : {}) } };
+    }
     const cfg = loadCliConfig(o);
     const model = buildModel(cfg, 'train', ctx.stages);
     if (o.prune) checkParamNames(model.graph, o.prune.params);
