@@ -158,24 +158,26 @@ export async function runSensitivityOnQueue(o: QueueRun): Promise<{ measured: nu
 
     /** Looks a pending job up: collects it when finished, adds it when it is not in the queue. */
     const look = async (p: Point, retryFailed: boolean): Promise<void> => {
-      if (!pending.has(p.id)) return;
-      const job = (await queue.getJob(p.id)) as Job | undefined;
+      // The state first: a job read after it says 'completed' carries its return value.
+      const gone = () => !pending.has(p.id) || failure !== null;
+      if (gone()) return;
+      const state = await queue.getJobState(p.id);
       // Collected (and so removed) while the lookup was on its way: nothing to do.
-      if (!pending.has(p.id) || failure) return;
-      if (!job) {
+      if (gone()) return;
+      if (state === 'unknown') {
         await queue.add('measure', { spec: o.spec, configDigest: b.configDigest, metric: b.metric, param: p.param, ratio: p.ratio } satisfies MeasureJobData, {
           ...JOB_OPTS,
           jobId: p.id,
         });
         return;
       }
-      const state = await job.getState();
+      if (state !== 'completed' && state !== 'failed') return;
+      const job = (await queue.getJob(p.id)) as Job | undefined;
+      if (gone() || !job) return;
       if (state === 'completed') arrive(p.id, job.returnvalue);
-      else if (state === 'failed') {
-        // Left by an earlier run that stopped on an error: measure it again.
-        if (retryFailed) await job.retry('failed');
-        else failed(p.id, job.failedReason);
-      }
+      // Left failed by an earlier run that stopped on an error: measure it again.
+      else if (retryFailed) await job.retry('failed');
+      else failed(p.id, job.failedReason);
     };
     for (const p of [...pending.values()]) {
       if (failure) break;

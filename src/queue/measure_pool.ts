@@ -3,11 +3,14 @@
  * keeping its measurers between jobs (measure_child.ts). A process that dies fails only the job
  * it held, with one line naming how it ended, and is forked again for the next job.
  *
- * From the TypeScript sources (tests, the CLI before `npm run build:ts`) the child runs the
- * .ts file through scripts/ts-register.js; from the compiled package, the .js beside this one.
+ * From the compiled package the child runs the .js beside this one. From the TypeScript sources
+ * (tests, the CLI before `npm run build:ts`) it starts from the data loader's bootstrap, whose
+ * transpile hook caches its output on disk, so a fresh measuring process loads the model code in
+ * a fraction of the time a full transpile takes.
  */
-import { fork, type ChildProcess } from 'child_process';
+import { fork, spawn, type ChildProcess, type StdioOptions } from 'child_process';
 import * as path from 'path';
+import { sourceBootstrap } from '../data/pool';
 import type { ChildReply, ChildRequest, ChildRequestBody } from './measure_protocol';
 import type { BaseJobResult } from './jobs';
 
@@ -32,10 +35,13 @@ export class MeasurePool {
   constructor(private readonly o: MeasurePoolOptions = {}) {}
 
   private start(): Slot {
-    const fromSource = __filename.endsWith('.ts');
-    const file = path.join(__dirname, fromSource ? 'measure_child.ts' : 'measure_child.js');
-    const execArgv = fromSource ? ['-r', path.join(__dirname, '..', '..', 'scripts', 'ts-register.js')] : [];
-    const child = fork(file, this.o.measurerModule ? [this.o.measurerModule] : [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const args = this.o.measurerModule ? [this.o.measurerModule] : [];
+    const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
+    const childTs = path.join(__dirname, 'measure_child.ts');
+    // Both ways the child sees argv = [node, its file, measurer module?].
+    const child = __filename.endsWith('.ts')
+      ? spawn(process.execPath, ['-e', sourceBootstrap(childTs), childTs, ...args], { stdio })
+      : fork(path.join(__dirname, 'measure_child.js'), args, { execArgv: [], stdio });
     const slot: Slot = { child, busy: false, pending: new Map() };
     child.on('message', (m: ChildReply) => {
       if (m.kind === 'log') return this.o.log?.(m.line);

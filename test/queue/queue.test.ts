@@ -169,6 +169,22 @@ d('sensitivity on a queue (fake measurer)', () => {
     expect(lines.some((l) => l.startsWith('conv1.weights at 0.5: failed: config digest'))).toBe(true);
   });
 
+  test('close() lets the measurement in hand finish; another worker takes the rest', async () => {
+    const first = await worker(1);
+    const s = spec('close', ['delay_ms=1000']);
+    const run = runSensitivityOnQueue({ queue: redis.url, file: path.join(dir, 'close.json'), spec: s, params: ['conv1.weights'], ratios: [0.1, 0.3, 0.5] });
+    run.catch(() => undefined);
+    while (!traceOf('close').some((l) => l.startsWith('start'))) await new Promise((r) => setTimeout(r, 50));
+    await first.close();
+    // Every measurement begun was finished and none failed (a failure would end the run).
+    const trace = traceOf('close');
+    expect(trace.filter((l) => l.startsWith('end'))).toHaveLength(trace.filter((l) => l.startsWith('start')).length);
+    expect(trace.length).toBeLessThan(6);
+    await worker(1);
+    expect(await run).toEqual({ measured: 3, skipped: 0 });
+    expect(traceOf('close').filter((l) => l.startsWith('start'))).toHaveLength(3);
+  });
+
   test('an address with no server behind it: one error naming it, before anything else', async () => {
     const file = path.join(dir, 'none.json');
     const s = spec('none');
