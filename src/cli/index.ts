@@ -72,7 +72,9 @@ function buildProgram(io: CliIO, onAction: (c: Subcommand<any>, opts: Record<str
     sub.define(cmd);
     documentKebabAliases(cmd);
     cmd.action((opts: Record<string, unknown>) => onAction(sub, opts));
-    if (sub.subcommands?.length) cmd.enablePositionalOptions();
+    // The program too: else it splits the words after the child's name into operands and
+    // options before the parent sees them, and the parent takes the child's options.
+    if (sub.subcommands?.length) [program, cmd].forEach((c) => c.enablePositionalOptions());
     for (const child of sub.subcommands ?? []) {
       const c = cmd.command(child.name).description(child.summary).allowExcessArguments(false);
       child.define(c);
