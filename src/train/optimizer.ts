@@ -34,6 +34,7 @@ export interface MomentumOptions {
 
 /** Velocity data as a checkpoint holds it: bare arrays, {data, shape} or tensors. */
 export type VelocityData = Float32Array | Float64Array | { data: ArrayLike<number>; shape: number[] } | Tensor;
+export type StateData = VelocityData;
 
 export class OptimizerError extends Error {
   override name = 'OptimizerError';
@@ -58,18 +59,16 @@ export function isNormParamName(name: string): boolean {
   return /\.bn\.(scale|offset)$/.test(name) || /_bn_(scale|offset)$/.test(name) || /^bn[^.]*_(scale|offset)$/.test(name);
 }
 
-export class MomentumOptimizer {
-  readonly momentum: number;
+/** Per-parameter L2 coefficients and trainability, shared by the optimizers. */
+export class DecayRules {
   readonly l2: number;
   readonly normDecay: number;
   private readonly isNorm: (name: string) => boolean;
   private readonly own?: (name: string) => number | undefined;
   private readonly trainable?: (name: string) => boolean;
-  private readonly velocity = new Map<string, Tensor>();
 
-  constructor(opts: MomentumOptions = {}) {
+  constructor(opts: Omit<MomentumOptions, 'momentum'> = {}) {
     if (!opts || typeof opts !== 'object') fail('options', 'an object {momentum, l2, normDecay, isNormParam}', opts);
-    this.momentum = coef('momentum', opts.momentum, 0.9);
     this.l2 = coef('l2', opts.l2, 0);
     this.normDecay = coef('normDecay', opts.normDecay, 0);
     this.isNorm = opts.isNormParam ?? isNormParamName;
@@ -78,17 +77,16 @@ export class MomentumOptimizer {
   }
 
   /**
-   * An optimizer whose decay and trainability come from the model's parameter list: 'weight'
-   * params take their own l2 or the factor, 'norm' params their own l2 or normDecay, 'none'
-   * params 0; non-trainable params (BN running statistics, frozen layers) are skipped.
+   * Rules from the model's parameter list: 'weight' params take their own l2 or the factor,
+   * 'norm' params their own l2 or normDecay, 'none' params 0; non-trainable params (BN running
+   * statistics, frozen layers) are skipped.
    */
-  static forParams(params: Iterable<Param>, opts: { momentum?: number; l2?: number; normDecay?: number } = {}): MomentumOptimizer {
+  static forParams(params: Iterable<Param>, opts: { l2?: number; normDecay?: number } = {}): DecayRules {
     const byName = new Map<string, Param>();
     for (const p of params) byName.set(p.name, p);
     const l2 = coef('l2', opts.l2, 0);
     const normDecay = coef('normDecay', opts.normDecay, 0);
-    return new MomentumOptimizer({
-      momentum: opts.momentum,
+    return new DecayRules({
       l2,
       normDecay,
       isNormParam: (n) => byName.get(n)?.decay === 'norm' || (!byName.has(n) && isNormParamName(n)),
@@ -109,13 +107,68 @@ export class MomentumOptimizer {
     return this.isNorm(name) ? this.normDecay : this.l2;
   }
 
+  isTrainable(name: string): boolean {
+    return this.trainable ? this.trainable(name) : true;
+  }
+}
+
+/** What the trainer needs of an optimizer (Momentum, Adam). */
+export interface TrainOptimizer {
+  readonly type: string;
+  step(params: Map<string, Tensor>, grads: Map<string, Tensor>, lr: number): void;
+  /** the state per slot name and parameter name, as the pruner's optimizerState option takes it (live maps) */
+  slots(): Record<string, Map<string, Tensor>>;
+  /** the state as named tensors, for a snapshot */
+  stateTensors(): Array<{ name: string; tensor: Tensor }>;
+  /** replaces the state with copies of what stateTensors() gave (by name) */
+  loadState(m: Map<string, StateData>): void;
+  dispose(): void;
+}
+
+export class MomentumOptimizer implements TrainOptimizer {
+  readonly type = 'Momentum';
+  readonly momentum: number;
+  private readonly rules: DecayRules;
+  private readonly velocity = new Map<string, Tensor>();
+
+  constructor(opts: MomentumOptions = {}) {
+    if (!opts || typeof opts !== 'object') fail('options', 'an object {momentum, l2, normDecay, isNormParam}', opts);
+    this.momentum = coef('momentum', opts.momentum, 0.9);
+    this.rules = new DecayRules(opts);
+  }
+
+  get l2(): number {
+    return this.rules.l2;
+  }
+
+  get normDecay(): number {
+    return this.rules.normDecay;
+  }
+
+  /** An optimizer whose decay and trainability come from the model's parameter list (DecayRules.forParams). */
+  static forParams(params: Iterable<Param>, opts: { momentum?: number; l2?: number; normDecay?: number } = {}): MomentumOptimizer {
+    const rules = DecayRules.forParams(params, opts);
+    return new MomentumOptimizer({
+      momentum: opts.momentum,
+      l2: rules.l2,
+      normDecay: rules.normDecay,
+      decayOf: (n) => rules.decayOf(n),
+      isTrainable: (n) => rules.isTrainable(n),
+    });
+  }
+
+  /** The L2 coefficient applied to a parameter. */
+  decayOf(name: string): number {
+    return this.rules.decayOf(name);
+  }
+
   /** One update of every parameter that has a gradient (and is trainable), in place. */
   step(params: Map<string, Tensor>, grads: Map<string, Tensor>, lr: number): void {
     if (!(params instanceof Map)) fail('params', 'a Map from parameter name to tensor', params);
     if (!(grads instanceof Map)) fail('grads', 'a Map from parameter name to tensor', grads);
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail('lr', 'a finite learning rate >= 0', lr);
     for (const [name, grad] of grads) {
-      if (this.trainable && !this.trainable(name)) continue;
+      if (!this.rules.isTrainable(name)) continue;
       const param = params.get(name);
       if (!param) throw new OptimizerError(`MomentumOptimizer: expected a parameter named ${name} (it has a gradient), found none in params`);
       if (grad.size !== param.size || grad.shape.some((d, i) => d !== param.shape[i])) {
@@ -159,6 +212,11 @@ export class MomentumOptimizer {
   /** The state as the pruner's optimizerState option takes it. */
   slots(): { velocity: Map<string, Tensor> } {
     return { velocity: this.velocity };
+  }
+
+  /** The velocities under their parameters' names. */
+  stateTensors(): Array<{ name: string; tensor: Tensor }> {
+    return [...this.velocity].map(([name, tensor]) => ({ name, tensor }));
   }
 
   /**

@@ -9,7 +9,7 @@
  * Snapshots as Paddle names them: after iteration `it` (from 0) with it % snapshot_iter == 0
  * (it > 0) into `{save_dir}/{config name}/{it}`, and after the last one into `model_final`;
  * with eval, each snapshot is evaluated and the best kept as `best_model`. A snapshot holds
- * the weights (running statistics too), the momentum velocities, the pruning record, the
+ * the weights (running statistics too), the optimizer's state (momentum velocities or Adam moments), the pruning record, the
  * iteration, the learning rate, the seed and the reader's position, so resuming from it
  * continues exactly: the reader's batch k is a function of (seed, k) alone.
  *
@@ -34,7 +34,8 @@ import { cleanStaleTemps, digestOf, readCheckpoint, saveCheckpoint, type Checkpo
 import { evalInputSize, evaluateVoc } from './evaluate';
 import { buildLearningRate } from './lr';
 import { describeLoad, graphParams, loadIntoGraph, replayPruning, toFloat32 } from './model_state';
-import { MomentumOptimizer } from './optimizer';
+import { AdamOptimizer } from './adam';
+import { MomentumOptimizer, type TrainOptimizer } from './optimizer';
 import { TrainLog } from './train_log';
 import { resolveWeights } from './weights';
 import { yolov3LossSum, type Yolov3LossSumConfig } from './yolov3_loss';
@@ -128,18 +129,29 @@ export function lossConfig(model: YoloModel, cfg: SlimConfig): Yolov3LossSumConf
   };
 }
 
-/** The optimizer the config's OptimizerBuilder describes (Momentum with L2 regularisation). */
-function buildOptimizer(cfg: SlimConfig, model: YoloModel): MomentumOptimizer {
+/** The optimizer the config's OptimizerBuilder describes (Momentum or Adam, with L2 regularisation). */
+function buildOptimizer(cfg: SlimConfig, model: YoloModel): TrainOptimizer {
   const ob = cfg.OptimizerBuilder as unknown as { optimizer: Record<string, unknown>; regularizer: Record<string, unknown> | null };
-  if (ob.optimizer.__type__ !== 'Momentum') throw new TrainError(`OptimizerBuilder.optimizer: expected type Momentum (the optimizer available), got ${String(ob.optimizer.__type__)}`);
+  const type = ob.optimizer.__type__;
+  if (type !== 'Momentum' && type !== 'Adam') throw new TrainError(`OptimizerBuilder.optimizer: expected type Momentum or Adam (the optimizers available), got ${String(type)}`);
   const reg = ob.regularizer;
   if (reg && reg.__type__ !== 'L2') throw new TrainError(`OptimizerBuilder.regularizer: expected type L2, got ${String(reg.__type__)}`);
-  return MomentumOptimizer.forParams(model.graph.paramList(), { momentum: Number(ob.optimizer.momentum ?? 0.9), l2: reg ? Number(reg.factor ?? 0) : 0 });
+  const l2 = reg ? Number(reg.factor ?? 0) : 0;
+  const params = model.graph.paramList();
+  if (type === 'Adam') {
+    const num = (k: string) => (ob.optimizer[k] === undefined ? undefined : Number(ob.optimizer[k]));
+    return AdamOptimizer.forParams(params, { beta1: num('beta1'), beta2: num('beta2'), epsilon: num('epsilon'), l2 });
+  }
+  if (ob.optimizer.use_nesterov === true) throw new TrainError('OptimizerBuilder.optimizer.use_nesterov: expected false (Nesterov momentum is not available), got true');
+  return MomentumOptimizer.forParams(params, { momentum: Number(ob.optimizer.momentum ?? 0.9), l2 });
 }
 
-function velocities(opt: MomentumOptimizer): NamedArray[] {
-  return [...opt.state()].map(([name, t]) => ({ name, shape: [...t.shape], data: toFloat32(t) }));
+function optimizerTensors(opt: TrainOptimizer): NamedArray[] {
+  return opt.stateTensors().map(({ name, tensor }) => ({ name, shape: [...tensor.shape], data: toFloat32(tensor) }));
 }
+
+/** The checkpoint's name for an optimizer's slots (Momentum's velocity, Adam's moments). */
+const slotName = (opt: TrainOptimizer) => Object.keys(opt.slots()).join(',');
 
 const sameRecordSpec = (r: PruneRecord, p: PruneRequest) =>
   r.groups.length <= p.params.length && r.groups.every((g) => {
@@ -194,6 +206,7 @@ async function run(
   let bestMap: number | null = null;
   let records: PruneRecord[] = [];
   let resumedState: Map<string, { data: Float32Array; shape: number[] }> | null = null;
+  let resumedType = 'Momentum';
   const init = () => initModel(model, { seed, ...(o.backend ? { backend: o.backend } : {}) });
   if (resumed) {
     const ck = resumed;
@@ -204,6 +217,7 @@ async function run(
     init();
     loadIntoGraph(graph, ck, { strict: true, backend: o.backend });
     resumedState = new Map([...ck.optimizer].map(([k, v]) => [k, { data: v.data, shape: v.shape }]));
+    resumedType = ck.manifest.optimizer?.type ?? 'Momentum';
     startIter = t.iter;
     bestMap = t.bestMap;
     if (t.seed !== seed) throw new TrainError(`-r ${o.resume}: expected seed ${t.seed} (the snapshot's) to continue exactly, got ${seed}`);
@@ -224,7 +238,10 @@ async function run(
   }
 
   const opt = buildOptimizer(cfg, model);
-  if (resumedState) opt.loadState(resumedState);
+  if (resumedState) {
+    if (resumedType !== opt.type) throw new TrainError(`-r ${o.resume}: the snapshot was trained with ${resumedType}, the config asks for ${opt.type}; expected the same optimizer to continue exactly`);
+    opt.loadState(resumedState);
+  }
 
   if (o.prune) {
     const already = records.length > 0 && sameRecordSpec(records[records.length - 1], o.prune);
@@ -234,8 +251,7 @@ async function run(
     if (!already) {
       const before = countFlops(graph, { inputShapes: flopsShape });
       const p = planPruning(graph, { ...o.prune, criterion: o.prune.criterion ?? 'l1_norm', warn: (m) => warn(m) });
-      const state = opt.state();
-      const rec = applyPlan(graph, p, { mode: 'default', optimizerState: { velocity: state } });
+      const rec = applyPlan(graph, p, { mode: 'default', optimizerState: opt.slots() });
             records = [...records, rec];
       const after = countFlops(graph, { inputShapes: flopsShape });
       log(`pruned ${o.prune.params.length} parameter(s) (${o.prune.criterion ?? 'l1_norm'})`);
@@ -257,7 +273,7 @@ async function run(
     saveCheckpoint(dir, {
       iteration: done,
       params: graphParams(graph),
-      optimizer: { type: 'Momentum', slot: 'velocity', tensors: velocities(opt) },
+      optimizer: { type: opt.type, slot: slotName(opt), tensors: optimizerTensors(opt) },
       prune: records,
       config: { name, digest: cfgDigest },
       train: { iter: done, lr: lrNow, seed, dataIter: done, bestMap },

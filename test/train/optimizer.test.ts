@@ -6,7 +6,8 @@ import * as ops from '../../src/backend/ops';
 import { Tensor } from '../../src/backend/tensor';
 import { forward } from '../../src/graph/executor';
 import { apply, plan } from '../../src/prune';
-import { isNormParamName, MomentumOptimizer } from '../../src/train/optimizer';
+import { AdamOptimizer } from '../../src/train/adam';
+import { DecayRules, isNormParamName, MomentumOptimizer } from '../../src/train/optimizer';
 import { expectClose } from '../util/allclose';
 import { initNet, nets, testBackends } from '../prune/nets';
 
@@ -153,5 +154,58 @@ describe('MomentumOptimizer', () => {
       image.dispose();
       opt.dispose();
     });
+  });
+});
+
+describe('AdamOptimizer', () => {
+  test("two steps by hand: Paddle's adam kernel with L2 added to the gradient", () => {
+    // w = [1], g = [0.5], decay 0.1 -> g' = 0.6 at step 1; beta1 0.9, beta2 0.999, eps 1e-8, lr 0.01
+    //   m1 = 0.06, m2 = 0.00036; lr_t = 0.01 * sqrt(0.001) / 0.1; w -= lr_t * m1 / (sqrt(m2) + eps * sqrt(0.001))
+    const b1 = 0.9, b2 = 0.999, eps = 1e-8, lr = 0.01;
+    let w = 1, m1 = 0, m2 = 0;
+    const expected: number[] = [];
+    for (let t = 1; t <= 2; t++) {
+      const g = 0.5 + 0.1 * w;
+      m1 = b1 * m1 + (1 - b1) * g;
+      m2 = b2 * m2 + (1 - b2) * g * g;
+      const lrT = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+      w -= (lrT * m1) / (Math.sqrt(m2) + eps * Math.sqrt(1 - b2 ** t));
+      expected.push(w);
+    }
+    // the first step of Adam moves each weight by about lr, whatever the gradient's scale
+    expect(1 - expected[0]).toBeCloseTo(0.01, 6);
+    const params = new Map([['conv1_weights', T([1])], ['conv1_bn_scale', T([1])]]);
+    const grads = new Map([['conv1_weights', T([0.5])], ['conv1_bn_scale', T([0.5])]]);
+    const opt = new AdamOptimizer(new DecayRules({ l2: 0.1, normDecay: 0 }), { beta1: b1, beta2: b2, epsilon: eps });
+    opt.step(params, grads, lr);
+    expectClose(params.get('conv1_weights')!.toArray(), [expected[0]], 1e-12);
+    opt.step(params, grads, lr);
+    expectClose(params.get('conv1_weights')!.toArray(), [expected[1]], 1e-12);
+    expect(opt.steps).toBe(2);
+    // the norm parameter has no decay: its gradient stays 0.5 and both steps move it by ~lr
+    expectClose(params.get('conv1_bn_scale')!.toArray(), [1 - 0.02], 1e-6);
+    opt.dispose();
+  });
+
+  test('state round trip through named tensors continues identically; bad state is refused', () => {
+    const mk = () => new Map([['a', T([1, 2, 3])]]);
+    const g = new Map([['a', T([0.3, -0.2, 0.1])]]);
+    const p1 = mk();
+    const o1 = new AdamOptimizer(new DecayRules({ l2: 0.01 }));
+    o1.step(p1, g, 0.1);
+    const saved = new Map(o1.stateTensors().map(({ name, tensor }) => [name, { data: Float32Array.from(tensor.toArray()), shape: [...tensor.shape] }]));
+    expect([...saved.keys()].sort()).toEqual(['@adam_t', 'a_moment1_0', 'a_moment2_0']);
+    const p2 = new Map([['a', T([...p1.get('a')!.toArray()])]]);
+    const o2 = new AdamOptimizer(new DecayRules({ l2: 0.01 }));
+    o2.loadState(saved);
+    expect(o2.steps).toBe(1);
+    o1.step(p1, g, 0.1);
+    o2.step(p2, g, 0.1);
+    expectClose(p2.get('a')!.toArray(), p1.get('a')!.toArray(), 1e-6);
+    expect(() => o2.loadState(new Map([['a_moment1_0', new Float32Array(3)]]))).toThrow(/both moments of every parameter/);
+    expect(() => o2.loadState(new Map([['a_velocity', new Float32Array(3)]]))).toThrow(/Adam moment/);
+    expect(() => new AdamOptimizer(new DecayRules(), { beta1: 1 })).toThrow(/beta1/);
+    // the failed loads left the state as it was
+    expect(o2.steps).toBe(2);
   });
 });

@@ -13,7 +13,7 @@ export async function tinyDigits(train = 8, test = 4): Promise<string> {
   return dir;
 }
 
-export function tinyConfig(dataset: string, saveDir: string, o: { workers?: number; maxIters?: number; snapshotIter?: number; baseLr?: number } = {}): string {
+export function tinyConfig(dataset: string, saveDir: string, o: { workers?: number; maxIters?: number; snapshotIter?: number; baseLr?: number; adam?: boolean } = {}): string {
   const reader = (split: string, train: boolean) => `
   inputs_def:
     fields: [${train ? "'image', 'gt_bbox', 'gt_class', 'gt_score'" : "'image', 'im_size', 'im_id', 'gt_bbox', 'gt_class', 'is_difficult'"}]
@@ -93,8 +93,7 @@ LearningRate:
     steps: 2
 OptimizerBuilder:
   optimizer:
-    type: Momentum
-    momentum: 0.9
+${o.adam ? '    type: Adam\n    beta1: 0.9' : '    type: Momentum\n    momentum: 0.9'}
   regularizer:
     type: L2
     factor: 0.0005

@@ -127,3 +127,25 @@ test('SIGKILL after a snapshot, then -r: the final weights equal an uninterrupte
   expect(lines.join('\n')).not.toMatch(/^iter: [0-2]\//m);
   expect(digests(path.join(outB, 'model_final'))).toEqual(digests(path.join(saveA, 'tiny_digits', 'model_final')));
 });
+
+test('Adam (OptimizerBuilder type Adam): moments pruned with their params, snapshots resume exactly, a type change is refused', async () => {
+  const adam = ['LearningRate.base_lr=0.001'];
+  const saveA = tmp();
+  const fileA = tinyConfig(dataset, saveA, { maxIters: 4, snapshotIter: 2, workers: 0, adam: true });
+  const params = ['yolo_block.0.0.0.conv.weights'];
+  const base = await train({ cfg: readConfig(tinyConfig(dataset, tmp(), { maxIters: 1 })), seed: 3, log: () => undefined });
+  await train({ cfg: readConfig(fileA, adam), weights: base.finalDir, prune: { params, ratios: [0.5] }, seed: 3, log: () => undefined });
+  const outA = path.join(saveA, 'tiny_digits');
+  const m = readCheckpoint(path.join(outA, '2')).manifest;
+  expect(m.optimizer).toMatchObject({ type: 'Adam', slot: 'moment1,moment2' });
+  const w = m.tensors.find((t) => t.kind === 'param' && t.name === params[0])!;
+  for (const s of ['_moment1_0', '_moment2_0']) expect(m.tensors.find((t) => t.kind === 'optimizer' && t.name === params[0] + s)!.shape).toEqual(w.shape);
+  expect(m.tensors.find((t) => t.name === '@adam_t')!.shape).toEqual([1]);
+  // resume the snapshot at 2 into another folder: same final weights as the uninterrupted run
+  const saveB = tmp();
+  fs.cpSync(path.join(outA, '2'), path.join(saveB, 'tiny_digits', '2'), { recursive: true });
+  const fileB = tinyConfig(dataset, saveB, { maxIters: 4, snapshotIter: 2, workers: 0, adam: true });
+  await train({ cfg: readConfig(fileB, adam), prune: { params, ratios: [0.5] }, seed: 3, resume: path.join(saveB, 'tiny_digits', '2'), log: () => undefined });
+  expect(digests(path.join(saveB, 'tiny_digits', 'model_final'))).toEqual(digests(path.join(outA, 'model_final')));
+  await expect(train({ cfg: readConfig(tinyConfig(dataset, tmp(), { maxIters: 4 })), seed: 3, resume: path.join(outA, '2'), log: () => undefined })).rejects.toThrow(/trained with Adam, the config asks for Momentum/);
+});
