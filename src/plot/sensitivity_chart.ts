@@ -31,7 +31,7 @@ export function sensitivitySpec(file: SensitivityFile, chosen: ChosenBars | null
     encoding: {
       x: { field: 'ratio', type: 'quantitative', title: 'pruned ratio', scale: { domain: [0, 1] } },
       y: { field: 'loss', type: 'quantitative', title: 'loss' },
-      color: { field: 'param', type: 'nominal', title: 'parameter', sort: params, scale: { scheme: params.length > 10 ? 'category20' : 'category10' } },
+      color: { field: 'param', type: 'nominal', title: 'parameter', sort: params, legend: { labelLimit: 320 }, scale: { scheme: params.length > 10 ? 'category20' : 'category10' } },
     },
   };
   const views: unknown[] = [curves];
@@ -42,11 +42,10 @@ export function sensitivitySpec(file: SensitivityFile, chosen: ChosenBars | null
       width: 560,
       height: 200,
       data: { values: bars },
-      mark: 'bar',
+      mark: { type: 'bar', color: '#4c78a8' },
       encoding: {
         x: { field: 'param', type: 'nominal', title: 'parameter', sort: params, axis: { labelAngle: -45, labelLimit: 240 } },
         y: { field: 'ratio', type: 'quantitative', title: 'pruned ratio', scale: { domain: [0, 1] } },
-        color: { field: 'param', type: 'nominal', sort: params, legend: null, scale: { scheme: params.length > 10 ? 'category20' : 'category10' } },
       },
     });
   }
