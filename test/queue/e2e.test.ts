@@ -99,7 +99,9 @@ d('sensitivity on a queue: two CLI workers, one killed mid-run', () => {
 
   test('the file is complete and identical to the in-process run; the killed worker\'s job is retried', async () => {
     const spec = { config: CFG, overrides: ['weights=demo/digits_baseline', `EvalReader.dataset.dataset_dir=${path.join(tmp, 'digits')}`, 'EvalReader.worker_num=1'] };
+    // worker-a first, so it surely gets jobs to hold however slowly worker-b starts.
     const a = startCliWorker('worker-a');
+    await until('worker-a ready', () => a.out.some((l) => l.startsWith('worker worker-a: waiting for jobs')), [a]);
     const b = startCliWorker('worker-b');
     const conn = connectionOf(parseQueueUrl(redis.url));
     const queue = new Queue(QUEUE_NAME, { connection: conn });
