@@ -35,6 +35,7 @@ import { evalInputSize, evaluateVoc } from './evaluate';
 import { buildLearningRate } from './lr';
 import { describeLoad, graphParams, loadIntoGraph, replayPruning, toFloat32 } from './model_state';
 import { AdamOptimizer } from './adam';
+import { clipByGlobalNorm } from './clip';
 import { MomentumOptimizer, type TrainOptimizer } from './optimizer';
 import { TrainLog } from './train_log';
 import { resolveWeights } from './weights';
@@ -263,6 +264,8 @@ async function run(
   }
 
   const lr = buildLearningRate(cfg.LearningRate as never);
+  const clipNorm = (cfg.OptimizerBuilder as unknown as { clip_grad_by_norm?: number | null }).clip_grad_by_norm ?? null;
+  if (clipNorm !== null && !(clipNorm > 0)) throw new TrainError(`OptimizerBuilder.clip_grad_by_norm: expected a number > 0 (the largest global gradient norm) or null, got ${clipNorm}`);
   const lossCfg = lossConfig(model, cfg);
   const cfgDigest = digestOf(cfg.model);
   const evals: Array<{ iter: number; map: number }> = [];
@@ -333,6 +336,7 @@ async function run(
       Object.values(seeds).forEach((t) => t.dispose());
       const params = new Map<string, Tensor>();
       for (const p of graph.paramList()) if (p.trainable && p.tensor) params.set(p.name, p.tensor);
+      if (clipNorm !== null) clipByGlobalNorm(grads.params, clipNorm, (n) => params.has(n));
       opt.step(params, grads.params, lrNow);
       grads.params.forEach((t) => t.dispose());
       lastLoss = loss.total;

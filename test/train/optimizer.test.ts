@@ -7,6 +7,7 @@ import { Tensor } from '../../src/backend/tensor';
 import { forward } from '../../src/graph/executor';
 import { apply, plan } from '../../src/prune';
 import { AdamOptimizer } from '../../src/train/adam';
+import { clipByGlobalNorm } from '../../src/train/clip';
 import { DecayRules, isNormParamName, MomentumOptimizer } from '../../src/train/optimizer';
 import { expectClose } from '../util/allclose';
 import { initNet, nets, testBackends } from '../prune/nets';
@@ -207,5 +208,20 @@ describe('AdamOptimizer', () => {
     expect(() => new AdamOptimizer(new DecayRules(), { beta1: 1 })).toThrow(/beta1/);
     // the failed loads left the state as it was
     expect(o2.steps).toBe(2);
+  });
+});
+
+describe('clipByGlobalNorm (OptimizerBuilder.clip_grad_by_norm)', () => {
+  test('scales every counted gradient by limit / global norm, only above the limit', () => {
+    // norm of [3, 0] and [4] is 5: limit 2.5 halves both; the uncounted gradient stays
+    const g = new Map([['a', T([3, 0])], ['b', T([4])], ['frozen', T([100])]]);
+    expect(clipByGlobalNorm(g, 2.5, (n) => n !== 'frozen')).toBeCloseTo(5, 12);
+    expectClose(g.get('a')!.toArray(), [1.5, 0], 1e-12);
+    expectClose(g.get('b')!.toArray(), [2], 1e-12);
+    expectClose(g.get('frozen')!.toArray(), [100], 0);
+    // under the limit nothing changes
+    expect(clipByGlobalNorm(g, 10, (n) => n !== 'frozen')).toBeCloseTo(2.5, 12);
+    expectClose(g.get('a')!.toArray(), [1.5, 0], 1e-12);
+    expect(() => clipByGlobalNorm(g, 0)).toThrow(/expected a finite number > 0, got 0/);
   });
 });
