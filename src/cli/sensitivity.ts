@@ -12,6 +12,10 @@
  * around the kernels. --max_eval_batches K evaluates the first K EvalReader batches only (for
  * the base and every point alike): a quicker, noisier estimate.
  *
+ * --queue redis://HOST:PORT[/DB] puts every measurement on a BullMQ queue instead, for
+ * `slimprune worker` processes on any machine with the config, weights and data
+ * (src/queue/coordinator.ts); this command collects the results into the same file.
+ *
  * Children: `sensitivity merge` (sensitivity_merge.ts), `sensitivity plot` (sensitivity_plot.ts).
  */
 import * as fs from 'fs';
@@ -25,6 +29,7 @@ import { sensitivityProgress } from './sensitivity_progress';
 import { sensitivityMergeCommand } from './sensitivity_merge';
 import { sensitivityPlotCommand } from './sensitivity_plot';
 import { digestOf } from '../train/checkpoint';
+import { parseQueueUrl } from '../queue/url';
 
 export interface SensitivityOptions extends ConfigOptions {
   sensitivitiesFile: string;
@@ -34,6 +39,7 @@ export interface SensitivityOptions extends ConfigOptions {
   json: boolean;
   jobs: number;
   maxEvalBatches: number | null;
+  queue: string | null;
 }
 
 /** Errors that say the command line, config or file must change (exit 2), by name: worker threads send names, not classes. */
@@ -66,6 +72,7 @@ export const sensitivityCommand: Subcommand<SensitivityOptions> = {
       .option('-r, --pruned_ratios <ratios...>', 'ratios to try, each in [0, 1), space or comma separated (default 0.1 ... 0.9)')
       .option('--jobs <N>', 'measurements run at once, each in its own worker thread (default 1)')
       .option('--max_eval_batches <K>', 'evaluate only the first K EvalReader batches, for the base and every point')
+      .option('--queue <url>', 'measure on `slimprune worker` processes through a BullMQ queue at redis://HOST:PORT[/DB]')
       .option('-P, --print_params', 'print the name and shape of every parameter, then exit')
       .option('--json', 'machine-readable output (with --print_params)');
   },
@@ -73,7 +80,17 @@ export const sensitivityCommand: Subcommand<SensitivityOptions> = {
     if (opts.config === undefined) throw new UsageError('-c, --config: expected the config file to measure on, got none');
     const ratios = opts.pruned_ratios === undefined ? DEFAULT_SENSITIVITY_RATIOS : parseRatios('--pruned_ratios', opts.pruned_ratios);
     if (ratios.length === 0) throw new UsageError('--pruned_ratios: expected at least one ratio, got none');
+    const queue = typeof opts.queue === 'string' ? opts.queue : null;
+    if (queue !== null) {
+      if (opts.jobs !== undefined) throw new UsageError('--jobs: expected it or --queue (the workers set their own concurrency), got both');
+      try {
+        parseQueueUrl(queue);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
     return {
+      queue,
       config: String(opts.config),
       overrides: opts.opt === undefined ? [] : (opts.opt as unknown[]).map(String),
       sensitivitiesFile: String(opts.sensitivities_file),
@@ -117,6 +134,20 @@ export const sensitivityCommand: Subcommand<SensitivityOptions> = {
     }
     const spec = { config: o.config, overrides: o.overrides, ...(o.maxEvalBatches ? { maxEvalBatches: o.maxEvalBatches } : {}) };
     const total = params.length * o.ratios.length;
+    if (o.queue) {
+      ctx.out(`sensitivity of ${params.length} parameter(s) at ${o.ratios.length} ratio(s) (${metric}, on the queue at ${o.queue}${o.maxEvalBatches ? `, first ${o.maxEvalBatches} eval batches` : ''}), ${already} of ${total} already in ${o.sensitivitiesFile}`);
+      const { runSensitivityOnQueue } = await import('../queue/coordinator');
+      const progress = sensitivityProgress({ metric, total, done: already, bar: process.stderr.isTTY === true, line: (l) => ctx.out(l) });
+      try {
+        const res = await runSensitivityOnQueue({ queue: o.queue, file: o.sensitivitiesFile, spec, params, ratios: o.ratios, onMeasured: (x) => progress.measured(x) });
+        progress.stop();
+        ctx.out(`measured ${res.measured}, skipped ${res.skipped} already in the file; wrote ${o.sensitivitiesFile}`);
+      } catch (e) {
+        progress.stop();
+        throw asCliError(e);
+      }
+      return;
+    }
     ctx.out(`sensitivity of ${params.length} parameter(s) at ${o.ratios.length} ratio(s) (${metric}, ${o.jobs} job(s)${o.maxEvalBatches ? `, first ${o.maxEvalBatches} eval batches` : ''}), ${already} of ${total} already in ${o.sensitivitiesFile}`);
     await measure(o, ctx, { spec, params, metric, configDigest, total, already });
   },
