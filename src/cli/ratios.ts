@@ -99,7 +99,7 @@ function print(ctx: CliContext, o: RatiosOptions, ratios: Record<string, number>
 
 export const ratiosCommand: Subcommand<RatiosOptions> = {
   name: 'ratios',
-  summary: 'choose pruning ratios from a sensitivities file, by loss threshold or FLOPs target',
+  summary: 'choose pruning ratios from a sensitivities file, by loss threshold, FLOPs target or measured-latency target',
   define(cmd: Command) {
     cmd
       .requiredOption('-s, --sensitivities_file <file>', 'sensitivities file written by `slimprune sensitivity`')

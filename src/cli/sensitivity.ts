@@ -70,7 +70,7 @@ export const sensitivityCommand: Subcommand<SensitivityOptions> = {
       .option('-s, --sensitivities_file <file>', 'file the sensitivities are saved to (and resumed from)', 'sensitivities.data')
       .option('-p, --pruned_params <names...>', 'parameters to analyse, comma or space separated (default: every prunable group, by its master)')
       .option('-r, --pruned_ratios <ratios...>', 'ratios to try, each in [0, 1), space or comma separated (default 0.1 ... 0.9)')
-      .option('--jobs <N>', 'measurements run at once, each in its own worker thread (default 1)')
+      .option('--jobs <N>', 'measurements run at once, each in its own worker thread with its own copy of the model and eval batches; native kernels share one thread pool, so this overlaps the work around them (default 1)')
       .option('--max_eval_batches <K>', 'evaluate only the first K EvalReader batches, for the base and every point')
       .option('--queue <url>', 'measure on `slimprune worker` processes through a BullMQ queue at redis://HOST:PORT[/DB]')
       .option('-P, --print_params', 'print the name and shape of every parameter, then exit')
