@@ -19,6 +19,36 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+/**
+ * A source of recycled storages (the executor's memory plan, src/graph/memory_plan.ts). While
+ * one is active (withStoragePool), new tensors take their storage from it when it has one of
+ * the right size, and every tensor made in that scope gives its storage back to it when
+ * disposed (also after the scope ended), instead of to its backend.
+ */
+export interface StoragePool {
+  take(backend: Backend<any>, n: number): unknown | undefined;
+  give(backend: Backend<any>, storage: unknown, n: number): void;
+}
+
+let activePool: StoragePool | null = null;
+
+/** Runs fn with `pool` as the source of new tensors' storages (null: none). */
+export function withStoragePool<T>(pool: StoragePool | null, fn: () => T): T {
+  const prev = activePool;
+  activePool = pool;
+  try {
+    return fn();
+  } finally {
+    activePool = prev;
+  }
+}
+
+function allocIn(backend: Backend<any>, n: number): { s: unknown; pool: StoragePool | null } {
+  const pool = activePool;
+  const s = pool?.take(backend, n);
+  return { s: s ?? backend.alloc(n), pool };
+}
+
 export class Tensor {
   readonly shape: number[];
   readonly size: number;
@@ -30,6 +60,8 @@ export class Tensor {
     private _storage: unknown,
     /** false for views (reshape): disposing a view never frees the storage it shares */
     private readonly owner = true,
+    /** where the storage goes back on dispose (null: to the backend) */
+    private readonly pool: StoragePool | null = null,
   ) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new RangeError(`tensor: expected non-negative integer dimensions, got ${formatShape(shape)}`);
@@ -49,22 +81,21 @@ export class Tensor {
   }
 
   static zeros(shape: Shape, backend: Backend<any> = getBackend()): Tensor {
-    const n = shapeSize(shape);
-    const s = backend.alloc(n);
-    backend.fill(s, n, 0);
-    return new Tensor(shape, backend, s);
+    return Tensor.full(shape, 0, backend);
   }
 
   static full(shape: Shape, value: number, backend: Backend<any> = getBackend()): Tensor {
     const n = shapeSize(shape);
-    const s = backend.alloc(n);
+    const { s, pool } = allocIn(backend, n);
     backend.fill(s, n, value);
-    return new Tensor(shape, backend, s);
+    return new Tensor(shape, backend, s, true, pool);
   }
 
-  /** Uninitialised storage, for kernel outputs that are fully overwritten. */
+  /** Uninitialised storage, for kernel outputs that are fully overwritten (a recycled one holds old data). */
   static empty(shape: Shape, backend: Backend<any> = getBackend()): Tensor {
-    return new Tensor(shape, backend, backend.alloc(shapeSize(shape)));
+    const n = shapeSize(shape);
+    const { s, pool } = allocIn(backend, n);
+    return new Tensor(shape, backend, s, true, pool);
   }
 
   static from(data: ArrayLike<number>, shape: Shape, backend: Backend<any> = getBackend()): Tensor {
@@ -94,6 +125,19 @@ export class Tensor {
     return new Tensor(shape, this.backend, this.storage, false);
   }
 
+  /**
+   * This tensor's storage under another shape of the same element count, owned by the result
+   * (freed, or given back to its pool, when the result is disposed); this tensor is spent.
+   */
+  moveTo(shape: Shape): Tensor {
+    if (shapeSize(shape) !== this.size) {
+      throw new RangeError(`moveTo: expected a shape of ${this.size} elements, got ${formatShape(shape)}`);
+    }
+    const t = new Tensor(shape, this.backend, this.storage, this.owner, this.pool);
+    this.disposed = true;
+    return t;
+  }
+
   clone(): Tensor {
     return Tensor.from(this.toArray(), this.shape, this.backend);
   }
@@ -106,7 +150,9 @@ export class Tensor {
   dispose(): void {
     if (!this.disposed) {
       this.disposed = true;
-      if (this.owner) this.backend.free(this._storage);
+      if (!this.owner) return;
+      if (this.pool) this.pool.give(this.backend, this._storage, this.size);
+      else this.backend.free(this._storage);
     }
   }
 

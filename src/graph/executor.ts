@@ -14,14 +14,19 @@
  * Gradients of values used more than once are summed (axpy into the first one); parameter
  * gradients are returned by parameter name (summed over every use of a shared parameter).
  *
+ * Storages: with the memory plan on (the default), every tensor made by a run comes from and goes
+ * back to the graph's storage pool (memory_plan.ts), so that freeing by liveness above recycles
+ * storages within a step and across steps instead of allocating new ones.
+ *
  * Train mode: batch norms use batch statistics and update their running statistics in place;
  * eval mode: running statistics.
  */
 import type { Backend } from '../backend/backend';
 import { getBackend } from '../backend/loader';
 import * as ops from '../backend/ops';
-import { Tensor } from '../backend/tensor';
+import { Tensor, withStoragePool } from '../backend/tensor';
 import type { Graph } from './graph';
+import { memoryPoolOf, type GraphMemoryPool } from './memory_plan';
 import { opDef } from './ops';
 import { fail } from './ops/attrs';
 import type { BackwardCtx } from './op_def';
@@ -38,6 +43,8 @@ export interface ForwardOptions {
   inputGrads?: string[];
   /** where to compute (default: the parameters' backend, else the first feed's) */
   backend?: Backend<any>;
+  /** recycle storages through the graph's pool (default true; false: every tensor is a new allocation) */
+  memoryPlan?: boolean;
 }
 
 export interface ForwardResult {
@@ -113,6 +120,7 @@ export class Tape {
     private readonly shapes: Map<string, Dims>,
     private readonly pinned: Set<string>,
     private readonly inputGrads: string[],
+    private readonly pool: GraphMemoryPool | null = null,
   ) {}
 
   /**
@@ -122,6 +130,15 @@ export class Tape {
   backward(seeds: Record<string, Tensor> | string): Gradients {
     if (this.used) throw new Error('backward: expected a fresh tape, got one already used (run forward again)');
     this.used = true;
+    try {
+      return withStoragePool(this.pool, () => this.run(seeds));
+    } catch (e) {
+      this.pool?.drain();
+      throw e;
+    }
+  }
+
+  private run(seeds: Record<string, Tensor> | string): Gradients {
     const { graph, backend, p } = this;
     const grads = new Map<string, Tensor>();
     const add = (v: string, g: Tensor) => {
@@ -246,6 +263,17 @@ export class Tape {
  * Feeds on another backend than the parameters are copied over.
  */
 export function forward(graph: Graph, feeds: Record<string, Tensor>, opts: ForwardOptions = {}): ForwardResult {
+  const pool = opts.memoryPlan === false ? null : memoryPoolOf(graph);
+  pool?.beginCycle();
+  try {
+    return withStoragePool(pool, () => run(graph, feeds, opts, pool));
+  } catch (e) {
+    pool?.drain();
+    throw e;
+  }
+}
+
+function run(graph: Graph, feeds: Record<string, Tensor>, opts: ForwardOptions, pool: GraphMemoryPool | null): ForwardResult {
   const training = !!opts.training;
   const grad = !!opts.grad;
   const fetch = opts.fetch ?? graph.outputs;
@@ -335,5 +363,5 @@ export function forward(graph: Graph, feeds: Record<string, Tensor>, opts: Forwa
   }
   // the tape frees what it holds except fetched outputs and the caller's own feeds
   const tapePinned = new Set([...fetch, ...graph.inputs.filter((v) => !owned.has(v))]);
-  return { outputs, tape: new Tape(graph, backend, training, p, values, saved, shapes, tapePinned, inputGrads) };
+  return { outputs, tape: new Tape(graph, backend, training, p, values, saved, shapes, tapePinned, inputGrads, pool) };
 }

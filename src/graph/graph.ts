@@ -8,11 +8,13 @@
  * a shape. Parameter data (Param.tensor) is optional: a graph can be built, printed, pruned and
  * counted without allocating any weights.
  *
- * The graph owns its parameter tensors: dispose() (or `using g = ...`) frees every one of them
+ * The graph owns its parameter tensors and the executor's pool of recycled storages
+ * (memory_plan.ts): dispose() (or `using g = ...`) frees every one of them
  * on whatever backend holds it (WASM memory is only given back this way; the garbage collector
  * never sees it). A clone shares the tensors of its source, so disposing either frees them for both.
  */
 import '../backend/dispose_symbol';
+import { releaseMemoryPool } from './memory_plan';
 import { opDef } from './ops';
 import { fail, GraphError } from './ops/attrs';
 import type { Attrs, Dims, Node, Param, ValueInfo } from './types';
@@ -30,6 +32,7 @@ export class Graph {
    * printed, pruned or given new weights). Safe to call more than once.
    */
   dispose(): void {
+    releaseMemoryPool(this);
     for (const p of this.params.values()) {
       p.tensor?.dispose();
       p.tensor = undefined;

@@ -6,6 +6,7 @@ import type { Backend } from '../../src/backend/backend';
 import { Tensor } from '../../src/backend/tensor';
 import { GraphBuilder } from '../../src/graph/builder';
 import { forward } from '../../src/graph/executor';
+import { memoryPoolOf, releaseMemoryPool } from '../../src/graph/memory_plan';
 import { initParams, initValues } from '../../src/graph/init';
 import { buildModel } from '../../src/nn';
 import { randomArray } from '../util/rng';
@@ -66,9 +67,12 @@ describe('executor', () => {
     const base = live();
     const image = Tensor.from(randomArray(2 * 3 * 8 * 8, 1), [2, 3, 8, 8], be);
     const out = g.outputs[0];
+    // freed storages wait in the graph's pool (the memory plan) for the next run
+    const held = () => memoryPoolOf(g).stats.heldStorages;
     // eval: only the fetched output remains
     const e = forward(g, { image }, {});
-    expect(live()).toBe(base + 2);
+    expect(held()).toBeGreaterThan(0);
+    expect(live() - held()).toBe(base + 2);
     e.outputs[out].dispose();
     // train with backward: the output plus one gradient per trainable parameter remain
     const t = forward(g, { image }, { training: true, grad: true, inputGrads: ['image'] });
@@ -76,11 +80,14 @@ describe('executor', () => {
     const grads = t.tape!.backward({ [out]: dy });
     const trainable = g.paramList().filter((p) => p.trainable).length;
     expect(grads.params.size).toBe(trainable);
-    expect(live()).toBe(base + 1 /* image */ + 1 /* output */ + 1 /* dy */ + trainable + 1 /* image grad */);
+    expect(live() - held()).toBe(base + 1 /* image */ + 1 /* output */ + 1 /* dy */ + trainable + 1 /* image grad */);
     // a tape that is not used frees its activations on dispose
     const t2 = forward(g, { image }, { training: true, grad: true });
     t2.tape!.dispose();
     t2.outputs[out].dispose();
+    expect(live() - held()).toBe(base + 3 + trainable + 1);
+    // the pool hands its storages back to the backend when the graph lets it go
+    releaseMemoryPool(g);
     expect(live()).toBe(base + 3 + trainable + 1);
     expect(() => t.tape!.backward({ [out]: dy })).toThrow('backward: expected a fresh tape');
   });

@@ -3,7 +3,7 @@
  * attribute and fails with the house message `<op>: expected <what> for <name>, got <value>`,
  * naming the node so that a bad graph (hand-built, imported or pruned) points at the culprit.
  */
-import { Tensor } from '../../backend/tensor';
+import type { Tensor } from '../../backend/tensor';
 import type { Attrs, Dims, Node } from '../types';
 
 export class GraphError extends Error {
@@ -118,5 +118,5 @@ export function convOut(inSize: number, k: number, stride: number, padA: number,
 export function moveTo(t: Tensor, shape: Dims): Tensor {
   if (prod(shape) !== t.size) throw new GraphError(`reshape: expected ${t.size} elements for shape [${shape.join(', ')}], got ${prod(shape)}`);
   if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
-  return new Tensor(shape, t.backend, t.storage, true);
+  return t.moveTo(shape);
 }
