@@ -5,7 +5,7 @@
  * - a value "needs grad" when it depends on a trainable parameter (or on an input whose
  *   gradient was asked for); only nodes touching such values run backward;
  * - each value has a forward use count (its consumers) and a backward use count (the active
- *   nodes whose backward reads it, from OpDef.saves). A value is freed as soon as both reach
+ *   nodes whose backward reads it, from OpDef.saves / savesFor). A value is freed as soon as both reach
  *   zero: in eval mode right after its last consumer ran, in train mode after the last backward
  *   that reads it. Gradients are freed as soon as the node that consumes them has run.
  * - fetched outputs belong to the caller (never freed here); fed inputs too.
@@ -29,7 +29,7 @@ import type { Graph } from './graph';
 import { memoryPoolOf, type GraphMemoryPool } from './memory_plan';
 import { opDef } from './ops';
 import { fail } from './ops/attrs';
-import type { BackwardCtx } from './op_def';
+import type { BackwardCtx, OpDef } from './op_def';
 import type { Dims, Node } from './types';
 
 export interface ForwardOptions {
@@ -68,6 +68,11 @@ interface Plan {
   bwdUses: Map<string, number>;
 }
 
+/** What a node's backward reads (OpDef.savesFor, else OpDef.saves). */
+function savesOf(def: OpDef, node: Node): OpDef['saves'] {
+  return def.savesFor?.(node) ?? def.saves;
+}
+
 function listOf(sel: number[] | 'all', n: number): number[] {
   return sel === 'all' ? [...Array(n).keys()] : sel;
 }
@@ -87,8 +92,9 @@ function plan(graph: Graph, grad: boolean, inputGrads: string[]): Plan {
     if (trainable || node.inputs.some((v) => needsGrad.has(v))) {
       active.add(node.id);
       for (const v of node.outputs) needsGrad.add(v);
-      for (const i of listOf(def.saves.inputs, node.inputs.length)) bump(bwdUses, node.inputs[i]);
-      for (const i of listOf(def.saves.outputs, node.outputs.length)) bump(bwdUses, node.outputs[i]);
+      const saves = savesOf(def, node);
+      for (const i of listOf(saves.inputs, node.inputs.length)) bump(bwdUses, node.inputs[i]);
+      for (const i of listOf(saves.outputs, node.outputs.length)) bump(bwdUses, node.outputs[i]);
     }
   }
   return { needsGrad, active, fwdUses, bwdUses };
@@ -177,8 +183,9 @@ export class Tape {
         const node = graph.nodes[k];
         if (!p.active.has(node.id)) continue;
         const def = opDef(node.type);
-        const saveIn = listOf(def.saves.inputs, node.inputs.length);
-        const saveOut = listOf(def.saves.outputs, node.outputs.length);
+        const saves = savesOf(def, node);
+        const saveIn = listOf(saves.inputs, node.inputs.length);
+        const saveOut = listOf(saves.outputs, node.outputs.length);
         const dOutputs = node.outputs.map((v) => {
           const g = grads.get(v) ?? null;
           grads.delete(v);

@@ -72,6 +72,8 @@ export interface OpDef {
   /** absent: the op is not differentiable (gradients stop here) */
   backward?(ctx: BackwardCtx): BackwardResult;
   saves: { inputs: SaveList; outputs: SaveList };
+  /** what one node's backward reads, when that depends on its attributes (default: saves) */
+  savesFor?(node: Node): { inputs: SaveList; outputs: SaveList };
   /** params whose gradient this op can produce (others, e.g. BN running stats, never get one) */
   gradParams?: string[];
 }

@@ -18,11 +18,27 @@ function alphaOf(kind: ActivationName, node: Node, attrs: Attrs): number {
   return 0;
 }
 
+/**
+ * Whether backward can read the output instead of the input. sigmoid's derivative is a function
+ * of y. For relu, relu6 and leaky_relu with alpha >= 0 the derivative only asks where x lies
+ * against 0 (and 6), and y lies there exactly when x does (y > 0 iff x > 0; 0 < y < 6 iff
+ * 0 < x < 6; NaN stays NaN), so the kernel given y as x takes the same branch for every element:
+ * the gradient is bit for bit the same, and the input (typically a batch norm's output) is
+ * freed as soon as the activation ran instead of being kept for backward.
+ */
+function readsOutput(kind: ActivationName, node: Node, attrs: Attrs): boolean {
+  if (kind === 'sigmoid' || kind === 'relu' || kind === 'relu6') return true;
+  return kind === 'leaky_relu' && alphaOf(kind, node, attrs) >= 0;
+}
+
+const FROM_OUTPUT = { inputs: [], outputs: [0] };
+const FROM_INPUT = { inputs: [0], outputs: [] };
+
 function activationOp(kind: ActivationName): OpDef {
-  const usesOutput = kind === 'sigmoid';
   return {
     type: kind,
-    saves: usesOutput ? { inputs: [], outputs: [0] } : { inputs: [0], outputs: [] },
+    saves: kind === 'leaky_relu' || kind === 'hardswish' || kind === 'hardsigmoid' ? FROM_INPUT : FROM_OUTPUT,
+    savesFor: (node) => (readsOutput(kind, node, node.attrs) ? FROM_OUTPUT : FROM_INPUT),
     inferShape({ node, attrs, inputs }) {
       inputCount(node, 1);
       alphaOf(kind, node, attrs);
@@ -34,7 +50,7 @@ function activationOp(kind: ActivationName): OpDef {
     backward({ node, attrs, inputs, outputs, dOutputs, needInput }) {
       const dy = dOutputs[0];
       if (!dy || !needInput(0)) return {};
-      const x = (usesOutput ? outputs[0] : inputs[0])!;
+      const x = (readsOutput(kind, node, attrs) ? outputs[0] : inputs[0])!;
       return { inputs: [ops.activationBackward(x, x, dy, kind, alphaOf(kind, node, attrs))] };
     },
   };
