@@ -1,0 +1,61 @@
+/**
+ * The model benchmark's set-up: its cases, the head widths it hands the PyTorch peer (unpruned
+ * and r578), the kernel timers' labels, and, where /usr/bin/python3 imports torch, that
+ * bench/torch_yolov3.py builds the same network as slimprune (parameter count and conv MACs,
+ * the script's own check, which exits 2 on a mismatch). Nothing here asserts on time.
+ */
+import { CASES, caseModel, headWidths, kernelLabel, runTorch, torchUnavailable } from '../../bench/model';
+import { countFlops } from '../../src/graph/flops';
+import { CONV_GEOM } from '../../src/backend/kernels';
+
+function geom(v: Partial<Record<(typeof CONV_GEOM)[number], number>>): Int32Array {
+  return Int32Array.from(CONV_GEOM.map((k) => v[k] ?? 1));
+}
+
+describe('model benchmark', () => {
+  test('cases: 320 batch 2 and 608 batch 1, each unpruned and r578', () => {
+    expect(CASES.map((c) => [c.size, c.batch, c.pruned])).toEqual([[320, 2, false], [608, 1, false], [320, 2, true], [608, 1, true]]);
+  });
+
+  test('head widths: 512/256/128 blocks unpruned; r578 keeps 50%, 30% and 20% of them', () => {
+    const full = caseModel({ ...CASES[0], batch: 1 }, undefined, 'test');
+    const pruned = caseModel({ ...CASES[2], batch: 1 }, undefined, 'test');
+    const w = headWidths(full.graph);
+    expect(w).toEqual([512, 1024, 512, 1024, 512, 1024, 256, 512, 256, 512, 256, 512, 128, 256, 128, 256, 128, 256]);
+    const p = headWidths(pruned.graph);
+    [0.5, 0.3, 0.2].forEach((keep, i) => {
+      for (let j = 0; j < 6; j++) expect(p[6 * i + j]).toBe(Math.round(w[6 * i + j] * keep));
+    });
+    expect(countFlops(pruned.graph).macs).toBeLessThan(0.35 * countFlops(full.graph).macs);
+    full.dispose();
+    pruned.dispose();
+  });
+
+  test('kernel labels: convolutions by kind and direction, other kernels by name', () => {
+    expect(kernelLabel('conv2d_forward', geom({ C: 8, OC: 8, KH: 1, KW: 1, G: 1 }))).toBe('conv 1x1 fwd');
+    expect(kernelLabel('conv2d_backward_input', geom({ C: 8, OC: 16, KH: 3, KW: 3, G: 1 }))).toBe('conv 3x3 dx');
+    expect(kernelLabel('conv2d_backward_filter', geom({ C: 32, OC: 32, KH: 3, KW: 3, G: 32 }))).toBe('conv depthwise dw');
+    // a grouped conv that is not depthwise is labelled by its kernel size
+    expect(kernelLabel('conv2d_forward', geom({ C: 32, OC: 32, KH: 3, KW: 3, G: 2 }))).toBe('conv 3x3 fwd');
+    expect(kernelLabel('batch_norm_train_forward', new Int32Array(3))).toBe('batch_norm_train_forward');
+  });
+
+  const why = torchUnavailable();
+  if (why) console.log(`model bench test: the PyTorch peer check is skipped: ${why}`);
+  (why ? test.skip : test)('torch_yolov3.py builds the same network: params and conv MACs equal to slimprune\'s, unpruned and r578', () => {
+    for (const c of [CASES[0], CASES[2]]) {
+      const m = caseModel({ ...c, batch: 1 }, undefined, 'test');
+      const f = countFlops(m.graph);
+      const expect_ = { params: f.params, macs: f.macs, widths: headWidths(m.graph) };
+      m.dispose();
+      const r = runTorch(c, 'count', 1, { minIters: 1, minMs: 0, maxMs: 0 }, expect_);
+      if (typeof r === 'string') throw new Error(r);
+      expect(r.params).toBe(f.params);
+      expect(r.macs).toBe(f.macs);
+      if (c.pruned) continue;
+      // and a wrong expectation is refused by the script itself
+      const bad = runTorch(c, 'count', 1, { minIters: 1, minMs: 0, maxMs: 0 }, { ...expect_, macs: f.macs + 1 });
+      expect(bad).toEqual(expect.stringContaining('exited with 2'));
+    }
+  }, 120000);
+});
