@@ -125,7 +125,7 @@ export function ratiosForFlops(
   opts: { roundTo?: number; step?: number } = {},
 ): FlopsRatios {
   const roundTo = opts.roundTo ?? 1;
-  const r = ratiosForCost(graph, sens, targetFraction, (g, groups, ratios) => macsWithRatios(g, groups, ratios, roundTo), { ...opts, what: 'MACs' });
+  const r = ratiosForCost(graph, sens, targetFraction, (g, groups, ratios) => macsWithRatios(g, groups, ratios, roundTo), { ...opts, what: 'FLOPs', unit: 'MACs' });
   return { ratios: r.ratios, macsBefore: r.before, macsAfter: r.after, fraction: r.fraction, estimatedLoss: r.estimatedLoss };
 }
 
@@ -140,16 +140,17 @@ export interface CostRatios {
 /**
  * The search of ratiosForFlops for any additive cost of the pruned model: `cost(graph, groups,
  * ratios)` prices the model with those ratios applied (it must not change `graph`); `what`
- * names the cost in errors.
+ * names the cost in errors, `unit` what it is counted in.
  */
 export function ratiosForCost(
   graph: Graph,
   sens: SensitivityTable,
   targetFraction: number,
   cost: (graph: Graph, groups: ReadonlyMap<string, Group>, ratios: Record<string, number>) => number,
-  opts: { roundTo?: number; step?: number; what?: string } = {},
+  opts: { roundTo?: number; step?: number; what?: string; unit?: string } = {},
 ): CostRatios {
   const what = opts.what ?? 'cost';
+  const unit = opts.unit ?? what;
   if (!(targetFraction > 0 && targetFraction < 1)) throw new RangeError(`target ${what} fraction: expected a number in (0, 1), got ${targetFraction}`);
   const roundTo = opts.roundTo ?? 1;
   const step = opts.step ?? 0.05;
@@ -188,7 +189,7 @@ export function ratiosForCost(
     }
     if (!best) {
       throw new RangeError(
-        `target ${what}: expected to remove ${(targetFraction * 100).toFixed(2)}% of ${what}, but the largest measured ratios remove ${(((before - macs) / before) * 100).toFixed(2)}%`,
+        `target ${what}: expected to remove ${(targetFraction * 100).toFixed(2)}% of ${unit}, but the largest measured ratios remove ${(((before - macs) / before) * 100).toFixed(2)}%`,
       );
     }
     level.set(best.p, best.level);
