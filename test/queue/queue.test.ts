@@ -81,6 +81,12 @@ d('sensitivity on a queue (fake measurer)', () => {
     } finally {
       await q.close();
     }
+    // A second run into another file: its connections are all closed when it returns (the
+    // workers', open since the first run, stay).
+    const sockets = () => process.getActiveResourcesInfo().filter((k) => k === 'TCPSocketWrap').length;
+    const before = sockets();
+    expect(await runSensitivityOnQueue({ queue: redis.url, file: path.join(dir, 'two-again.json'), spec: spec('two-again'), params: FAKE_PARAMS, ratios: RATIOS })).toEqual({ measured: 12, skipped: 0 });
+    expect(sockets()).toBe(before);
   });
 
   test('resume: points already in the file are skipped and the file ends identical', async () => {
