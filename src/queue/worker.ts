@@ -6,7 +6,7 @@
  *
  * A failing measurement (unknown param, another config on this machine) fails its job with the
  * error's message, which the coordinator reports. close() lets the jobs in hand finish first;
- * abort() drops them at once, and the queue hands them to another worker once their locks expire.
+ * abort() (then exit) drops them, and the queue hands them to another worker once their locks expire.
  */
 import * as os from 'os';
 import { Worker, type Job } from 'bullmq';
@@ -44,7 +44,10 @@ export interface QueueWorker {
   name: string;
   /** waits for the jobs in hand, then closes the connections and the measuring processes */
   close(): Promise<void>;
-  /** stops the measuring processes now; the jobs in hand are retried elsewhere after their locks expire */
+  /**
+   * Kills the measuring processes now, for a process about to exit: once it has, the jobs in
+   * hand are retried elsewhere after their locks expire (a process that lived on would fail them).
+   */
   abort(): void;
 }
 
