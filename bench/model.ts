@@ -13,6 +13,12 @@
  * imports torch; skipped with the reason otherwise), and with --all the WASM backends
  * (single-threaded, seconds per step).
  *
+ * Idle threads: slimprune's pool waits on a condition variable; the peers are run with the same
+ * policy (onnxruntime's intra-op spinning off, OpenMP's OMP_WAIT_POLICY=PASSIVE for PyTorch),
+ * because on a shared machine a spinning worker steals the core its partner needs (measured
+ * here under load: onnxruntime 320 b2 fwd 547-567 ms spinning, 364-393 ms not; PyTorch 1689 ms
+ * vs 613 ms). SLIMPRUNE_BENCH_PEER_SPIN=1 gives the peers their spinning defaults back.
+ *
  * Every (case, op, implementation) runs in a process of its own, so that the peak RSS it
  * reports (the kernel's VmHWM, reset through /proc/self/clear_refs once the model is built) is
  * its own. Timing in every process, PyTorch's included: one warm-up call, then calls until a
@@ -47,6 +53,7 @@ const CONFIG = path.join(ROOT, 'configs', 'yolov3_mobilenet_v1_voc.yml');
 const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = path.join(__dirname, 'torch_yolov3.py');
 const JOB_ENV = 'SLIMPRUNE_MODEL_BENCH_JOB';
+const PEER_SPIN = process.env.SLIMPRUNE_BENCH_PEER_SPIN === '1';
 
 export type ModelOp = 'fwd' | 'train';
 
@@ -104,7 +111,7 @@ interface JobResult {
 
 type Job =
   | { kind: 'slimprune'; backend: string; c: ModelCase; op: ModelOp; threads: number; budget: ModelBudget }
-  | { kind: 'onnxruntime'; c: ModelCase; threads: number; budget: ModelBudget };
+  | { kind: 'onnxruntime'; c: ModelCase; threads: number; budget: ModelBudget; spin?: boolean };
 
 /** The VOC model at the case's size and batch, weights seeded (7) on `backend`, r578-pruned when the case says. */
 export function caseModel(c: ModelCase, backend?: Backend<any>, mode: 'train' | 'test' = 'train'): YoloModel {
@@ -266,6 +273,7 @@ async function runOrt(job: Extract<Job, { kind: 'onnxruntime' }>): Promise<JobRe
   graph.dispose();
   const session = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
+    ...(job.spin === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   });
   try {
     const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', image, dims) };
@@ -317,7 +325,7 @@ export function torchUnavailable(): string | null {
 export function runTorch(c: ModelCase, op: ModelOp | 'count', threads: number, budget: ModelBudget, expect: { params: number; macs: number; widths: number[] }): (JobResult & { params: number; macs: number }) | string {
   const args = [TORCH_SCRIPT, '--op', op, '--size', String(c.size), '--batch', String(c.batch), '--threads', String(threads), '--widths', JSON.stringify(expect.widths),
     '--expect-params', String(expect.params), '--expect-macs', String(expect.macs), '--min-iters', String(budget.minIters), '--min-ms', String(budget.minMs), '--max-ms', String(budget.maxMs)];
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, OMP_NUM_THREADS: String(threads), ...(PEER_SPIN ? {} : { OMP_WAIT_POLICY: 'PASSIVE' }) } });
   const err = (r.stderr ?? '').trim();
   if (r.status !== 0) return `torch_yolov3.py exited with ${r.status ?? r.signal}: ${err.split('\n').slice(-2).join(' | ')}`;
   try {
@@ -363,7 +371,7 @@ export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
     say(`  ${c.name} ${op} ${impl}: ${fmtMs(row.ms)} ms, peak RSS ${row.peak_rss_mb ?? 'n/a'} MB (${r.samples} calls, ${r.threads} threads)${r.note ? `; ${r.note}` : ''}`);
     if (r.breakdown) breakdowns.push({ c: c.name, op, impl, b: r.breakdown });
   };
-  say(`YOLOv3-MobileNetV1 (VOC): ${cases.map((c) => c.name).join(', ')}; slimprune ${backends.join(', ')}; ${opts.threads} threads (WASM: 1)`);
+  say(`YOLOv3-MobileNetV1 (VOC): ${cases.map((c) => c.name).join(', ')}; slimprune ${backends.join(', ')}; ${opts.threads} threads (WASM: 1); peers' idle threads ${PEER_SPIN ? 'spin (their defaults)' : 'wait passively, as slimprune\'s'}`);
   const counts = new Map<string, { params: number; macs: number; widths: number[] }>();
   for (const c of cases) {
     // batch 1: FLOPs per image, as `slimprune flops` counts them
@@ -377,7 +385,7 @@ export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
         const threads = be === 'native' ? opts.threads : 1;
         emit(c, op, `slimprune-${be}`, runJob({ kind: 'slimprune', backend: be, c, op, threads, budget }));
       }
-      if (op === 'fwd' && !ortWhy) emit(c, op, 'onnxruntime', runJob({ kind: 'onnxruntime', c, threads: opts.threads, budget }));
+      if (op === 'fwd' && !ortWhy) emit(c, op, 'onnxruntime', runJob({ kind: 'onnxruntime', c, threads: opts.threads, budget, spin: PEER_SPIN }));
       if (!torchWhy) emit(c, op, 'pytorch', runTorch(c, op, opts.threads, budget, counts.get(c.name)!));
     }
   }
