@@ -39,9 +39,9 @@ export const datasetCommand: Subcommand<DatasetOptions> = {
     cmd
       .argument('<kind>', `dataset to write: ${KINDS.join(', ')}`)
       .requiredOption('--out <dir>', 'output folder (created; files in it are overwritten)')
-      .option('--train <N>', 'training images (trainval.txt)', '2000')
+      .option('--train <N>', 'training images (trainval.txt)', '4000')
       .option('--test <M>', 'test images (test.txt)', '500')
-      .option('--size <S>', 'image side in pixels', '256')
+      .option('--size <S>', 'image side in pixels', '128')
       .option('--seed <K>', 'random seed: the same seed writes the same files', '0');
   },
   validate() {
@@ -53,9 +53,9 @@ export const datasetCommand: Subcommand<DatasetOptions> = {
     return {
       kind: kind as DatasetOptions['kind'],
       out: String(o.out),
-      train: intFlag('train', o.train, 2000, 0),
+      train: intFlag('train', o.train, 4000, 0),
       test: intFlag('test', o.test, 500, 0),
-      size: intFlag('size', o.size, 256, 64, 2048),
+      size: intFlag('size', o.size, 128, 64, 2048),
       seed: intFlag('seed', o.seed, 0, 0),
     };
   },

@@ -64,7 +64,7 @@ describe('slimprune export', () => {
       const full = buildModel(readConfig(CFG) as never, { mode: 'test' });
       expect(graph.param(PRUNED[0]).shape[0]).toBe(full.graph.param(PRUNED[0]).shape[0] / 2);
       expect(json.prune[0].groups.map((g) => g.master)).toEqual(PRUNED);
-      expect(json.input.shape).toEqual([null, 3, 256, 256]);
+      expect(json.input.shape).toEqual([null, 3, 128, 128]);
       expect(json.labels).toHaveLength(10);
     } finally {
       graph.dispose();
@@ -73,7 +73,7 @@ describe('slimprune export', () => {
     expect(Object.keys(cfgYml)).toEqual(['use_python_inference', 'mode', 'draw_threshold', 'metric', 'arch', 'min_subgraph_size', 'with_background', 'Preprocess', 'label_list']);
     expect(cfgYml).toMatchObject({ use_python_inference: false, mode: 'fluid', draw_threshold: 0.5, metric: 'VOC', arch: 'YOLO', min_subgraph_size: 3, with_background: false });
     expect(cfgYml.Preprocess.map((p: { type: string }) => p.type)).toEqual(['Resize', 'Normalize', 'Permute']);
-    expect(cfgYml.Preprocess[0]).toMatchObject({ target_size: 256, max_size: 0, interp: 2, image_shape: [256, 256] });
+    expect(cfgYml.Preprocess[0]).toMatchObject({ target_size: 128, max_size: 0, interp: 2, image_shape: [128, 128] });
   });
 
   test('flags that agree with the record are accepted; flags that differ name the differences', async () => {

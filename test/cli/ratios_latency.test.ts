@@ -37,7 +37,7 @@ test('--target_latency: ratios meeting the target on the measured-latency estima
   expect(res.pruned_params.length).toBeGreaterThan(0);
   for (const p of res.pruned_params) expect(P).toContain(p);
   const text = await cli('ratios', '-s', file, '-c', CFG, '--target_latency', '0.05');
-  expect(text.out).toMatch(/ratios removing at least 5\.00% of the conv latency measured here \(\d+ convs, 256x256 input, [\w-]+ backend\)/);
+  expect(text.out).toMatch(/ratios removing at least 5\.00% of the conv latency measured here \(\d+ convs, 128x128 input, [\w-]+ backend\)/);
   expect(text.out).toContain(`--pruned_params ${res.pruned_params.join(',')} --pruned_ratios ${res.pruned_ratios.join(',')}`);
   const far = await cli('ratios', '-s', file, '-c', CFG, '--target_latency', '0.95');
   expect(far.code).toBe(2);

@@ -76,7 +76,7 @@ test('--jobs 2 (worker threads) writes the same file as --jobs 1', async () => {
 
 test('without -p every prunable group is measured once, by its master (all in the file here: nothing to do)', async () => {
   const cfg = loadCliConfig({ config: DIGITS_CFG, overrides: opts });
-  const groups = listGroups(buildModel(cfg as never, { mode: 'eval', inputShape: [1, 3, 256, 256] }).graph);
+  const groups = listGroups(buildModel(cfg as never, { mode: 'eval', inputShape: [1, 3, 128, 128] }).graph);
   const masters = groups.filter((g) => !g.unprunable).map((g) => g.master);
   // the three yolo_output convs feed graph outputs: not prunable
   expect(groups.length - masters.length).toBe(3);

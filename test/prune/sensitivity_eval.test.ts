@@ -44,7 +44,7 @@ function cocoConfig(name: string, n: number): string {
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-senseval-'));
   data = path.join(tmp, 'digits');
-  await writeDigitsDataset({ out: data, train: 0, test: 16, size: 256, seed: 7 });
+  await writeDigitsDataset({ out: data, train: 0, test: 16, size: 128, seed: 7 });
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -1,6 +1,6 @@
 /**
  * What the sensitivity tests measure on: the digits config with the shipped baseline weights,
- * evaluated on a small freshly generated digits test set (8 images at 256, the size the
+ * evaluated on a small freshly generated digits test set (8 images at 128, the size the
  * baseline was trained at), read in the test thread (worker_num 0).
  */
 import * as fs from 'fs';
@@ -16,6 +16,6 @@ export const BASELINE = path.join(ROOT, 'demo/digits_baseline');
 export async function digitsFixture(): Promise<{ dir: string; overrides: string[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-sens-'));
   const data = path.join(dir, 'digits');
-  await writeDigitsDataset({ out: data, train: 0, test: 8, size: 256, seed: 7 });
+  await writeDigitsDataset({ out: data, train: 0, test: 8, size: 128, seed: 7 });
   return { dir, overrides: [`weights=${BASELINE}`, `EvalReader.dataset.dataset_dir=${data}`, 'EvalReader.worker_num=0'] };
 }

@@ -66,9 +66,9 @@ function checkCount(name: string, v: number, min: number): void {
 
 export async function writeDigitsDataset(opts: DigitsOptions): Promise<DigitsSummary> {
   const t0 = performance.now();
-  const nTrain = opts.train ?? 2000;
+  const nTrain = opts.train ?? 4000;
   const nTest = opts.test ?? 500;
-  const size = opts.size ?? 256;
+  const size = opts.size ?? 128;
   const seed = opts.seed ?? 0;
   const quality = opts.quality ?? 92;
   checkCount('--train', nTrain, 0);
