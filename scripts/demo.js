@@ -6,11 +6,13 @@
 //      itself, see the README), or, with --train_baseline or when it is missing, a short
 //      training from scratch now;
 //   3. its VOC mAP(0.5), FLOPs, parameters and forward latency (batch 1, 256x256);
-//   4. 50% of the channels of the 18 yolo_block convs pruned (l1_norm), then a short finetune;
-//   5. the same figures for the pruned model;
-//   6. the pruned model exported (--format both: model.onnx, checked in onnxruntime-node when it
+//   4. a short sensitivity analysis (slimprune sensitivity: 3 yolo_block convs at 3 ratios, on
+//      the first test batches) and its plot, output/demo/sensitivity.svg;
+//   5. 50% of the channels of the 18 yolo_block convs pruned (l1_norm), then a short finetune;
+//   6. the same figures for the pruned model;
+//   7. the pruned model exported (--format both: model.onnx, checked in onnxruntime-node when it
 //      is installed, model.json + weights.bin, infer_cfg.yml) into output/demo/export/;
-//   7. the exported model (loadInferenceModel) run on the first 2 test images, the boxes scored
+//   8. the exported model (loadInferenceModel) run on the first 2 test images, the boxes scored
 //      0.5 or more (else the 3 best) drawn into output/demo/detections/.
 // --json: the last line is {"baseline": {map, gflops, params, latency_ms}, "pruned": {...}}.
 // --finetune_iters N, --baseline_iters N: lengths of the trainings (defaults 150 and 600).
@@ -22,6 +24,8 @@ const { spawnSync } = require('child_process');
 const root = path.join(__dirname, '..');
 const CONFIG = path.join(root, 'configs', 'yolov3_mobilenet_v1_digits.yml');
 const DATASET = path.join(root, 'dataset', 'digits');
+/** `slimprune dataset digits`'s default image side, which the config is made for */
+const DATASET_SIZE = 128;
 const SHIPPED = path.join(root, 'demo', 'digits_baseline');
 const OUT = path.join(root, 'output', 'demo');
 const DRAW_THRESHOLD = 0.5;
@@ -82,11 +86,24 @@ function loadLib() {
 const say = (line) => process.stdout.write(line + '\n');
 const step = (line) => say(`\n== ${line}`);
 
+/** The image side of a dataset folder's first test annotation (null when there is none). */
+function datasetSize() {
+  try {
+    const first = fs.readFileSync(path.join(DATASET, 'test.txt'), 'utf8').split('\n')[0].trim().split(/\s+/)[1];
+    const m = /<width>\s*(\d+)\s*<\/width>/.exec(fs.readFileSync(path.join(DATASET, first), 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 function ensureDataset() {
-  if (fs.existsSync(path.join(DATASET, 'trainval.txt')) && fs.existsSync(path.join(DATASET, 'test.txt'))) {
+  const size = datasetSize();
+  if (fs.existsSync(path.join(DATASET, 'trainval.txt')) && size === DATASET_SIZE) {
     say(`dataset: ${path.relative(root, DATASET)} (already there)`);
     return;
   }
+  if (size !== null && size !== DATASET_SIZE) say(`dataset: ${path.relative(root, DATASET)} holds ${size}x${size} images; the config reads ${DATASET_SIZE}x${DATASET_SIZE}: making it again`);
   step('making the digits dataset (slimprune dataset digits)');
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'slimprune.js'), 'dataset', 'digits', '--out', DATASET], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`slimprune dataset digits failed (exit ${r.status})`);
@@ -102,6 +119,22 @@ async function figures(lib, cfg, dir, label) {
   const r = { map: ev.map, gflops: f.gflops, params: f.params, latency_ms: latency };
   say(`${label}: mAP(0.5) ${(r.map * 100).toFixed(2)}, ${r.gflops.toFixed(4)} GFLOPs, ${r.params} params, ${r.latency_ms.toFixed(2)} ms/img forward (batch 1, ${size}x${size})`);
   return r;
+}
+
+/** `slimprune sensitivity` on a few convs and ratios, then `slimprune sensitivity plot`; returns the picture. */
+function sensitivityRun(weights) {
+  const file = path.join(OUT, 'sensitivities.json');
+  const svg = path.join(OUT, 'sensitivity.svg');
+  fs.rmSync(file, { force: true });
+  const cli = (args) => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'slimprune.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    for (const line of (r.stdout || '').split('\n')) if (line.trim()) say(`  ${line}`);
+    if (r.status !== 0) throw new Error(`slimprune ${args.slice(0, 2).join(' ')} failed (exit ${r.status})`);
+  };
+  const params = ['yolo_block.0.0.0.conv.weights', 'yolo_block.1.1.1.conv.weights', 'yolo_block.2.tip.conv.weights'];
+  cli(['sensitivity', '-c', CONFIG, '-o', `weights=${weights}`, '-p', params.join(','), '-r', '0.3,0.6,0.9', '-s', file, '--max_eval_batches', '8']);
+  cli(['sensitivity', 'plot', '-s', file, '-o', svg, '--loss', '0.05']);
+  return svg;
 }
 
 /** Exports the pruned checkpoint as `slimprune export --format both` does; returns the folder. */
@@ -173,6 +206,9 @@ async function main() {
   const cfg = read();
   const before = await figures(lib, cfg, baseline, 'baseline');
 
+  step('sensitivity of 3 yolo_block convs at ratios 0.3, 0.6, 0.9 (slimprune sensitivity, first 8 test batches)');
+  const plot = sensitivityRun(baseline);
+
   step(`pruning 50% of the 18 yolo_block convs (l1_norm), finetuning ${finetuneIters} iterations`);
   const params = [];
   for (let i = 0; i < 3; i++) {
@@ -199,6 +235,7 @@ async function main() {
   say(`change      ${((after.map - before.map) * 100).toFixed(2).padStart(8)}   ${pct(before.gflops, after.gflops).padStart(6)}    ${pct(before.params, after.params).padStart(8)}   ${pct(before.latency_ms, after.latency_ms)}`);
   say(`exported model: ${path.relative(root, exported.dir)}`);
   say(`pictures of detections: ${pictures.map((p) => path.relative(root, p)).join(', ')}`);
+  say(`sensitivity plot: ${path.relative(root, plot)}`);
   say(`demo took ${((Date.now() - t0) / 1000).toFixed(0)} s; outputs in ${path.relative(root, OUT)}`);
   if (json) say(JSON.stringify({ baseline: before, pruned: after }));
 }
