@@ -34,7 +34,16 @@ function refuse(c: Component, key: string, what: string): void {
   if (Array.isArray(v) && v.length) throw new Error(`ResNet: ${what} (${key} ${JSON.stringify(v)}) is not available yet`);
 }
 
-export function resNet(b: GraphBuilder, x: string, c: Component): string[] {
+/** What every stage of one ResNet shares: depth, variant and the conv + norm unit with its names. */
+export interface ResNetParts {
+  depth: number;
+  variant: 'a' | 'b' | 'c' | 'd';
+  prefix: string;
+  unit(input: string, name: string, out: number, k: number, stride: number, act: boolean, stage: number): string;
+}
+
+/** Reads a ResNet (or ResNetC5) component into the parts its stages are built from. */
+export function resNetParts(b: GraphBuilder, c: Component): ResNetParts {
   const depth = int(c, 'depth', 50, Object.keys(DEPTHS).map(Number));
   const variant = str(c, 'variant', 'b', ['a', 'b', 'c', 'd'] as const);
   const normType = str(c, 'norm_type', 'affine_channel', ['bn', 'sync_bn', 'affine_channel'] as const);
@@ -45,7 +54,6 @@ export function resNet(b: GraphBuilder, x: string, c: Component): string[] {
   refuse(c, 'nonlocal_stages', 'non-local blocks');
   refuse(c, 'gcb_stages', 'global context blocks');
   const prefix = typeof c.weight_prefix_name === 'string' ? c.weight_prefix_name : '';
-  const maps = featureMaps(c);
   const norm = normType === 'affine_channel' ? 'affine_channel' : 'bn';
   const bnName = (name: string) => (name === 'conv1' ? `bn_${name}` : `bn${name.slice(3)}`);
   const unit = (input: string, name: string, out: number, k: number, stride: number, act: boolean, stage: number) =>
@@ -53,6 +61,50 @@ export function resNet(b: GraphBuilder, x: string, c: Component): string[] {
       name: prefix + name, bnName: prefix + bnName(name), out, k, stride, pad: (k - 1) >> 1, act: act ? 'relu' : null,
       naming: 'underscore', norm, normDecay, trainable: stage > freezeAt, normTrainable: !freezeNorm,
     });
+  return { depth, variant, prefix, unit };
+}
+
+/** One stage (2..5) of residual blocks on `x`; its first block strides by 2 except in stage 2. */
+export function resNetStage(b: GraphBuilder, x: string, stage: number, parts: ResNetParts): string {
+  const { depth, variant, prefix, unit } = parts;
+  const count = DEPTHS[depth][stage - 2];
+  const ch = [64, 128, 256, 512][stage - 2];
+  const bottleneck = depth >= 50;
+  let y = x;
+  for (let i = 0; i < count; i++) {
+    const name = count > 10 && stage === 4 ? (i === 0 ? `res${stage}a` : `res${stage}b${i}`) : `res${stage}${String.fromCharCode(97 + i)}`;
+    const stride = i === 0 && stage !== 2 ? 2 : 1;
+    const isFirst = bottleneck ? stage === 2 : i === 0 && stage === 2;
+    const input = y;
+    let r: string;
+    let chOut: number;
+    if (bottleneck) {
+      const [s1, s2] = variant === 'a' ? [stride, 1] : [1, stride];
+      r = unit(input, `${name}_branch2a`, ch, 1, s1, true, stage);
+      r = unit(r, `${name}_branch2b`, ch, 3, s2, true, stage);
+      r = unit(r, `${name}_branch2c`, ch * 4, 1, 1, false, stage);
+      chOut = ch * 4;
+    } else {
+      r = unit(input, `${name}_branch2a`, ch, 3, stride, true, stage);
+      r = unit(r, `${name}_branch2b`, ch, 3, 1, false, stage);
+      chOut = ch;
+    }
+    let short = input;
+    if (b.channels(input) !== chOut || stride !== 1 || (depth < 50 && isFirst)) {
+      if (variant === 'd' && !isFirst) {
+        const pooled = b.pool2d(input, { type: 'avg', k: 2, stride: 2, ceilMode: true, name: `${prefix}${name}_branch1_pool` });
+        short = unit(pooled, `${name}_branch1`, chOut, 1, 1, false, stage);
+      } else short = unit(input, `${name}_branch1`, chOut, 1, stride, false, stage);
+    }
+    y = b.add(short, r, { name: `${prefix}${name}.add`, act: 'relu' });
+  }
+  return y;
+}
+
+export function resNet(b: GraphBuilder, x: string, c: Component): string[] {
+  const parts = resNetParts(b, c);
+  const maps = featureMaps(c);
+  const { variant, prefix, unit } = parts;
 
   // stem (stage 1)
   let y = x;
@@ -62,41 +114,10 @@ export function resNet(b: GraphBuilder, x: string, c: Component): string[] {
   for (const [ch, k, s, name] of stem) y = unit(y, name, ch, k, s, true, 1);
   y = b.pool2d(y, { type: 'max', k: 3, stride: 2, pad: 1, name: `${prefix}pool1` });
 
-  const counts = DEPTHS[depth];
-  const bottleneck = depth >= 50;
-  const filters = [64, 128, 256, 512];
   const outs: string[] = [];
   const last = Math.max(...maps);
   for (let stage = 2; stage <= last; stage++) {
-    const count = counts[stage - 2];
-    const ch = filters[stage - 2];
-    for (let i = 0; i < count; i++) {
-      const name = count > 10 && stage === 4 ? (i === 0 ? `res${stage}a` : `res${stage}b${i}`) : `res${stage}${String.fromCharCode(97 + i)}`;
-      const stride = i === 0 && stage !== 2 ? 2 : 1;
-      const isFirst = bottleneck ? stage === 2 : i === 0 && stage === 2;
-      const input = y;
-      let r: string;
-      let chOut: number;
-      if (bottleneck) {
-        const [s1, s2] = variant === 'a' ? [stride, 1] : [1, stride];
-        r = unit(input, `${name}_branch2a`, ch, 1, s1, true, stage);
-        r = unit(r, `${name}_branch2b`, ch, 3, s2, true, stage);
-        r = unit(r, `${name}_branch2c`, ch * 4, 1, 1, false, stage);
-        chOut = ch * 4;
-      } else {
-        r = unit(input, `${name}_branch2a`, ch, 3, stride, true, stage);
-        r = unit(r, `${name}_branch2b`, ch, 3, 1, false, stage);
-        chOut = ch;
-      }
-      let short = input;
-      if (b.channels(input) !== chOut || stride !== 1 || (depth < 50 && isFirst)) {
-        if (variant === 'd' && !isFirst) {
-          const pooled = b.pool2d(input, { type: 'avg', k: 2, stride: 2, ceilMode: true, name: `${prefix}${name}_branch1_pool` });
-          short = unit(pooled, `${name}_branch1`, chOut, 1, 1, false, stage);
-        } else short = unit(input, `${name}_branch1`, chOut, 1, stride, false, stage);
-      }
-      y = b.add(short, r, { name: `${prefix}${name}.add`, act: 'relu' });
-    }
+    y = resNetStage(b, y, stage, parts);
     if (maps.includes(stage)) outs.push(y);
   }
   return outs;
