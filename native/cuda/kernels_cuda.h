@@ -1,0 +1,77 @@
+// The CUDA backend's launchers: the kernel contract (native/kernels.h, src/backend/kernels.ts) with
+// the same names, buffer order, geometry `p` and trailing floats. Float and index buffers are
+// device pointers; `p` is a host pointer. Each launcher enqueues on sp::cuda::stream() and
+// returns without synchronising (native/cuda/common.cuh). One file per kernel:
+// native/cuda/<kernel>.cu.
+#pragma once
+#include <cstdint>
+
+namespace sp {
+namespace cuda {
+
+// gemm: p = {transA, transB, M, N, K, accumulate}; row-major, C = alpha*op(A)op(B) (+ C).
+void gemm(const float* a, const float* b, float* c, const int32_t* p, float alpha);
+
+void conv2d_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p);
+void conv2d_backward_input(const float* dy, const float* w, float* dx, const int32_t* p);
+void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db /*nullable*/, const int32_t* p);
+
+// p = {N, C, HW}
+void batch_norm_train_forward(const float* x, const float* scale, const float* bias, float* y, float* saved_mean,
+                              float* saved_invstd, float* running_mean, float* running_var, const int32_t* p,
+                              float eps, float momentum);
+void batch_norm_infer_forward(const float* x, const float* scale, const float* bias, const float* mean,
+                              const float* var, float* y, const int32_t* p, float eps);
+void batch_norm_backward(const float* x, const float* dy, const float* scale, const float* saved_mean,
+                         const float* saved_invstd, float* dx, float* dscale, float* dbias, const int32_t* p);
+void affine_channel_forward(const float* x, const float* scale, const float* bias, float* y, const int32_t* p);
+void affine_channel_backward(const float* x, const float* dy, const float* scale, float* dx /*nullable*/,
+                             float* dscale /*nullable*/, float* dbias /*nullable*/, const int32_t* p);
+// p = {OC, K}
+void bn_fold(const float* w, const float* b /*nullable*/, const float* scale, const float* offset, const float* mean,
+             const float* var, float* w_out, float* b_out, const int32_t* p, float eps);
+
+// p = {outer, axis, inner, count}
+void gather_axis(const float* x, const int32_t* idx, float* y, const int32_t* p);
+void scatter_add_axis(const float* dy, const int32_t* idx, float* dx, const int32_t* p);
+
+// p = {n, kind}
+void activation_forward(const float* x, float* y, const int32_t* p, float alpha);
+void activation_backward(const float* x, const float* y, const float* dy, float* dx, const int32_t* p, float alpha);
+
+void pool2d_forward(const float* x, float* y, const int32_t* p);
+void pool2d_backward(const float* x, const float* dy, float* dx, const int32_t* p);
+void upsample_forward(const float* x, float* y, const int32_t* p);
+void upsample_backward(const float* dy, float* dx, const int32_t* p);
+
+// p = {outer, C, inner, op, bmode}
+void binary_forward(const float* a, const float* b, float* y, const int32_t* p);
+void binary_backward(const float* a, const float* b, const float* dy, float* da /*nullable*/, float* db /*nullable*/,
+                     const int32_t* p);
+// p = {outer, srcC, srcOff, dstC, dstOff, count, inner, accumulate}
+void channel_copy(const float* src, float* dst, const int32_t* p);
+// p = {n}
+void sgd_momentum(float* param, const float* grad, float* velocity, const int32_t* p, float lr, float momentum, float l2);
+// p = {outer, len, inner}
+void reduce_sum(const float* x, float* y, const int32_t* p);
+void softmax_forward(const float* x, float* y, const int32_t* p);
+void softmax_backward(const float* y, const float* dy, float* dx, const int32_t* p);
+// p = {n}
+void sigmoid_bce_forward(const float* x, const float* label, float* loss, const int32_t* p);
+void sigmoid_bce_backward(const float* x, const float* label, const float* dloss, float* dx, const int32_t* p);
+void axpy(const float* x, float* y, const int32_t* p, float alpha);
+
+// Fused kernels (fused_act.h: act 0 relu, 1 leaky_relu, 2 relu6).
+// p = conv geometry + {act}
+void conv2d_act_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p,
+                        float alpha);
+// p = {N, C, HW, act}
+void batch_norm_act_train_forward(const float* x, const float* scale, const float* bias, float* y,
+                                  float* saved_mean, float* saved_invstd, float* running_mean, float* running_var,
+                                  const int32_t* p, float eps, float momentum, float alpha);
+void batch_norm_act_backward(const float* x, const float* y, const float* dy, const float* scale,
+                             const float* saved_mean, const float* saved_invstd, float* dx, float* dscale,
+                             float* dbias, const int32_t* p, float alpha);
+
+}  // namespace cuda
+}  // namespace sp
