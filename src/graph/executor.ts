@@ -20,6 +20,12 @@
  *
  * Train mode: batch norms use batch statistics and update their running statistics in place;
  * eval mode: running statistics.
+ *
+ * Lazy feeds: a graph input may be fed a LazyFeed instead of a tensor, a function of values the
+ * same run computes before it (a two-stage detector's RoIs are made from its RPN's outputs, in the
+ * middle of one forward over one graph). It runs when the first node reading that input is about
+ * to run; the values it reads are kept alive until then. Its result belongs to the run (freed by
+ * liveness like any other value) and never gets a gradient.
  */
 import type { Backend } from '../backend/backend';
 import { getBackend } from '../backend/loader';
@@ -46,6 +52,17 @@ export interface ForwardOptions {
   /** recycle storages through the graph's pool (default true; false: every tensor is a new allocation) */
   memoryPlan?: boolean;
 }
+
+/** A graph input computed during the run from values computed before it (see the header). */
+export class LazyFeed {
+  /**
+   * @param after values `compute` reads (outputs of nodes that run before the input's first reader)
+   * @param compute makes the input's tensor from those values (it must not dispose them)
+   */
+  constructor(readonly after: string[], readonly compute: (values: Record<string, Tensor>) => Tensor) {}
+}
+
+export type Feed = Tensor | LazyFeed;
 
 export interface ForwardResult {
   /** fetched values, owned by the caller (dispose them when done) */
@@ -107,9 +124,12 @@ function paramTensor(graph: Graph, name: string, node: Node): Tensor {
 }
 
 /** The parameters' backend; for a graph without parameters, the first feed's. */
-function defaultBackend(graph: Graph, feeds: Record<string, Tensor>): Backend<any> {
+function defaultBackend(graph: Graph, feeds: Record<string, Feed>): Backend<any> {
   for (const p of graph.params.values()) if (p.tensor) return p.tensor.backend;
-  for (const name of graph.inputs) if (feeds[name]) return feeds[name].backend;
+  for (const name of graph.inputs) {
+    const f = feeds[name];
+    if (f && !(f instanceof LazyFeed)) return f.backend;
+  }
   return getBackend();
 }
 
@@ -269,7 +289,7 @@ export class Tape {
  * Runs the graph forward on the fed inputs (name -> tensor; every graph input must be fed).
  * Feeds on another backend than the parameters are copied over.
  */
-export function forward(graph: Graph, feeds: Record<string, Tensor>, opts: ForwardOptions = {}): ForwardResult {
+export function forward(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions = {}): ForwardResult {
   const pool = opts.memoryPlan === false ? null : memoryPoolOf(graph);
   pool?.beginCycle();
   try {
@@ -280,7 +300,7 @@ export function forward(graph: Graph, feeds: Record<string, Tensor>, opts: Forwa
   }
 }
 
-function run(graph: Graph, feeds: Record<string, Tensor>, opts: ForwardOptions, pool: GraphMemoryPool | null): ForwardResult {
+function run(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions, pool: GraphMemoryPool | null): ForwardResult {
   const training = !!opts.training;
   const grad = !!opts.grad;
   const fetch = opts.fetch ?? graph.outputs;
@@ -294,16 +314,25 @@ function run(graph: Graph, feeds: Record<string, Tensor>, opts: ForwardOptions, 
   const shapes = new Map<string, Dims>();
   const owned = new Set<string>(); // values this run allocated (feeds copied across backends included)
   const pinned = new Set<string>(fetch);
-  for (const name of graph.inputs) {
-    const t = feeds[name];
-    if (!t) fail('forward', `a tensor for every graph input (${graph.inputs.join(', ')})`, `input ${name}`, 'none');
+  const checkFeed = (name: string, t: Tensor) => {
     const want = graph.shapeOf(name);
     if (t.shape.length !== want.length || (want.length > 1 && t.shape[1] !== want[1])) {
       fail('forward', `a tensor of rank ${want.length} with ${want[1]} channels (batch and spatial size may differ)`, `input ${name}`, `[${t.shape.join(', ')}]`);
     }
+  };
+  const lazy = new Map<string, LazyFeed>();
+  for (const name of graph.inputs) {
+    const t = feeds[name];
+    if (!t) fail('forward', `a tensor for every graph input (${graph.inputs.join(', ')})`, `input ${name}`, 'none');
+    if (t instanceof LazyFeed) {
+      for (const v of t.after) graph.value(v);
+      lazy.set(name, t);
+    } else checkFeed(name, t);
   }
   const saved = new Map<string, Record<string, Tensor>>();
   const fwdLeft = new Map(p.fwdUses);
+  // what a lazy feed reads stays alive until it has run
+  for (const f of lazy.values()) for (const v of f.after) fwdLeft.set(v, (fwdLeft.get(v) ?? 0) + 1);
   const dead = (v: string) => (fwdLeft.get(v) ?? 0) <= 0 && (p.bwdUses.get(v) ?? 0) <= 0 && !pinned.has(v);
   const outputs: Record<string, Tensor> = {};
   // what the node being run has saved so far (freed with the rest if it throws)
@@ -311,14 +340,42 @@ function run(graph: Graph, feeds: Record<string, Tensor>, opts: ForwardOptions, 
   try {
     for (const name of graph.inputs) {
       const t = feeds[name];
+      if (t instanceof LazyFeed) continue;
       const local = t.to(backend);
       if (local !== t) owned.add(name);
       else pinned.add(name);
       values.set(name, local);
       shapes.set(name, [...t.shape]);
     }
+    const runLazy = (name: string, f: LazyFeed) => {
+      lazy.delete(name);
+      const args: Record<string, Tensor> = {};
+      for (const v of f.after) {
+        const t = values.get(v);
+        if (!t) fail('forward', 'values computed before the lazy feed runs', `input ${name}`, `${v} not computed yet`);
+        args[v] = t;
+      }
+      const made = f.compute(args);
+      checkFeed(name, made);
+      const local = made.to(backend);
+      if (local !== made) made.dispose();
+      values.set(name, local);
+      shapes.set(name, [...local.shape]);
+      owned.add(name);
+      for (const v of f.after) {
+        fwdLeft.set(v, (fwdLeft.get(v) ?? 0) - 1);
+        if (dead(v) && owned.has(v) && values.has(v)) {
+          values.get(v)!.dispose();
+          values.delete(v);
+        }
+      }
+    };
     for (const node of graph.nodes) {
       const def = opDef(node.type);
+      for (const v of node.inputs) {
+        const f = lazy.get(v);
+        if (f) runLazy(v, f);
+      }
       const params: Record<string, Tensor> = {};
       for (const [role, name] of Object.entries(node.params)) params[role] = paramTensor(graph, name, node);
       const inputs = node.inputs.map((v) => {
