@@ -17,7 +17,7 @@
  */
 import { Tensor } from '../backend/tensor';
 import type { Param } from '../graph/types';
-import { DecayRules, OptimizerError, type StateData, type TrainOptimizer } from './optimizer';
+import { DecayRules, OptimizerError, optimizerFail, stateSlot, stateTensor, stepTargets, type StateData, type TrainOptimizer } from './optimizer';
 
 export interface AdamOptions {
   beta1?: number;
@@ -30,7 +30,7 @@ const M2 = '_moment2_0';
 const STEP = '@adam_t';
 
 function fail(what: string, expected: string, got: unknown): never {
-  throw new OptimizerError(`Adam: expected ${expected} for ${what}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`);
+  return optimizerFail('Adam', what, expected, got);
 }
 
 function unitInterval(what: string, v: unknown, dflt: number): number {
@@ -74,9 +74,7 @@ export class AdamOptimizer implements TrainOptimizer {
   }
 
   step(params: Map<string, Tensor>, grads: Map<string, Tensor>, lr: number): void {
-    if (!(params instanceof Map)) fail('params', 'a Map from parameter name to tensor', params);
-    if (!(grads instanceof Map)) fail('grads', 'a Map from parameter name to tensor', grads);
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail('lr', 'a finite learning rate >= 0', lr);
+    const targets = [...stepTargets('Adam', this.rules, params, grads, lr)];
     const t = this.t + 1;
     const b1p = Math.pow(this.beta1, t);
     const b2p = Math.pow(this.beta2, t);
@@ -84,16 +82,10 @@ export class AdamOptimizer implements TrainOptimizer {
     const epsT = this.epsilon * Math.sqrt(1 - b2p);
     const { beta1, beta2 } = this;
     const sqrt = Math.sqrt;
-    for (const [name, grad] of grads) {
-      if (!this.rules.isTrainable(name)) continue;
-      const param = params.get(name);
-      if (!param) throw new OptimizerError(`Adam: expected a parameter named ${name} (it has a gradient), found none in params`);
-      if (grad.size !== param.size || grad.shape.some((d, i) => d !== param.shape[i])) {
-        fail(`the gradient of ${name}`, `shape [${param.shape.join(', ')}] (as its parameter)`, `[${grad.shape.join(', ')}]`);
-      }
+    for (const { name, param, grad } of targets) {
       const decay = this.rules.decayOf(name);
-      const m1t = this.slot(this.m1, name, param);
-      const m2t = this.slot(this.m2, name, param);
+      const m1t = stateSlot('Adam', 'moments', this.m1, name, param);
+      const m2t = stateSlot('Adam', 'moments', this.m2, name, param);
       const p = param.toArray();
       const g = grad.toArray();
       const a = m1t.toArray();
@@ -111,27 +103,6 @@ export class AdamOptimizer implements TrainOptimizer {
       m2t.set(b);
     }
     this.t = t;
-  }
-
-  /** A moment of a parameter on its backend and in its shape, created (zero) when absent. */
-  private slot(map: Map<string, Tensor>, name: string, param: Tensor): Tensor {
-    let s = map.get(name);
-    if (!s) {
-      s = Tensor.zeros(param.shape, param.backend);
-      map.set(name, s);
-      return s;
-    }
-    const sameShape = s.shape.length === param.shape.length && s.shape.every((d, i) => d === param.shape[i]);
-    if (!sameShape && (s.rank !== 1 || s.size !== param.size)) {
-      fail(`the moments of ${name}`, `shape [${param.shape.join(', ')}] (as its parameter; prune optimizer state with the params)`, `[${s.shape.join(', ')}]`);
-    }
-    if (!sameShape || s.backend !== param.backend) {
-      const moved = Tensor.from(s.toArray(), param.shape, param.backend);
-      s.dispose();
-      s = moved;
-      map.set(name, s);
-    }
-    return s;
   }
 
   slots(): Record<string, Map<string, Tensor>> {
@@ -153,7 +124,7 @@ export class AdamOptimizer implements TrainOptimizer {
     let t = 0;
     try {
       for (const [name, d] of m) {
-        const tensor = toTensor(name, d);
+        const tensor = stateTensor('Adam', `the state ${name}`, d);
         if (name === STEP) {
           const v = tensor.toArray()[0];
           tensor.dispose();
@@ -186,11 +157,4 @@ export class AdamOptimizer implements TrainOptimizer {
     this.m2.clear();
     this.t = 0;
   }
-}
-
-function toTensor(name: string, d: StateData): Tensor {
-  if (d instanceof Tensor) return d.clone();
-  if (d instanceof Float32Array || d instanceof Float64Array) return Tensor.from(d, [d.length]);
-  if (d && typeof d === 'object' && Array.isArray(d.shape) && d.data && typeof d.data.length === 'number') return Tensor.from(d.data, d.shape);
-  return fail(`the state ${name}`, 'a Float32Array, {data, shape} or a Tensor', d);
 }

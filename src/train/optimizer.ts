@@ -40,9 +40,72 @@ export class OptimizerError extends Error {
   override name = 'OptimizerError';
 }
 
-function fail(what: string, expected: string, got: unknown): never {
+/** Throws `<who>: expected <expected> for <what>, got <got>` (arrays shown as [a, b]). */
+export function optimizerFail(who: string, what: string, expected: string, got: unknown): never {
   const shown = Array.isArray(got) ? `[${got.join(', ')}]` : typeof got === 'string' ? JSON.stringify(got) : String(got);
-  throw new OptimizerError(`MomentumOptimizer: expected ${expected} for ${what}, got ${shown}`);
+  throw new OptimizerError(`${who}: expected ${expected} for ${what}, got ${shown}`);
+}
+
+function fail(what: string, expected: string, got: unknown): never {
+  return optimizerFail('MomentumOptimizer', what, expected, got);
+}
+
+/**
+ * The parameters one step updates: every trainable one that has a gradient, with the step's
+ * arguments checked once (`who` names the optimizer in the messages).
+ */
+export function* stepTargets(
+  who: string,
+  rules: DecayRules,
+  params: Map<string, Tensor>,
+  grads: Map<string, Tensor>,
+  lr: number,
+): Generator<{ name: string; param: Tensor; grad: Tensor }> {
+  if (!(params instanceof Map)) optimizerFail(who, 'params', 'a Map from parameter name to tensor', params);
+  if (!(grads instanceof Map)) optimizerFail(who, 'grads', 'a Map from parameter name to tensor', grads);
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) optimizerFail(who, 'lr', 'a finite learning rate >= 0', lr);
+  for (const [name, grad] of grads) {
+    if (!rules.isTrainable(name)) continue;
+    const param = params.get(name);
+    if (!param) throw new OptimizerError(`${who}: expected a parameter named ${name} (it has a gradient), found none in params`);
+    if (grad.size !== param.size || grad.shape.some((d, i) => d !== param.shape[i])) {
+      optimizerFail(who, `the gradient of ${name}`, `shape [${param.shape.join(', ')}] (as its parameter)`, grad.shape);
+    }
+    yield { name, param, grad };
+  }
+}
+
+/**
+ * A parameter's optimizer state in `slots` (velocity, a moment) on the parameter's backend and
+ * in its shape: created zero when absent; flat arrays from loadState take the parameter's shape
+ * on first use; anything else of another shape is state that was not pruned with its parameter.
+ */
+export function stateSlot(who: string, what: string, slots: Map<string, Tensor>, name: string, param: Tensor): Tensor {
+  let s = slots.get(name);
+  if (!s) {
+    s = Tensor.zeros(param.shape, param.backend);
+    slots.set(name, s);
+    return s;
+  }
+  const sameShape = s.shape.length === param.shape.length && s.shape.every((d, i) => d === param.shape[i]);
+  if (!sameShape && (s.rank !== 1 || s.size !== param.size)) {
+    optimizerFail(who, `the ${what} of ${name}`, `shape [${param.shape.join(', ')}] (as its parameter; prune optimizer state with the params)`, s.shape);
+  }
+  if (!sameShape || s.backend !== param.backend) {
+    const moved = Tensor.from(s.toArray(), param.shape, param.backend);
+    s.dispose();
+    s = moved;
+    slots.set(name, s);
+  }
+  return s;
+}
+
+/** A copy of checkpoint state data as a tensor (bare arrays become flat tensors). */
+export function stateTensor(who: string, what: string, d: StateData): Tensor {
+  if (d instanceof Tensor) return d.clone();
+  if (d instanceof Float32Array || d instanceof Float64Array) return Tensor.from(d, [d.length]);
+  if (d && typeof d === 'object' && Array.isArray(d.shape) && d.data && typeof d.data.length === 'number') return Tensor.from(d.data, d.shape);
+  return optimizerFail(who, what, 'a Float32Array, {data, shape} or a Tensor', d);
 }
 
 function coef(what: string, v: unknown, dflt: number): number {
@@ -164,44 +227,10 @@ export class MomentumOptimizer implements TrainOptimizer {
 
   /** One update of every parameter that has a gradient (and is trainable), in place. */
   step(params: Map<string, Tensor>, grads: Map<string, Tensor>, lr: number): void {
-    if (!(params instanceof Map)) fail('params', 'a Map from parameter name to tensor', params);
-    if (!(grads instanceof Map)) fail('grads', 'a Map from parameter name to tensor', grads);
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail('lr', 'a finite learning rate >= 0', lr);
-    for (const [name, grad] of grads) {
-      if (!this.rules.isTrainable(name)) continue;
-      const param = params.get(name);
-      if (!param) throw new OptimizerError(`MomentumOptimizer: expected a parameter named ${name} (it has a gradient), found none in params`);
-      if (grad.size !== param.size || grad.shape.some((d, i) => d !== param.shape[i])) {
-        fail(`the gradient of ${name}`, `shape [${param.shape.join(', ')}] (as its parameter)`, grad.shape);
-      }
-      const v = this.velocityFor(name, param);
+    for (const { name, param, grad } of stepTargets('MomentumOptimizer', this.rules, params, grads, lr)) {
+      const v = stateSlot('MomentumOptimizer', 'velocity', this.velocity, name, param);
       ops.sgdMomentum(param, grad, v, { lr, momentum: this.momentum, l2: this.decayOf(name) });
     }
-  }
-
-  /** The velocity of a parameter on its backend and in its shape, created (zero) when absent. */
-  private velocityFor(name: string, param: Tensor): Tensor {
-    let v = this.velocity.get(name);
-    if (!v) {
-      v = Tensor.zeros(param.shape, param.backend);
-      this.velocity.set(name, v);
-      return v;
-    }
-    const sameShape = v.shape.length === param.shape.length && v.shape.every((d, i) => d === param.shape[i]);
-    if (!sameShape) {
-      // Flat arrays from loadState take the parameter's shape on first use; anything else is
-      // state that was not pruned (or loaded) with its parameter.
-      if (v.rank !== 1 || v.size !== param.size) {
-        fail(`the velocity of ${name}`, `shape [${param.shape.join(', ')}] (as its parameter; prune optimizer state with the params)`, v.shape);
-      }
-    }
-    if (!sameShape || v.backend !== param.backend) {
-      const moved = Tensor.from(v.toArray(), param.shape, param.backend);
-      v.dispose();
-      v = moved;
-      this.velocity.set(name, v);
-    }
-    return v;
   }
 
   /** The velocity per parameter name: the live map (the pruner slices it in place). */
@@ -228,12 +257,7 @@ export class MomentumOptimizer implements TrainOptimizer {
     if (!(m instanceof Map)) fail('state', 'a Map from parameter name to velocity', m);
     const next = new Map<string, Tensor>();
     try {
-      for (const [name, d] of m) {
-        if (d instanceof Tensor) next.set(name, d.clone());
-        else if (d instanceof Float32Array || d instanceof Float64Array) next.set(name, Tensor.from(d, [d.length]));
-        else if (d && typeof d === 'object' && Array.isArray(d.shape) && d.data && typeof d.data.length === 'number') next.set(name, Tensor.from(d.data, d.shape));
-        else fail(`the velocity of ${name}`, 'a Float32Array, {data, shape} or a Tensor', d);
-      }
+      for (const [name, d] of m) next.set(name, stateTensor('MomentumOptimizer', `the velocity of ${name}`, d));
     } catch (e) {
       next.forEach((t) => t.dispose());
       throw e;
