@@ -1,6 +1,7 @@
 /**
- * COCO bbox evaluation computed as the reference COCO evaluation (pycocotools' COCOeval with
- * iouType 'bbox', useCats 1) computes it, so that figures match the published ones.
+ * COCO bbox and segm evaluation computed as the reference COCO evaluation (pycocotools'
+ * COCOeval with iouType 'bbox' or 'segm', useCats 1) computes it, so that figures match the
+ * published ones.
  *
  * Setting: images = every gt image id, sorted; categories = every gt category id, sorted; IoU
  * thresholds 0.5:0.05:0.95 and recall points 0:0.01:1 built as numpy's linspace builds them
@@ -14,6 +15,11 @@
  *   the first maxDet kept. A detection's area is its box's w * h.
  * - IoU of boxes [x, y, w, h] without the +1 pixel; against a crowd gt the union is the
  *   detection's own area (intersection / detection area).
+ * - segm: the same with masks. A gt's segmentation (polygons, unioned, or an RLE compressed or
+ *   not) is rasterised at its image's height x width; a detection carries a COCO RLE (or
+ *   polygons) of that size; a detection's area is its mask's pixel count, a gt's area is still
+ *   its `area` field; IoU counts pixels, and against a crowd gt divides by the detection's
+ *   mask area. A detection needs no bbox.
  * - Greedy matching per threshold t: each detection in score order takes, among the gts not yet
  *   matched (crowd gts can be matched again), the one of highest IoU >= min(t, 1 - 1e-10),
  *   the later one on equal IoU, never moving from a counted gt to an ignored one. A detection
@@ -28,6 +34,9 @@
  * stats: the 12 means in COCOeval.summarize's order, -1 when nothing counted.
  */
 
+import { rleArea, rleIou, type CocoRle, type Rle } from '../data/mask/rle';
+import { segmentationToRle } from '../data/mask/polygon';
+
 export class CocoEvalError extends Error {
   override name = 'CocoEvalError';
 }
@@ -41,10 +50,12 @@ export interface CocoAnnotation {
   id: number;
   image_id: number;
   category_id: number;
-  /** [x, y, w, h] */
-  bbox: number[];
+  /** [x, y, w, h] (bbox evaluation) */
+  bbox?: number[];
   area: number;
   iscrowd?: number | boolean;
+  /** polygons or an RLE (segm evaluation) */
+  segmentation?: unknown;
   [k: string]: unknown;
 }
 
@@ -65,13 +76,15 @@ export interface CocoGt {
 export interface CocoDetection {
   image_id: number;
   category_id: number;
-  /** [x, y, w, h] */
-  bbox: number[];
+  /** [x, y, w, h] (bbox evaluation) */
+  bbox?: number[];
   score: number;
+  /** COCO RLE of the image's size (segm evaluation) */
+  segmentation?: CocoRle | number[][];
 }
 
 export interface CocoEvalOptions {
-  iouType: 'bbox';
+  iouType: 'bbox' | 'segm';
 }
 
 export interface CocoCategoryResult {
@@ -120,8 +133,8 @@ export const MAX_DETS = [1, 10, 100] as const;
 /** numpy.spacing(1) */
 const EPS = 2.220446049250313e-16;
 
-interface Gt { id: number; box: number[]; area: number; crowd: boolean }
-interface Dt { id: number; box: number[]; area: number; score: number }
+interface Gt { id: number; box: number[]; area: number; crowd: boolean; rle?: Rle }
+interface Dt { id: number; box: number[]; area: number; score: number; rle?: Rle }
 
 /** IoU of [x, y, w, h] boxes; a crowd gt's union is the detection's area. */
 export function cocoBoxIou(d: readonly number[], g: readonly number[], crowd: boolean): number {
@@ -210,36 +223,66 @@ function checkGt(gt: CocoGt): void {
   }
 }
 
-/** COCO bbox evaluation of `detections` against `gt` (see the file comment). */
+/** A segmentation as a mask of size h x w, errors as CocoEvalErrors naming `what`. */
+function maskOf(segm: unknown, h: number, w: number, what: string): Rle {
+  if (segm === undefined || segm === null) throw new CocoEvalError(`cocoEval: expected a segmentation (polygons or RLE) for ${what} (iouType 'segm'), got none`);
+  try {
+    return segmentationToRle(segm, h, w, `cocoEval: ${what}`);
+  } catch (e) {
+    throw new CocoEvalError((e as Error).message);
+  }
+}
+
+/** COCO bbox or segm evaluation of `detections` against `gt` (see the file comment). */
 export function cocoEval(gt: CocoGt, detections: readonly CocoDetection[], opts: CocoEvalOptions = { iouType: 'bbox' }): CocoEvalResult {
-  if (opts?.iouType !== 'bbox') throw new CocoEvalError(`cocoEval: expected iouType 'bbox' (the one available), got ${JSON.stringify(opts?.iouType)}`);
+  const iouType = opts?.iouType;
+  if (iouType !== 'bbox' && iouType !== 'segm') throw new CocoEvalError(`cocoEval: expected iouType 'bbox' or 'segm', got ${JSON.stringify(iouType)}`);
+  const segm = iouType === 'segm';
   checkGt(gt);
   if (!Array.isArray(detections)) throw new CocoEvalError(`cocoEval: expected an array of result records for detections, got ${JSON.stringify(detections)?.slice(0, 80)}`);
   const imgIds = [...new Set(gt.images.map((im) => im.id))].sort((a, b) => a - b);
   const catIds = [...new Set(gt.categories.map((c) => c.id))].sort((a, b) => a - b);
   const imgSet = new Set(imgIds);
+  const imSize = new Map<number, [number, number]>();
+  if (segm) {
+    for (const im of gt.images) {
+      const { height: h, width: w } = im as { height?: unknown; width?: unknown };
+      if (!Number.isInteger(h) || !Number.isInteger(w) || (h as number) < 1 || (w as number) < 1) {
+        throw new CocoEvalError(`cocoEval: expected whole-number height and width for image ${JSON.stringify(im.id)} (iouType 'segm' rasterises masks at the image size), got ${JSON.stringify(h)} x ${JSON.stringify(w)}`);
+      }
+      imSize.set(im.id, [h as number, w as number]);
+    }
+  }
   const catSet = new Set(catIds);
   const key = (img: number, cat: number) => `${img}\u0000${cat}`;
   const gtsOf = new Map<string, Gt[]>();
   const dtsOf = new Map<string, Dt[]>();
   for (const a of gt.annotations) {
     const what = `annotation ${JSON.stringify(a?.id)}`;
-    const box = checkBox(a?.bbox, what);
+    const box = segm ? [] : checkBox(a?.bbox, what);
     if (!finite(a.area)) throw new CocoEvalError(`cocoEval: expected a finite area for ${what}, got ${JSON.stringify(a.area)}`);
     if (!imgSet.has(a.image_id) || !catSet.has(a.category_id)) continue;
     const k = key(a.image_id, a.category_id);
     if (!gtsOf.has(k)) gtsOf.set(k, []);
-    gtsOf.get(k)!.push({ id: a.id, box, area: a.area, crowd: !!a.iscrowd });
+    const size = imSize.get(a.image_id);
+    const rle = segm ? maskOf(a.segmentation, size![0], size![1], what) : undefined;
+    gtsOf.get(k)!.push({ id: a.id, box, area: a.area, crowd: !!a.iscrowd, rle });
   }
   detections.forEach((d, i) => {
     const what = `detection ${i}`;
-    const box = checkBox(d?.bbox, what);
+    const box = segm ? [] : checkBox(d?.bbox, what);
     if (!finite(d.score)) throw new CocoEvalError(`cocoEval: expected a finite score for ${what}, got ${JSON.stringify(d.score)}`);
     if (!imgSet.has(d.image_id)) throw new CocoEvalError(`cocoEval: expected detections on images of gt, got image_id ${JSON.stringify(d.image_id)} for ${what} (not in gt.images)`);
     if (!catSet.has(d.category_id)) return;
     const k = key(d.image_id, d.category_id);
     if (!dtsOf.has(k)) dtsOf.set(k, []);
-    dtsOf.get(k)!.push({ id: i + 1, box, area: box[2] * box[3], score: d.score });
+    if (segm) {
+      const size = imSize.get(d.image_id)!;
+      const rle = maskOf(d.segmentation, size[0], size[1], what);
+      dtsOf.get(k)!.push({ id: i + 1, box, area: rleArea(rle), score: d.score, rle });
+    } else {
+      dtsOf.get(k)!.push({ id: i + 1, box, area: box[2] * box[3], score: d.score });
+    }
   });
 
   const T = IOU_THRESHOLDS.length, R = RECALL_POINTS.length, K = catIds.length, A = AREA_RANGES.length, M = MAX_DETS.length;
@@ -256,7 +299,12 @@ export function cocoEval(gt: CocoGt, detections: readonly CocoDetection[], opts:
       const gts = gtsOf.get(key(img, cat)) ?? [];
       const all = dtsOf.get(key(img, cat)) ?? [];
       const dts = byScore(all.map((d) => d.score)).slice(0, maxAll).map((i) => all[i]);
-      const ious = gts.length && dts.length ? dts.map((d) => gts.map((g) => cocoBoxIou(d.box, g.box, g.crowd))) : [];
+      let ious: number[][] = [];
+      if (gts.length && dts.length) {
+        ious = segm
+          ? rleIou(dts.map((d) => d.rle!), gts.map((g) => g.rle!), gts.map((g) => g.crowd))
+          : dts.map((d) => gts.map((g) => cocoBoxIou(d.box, g.box, g.crowd)));
+      }
       return { gts, dts, ious, any: gts.length > 0 || all.length > 0 };
     });
     AREA_RANGES.forEach((rng, a) => {

@@ -161,6 +161,6 @@ describe('cocoEval errors', () => {
     expect(() => cocoEval(noArea, [], { iouType: 'bbox' })).toThrow(/finite area for annotation/);
   });
   test('another iouType', () => {
-    expect(() => cocoEval(gt, [], { iouType: 'segm' as 'bbox' })).toThrow(/iouType 'bbox'/);
+    expect(() => cocoEval(gt, [], { iouType: 'keypoints' as 'bbox' })).toThrow(/iouType 'bbox' or 'segm'/);
   });
 });
