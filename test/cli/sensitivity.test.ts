@@ -3,7 +3,7 @@
 // refusals before any weights are loaded.
 import * as fs from 'fs';
 import * as path from 'path';
-import { main } from '../../src/cli';
+import { cli } from '../util/cli';
 import { loadCliConfig } from '../../src/cli/options';
 import { readSensitivityFile, writeSensitivityFile } from '../../src/prune/sensitivity_file';
 import { digestOf } from '../../src/train/checkpoint';
@@ -15,12 +15,6 @@ const P = ['yolo_block.0.2.conv.weights', 'yolo_block.1.tip.conv.weights'];
 let dir = '';
 let opts: string[] = [];
 
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) } });
-  return { code, out, err };
-}
 const measure = (file: string, ratios: string, ...more: string[]) =>
   cli('sensitivity', '-c', DIGITS_CFG, '-o', ...opts, '-p', P.join(','), '-r', ratios, '-s', file, '--max_eval_batches', '1', ...more);
 const pointLines = (out: string) => out.split('\n').filter((l) => /^\[\s*\d+\/\d+\] /.test(l));

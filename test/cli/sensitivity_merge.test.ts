@@ -3,18 +3,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../src/cli';
+import { cli } from '../util/cli';
 import { readSensitivityFile, writeSensitivityFile, type SensitivityFile } from '../../src/prune/sensitivity_file';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-merge-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) } });
-  return { code, out, err };
-}
 
 const head = { version: 1, metric: 'mAP', base: 0.6, config_digest: 'abcdef0123456789' };
 function write(name: string, sensitivities: SensitivityFile['sensitivities'], over: Partial<SensitivityFile> = {}): string {

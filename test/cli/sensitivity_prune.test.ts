@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../src/cli';
+import { cli } from '../util/cli';
 import { loadCliConfig } from '../../src/cli/options';
 import { writeSensitivityFile } from '../../src/prune/sensitivity_file';
 import { digestOf, readCheckpoint } from '../../src/train/checkpoint';
@@ -14,13 +14,6 @@ const grid = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const curve = (f: (r: number) => number) => Object.fromEntries(grid.map((r) => [String(r), f(r)]));
 let dataset = '';
 let dir = '';
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) } });
-  return { code, out, err };
-}
 
 beforeAll(async () => {
   dataset = await tinyDigits(4, 2);

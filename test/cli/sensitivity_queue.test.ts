@@ -2,7 +2,7 @@
 // measured in this process; flag refusals. Needs Debian's redis-server (skipped without it).
 import * as fs from 'fs';
 import * as path from 'path';
-import { main } from '../../src/cli';
+import { cli } from '../util/cli';
 import { startWorker, type QueueWorker } from '../../src/queue/worker';
 import { redisServer, startRedis, type RedisServer } from '../util/redis';
 import { DIGITS_CFG, digitsFixture } from '../prune/sensitivity_fixture';
@@ -11,13 +11,6 @@ const P = 'yolo_block.0.2.conv.weights';
 const have = redisServer();
 if (!('path' in have)) console.log(`sensitivity --queue test skipped: ${have.reason}`);
 const d = 'path' in have ? describe : describe.skip;
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) } });
-  return { code, out, err };
-}
 
 test('--queue refusals: a bad address, --jobs with it', async () => {
   const base = ['sensitivity', '-c', DIGITS_CFG, '-p', P];

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { XMLParser } from 'fast-xml-parser';
-import { main } from '../../src/cli';
+import { cli } from '../util/cli';
 import { loadCliConfig } from '../../src/cli/options';
 import { writeSensitivityFile } from '../../src/prune/sensitivity_file';
 import { sensitivitySpec } from '../../src/plot/sensitivity_chart';
@@ -15,13 +15,6 @@ const ROOT = path.resolve(__dirname, '../..');
 const CFG = path.join(ROOT, 'configs/yolov3_mobilenet_v1_voc.yml');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-plot-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) } });
-  return { code, out, err };
-}
 
 const P = ['yolo_block.0.0.0.conv.weights', 'yolo_block.0.0.1.conv.weights', 'yolo_block.0.1.0.conv.weights'];
 const grid = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];

@@ -1,13 +1,6 @@
 // `slimprune worker` flags: each mistake one line naming the flag, exit 2; no server, exit 1.
 import * as net from 'net';
-import { main } from '../../src/cli';
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t) } });
-  return { code, out, err };
-}
+import { cli } from '../util/cli';
 
 test('flag mistakes are usage errors naming the flag', async () => {
   const none = await cli('worker');
