@@ -184,6 +184,13 @@ const std::vector<Param> kUpParams = {D1("N"), D1("C"), D1("H"), D1("W"), D1("OH
 const std::vector<Param> kNCHW = {D0("N"), D0("C"), E0("HW")};
 const std::vector<Param> kOKC = {E0("outer"), D0("axis"), E0("inner"), D0("count")};
 const std::vector<Param> kOLI = {E0("outer"), E0("len"), E0("inner")};
+// The fused kernels: the unfused geometry plus the activation code (0 relu, 1 leaky_relu, 2 relu6).
+const std::vector<Param> kConvActParams = [] {
+  std::vector<Param> v = kConvParams;
+  v.push_back(R("act", 0, 2));
+  return v;
+}();
+const std::vector<Param> kNCHWAct = {D0("N"), D0("C"), E0("HW"), R("act", 0, 2)};
 
 // ---- relations (the TS op layer computes OH/OW; the kernels accept any OH/OW whose implied
 // bottom/right padding is in [.., 2^24]: that bounds every position they compute) ---------------
@@ -339,6 +346,23 @@ const std::vector<Spec>& table() {
        [](void** b, const int32_t* p, const float*) { sp::sigmoid_bce_backward(CF(0), CF(1), CF(2), F(3), p); }},
       {"axpy", {{"x", T}, {"y", T}}, {E0("n")}, {"alpha"}, [](const int32_t* p) { return Sizes{I(p[0]), I(p[0])}; }, nullptr,
        nullptr, [](void** b, const int32_t* p, const float* f) { sp::axpy(CF(0), F(1), p, f[0]); }},
+      {"conv2d_act_forward", {{"x", T}, {"w", T}, {"b", O}, {"y", T}}, kConvActParams, {"alpha"},
+       [](const int32_t* p) { auto s = conv_sizes(p); return Sizes{s.x, s.w, s.b, s.y}; }, rel_conv, nullptr,
+       [](void** b, const int32_t* p, const float* f) { sp::conv2d_act_forward(CF(0), CF(1), CF(2), F(3), p, f[0]); }},
+      {"batch_norm_act_train_forward",
+       {{"x", T}, {"scale", T}, {"bias", T}, {"y", T}, {"saved_mean", T}, {"saved_invstd", T}, {"running_mean", T}, {"running_var", T}},
+       kNCHWAct, {"eps", "momentum", "alpha"},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}), c = p[1]; return Sizes{n, c, c, n, c, c, c, c}; }, nullptr, nullptr,
+       [](void** b, const int32_t* p, const float* f) {
+         sp::batch_norm_act_train_forward(CF(0), CF(1), CF(2), F(3), F(4), F(5), F(6), F(7), p, f[0], f[1], f[2]);
+       }},
+      {"batch_norm_act_backward",
+       {{"x", T}, {"y", T}, {"dy", T}, {"scale", T}, {"saved_mean", T}, {"saved_invstd", T}, {"dx", T}, {"dscale", T}, {"dbias", T}},
+       kNCHWAct, {"alpha"},
+       [](const int32_t* p) { int64_t n = mul({p[0], p[1], p[2]}), c = p[1]; return Sizes{n, n, n, c, c, c, n, c, c}; }, nullptr, nullptr,
+       [](void** b, const int32_t* p, const float* f) {
+         sp::batch_norm_act_backward(CF(0), CF(1), CF(2), CF(3), CF(4), CF(5), F(6), F(7), F(8), p, f[0]);
+       }},
   };
   return specs;
 }

@@ -95,4 +95,16 @@ void sigmoid_bce_forward(const float* x, const float* label, float* loss, const 
 void sigmoid_bce_backward(const float* x, const float* label, const float* dloss, float* dx, const int32_t* p);
 void axpy(const float* x, float* y, const int32_t* p, float alpha);
 
+// Fused kernels (fused_act.h: act 0 relu, 1 leaky_relu, 2 relu6).
+// p = conv geometry + {act}
+void conv2d_act_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p,
+                        float alpha);
+// p = {N, C, HW, act}
+void batch_norm_act_train_forward(const float* x, const float* scale, const float* bias, float* y,
+                                  float* saved_mean, float* saved_invstd, float* running_mean, float* running_var,
+                                  const int32_t* p, float eps, float momentum, float alpha);
+void batch_norm_act_backward(const float* x, const float* y, const float* dy, const float* scale,
+                             const float* saved_mean, const float* saved_invstd, float* dx, float* dscale,
+                             float* dbias, const int32_t* p, float alpha);
+
 }  // namespace sp

@@ -71,5 +71,15 @@ SP_EXPORT void softmax_backward(CF y, CF dy, F dx, CI p) { sp::softmax_backward(
 SP_EXPORT void sigmoid_bce_forward(CF x, CF label, F loss, CI p) { sp::sigmoid_bce_forward(x, label, loss, p); }
 SP_EXPORT void sigmoid_bce_backward(CF x, CF label, CF dloss, F dx, CI p) { sp::sigmoid_bce_backward(x, label, dloss, dx, p); }
 SP_EXPORT void axpy(CF x, F y, CI p, float alpha) { sp::axpy(x, y, p, alpha); }
+SP_EXPORT void conv2d_act_forward(CF x, CF w, CF b, F y, CI p, float alpha) { sp::conv2d_act_forward(x, w, b, y, p, alpha); }
+SP_EXPORT void batch_norm_act_train_forward(CF x, CF scale, CF bias, F y, F saved_mean, F saved_invstd, F running_mean,
+                                            F running_var, CI p, float eps, float momentum, float alpha) {
+  sp::batch_norm_act_train_forward(x, scale, bias, y, saved_mean, saved_invstd, running_mean, running_var, p, eps, momentum,
+                                   alpha);
+}
+SP_EXPORT void batch_norm_act_backward(CF x, CF y, CF dy, CF scale, CF saved_mean, CF saved_invstd, F dx, F dscale, F dbias,
+                                       CI p, float alpha) {
+  sp::batch_norm_act_backward(x, y, dy, scale, saved_mean, saved_invstd, dx, dscale, dbias, p, alpha);
+}
 
 #endif  // __EMSCRIPTEN__

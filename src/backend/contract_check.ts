@@ -162,6 +162,11 @@ export function geometryProblem(kernel: KernelName, p: Int32Array): Problem | nu
     case 'conv2d_backward_input':
     case 'conv2d_backward_filter':
       return convProblem(p);
+    case 'conv2d_act_forward':
+      return convProblem(p) ?? (p[16] > 2 ? ['a fused activation code in [0, 2]', 'p[16] (act)', String(p[16])] : null);
+    case 'batch_norm_act_train_forward':
+    case 'batch_norm_act_backward':
+      return p[3] > 2 ? ['a fused activation code in [0, 2]', 'p[3] (act)', String(p[3])] : null;
     case 'activation_forward':
     case 'activation_backward':
       return p[1] > 5 ? ['an activation code in [0, 5]', 'p[1] (kind)', String(p[1])] : null;

@@ -54,6 +54,13 @@ export const UPSAMPLE_GEOM = ['N', 'C', 'H', 'W', 'OH', 'OW', 'mode', 'align_cor
 /** Activation kinds for activation_forward / activation_backward (p[1]). */
 export const ACT = { relu: 0, leaky_relu: 1, relu6: 2, sigmoid: 3, hardswish: 4, hardsigmoid: 5 } as const;
 export type ActivationName = keyof typeof ACT;
+/**
+ * Activations a fused kernel applies (conv2d_act_forward's p[16], the batch_norm_act kernels' p[3]):
+ * those whose derivative is known from their output, so a fused backward reads the output only.
+ * Same codes as ACT. leaky_relu qualifies with alpha >= 0 (the op layer refuses a negative one).
+ */
+export const FUSED_ACT = { relu: 0, leaky_relu: 1, relu6: 2 } as const;
+export type FusedActivationName = keyof typeof FUSED_ACT;
 /** Binary elementwise ops (p[3]) and how b broadcasts (p[4]): 0 same shape as a, 1 per channel [C], 2 scalar [1]. */
 export const BINOP = { add: 0, sub: 1, mul: 2 } as const;
 export const BMODE = { same: 0, channel: 1, scalar: 2 } as const;
@@ -290,6 +297,38 @@ export const KERNELS = {
     params: ['n'],
     floats: ['alpha'],
     sizes: (p) => [p[0], p[0]],
+  },
+  /**
+   * Fused conv2d_forward + activation: y = act(conv2d(x, w) + b), act by FUSED_ACT code p[16]
+   * (relu, leaky_relu with alpha >= 0, relu6). y overwritten.
+   */
+  conv2d_act_forward: {
+    bufs: [b('x', 'in'), b('w', 'in'), b('b', 'in', { optional: true }), b('y', 'out')],
+    params: [...CONV_GEOM, 'act'],
+    floats: ['alpha'],
+    sizes: (p) => { const s = convSizes(p); return [s.x, s.w, s.b, s.y]; },
+  },
+  /**
+   * Fused batch_norm_train_forward + activation: y = act(batch norm of x with batch statistics),
+   * act by FUSED_ACT code p[3]; statistics, saved and running values as batch_norm_train_forward.
+   */
+  batch_norm_act_train_forward: {
+    bufs: [b('x', 'in'), b('scale', 'in'), b('bias', 'in'), b('y', 'out'), b('saved_mean', 'out'), b('saved_invstd', 'out'), b('running_mean', 'inout'), b('running_var', 'inout')],
+    params: ['N', 'C', 'HW', 'act'],
+    floats: ['eps', 'momentum', 'alpha'],
+    sizes: (p) => { const n = p[0] * p[1] * p[2], c = p[1]; return [n, c, c, n, c, c, c, c]; },
+  },
+  /**
+   * Backward of batch_norm_act_train_forward from x (the batch norm's input), y (the activation's
+   * output) and dy: dz = dy * act'(y) (the fused activations' derivative is known from y; relu and
+   * relu6 select, leaky_relu multiplies, as activation_backward), then batch_norm_backward with dz.
+   * dx, dscale, dbias overwritten.
+   */
+  batch_norm_act_backward: {
+    bufs: [b('x', 'in'), b('y', 'in'), b('dy', 'in'), b('scale', 'in'), b('saved_mean', 'in'), b('saved_invstd', 'in'), b('dx', 'out'), b('dscale', 'out'), b('dbias', 'out')],
+    params: ['N', 'C', 'HW', 'act'],
+    floats: ['alpha'],
+    sizes: (p) => { const n = p[0] * p[1] * p[2], c = p[1]; return [n, n, n, c, c, c, n, c, c]; },
   },
 } satisfies Record<string, Omit<KernelSpec, 'name'>>;
 

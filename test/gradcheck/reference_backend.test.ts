@@ -36,6 +36,9 @@ const SAMPLES: Record<KernelName, { p: number[]; floats: number[] }> = {
   sigmoid_bce_forward: { p: [9], floats: [] },
   sigmoid_bce_backward: { p: [9], floats: [] },
   axpy: { p: [9], floats: [0.5] },
+  conv2d_act_forward: { p: [2, 4, 5, 6, 6, 3, 2, 3, 4, 2, 2, 1, 0, 1, 1, 2, 1], floats: [0.1] },
+  batch_norm_act_train_forward: { p: [2, 3, 5, 2], floats: [1e-5, 0.9, 0] },
+  batch_norm_act_backward: { p: [2, 3, 5, 0], floats: [0] },
 };
 
 describe('reference backend object', () => {

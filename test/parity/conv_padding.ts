@@ -13,11 +13,11 @@ const finite = Number.isFinite;
 /** Per written buffer index (in the kernel's buffer order), the elements that may be NaN instead. */
 export function paddingNaNMask(kernel: KernelName, bufs: Array<Float64Array | Int32Array | null>, p: readonly number[]): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
-  if (kernel !== 'conv2d_forward' && kernel !== 'conv2d_backward_input' && kernel !== 'conv2d_backward_filter') return out;
+  if (kernel !== 'conv2d_forward' && kernel !== 'conv2d_act_forward' && kernel !== 'conv2d_backward_input' && kernel !== 'conv2d_backward_filter') return out;
   const [N, C, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G] = p;
   const Cg = C / G, OCg = OC / G;
   const wAt = (oc: number, ci: number, kh: number, kw: number) => ((oc * Cg + ci) * KH + kh) * KW + kw;
-  if (kernel === 'conv2d_forward') {
+  if (kernel === 'conv2d_forward' || kernel === 'conv2d_act_forward') {
     // y[n, oc, oh, ow]: some tap of the window in the padding faces a non-finite weight
     const w = bufs[1] as Float64Array;
     const m = new Uint8Array(N * OC * OH * OW);

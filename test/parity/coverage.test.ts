@@ -5,6 +5,7 @@
 import { KERNEL_NAMES, type KernelName } from '../../src/backend/kernels';
 import { CONV_CASES } from './cases/conv';
 import { ELEMENTWISE_CASES } from './cases/elementwise';
+import { FUSED_CASES } from './cases/fused';
 import { GEMM_CASES } from './cases/gemm';
 import { LAYOUT_CASES } from './cases/layout';
 import { NORM_CASES } from './cases/norm';
@@ -12,7 +13,7 @@ import { REDUCE_CASES } from './cases/reduce';
 import { SPATIAL_CASES } from './cases/spatial';
 import { runOnReference } from './harness';
 
-const ALL = [...CONV_CASES, ...GEMM_CASES, ...NORM_CASES, ...ELEMENTWISE_CASES, ...LAYOUT_CASES, ...SPATIAL_CASES, ...REDUCE_CASES];
+const ALL = [...CONV_CASES, ...GEMM_CASES, ...NORM_CASES, ...ELEMENTWISE_CASES, ...LAYOUT_CASES, ...SPATIAL_CASES, ...REDUCE_CASES, ...FUSED_CASES];
 
 test('case names are unique', () => {
   const names = ALL.map((c) => c.name);

@@ -166,6 +166,15 @@ function geometry(kernel: KernelName, d: Dice): Omit<FuzzCase, 'kernel' | 'seed'
       return { p: [d.pick([...EDGE, 64, 67])], floats: [], omit: [] };
     case 'axpy':
       return { p: [d.pick([...EDGE, 64, 67])], floats: [f(d.pick([1, -0.5, 3, 0]))], omit: [] };
+    case 'conv2d_act_forward':
+      // relu and leaky_relu only: the 'sum' bound is the kernel run on |inputs|, which these map
+      // to itself; relu6 would clamp the bound to 6 while the error scales with the sum of |terms|
+      // (relu6 is covered by the parity cases)
+      return { p: [...convGeometry(d), d.int(0, 1)], floats: [f(d.pick([0.1, 0.01]))], omit: d.chance(0.3) ? ['b'] : [] };
+    case 'batch_norm_act_train_forward':
+      return { p: [...nchw(d), d.int(0, 2)], floats: [f(d.pick([1e-5, 1e-3])), f(d.pick([0.9, 0.99, 0.1])), f(d.pick([0.1, 0.01]))], omit: [] };
+    case 'batch_norm_act_backward':
+      return { p: [...nchw(d), d.int(0, 2)], floats: [f(d.pick([0.1, 0.01]))], omit: [] };
   }
 }
 

@@ -90,6 +90,9 @@ export const IEEE: Record<KernelName, IeeeContract> = {
   sigmoid_bce_forward: { tol: 'elementwise', huge: SUM, rules: 'max(x,0) - x*z + log(1 + exp(-|x|)): x = +-Inf gives Inf or NaN per the formula (Inf - Inf*z is NaN for z = 1); no overflow for large finite x.' },
   sigmoid_bce_backward: { tol: 'elementwise', huge: SUM, rules: 'dloss*(sigmoid(x) - z): sigmoid(+-Inf) = 1 / 0.' },
   axpy: { tol: 'sum', huge: SUM, rules: 'y += alpha*x: alpha = 0 still forms 0 * x (0 * Inf = NaN).' },
+  conv2d_act_forward: { tol: 'sum', huge: PRODUCT, rules: 'conv2d_forward (padding taps included), then the activation as activation_forward: relu(NaN) = NaN, relu(-Inf) = 0, relu6(+Inf) = 6.' },
+  batch_norm_act_train_forward: { tol: 'stat', huge: STATS, nonFinite: 'class', rules: 'batch_norm_train_forward, then the activation: a NaN or Inf in a channel makes its output NaN (which relu keeps).' },
+  batch_norm_act_backward: { tol: 'stat', huge: STATS, nonFinite: 'class', rules: 'dz = dy * act\'(y) as activation_backward given y (relu and relu6 select: dz = 0 where y is NaN or outside the pass band, whatever dy is; leaky_relu: alpha*dy there), then batch_norm_backward: a NaN/Inf in a channel of dz poisons that channel only.' },
 };
 
 export const tolKind = (k: KernelName, p: readonly number[]): TolKind => {

@@ -14,6 +14,7 @@ import { binary_backward, binary_forward } from './binary';
 import { bn_fold } from './bn_fold';
 import { channel_copy } from './channel_copy';
 import { conv2d_backward_filter, conv2d_backward_input, conv2d_forward } from './conv2d';
+import { batch_norm_act_backward, batch_norm_act_train_forward, conv2d_act_forward } from './fused';
 import { gather_axis, scatter_add_axis } from './gather_axis';
 import { gemm } from './gemm';
 import { pool2d_backward, pool2d_forward } from './pool2d';
@@ -53,6 +54,9 @@ export const referenceKernels = {
   sigmoid_bce_forward,
   sigmoid_bce_backward,
   axpy,
+  conv2d_act_forward,
+  batch_norm_act_train_forward,
+  batch_norm_act_backward,
 } satisfies Record<KernelName, (...args: never[]) => void>;
 
 export const referenceBackend: Backend<Float64Array> = {

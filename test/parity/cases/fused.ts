@@ -1,0 +1,51 @@
+/**
+ * Parity cases for the fused kernels: conv2d_act_forward (with and without bias, 3x3, 1x1,
+ * depthwise, grouped, stride 2), batch_norm_act_train_forward (with its running-stat update) and
+ * batch_norm_act_backward, over relu, leaky_relu and relu6 and 1, 3, 4, 5, 8 and 17 channels.
+ * The backward cases take y as an input ('wide': values on both sides of 0 and 6), so every
+ * backend selects on identical values.
+ */
+import * as ops from '../../../src/backend/ops';
+import type { ParityCase } from '../harness';
+
+const ACTS: Array<[ops.FusedActivationName, number]> = [['relu', 0], ['leaky_relu', 0.1], ['relu6', 0]];
+
+const CONVS: Array<{ name: string; x: number[]; w: number[]; attrs: ops.Conv2dAttrs; bias: boolean }> = [
+  { name: '3->4 3x3 pad1 batch2', x: [2, 3, 7, 9], w: [4, 3, 3, 3], attrs: { padding: 1 }, bias: true },
+  { name: '8->17 1x1', x: [1, 8, 5, 6], w: [17, 8, 1, 1], attrs: {}, bias: true },
+  { name: '5->8 3x3 stride2 no bias', x: [1, 5, 9, 8], w: [8, 5, 3, 3], attrs: { stride: 2, padding: 1 }, bias: false },
+  { name: 'depthwise 17 3x3 pad1', x: [2, 17, 6, 5], w: [17, 1, 3, 3], attrs: { groups: 17, padding: 1 }, bias: true },
+  { name: '4->6 groups2 3x3', x: [1, 4, 6, 7], w: [6, 2, 3, 3], attrs: { groups: 2, padding: 1 }, bias: false },
+];
+
+const convCases: ParityCase[] = CONVS.flatMap((c) => ACTS.map(([act, alpha]): ParityCase => ({
+  name: `conv2dAct ${act} ${c.name}`,
+  // 'wide' weights push outputs past 6 so relu6's upper clamp is exercised
+  inputs: { x: c.x, w: { shape: c.w, dist: 'wide' }, ...(c.bias ? { b: { shape: [c.w[0]], dist: 'wide' } } : {}) },
+  run: (t) => ({ y: ops.conv2dAct(t.x, t.w, t.b ?? null, c.attrs, act, alpha) }),
+  reduce: c.w[1] * c.w[2] * c.w[3] * 8,
+  kernels: ['conv2d_act_forward'],
+})));
+
+const SHAPES: number[][] = [[4, 1], [2, 3, 5, 5], [3, 4, 3, 7], [1, 5, 9, 9], [2, 8, 4, 3], [2, 17, 3, 3]];
+const nhw = (s: number[]) => s[0] * s.slice(2).reduce((a, b) => a * b, 1);
+
+const bnCases: ParityCase[] = SHAPES.flatMap((s) => ACTS.map(([act, alpha]): ParityCase => {
+  const C = s[1];
+  return {
+    name: `batchNormAct ${act} x=[${s.join(',')}]`,
+    inputs: {
+      x: s, y: { shape: s, dist: 'wide' }, dy: s, scale: { shape: [C], dist: 'wide' }, bias: [C], rmean: [C], rvar: { shape: [C], dist: 'positive' },
+    },
+    run: (t) => {
+      const f = ops.batchNormActTrain(t.x, t.scale, t.bias, t.rmean, t.rvar, { eps: 1e-5, momentum: 0.9 }, act, alpha);
+      const sm = ops.copy(f.savedMean), si = ops.copy(f.savedInvstd);
+      const g = ops.batchNormActBackward(t.x, t.y, t.dy, t.scale, sm, si, act, alpha);
+      return { y: f.y, savedMean: f.savedMean, savedInvstd: f.savedInvstd, runningMean: t.rmean, runningVar: t.rvar, dx: g.dx, dscale: g.dscale, dbias: g.dbias };
+    },
+    reduce: nhw(s) * 8,
+    kernels: ['batch_norm_act_train_forward', 'batch_norm_act_backward'],
+  };
+}));
+
+export const FUSED_CASES: ParityCase[] = [...convCases, ...bnCases];
