@@ -98,15 +98,18 @@ export const flopsCommand: Subcommand<FlopsOptions> = {
   run(o, ctx) {
     const cfg = loadCliConfig(o);
     if (o.inputSize !== null) checkInputSize(cfg.architecture, o.inputSize);
-    const shape = modelInputShape(cfg, 'test', o.inputSize ?? undefined);
+    // R-CNN readers resize to target 800 / max 1333: the builder's default input is 800x1333
+    const rcnn = cfg.architecture === 'FasterRCNN' || cfg.architecture === 'MaskRCNN';
+    const shape = modelInputShape(cfg, 'test', o.inputSize ?? undefined) ?? (rcnn ? [1, 3, 800, 1333] : undefined);
     if (!shape) throw new UsageError("--input_size: expected an input size, as the config's TestReader.inputs_def.image_shape is not fixed");
     const inputSize = shape[3];
-    const model = buildModel(cfg, 'test', ctx.stages, inputSize);
+    const model = buildModel(cfg, 'test', ctx.stages, shape[2] === shape[3] ? inputSize : undefined);
+    const sizeText = `${shape[2]}x${shape[3]}`;
     const { countFlops } = loadStage('flops', ctx.stages);
     const before = countFlops(model.graph);
     if (!o.prune) {
       if (o.json) return ctx.out(JSON.stringify({ input_size: inputSize, ...asJson(before) }));
-      printCount(`FLOPs of ${cfg.architecture} (inference graph, ${inputSize}x${inputSize} input)`, before, ctx);
+      printCount(`FLOPs of ${cfg.architecture} (inference graph, ${sizeText} input)`, before, ctx);
       if (o.detail) printDetail(before, ctx);
       return;
     }
@@ -122,7 +125,7 @@ export const flopsCommand: Subcommand<FlopsOptions> = {
       const reduction = { macs_pct: reductionPct(before.macs, after.macs), params_pct: reductionPct(before.params, after.params) };
       return ctx.out(JSON.stringify({ input_size: inputSize, before: asJson(before), after: asJson(after), reduction }));
     }
-    printCount(`FLOPs of ${cfg.architecture} (inference graph, ${inputSize}x${inputSize} input), before -> after pruning`, before, ctx, after);
+    printCount(`FLOPs of ${cfg.architecture} (inference graph, ${sizeText} input), before -> after pruning`, before, ctx, after);
     if (o.detail) printDetail(before, ctx, after);
   },
 };

@@ -139,7 +139,9 @@ export function buildModel(cfg: SlimConfig, mode: BuildMode, overrides?: StageOv
   const opts = inputShape ? { mode, inputShape } : { mode };
   const nn = loadStage('nn', overrides);
   try {
-    return nn.buildModel(cfg, opts);
+    // R-CNN configs build into their own model object (src/nn buildAnyModel); stand-ins may only have buildModel
+    const any = (nn as ModelStage & { buildAnyModel?: ModelStage['buildModel'] }).buildAnyModel;
+    return any ? any(cfg, opts) : nn.buildModel(cfg, opts);
   } catch (e) {
     // The builder's own checks (ModelError) are about the config's values: a config error naming the file.
     const err = e as Error;

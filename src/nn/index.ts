@@ -21,6 +21,7 @@ import { ModelError, type Component } from './common';
 import { darkNet } from './darknet';
 import { mobileNetV1 } from './mobilenet';
 import type { Detection } from './nms';
+import { buildRcnn, type RcnnModel } from './rcnn_model';
 import { resNet } from './resnet';
 import { yoloDetections } from './yolo_detections';
 import { yoloHeadConfig, yoloV3Head, type YoloHeadConfig } from './yolo_head';
@@ -28,6 +29,7 @@ import { yoloHeadConfig, yoloV3Head, type YoloHeadConfig } from './yolo_head';
 export { ModelError, type Component } from './common';
 export type { Detection } from './nms';
 export type { YoloHeadConfig, NmsConfig } from './yolo_head';
+export { RCNN_INPUT_SHAPE, type RcnnModel, type RcnnBatch, type RcnnDetection, type RcnnImInfo, type RcnnLoss, type RcnnSettings, type RcnnValues } from './rcnn_model';
 
 type BackboneFn = (b: GraphBuilder, x: string, c: Component) => string[];
 
@@ -37,15 +39,18 @@ export const BACKBONES: Record<string, BackboneFn> = {
   ResNet: resNet,
 };
 
-const AVAILABLE_ARCHS = ['YOLOv3'];
+const AVAILABLE_ARCHS = ['YOLOv3', 'FasterRCNN', 'MaskRCNN'];
+const RCNN_ARCHS = ['FasterRCNN', 'MaskRCNN'] as const;
 const KNOWN_ARCHS = ['YOLOv3', 'FasterRCNN', 'MaskRCNN', 'CascadeRCNN', 'CascadeMaskRCNN', 'SSD', 'RetinaNet', 'FCOS', 'TTFNet', 'SOLOv2', 'EfficientDet'];
 
 export type ModelMode = 'train' | 'eval' | 'test';
 
 export interface BuildOptions {
   mode?: ModelMode;
-  /** network input [N, 3, H, W]; default [1, 3, 608, 608] */
+  /** network input [N, 3, H, W]; default [1, 3, 608, 608] (R-CNN: [1, 3, 800, 1333]) */
   inputShape?: Dims;
+  /** R-CNN: the RoI count the graph's shapes are inferred with (default 1; a forward takes any) */
+  numRois?: number;
 }
 
 export interface YoloModel {
@@ -92,13 +97,37 @@ export function modelComponent(cfg: Record<string, unknown>): { model: Component
   return { model: sub(cfg, arch, 'architecture'), tree: cfg };
 }
 
-export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}): YoloModel {
+/** Any available architecture: a YOLOv3 model or an R-CNN model object. */
+export type DetectionModel = YoloModel | RcnnModel;
+
+function archOf(cfg: Record<string, unknown>): { model: Component; tree: Record<string, unknown>; arch: string } {
   const { model, tree } = modelComponent(cfg);
   const arch = model.__type__;
   if (!AVAILABLE_ARCHS.includes(arch)) {
     if (KNOWN_ARCHS.includes(arch)) throw new ModelError(`architecture ${arch} is not available yet`);
     throw new ModelError(`model: expected one of ${AVAILABLE_ARCHS.join(', ')} for architecture, got '${arch}'`);
   }
+  return { model, tree, arch };
+}
+
+/** Builds any available architecture (YOLOv3, FasterRCNN, MaskRCNN). */
+export function buildAnyModel(cfg: Record<string, unknown>, opts: BuildOptions = {}): DetectionModel {
+  const { arch } = archOf(cfg);
+  return (RCNN_ARCHS as readonly string[]).includes(arch) ? buildRcnnModel(cfg, opts) : buildModel(cfg, opts);
+}
+
+/** Builds a FasterRCNN / MaskRCNN config into its model object (rcnn_model.ts). */
+export function buildRcnnModel(cfg: Record<string, unknown>, opts: BuildOptions = {}): RcnnModel {
+  const { model, tree, arch } = archOf(cfg);
+  if (arch !== 'FasterRCNN' && arch !== 'MaskRCNN') throw new ModelError(`model: expected FasterRCNN or MaskRCNN for architecture, got '${arch}'`);
+  const globalClasses = typeof tree.num_classes === 'number' ? tree.num_classes : undefined;
+  return buildRcnn(arch, model, (v, what) => sub(tree, v, what), globalClasses, opts);
+}
+
+/** Builds a YOLOv3 config (R-CNN configs build with buildRcnnModel or buildAnyModel). */
+export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}): YoloModel {
+  const { model, tree, arch } = archOf(cfg);
+  if (arch !== 'YOLOv3') throw new ModelError(`model: expected YOLOv3 for architecture (buildModel makes YOLOv3 models; ${arch} builds with buildRcnnModel), got '${arch}'`);
   const mode = opts.mode ?? 'train';
   const backboneCfg = sub(tree, model.backbone, 'backbone');
   // own entries only: a name like 'toString' or '__proto__' is not a backbone

@@ -1,8 +1,8 @@
 /**
  * Detection architectures: the top of the model tree, named by the config's `architecture`.
  * Component fields name the sub-components (resolved through the top-level section of that
- * name, as PaddleDetection injects them). R-CNN architectures load and resolve, but the model
- * builder does not build them yet (`available: false`).
+ * name, as PaddleDetection injects them). FasterRCNN and MaskRCNN build (C4 form, src/nn/rcnn_model.ts);
+ * CascadeRCNN loads and resolves, but the model builder does not build it yet (`available: false`).
  */
 import { table, f, req, shared, bool, component, nullable } from '../schema';
 
@@ -44,6 +44,6 @@ export const ARCHITECTURES = table(
       fpn: f(nullable(component('neck')), 'FPN'),
     },
   },
-  { unavailable: ['FasterRCNN', 'MaskRCNN', 'CascadeRCNN'] },
+  { unavailable: ['CascadeRCNN'] },
 );
 
