@@ -2,7 +2,9 @@
  * BBoxHead inference, as PaddleDetection's BBoxHead.get_prediction with its MultiClassNMS:
  *   1. rois are divided by im_info's scale (back to original pixels),
  *   2. each roi's per-class deltas [C * 4] are decoded on it with bbox_reg_weights as the
- *      variance (box_coder decode_center_size, axis 1),
+ *      variance (box_coder decode_center_size, axis 1); dw, dh are clamped at log(1000 / 16)
+ *      like the proposal decoder's, which box_coder itself does not do: it changes only boxes
+ *      over 62 times the roi's size, and keeps exp() finite for an untrained head,
  *   3. boxes are clipped to the original image (im_shape: height, width),
  *   4. per class except background 0: boxes with probability > score_threshold, at most
  *      nms_top_k by score, greedy NMS at nms_threshold (src/nn/nms.ts' suppression, +1
