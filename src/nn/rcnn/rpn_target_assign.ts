@@ -8,7 +8,7 @@
  *    image pixels, anchors live on the resized image).
  * 3. IoU (pixel-inclusive). An anchor is fg when its best IoU >= positive_overlap, or when it
  *    is (within 1e-5) the best anchor of some gt. fg are sampled down to
- *    floor(batch_size_per_im * fg_fraction) by reservoir sampling.
+ *    floor(batch_size_per_im * fg_fraction) by reservoir sampling (fg_fraction 0: no sampling).
  * 4. bg: best IoU < negative_overlap, sampled down to batch_size_per_im - #fg. An anchor that
  *    is both (a gt's best anchor below negative_overlap) ends up bg, as in Paddle.
  * 5. Outputs fg then bg, each in anchor order; bbox targets encode each fg anchor's best gt
@@ -107,14 +107,15 @@ export function rpnTargetAssign(anchors: ArrayLike<number>, A: number, gtBoxes: 
     for (let j = 0; j < m && !isBestOfGt; j++) isBestOfGt = gtBest[j] > 0 && Math.abs(iou[i * m + j] - gtBest[j]) < eps;
     if (isBestOfGt || (m > 0 && best[i] >= cfg.positiveOverlap)) fg.push(i);
   }
-  const fgWanted = Math.floor(cfg.fgFraction * cfg.batchSizePerIm);
-  reservoirSample(fgWanted, [fg], rng, cfg.useRandom);
+  // rpn_fg_fraction 0 turns sampling off altogether (every fg and bg candidate kept), as in Paddle
+  const sampling = cfg.fgFraction > 0;
+  if (sampling) reservoirSample(Math.floor(cfg.fgFraction * cfg.batchSizePerIm), [fg], rng, cfg.useRandom);
   const label = new Int8Array(n).fill(-1);
   for (const i of fg) label[i] = 1;
 
   const bg: number[] = [];
   for (let i = 0; i < n; i++) if (best[i] < cfg.negativeOverlap) bg.push(i);
-  reservoirSample(cfg.batchSizePerIm - fg.length, [bg], rng, cfg.useRandom);
+  if (sampling) reservoirSample(cfg.batchSizePerIm - fg.length, [bg], rng, cfg.useRandom);
   for (const i of bg) label[i] = 0;
 
   fg = [];

@@ -67,6 +67,9 @@ describe('sampling', () => {
     const t = rpnTargetAssign(many, 50, [0, 0, 9, 9], 1, null, [200, 200, 1], { ...small, useRandom: false }, null);
     expect(Array.from(t.scoreIndex)).toEqual([0, 1, 20, 21, 22, 23, 24, 25]);
     expect(Array.from(t.labels)).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
+    // rpn_fg_fraction 0: no sampling, every candidate kept
+    const all = rpnTargetAssign(many, 50, [0, 0, 9, 9], 1, null, [200, 200, 1], { ...small, fgFraction: 0 }, null);
+    expect([all.fgCount, all.bgCount]).toEqual([20, 30]);
   });
 
   test('seeded: the same seed gives the same sample, another seed another one', () => {
