@@ -21,6 +21,11 @@
  * Train mode: batch norms use batch statistics and update their running statistics in place;
  * eval mode: running statistics.
  *
+ * Fusion: the nodes run are the fusion pass's list (fusion/fuse.ts): conv -> activation and, in
+ * training, batch norm -> activation chains become one fused node each where the value between
+ * them is used by nothing else, with the same results (ForwardOptions.fuse = false runs the graph's
+ * nodes one by one).
+ *
  * Lazy feeds: a graph input may be fed a LazyFeed instead of a tensor, a function of values the
  * same run computes before it (a two-stage detector's RoIs are made from its RPN's outputs, in the
  * middle of one forward over one graph). It runs when the first node reading that input is about
@@ -33,7 +38,8 @@ import * as ops from '../backend/ops';
 import { Tensor, withStoragePool } from '../backend/tensor';
 import type { Graph } from './graph';
 import { memoryPoolOf, type GraphMemoryPool } from './memory_plan';
-import { opDef } from './ops';
+// fused node types (fusion/fused_ops.ts) resolve here too
+import { execOpDef as opDef, fuseNodes } from './fusion/fuse';
 import { fail } from './ops/attrs';
 import type { BackwardCtx, OpDef } from './op_def';
 import type { Dims, Node } from './types';
@@ -51,6 +57,8 @@ export interface ForwardOptions {
   backend?: Backend<any>;
   /** recycle storages through the graph's pool (default true; false: every tensor is a new allocation) */
   memoryPlan?: boolean;
+  /** run fused kernels for conv/batch-norm + activation chains (fusion/fuse.ts; default true) */
+  fuse?: boolean;
 }
 
 /** A graph input computed during the run from values computed before it (see the header). */
@@ -79,6 +87,8 @@ export interface Gradients {
 }
 
 interface Plan {
+  /** the nodes run, in order: the graph's, or the fusion pass's list */
+  nodes: Node[];
   needsGrad: Set<string>;
   active: Set<string>;
   fwdUses: Map<string, number>;
@@ -94,13 +104,13 @@ function listOf(sel: number[] | 'all', n: number): number[] {
   return sel === 'all' ? [...Array(n).keys()] : sel;
 }
 
-function plan(graph: Graph, grad: boolean, inputGrads: string[]): Plan {
+function plan(graph: Graph, grad: boolean, inputGrads: string[], nodes: Node[]): Plan {
   const needsGrad = new Set<string>(grad ? inputGrads : []);
   const active = new Set<string>();
   const fwdUses = new Map<string, number>();
   const bwdUses = new Map<string, number>();
   const bump = (m: Map<string, number>, v: string) => m.set(v, (m.get(v) ?? 0) + 1);
-  for (const node of graph.nodes) {
+  for (const node of nodes) {
     for (const v of node.inputs) bump(fwdUses, v);
     if (!grad) continue;
     const def = opDef(node.type);
@@ -114,7 +124,7 @@ function plan(graph: Graph, grad: boolean, inputGrads: string[]): Plan {
       for (const i of listOf(saves.outputs, node.outputs.length)) bump(bwdUses, node.outputs[i]);
     }
   }
-  return { needsGrad, active, fwdUses, bwdUses };
+  return { nodes, needsGrad, active, fwdUses, bwdUses };
 }
 
 function paramTensor(graph: Graph, name: string, node: Node): Tensor {
@@ -199,8 +209,8 @@ export class Tape {
       }
     };
     try {
-      for (let k = graph.nodes.length - 1; k >= 0; k--) {
-        const node = graph.nodes[k];
+      for (let k = p.nodes.length - 1; k >= 0; k--) {
+        const node = p.nodes[k];
         if (!p.active.has(node.id)) continue;
         const def = opDef(node.type);
         const saves = savesOf(def, node);
@@ -308,7 +318,10 @@ function run(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions, po
   const backend = opts.backend ?? defaultBackend(graph, feeds);
   for (const v of fetch) graph.value(v);
   for (const v of inputGrads) if (!graph.inputs.includes(v)) fail('forward', `one of the graph inputs ${graph.inputs.join(', ')}`, 'inputGrads', v);
-  const p = plan(graph, grad, inputGrads);
+  // values a lazy feed reads are read outside the nodes: never fused away, like fetched ones
+  const lazyReads = Object.values(feeds).flatMap((f) => (f instanceof LazyFeed ? f.after : []));
+  const nodes = opts.fuse === false ? graph.nodes : fuseNodes(graph, { training, fetch: [...fetch, ...lazyReads], backend });
+  const p = plan(graph, grad, inputGrads, nodes);
 
   const values = new Map<string, Tensor>();
   const shapes = new Map<string, Dims>();
@@ -370,7 +383,7 @@ function run(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions, po
         }
       }
     };
-    for (const node of graph.nodes) {
+    for (const node of p.nodes) {
       const def = opDef(node.type);
       for (const v of node.inputs) {
         const f = lazy.get(v);
