@@ -4,12 +4,8 @@
  * trainability and initialisers as PaddleDetection's static graph has them, the settings read
  * for the pre/post-processing, and the errors of the builder.
  */
-import * as path from 'path';
-import { readConfig } from '../../src/config';
 import { buildAnyModel, buildModel, buildRcnnModel, type RcnnModel } from '../../src/nn';
-
-const CONFIGS = path.join(__dirname, '..', '..', 'configs');
-export const rcnnConfig = (name: string, overrides: string[] = []) => readConfig(path.join(CONFIGS, name), overrides) as unknown as Record<string, unknown>;
+import { rcnnConfig } from './rcnn_fixture';
 
 const shapeOf = (m: RcnnModel, name: string) => m.graph.param(name).shape;
 
