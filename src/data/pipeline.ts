@@ -69,6 +69,7 @@ function toSample(rec: DataRecord): Sample {
     gtScore: rec.gtScore.slice(),
     isCrowd: rec.isCrowd.slice(),
     difficult: rec.difficult.slice(),
+    ...(rec.gtPoly ? { gtPoly: rec.gtPoly.map((polys) => polys.map((p) => p.slice())) } : {}),
     origH: rec.h,
     origW: rec.w,
   };
@@ -91,6 +92,8 @@ export class Pipeline {
     s.image = this.ops.decode!.toRgb ? img : swapRB(img);
     s.h = s.origH = img.h;
     s.w = s.origW = img.w;
+    // as PaddleDetection's DecodeImage: the network input is the decoded image at scale 1
+    s.imInfo = [img.h, img.w, 1];
   }
 
   /** Builds one batch; bad samples follow the policy, anything else becomes `error`. */
@@ -195,6 +198,29 @@ function pack(job: BatchJob, samples: Sample[], items: JobItem[], spec: Pipeline
       }
     });
     Object.assign(out, { gtBox, gtLabel, gtScore, numMaxBoxes: B });
+    if (spec.fields.includes('is_crowd')) {
+      const isCrowd = new Int32Array(n * B);
+      samples.forEach((s, i) => {
+        for (let b = 0; b < Math.min(B, s.isCrowd.length); b++) isCrowd[i * B + b] = s.isCrowd[b];
+      });
+      out.isCrowd = isCrowd;
+    }
+    if (spec.fields.includes('gt_mask') || spec.fields.includes('gt_poly')) {
+      out.gtPoly = samples.map((s) => {
+        if (!s.gtPoly) throw new Error(`inputs_def.fields asks for gt_mask but ${s.imFile} has no segmentations (a COCO annotation file with "segmentation" gives them)`);
+        return Array.from({ length: B }, (_, b) => s.gtPoly![b] ?? []);
+      });
+    }
+  }
+  if (spec.fields.includes('im_info')) {
+    const imInfo = new Float32Array(n * 3);
+    samples.forEach((s, i) => imInfo.set(s.imInfo ?? [s.origH, s.origW, 1], i * 3));
+    out.imInfo = imInfo;
+  }
+  if (spec.fields.includes('im_shape')) {
+    const imShape = new Float32Array(n * 3);
+    samples.forEach((s, i) => imShape.set([s.origH, s.origW, 1], i * 3));
+    out.imShape = imShape;
   }
   if (spec.withGt) {
     out.gt = items.map((it) => ({ boxes: it.rec.gtBbox.map((b) => b.slice()), labels: it.rec.gtClass.slice(), difficult: it.rec.difficult.slice() }));
@@ -205,5 +231,5 @@ function pack(job: BatchJob, samples: Sample[], items: JobItem[], spec: Pipeline
 /** The buffers to transfer (not copy) when posting a payload between threads. */
 export function transferList(b: BatchPayload | null): ArrayBuffer[] {
   if (!b) return [];
-  return [b.image, b.gtBox, b.gtLabel, b.gtScore].filter((a): a is NonNullable<typeof a> => !!a).map((a) => a.buffer as ArrayBuffer);
+  return [b.image, b.gtBox, b.gtLabel, b.gtScore, b.imInfo, b.imShape, b.isCrowd].filter((a): a is NonNullable<typeof a> => !!a).map((a) => a.buffer as ArrayBuffer);
 }

@@ -16,6 +16,12 @@ export interface DataRecord {
   gtScore: number[];
   isCrowd: number[];
   difficult: number[];
+  /**
+   * COCO with segmentations: per box, its polygons [[x1, y1, x2, y2, ...], ...] in pixels of
+   * the image (an RLE segmentation is traced into polygons when loaded); PaddleDetection's
+   * gt_poly. Absent when the dataset has no masks.
+   */
+  gtPoly?: number[][][];
 }
 
 /**
@@ -46,6 +52,8 @@ export interface Sample extends DataRecord {
   /** set by PadBox: gtBbox/gtClass/gtScore now hold exactly this many rows, zero-padded */
   numMaxBoxes?: number;
   flipped?: boolean;
+  /** [h, w, scale] of the network input: decoded size and 1, then ResizeImage's (h * scale, w * scale, scale) */
+  imInfo?: [number, number, number];
 }
 
 /** Context shared by a reader's transforms (PaddleDetection passes inputs_def.fields). */
@@ -72,6 +80,14 @@ export interface Batch {
   imId: number[];
   /** decoded size of each image, [h, w] */
   imSize: Array<[number, number]>;
+  /** fields im_info: [N, 3] rows [h, w, scale] (see Sample.imInfo; PadBatch use_padded_im_info puts the padded h, w) */
+  imInfo?: Float32Array;
+  /** fields im_shape: [N, 3] rows [h, w, 1] of the decoded images */
+  imShape?: Float32Array;
+  /** train with fields is_crowd: [N, B] crowd flags, rows as gtBox */
+  isCrowd?: Int32Array;
+  /** train with fields gt_mask (or gt_poly): per image, per box row of gtBox, its polygons (see DataRecord.gtPoly) */
+  gtPoly?: number[][][][];
   /** eval: each image's ground truth in pixels of the original image */
   gt?: Array<{ boxes: number[][]; labels: number[]; difficult: number[] }>;
   /** milliseconds the consumer waited for this batch */

@@ -137,6 +137,7 @@ export const DEFAULTS: Record<string, Record<string, unknown>> = {
   Permute: { to_bgr: false, channel_first: true },
   DecodeImage: { to_rgb: true, with_mixup: false, with_cutmix: false, with_mosaic: false },
   RandomShape: { sizes: [320, 352], random_inter: false, resize_box: false },
+  PadBatch: { pad_to_stride: 0, use_padded_im_info: true, pad_gt: false },
 };
 
 

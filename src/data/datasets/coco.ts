@@ -5,15 +5,22 @@
  * kept when x2 >= x1 and y2 >= y1; crowd annotations (iscrowd 1) are left out. Images with no
  * box left are skipped, as PaddleDetection does; a file without "annotations" gives images
  * only. A missing image file is a bad sample.
+ *
+ * Segmentations, when the file has any, are kept per box as gt_poly (DataRecord.gtPoly), in the
+ * box order: polygons as they are, an RLE (compressed or not) traced into polygons that cover
+ * exactly its pixels, so every consumer sees one form; a box without a segmentation gets no
+ * polygon. A malformed segmentation is an error naming the file and the annotation id.
  */
 import * as fs from 'fs';
 import type { DataRecord } from '../types';
 import { BadSampleError, DataError, messageOf } from '../errors';
 import { DataSet, badSampleHandler, defaultWarn, type DatasetContents, type LoadOptions } from './base';
+import { decodeRle, fromCocoRle } from '../mask/rle';
+import { maskToPolygons } from '../mask/trace';
 
 interface CocoJson {
   images?: Array<{ id: number; file_name: string; width: number; height: number }>;
-  annotations?: Array<{ image_id: number; category_id: number; bbox: number[]; iscrowd?: number }>;
+  annotations?: Array<{ id?: number; image_id: number; category_id: number; bbox: number[]; iscrowd?: number; segmentation?: unknown }>;
   categories?: Array<{ id: number; name: string }>;
 }
 
@@ -47,6 +54,7 @@ export class COCODataSet extends DataSet {
       if (!list) byImage.set(a.image_id, (list = []));
       list.push(a);
     }
+    const withMasks = (js.annotations ?? []).some((a) => a.segmentation !== undefined && (a.iscrowd ?? 0) === 0);
     const records: DataRecord[] = [];
     for (const im of js.images) {
       const imFile = this.resolve(this.imageDir, im.file_name);
@@ -60,6 +68,7 @@ export class COCODataSet extends DataSet {
         continue;
       }
       const rec: DataRecord = { imFile, imId: im.id, h: H, w: W, gtBbox: [], gtClass: [], gtScore: [], isCrowd: [], difficult: [] };
+      if (withMasks) rec.gtPoly = [];
       if (!imageOnly) {
         for (const a of byImage.get(im.id) ?? []) {
           const cls = catToCls.get(a.category_id);
@@ -75,6 +84,7 @@ export class COCODataSet extends DataSet {
             rec.gtScore.push(1);
             rec.isCrowd.push(0);
             rec.difficult.push(0);
+            if (rec.gtPoly) rec.gtPoly.push(polygonsOf(a.segmentation, H, W, `COCODataSet: ${file}: annotation ${JSON.stringify(a.id)} (image ${im.id})`));
           } else {
             warn(`${file}: dropping a box of image ${im.id} (${im.file_name}) that is empty inside the image (x1 ${x1}, y1 ${y1}, x2 ${x2}, y2 ${y2})`);
           }
@@ -87,4 +97,26 @@ export class COCODataSet extends DataSet {
     if (records.length === 0) throw new DataError(`COCODataSet: no usable sample in ${file}`);
     return { records, labels: this.withBackground ? ['background', ...names] : names, skipped: bad.count() };
   }
+}
+
+/** An annotation's segmentation as polygons ([] when it has none). */
+function polygonsOf(segm: unknown, H: number, W: number, what: string): number[][] {
+  if (segm === undefined || segm === null) return [];
+  if (Array.isArray(segm)) {
+    segm.forEach((p, i) => {
+      if (!Array.isArray(p) || p.length % 2 !== 0 || !p.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        throw new DataError(`${what}: expected segmentation polygon ${i} to be a list of finite x, y pairs, got ${JSON.stringify(p)?.slice(0, 80)}`);
+      }
+    });
+    return (segm as number[][]).map((p) => p.slice());
+  }
+  if (typeof segm === 'object' && 'counts' in (segm as object)) {
+    try {
+      const rle = fromCocoRle(segm, what, [H, W]);
+      return maskToPolygons(decodeRle(rle), H, W);
+    } catch (e) {
+      throw new DataError(messageOf(e));
+    }
+  }
+  throw new DataError(`${what}: expected a segmentation as a list of polygons or an RLE {size, counts}, got ${JSON.stringify(segm)?.slice(0, 80)}`);
 }

@@ -12,6 +12,8 @@ export const INK = 0.3;
 export interface DigitBox {
   label: number;
   box: [number, number, number, number];
+  /** with { masks: true }: the digit's own ink pixels (alpha above INK, not painted over by a later digit), S x S row-major */
+  mask?: Uint8Array;
 }
 
 export interface Composed {
@@ -95,6 +97,7 @@ function paste(
   color: readonly number[],
   part?: number[],
   alphaOut?: Float32Array,
+  maskOut?: Uint8Array,
 ): [number, number, number, number] | null {
   const off = idx * 784;
   const k = 28 / g;
@@ -116,6 +119,7 @@ function paste(
       blend(cv, S, X, Y, color, Math.min(1, a * 1.15));
       if (alphaOut && a > alphaOut[Y * S + X]) alphaOut[Y * S + X] = a;
       if (a > INK) {
+        if (maskOut) maskOut[Y * S + X] = 1;
         if (X < bx0) bx0 = X;
         if (X > bx1) bx1 = X;
         if (Y < by0) by0 = Y;
@@ -151,7 +155,7 @@ function contrasting(bgLum: number, rng: Rng): number[] {
 
 const overlaps = (a: readonly number[], b: readonly number[], pad: number) => a[0] <= b[2] + pad && b[0] <= a[2] + pad && a[1] <= b[3] + pad && b[1] <= a[3] + pad;
 
-export function composeImage(m: Mnist, S: number, rng: Rng, opts: { alpha?: boolean } = {}): Composed {
+export function composeImage(m: Mnist, S: number, rng: Rng, opts: { alpha?: boolean; masks?: boolean } = {}): Composed {
   const cv: Canvas = new Float32Array(S * S * 3);
   const alpha = opts.alpha ? new Float32Array(S * S) : undefined;
   gradient(cv, S, rng);
@@ -178,8 +182,13 @@ export function composeImage(m: Mnist, S: number, rng: Rng, opts: { alpha?: bool
       const guess = [x + m4, y + m4, x + g - m4, y + g - m4];
       if (objects.some((o) => overlaps(o.box, guess, 2))) continue;
       const idx = rng.randint(0, m.count);
-      const box = paste(cv, S, m, idx, x, y, g, contrasting(regionLum(cv, S, x, y, g), rng), undefined, alpha);
-      if (box) objects.push({ label: m.labels[idx], box });
+      const mask = opts.masks ? new Uint8Array(S * S) : undefined;
+      const box = paste(cv, S, m, idx, x, y, g, contrasting(regionLum(cv, S, x, y, g), rng), undefined, alpha, mask);
+      if (box) {
+        // ink painted over an earlier digit's ink belongs to the later digit
+        if (mask) for (const o of objects) for (let i = 0; i < mask.length; i++) if (mask[i]) o.mask![i] = 0;
+        objects.push(mask ? { label: m.labels[idx], box, mask } : { label: m.labels[idx], box });
+      }
       break;
     }
   }

@@ -7,6 +7,9 @@
  *   DIR/trainval.txt, DIR/test.txt           "JPEGImages/x.jpg Annotations/x.xml" lines
  *   DIR/label_list.txt                        0..9, one a line
  *
+ * With format 'coco' the same images are written in COCO's layout with instance masks (see
+ * coco.ts): train2017/ holds the training images, val2017/ the test images.
+ *
  * Training images use MNIST's training digits, test images its test digits, so no
  * handwriting is shared between the splits. Image i of a split is drawn from the stream
  * (seed, split, i): the same seed gives the same files. The list files are written last, so
@@ -20,6 +23,7 @@ import { loadSharp } from '../image';
 import { DataError } from '../errors';
 import { loadMnist } from './mnist';
 import { composeImage, type Composed } from './compose';
+import { COCO_SPLITS, cocoCategories, cocoEntries, type CocoAnnEntry, type CocoImageEntry } from './coco';
 
 export interface DigitsOptions {
   out: string;
@@ -27,6 +31,8 @@ export interface DigitsOptions {
   test?: number;
   size?: number;
   seed?: number;
+  /** 'voc' (default) or 'coco' (with instance masks) */
+  format?: 'voc' | 'coco';
   /** JPEG quality (default 92) */
   quality?: number;
   /** called after each image with (done, total) */
@@ -74,11 +80,15 @@ export async function writeDigitsDataset(opts: DigitsOptions): Promise<DigitsSum
   checkCount('--train', nTrain, 0);
   checkCount('--test', nTest, 0);
   checkCount('--seed', seed, 0);
+  const format = opts.format ?? 'voc';
+  if (format !== 'voc' && format !== 'coco') throw new DataError(`digits: expected --format voc or coco, got ${JSON.stringify(format)}`);
+  const coco = format === 'coco';
   if (!Number.isInteger(size) || size < 64 || size > 2048) throw new DataError(`digits: expected --size to be an integer in 64..2048, got ${size}`);
   if (nTrain + nTest === 0) throw new DataError('digits: expected at least one image (--train or --test above 0)');
   const out = path.resolve(opts.out);
-  fs.mkdirSync(path.join(out, 'JPEGImages'), { recursive: true });
-  fs.mkdirSync(path.join(out, 'Annotations'), { recursive: true });
+  const dirs = coco ? [COCO_SPLITS.train.dir, COCO_SPLITS.test.dir, 'annotations'] : ['JPEGImages', 'Annotations'];
+  for (const d of dirs) fs.mkdirSync(path.join(out, d), { recursive: true });
+  const cocoJson: Record<'train' | 'test', { images: CocoImageEntry[]; annotations: CocoAnnEntry[] }> = { train: { images: [], annotations: [] }, test: { images: [], annotations: [] } };
   const sharp = loadSharp();
   const total = nTrain + nTest;
   let done = 0;
@@ -92,15 +102,23 @@ export async function writeDigitsDataset(opts: DigitsOptions): Promise<DigitsSum
     if (count === 0) continue;
     const mnist = loadMnist(split);
     for (let i = 0; i < count; i++) {
-      const stem = `${split}_${String(i + 1).padStart(6, '0')}`;
-      const c = composeImage(mnist, size, streamFor(seed, SPLIT_KEY[split], i));
+      const stem = `${coco ? COCO_SPLITS[split].stem : split}_${String(i + 1).padStart(6, '0')}`;
+      const c = composeImage(mnist, size, streamFor(seed, SPLIT_KEY[split], i), { masks: coco });
       objects += c.objects.length;
-      lists[split].push(`JPEGImages/${stem}.jpg Annotations/${stem}.xml`);
+      if (coco) {
+        const js = cocoJson[split];
+        const e = cocoEntries(c, i + 1, `${stem}.jpg`, js.annotations.length + 1);
+        js.images.push(e.image);
+        js.annotations.push(...e.annotations);
+      } else {
+        lists[split].push(`JPEGImages/${stem}.jpg Annotations/${stem}.xml`);
+      }
+      const imageFile = path.join(out, coco ? COCO_SPLITS[split].dir : 'JPEGImages', `${stem}.jpg`);
       const job = (async () => {
         await sharp(Buffer.from(c.rgb.buffer, c.rgb.byteOffset, c.rgb.length), { raw: { width: size, height: size, channels: 3 } })
           .jpeg({ quality, chromaSubsampling: '4:4:4' })
-          .toFile(path.join(out, 'JPEGImages', `${stem}.jpg`));
-        await fs.promises.writeFile(path.join(out, 'Annotations', `${stem}.xml`), annotationXml(stem, c));
+          .toFile(imageFile);
+        if (!coco) await fs.promises.writeFile(path.join(out, 'Annotations', `${stem}.xml`), annotationXml(stem, c));
         done++;
         opts.onProgress?.(done, total);
       })();
@@ -110,6 +128,18 @@ export async function writeDigitsDataset(opts: DigitsOptions): Promise<DigitsSum
     }
   }
   await Promise.all(inFlight);
+  if (coco) {
+    const categories = cocoCategories(DIGIT_LABELS);
+    for (const split of ['train', 'test'] as const) {
+      if ((split === 'train' ? nTrain : nTest) === 0) continue;
+      const file = path.join(out, 'annotations', COCO_SPLITS[split].anno);
+      const body = JSON.stringify({ info: { description: 'slimprune digits (MNIST)', version: '1' }, images: cocoJson[split].images, annotations: cocoJson[split].annotations, categories });
+      // whole or not at all: a reader never sees half a file
+      fs.writeFileSync(`${file}.tmp`, body);
+      fs.renameSync(`${file}.tmp`, file);
+    }
+    return { out, train: nTrain, test: nTest, size, objects, ms: performance.now() - t0 };
+  }
   fs.writeFileSync(path.join(out, 'label_list.txt'), DIGIT_LABELS.join('\n') + '\n');
   fs.writeFileSync(path.join(out, 'trainval.txt'), lists.train.join('\n') + (lists.train.length ? '\n' : ''));
   fs.writeFileSync(path.join(out, 'test.txt'), lists.test.join('\n') + (lists.test.length ? '\n' : ''));

@@ -15,6 +15,7 @@ import { resizeImageOp } from './resize_image';
 import { normalizeImage } from './normalize_image';
 import { permute } from './permute';
 import { randomShape } from './random_shape';
+import { padBatch } from './pad_batch';
 import { bool } from './op';
 
 export type { Op, OpConfig, SampleOp, BatchOp, DecodeOp } from './op';
@@ -36,6 +37,7 @@ const BUILDERS: Record<string, (cfg: OpConfig) => Op> = {
   NormalizeImage: normalizeImage,
   Permute: permute,
   RandomShape: randomShape,
+  PadBatch: padBatch,
 };
 
 export const SUPPORTED_TRANSFORMS = Object.keys(BUILDERS);

@@ -63,6 +63,7 @@ export function mixPair(s: Sample, m: Sample, factor: number): Sample {
     gtScore: [...score(s.gtScore, s.gtBbox.length).map((v) => v * factor), ...score(m.gtScore, m.gtBbox.length).map((v) => v * g)],
     isCrowd: [...s.isCrowd, ...m.isCrowd],
     difficult: [...s.difficult, ...m.difficult],
+    ...(s.gtPoly || m.gtPoly ? { gtPoly: [...(s.gtPoly ?? s.gtBbox.map(() => [])), ...(m.gtPoly ?? m.gtBbox.map(() => []))] } : {}),
     h,
     w,
   };

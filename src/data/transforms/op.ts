@@ -59,4 +59,5 @@ export function selectBoxes(s: Sample, keep: readonly number[]): void {
   if (s.gtScore.length) s.gtScore = keep.map((i) => s.gtScore[i]);
   if (s.isCrowd.length) s.isCrowd = keep.map((i) => s.isCrowd[i]);
   if (s.difficult.length) s.difficult = keep.map((i) => s.difficult[i]);
+  if (s.gtPoly) s.gtPoly = keep.map((i) => s.gtPoly![i]);
 }

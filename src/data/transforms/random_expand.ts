@@ -2,10 +2,11 @@
  * RandomExpand (zoom out): skipped when a uniform draw is below prob. Otherwise
  * r ~ U(1, ratio), canvas int(h * r) x int(w * r) filled with uint8(fill_value), the image
  * (cast to uint8) placed at y ~ randint(0, H - h), x ~ randint(0, W - w), boxes moved by
- * (x, y). Nothing happens when the canvas would not be larger on both sides.
+ * (x, y), and so are the polygons (gt_poly) with is_mask_expand. Nothing happens when the
+ * canvas would not be larger on both sides.
  */
 import { castU8, requireHwc } from '../image';
-import { num, type OpConfig, type SampleOp } from './op';
+import { bool, num, type OpConfig, type SampleOp } from './op';
 
 export function randomExpand(cfg: OpConfig): SampleOp {
   const ratio = num(cfg, 'ratio');
@@ -15,6 +16,7 @@ export function randomExpand(cfg: OpConfig): SampleOp {
   const fill = typeof fv === 'number' ? [fv, fv, fv] : (fv as number[]);
   if (!Array.isArray(fill) || fill.length !== 3) throw new Error(`RandomExpand: expected fill_value to be a number or 3 numbers, got ${JSON.stringify(fv)}`);
   const fillU8 = fill.map(castU8);
+  const maskExpand = cfg.is_mask_expand === undefined ? false : bool(cfg, 'is_mask_expand');
   return {
     kind: 'sample',
     name: 'RandomExpand',
@@ -41,6 +43,7 @@ export function randomExpand(cfg: OpConfig): SampleOp {
       s.h = H;
       s.w = W;
       s.gtBbox = s.gtBbox.map(([x1, y1, x2, y2]) => [x1 + x, y1 + y, x2 + x, y2 + y]);
+      if (maskExpand && s.gtPoly) s.gtPoly = s.gtPoly.map((polys) => polys.map((p) => p.map((v, i) => v + (i % 2 === 0 ? x : y))));
       return s;
     },
   };

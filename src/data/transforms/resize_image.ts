@@ -3,7 +3,10 @@
  * image becomes target x target (independent x and y scales). With max_size: one scale
  * target / short side, lowered to max_size / long side when round(scale * long) > max_size.
  * interp: 0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4. resize_box also scales the boxes,
- * clipped to [0, size - 1]. Records the scale factors (scale_factor) on the sample.
+ * clipped to [0, size - 1], and polygons (gt_poly) by the same factors. With max_size the
+ * sample's im_info becomes [h * scale, w * scale, scale] (unrounded, as PaddleDetection's): the
+ * R-CNN heads scale gt boxes and polygons into the input by im_info's scale themselves, which is
+ * why their readers leave resize_box off.
  */
 import { resizeImage } from '../resize';
 import { bool, num, type OpConfig, type SampleOp } from './op';
@@ -39,6 +42,7 @@ export function resizeImageOp(cfg: OpConfig): SampleOp {
         out = resizeImage(img, fx, fy, interp);
         rw = out.w;
         rh = out.h;
+        s.imInfo = [img.h * scale, img.w * scale, scale];
       } else {
         fx = target / img.w;
         fy = target / img.h;
@@ -49,6 +53,7 @@ export function resizeImageOp(cfg: OpConfig): SampleOp {
       if (resizeBox && s.gtBbox.length) {
         const cl = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
         s.gtBbox = s.gtBbox.map(([x1, y1, x2, y2]) => [cl(x1 * fx, rw - 1), cl(y1 * fy, rh - 1), cl(x2 * fx, rw - 1), cl(y2 * fy, rh - 1)]);
+        if (s.gtPoly) s.gtPoly = s.gtPoly.map((polys) => polys.map((p) => p.map((v, i) => v * (i % 2 === 0 ? fx : fy))));
       }
       return s;
     },
