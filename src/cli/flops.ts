@@ -76,6 +76,21 @@ function printDetail(c: FlopsCount, ctx: CliContext, after?: FlopsCount): void {
   }
 }
 
+/** What an R-CNN's count covers: the RoI head runs once per RoI, whose number is only known at run time. */
+const RCNN_NOTE = '  (res5 and the box / mask heads counted for one RoI, as PaddleSlim counts their RoI batch of -1)';
+
+/**
+ * An R-CNN's input without a fixed image_shape: its TestReader's ResizeImage bounds, target_size
+ * by max_size (800x1333 for PaddleDetection's readers, the default when there is none).
+ */
+function resizeShape(cfg: { TestReader?: { sample_transforms?: unknown } | null }): number[] {
+  const list = cfg.TestReader?.sample_transforms;
+  const r = Array.isArray(list) ? (list as Array<Record<string, unknown>>).find((t) => t?.__type__ === 'ResizeImage') : undefined;
+  const target = typeof r?.target_size === 'number' ? r.target_size : 800;
+  const max = typeof r?.max_size === 'number' && r.max_size > 0 ? r.max_size : r ? target : 1333;
+  return [1, 3, target, max];
+}
+
 export const flopsCommand: Subcommand<FlopsOptions> = {
   name: 'flops',
   summary: 'count FLOPs, parameters and size of a config, before and after pruning',
@@ -98,18 +113,18 @@ export const flopsCommand: Subcommand<FlopsOptions> = {
   run(o, ctx) {
     const cfg = loadCliConfig(o);
     if (o.inputSize !== null) checkInputSize(cfg.architecture, o.inputSize);
-    // R-CNN readers resize to target 800 / max 1333: the builder's default input is 800x1333
     const rcnn = cfg.architecture === 'FasterRCNN' || cfg.architecture === 'MaskRCNN';
-    const shape = modelInputShape(cfg, 'test', o.inputSize ?? undefined) ?? (rcnn ? [1, 3, 800, 1333] : undefined);
+    const shape = modelInputShape(cfg, 'test', o.inputSize ?? undefined) ?? (rcnn ? resizeShape(cfg) : undefined);
     if (!shape) throw new UsageError("--input_size: expected an input size, as the config's TestReader.inputs_def.image_shape is not fixed");
     const inputSize = shape[3];
-    const model = buildModel(cfg, 'test', ctx.stages, shape[2] === shape[3] ? inputSize : undefined);
+    const model = shape[2] === shape[3] ? buildModel(cfg, 'test', ctx.stages, inputSize) : buildModel(cfg, 'test', ctx.stages, undefined, shape);
     const sizeText = `${shape[2]}x${shape[3]}`;
     const { countFlops } = loadStage('flops', ctx.stages);
     const before = countFlops(model.graph);
     if (!o.prune) {
       if (o.json) return ctx.out(JSON.stringify({ input_size: inputSize, ...asJson(before) }));
       printCount(`FLOPs of ${cfg.architecture} (inference graph, ${sizeText} input)`, before, ctx);
+      if (rcnn) ctx.out(RCNN_NOTE);
       if (o.detail) printDetail(before, ctx);
       return;
     }
@@ -126,6 +141,7 @@ export const flopsCommand: Subcommand<FlopsOptions> = {
       return ctx.out(JSON.stringify({ input_size: inputSize, before: asJson(before), after: asJson(after), reduction }));
     }
     printCount(`FLOPs of ${cfg.architecture} (inference graph, ${sizeText} input), before -> after pruning`, before, ctx, after);
+    if (rcnn) ctx.out(RCNN_NOTE);
     if (o.detail) printDetail(before, ctx, after);
   },
 };

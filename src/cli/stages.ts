@@ -128,14 +128,14 @@ export function modelInputShape(cfg: SlimConfig, mode: BuildMode, inputSize?: nu
   return fixed ? [1, ...(shape as number[])] : undefined;
 }
 
-/** The model of a config; inputSize (pixels, square) overrides TestReader's image shape. */
-export function buildModel(cfg: SlimConfig, mode: BuildMode, overrides?: StageOverrides, inputSize?: number): BuiltModel {
+/** The model of a config; inputSize (pixels, square) or shape ([N, 3, H, W]) overrides TestReader's image shape. */
+export function buildModel(cfg: SlimConfig, mode: BuildMode, overrides?: StageOverrides, inputSize?: number, shape?: number[]): BuiltModel {
   try {
     assertArchitectureAvailable(cfg.architecture);
   } catch (e) {
     throw new RuntimeError((e as Error).message);
   }
-  const inputShape = modelInputShape(cfg, mode, inputSize);
+  const inputShape = shape ?? modelInputShape(cfg, mode, inputSize);
   const opts = inputShape ? { mode, inputShape } : { mode };
   const nn = loadStage('nn', overrides);
   try {
