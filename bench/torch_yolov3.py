@@ -20,6 +20,9 @@ One op per process, so that its peak RSS is its own:
 Timing: one warm-up call, then calls until --min-iters and --min-ms are both reached (at most
 --max-ms after the warm-up); the median is reported. Peak RSS is the kernel's high-water mark
 (VmHWM), reset through /proc/self/clear_refs after the model is built, read after the last call.
+--device cuda runs it on the GPU (bench/cuda.ts): cuDNN autotuning on, TF32 off (fp32 as
+slimprune's CUDA backend), each call ends with a device synchronisation so that it is timed whole,
+and peak_gpu_mb (the caching allocator's high-water mark) is reported instead of peak RSS.
 Prints one JSON object on stdout.
 """
 import argparse
@@ -172,6 +175,7 @@ def main():
     ap.add_argument("--min-iters", type=int, default=3)
     ap.add_argument("--min-ms", type=float, default=1000)
     ap.add_argument("--max-ms", type=float, default=8000)
+    ap.add_argument("--device", default="cpu")
     a = ap.parse_args()
     widths = json.loads(a.widths) if a.widths else DEFAULT_WIDTHS
     if len(widths) != 18 or not all(isinstance(w, int) and w > 0 for w in widths):
@@ -189,14 +193,26 @@ def main():
     if a.op == "count":
         print(json.dumps(result))
         return 0
+    cuda = a.device.startswith("cuda")
+    if cuda and not torch.cuda.is_available():
+        print(f"torch_yolov3: expected a usable CUDA device for --device {a.device}, got none", file=sys.stderr)
+        return 2
+    dev = torch.device(a.device)
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+    model.to(dev)
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     g = torch.Generator().manual_seed(1)
-    x = torch.rand(a.batch, 3, a.size, a.size, generator=g) * 2 - 1
+    x = (torch.rand(a.batch, 3, a.size, a.size, generator=g) * 2 - 1).to(dev)
     if a.op == "fwd":
         model.eval()
 
         def step():
             with torch.no_grad():
                 model(x)
+            sync()
     else:
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=5e-4)
@@ -206,13 +222,16 @@ def main():
             nonlocal seeds
             outs = model(x)
             if seeds is None:
-                seeds = [torch.rand(o.shape, generator=g) * 2 - 1 for o in outs]
+                seeds = [(torch.rand(o.shape, generator=g) * 2 - 1).to(dev) for o in outs]
             torch.autograd.backward(outs, seeds)
             opt.step()
             opt.zero_grad(set_to_none=True)
+            sync()
     hwm = reset_peak()
     ms, n = measure(step, a.min_iters, a.min_ms, a.max_ms)
-    result.update({"ms": ms, "samples": n, "peak_rss_mb": peak_rss_mb() if hwm else None})
+    result.update({"ms": ms, "samples": n, "peak_rss_mb": peak_rss_mb() if hwm else None, "device": a.device})
+    if cuda:
+        result["peak_gpu_mb"] = torch.cuda.max_memory_allocated(dev) / 2**20
     print(json.dumps(result))
     return 0
 

@@ -18,6 +18,7 @@ const BENCHES = {
   yolov3: 'yolov3.ts',
   export: 'export.ts',
   model: 'model.ts',
+  cuda: 'cuda.ts',
 };
 
 const root = path.join(__dirname, '..');
