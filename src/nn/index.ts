@@ -127,7 +127,8 @@ export function buildRcnnModel(cfg: Record<string, unknown>, opts: BuildOptions 
 /** Builds a YOLOv3 config (R-CNN configs build with buildRcnnModel or buildAnyModel). */
 export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}): YoloModel {
   const { model, tree, arch } = archOf(cfg);
-  if (arch !== 'YOLOv3') throw new ModelError(`model: expected YOLOv3 for architecture (buildModel makes YOLOv3 models; ${arch} builds with buildRcnnModel), got '${arch}'`);
+  // The YOLOv3 training, evaluation and export paths call this; R-CNN models are a different object.
+  if (arch !== 'YOLOv3') throw new ModelError(`architecture ${arch}: training, evaluation, export and inference are not available yet (print_params, flops and groups are; buildRcnnModel makes its model object)`);
   const mode = opts.mode ?? 'train';
   const backboneCfg = sub(tree, model.backbone, 'backbone');
   // own entries only: a name like 'toString' or '__proto__' is not a backbone
