@@ -16,6 +16,7 @@ export { countFlops, type FlopsReport } from './graph/flops';
 export { initParams } from './graph/init';
 export type { Param, Node, Attrs, Dims, InitSpec } from './graph/types';
 export { buildModel, initModel, ModelError, type BuildOptions, type YoloModel, type Detection } from './nn';
+export { buildRcnnModel, buildAnyModel, type DetectionModel, type RcnnModel, type RcnnBatch, type RcnnDetection, type RcnnImInfo, type RcnnLoss } from './nn';
 export { readConfig, loadConfig, ConfigError } from './config';
 export { pruner, plan, apply, replayRecord, listGroups, groupOf, PruneError, compareFlops, formatPruneReport } from './prune';
 export { yolov3Loss, yolov3LossWithGrad, yolov3LossSum, yolov3LossInto, Yolov3LossError, type Yolov3LossInputs, type Yolov3LossAttrs, type Yolov3LossSumConfig, type Yolov3LossSumResult, type TensorData } from './train/yolov3_loss';
