@@ -184,6 +184,8 @@ const std::vector<Param> kUpParams = {D1("N"), D1("C"), D1("H"), D1("W"), D1("OH
 const std::vector<Param> kNCHW = {D0("N"), D0("C"), E0("HW")};
 const std::vector<Param> kOKC = {E0("outer"), D0("axis"), E0("inner"), D0("count")};
 const std::vector<Param> kOLI = {E0("outer"), E0("len"), E0("inner")};
+// RoIAlign: sizes >= 1 (the kernels divide by PH, PW), any roi count, sampling_ratio 0 (adaptive) to 2^24.
+const std::vector<Param> kRoiParams = {D1("N"), D0("C"), D1("H"), D1("W"), D0("R"), D1("PH"), D1("PW"), D0("sampling_ratio")};
 // The fused kernels: the unfused geometry plus the activation code (0 relu, 1 leaky_relu, 2 relu6).
 const std::vector<Param> kConvActParams = [] {
   std::vector<Param> v = kConvParams;
@@ -233,6 +235,14 @@ std::string data_gather(const int32_t* p, void* const* bufs) {
   for (int32_t j = 0; j < p[3]; ++j)
     if (idx[j] < 0 || idx[j] >= p[1])
       return "expected an index in [0, " + S(p[1]) + ") for idx[" + S(j) + "], got " + S(idx[j]);
+  return "";
+}
+
+std::string data_roi_batch(const int32_t* p, void* const* bufs) {
+  const int32_t* batch = static_cast<const int32_t*>(bufs[2]);
+  for (int32_t r = 0; r < p[4]; ++r)
+    if (batch[r] < 0 || batch[r] >= p[0])
+      return "expected a batch index in [0, " + S(p[0]) + ") for batch[" + S(r) + "], got " + S(batch[r]);
   return "";
 }
 
@@ -344,6 +354,14 @@ const std::vector<Spec>& table() {
       {"sigmoid_bce_backward", {{"x", T}, {"label", T}, {"dloss", T}, {"dx", T}}, {E0("n")}, {},
        [](const int32_t* p) { return Sizes{I(p[0]), I(p[0]), I(p[0]), I(p[0])}; }, nullptr, nullptr,
        [](void** b, const int32_t* p, const float*) { sp::sigmoid_bce_backward(CF(0), CF(1), CF(2), F(3), p); }},
+      {"roi_align_forward", {{"x", T}, {"rois", T}, {"batch", X}, {"y", T}}, kRoiParams, {"spatial_scale"},
+       [](const int32_t* p) { return Sizes{mul({p[0], p[1], p[2], p[3]}), mul({p[4], 4}), I(p[4]), mul({p[4], p[1], p[5], p[6]})}; },
+       nullptr, data_roi_batch,
+       [](void** b, const int32_t* p, const float* f) { sp::roi_align_forward(CF(0), CF(1), CI(2), F(3), p, f[0]); }},
+      {"roi_align_backward", {{"dy", T}, {"rois", T}, {"batch", X}, {"dx", T}}, kRoiParams, {"spatial_scale"},
+       [](const int32_t* p) { return Sizes{mul({p[4], p[1], p[5], p[6]}), mul({p[4], 4}), I(p[4]), mul({p[0], p[1], p[2], p[3]})}; },
+       nullptr, data_roi_batch,
+       [](void** b, const int32_t* p, const float* f) { sp::roi_align_backward(CF(0), CF(1), CI(2), F(3), p, f[0]); }},
       {"axpy", {{"x", T}, {"y", T}}, {E0("n")}, {"alpha"}, [](const int32_t* p) { return Sizes{I(p[0]), I(p[0])}; }, nullptr,
        nullptr, [](void** b, const int32_t* p, const float* f) { sp::axpy(CF(0), F(1), p, f[0]); }},
       {"conv2d_act_forward", {{"x", T}, {"w", T}, {"b", O}, {"y", T}}, kConvActParams, {"alpha"},

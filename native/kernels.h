@@ -94,6 +94,11 @@ void softmax_backward(const float* y, const float* dy, float* dx, const int32_t*
 void sigmoid_bce_forward(const float* x, const float* label, float* loss, const int32_t* p);
 void sigmoid_bce_backward(const float* x, const float* label, const float* dloss, float* dx, const int32_t* p);
 void axpy(const float* x, float* y, const int32_t* p, float alpha);
+// p = {N, C, H, W, R, PH, PW, sampling_ratio}; rois [R, 4] (x1, y1, x2, y2), batch [R] in [0, N)
+void roi_align_forward(const float* x, const float* rois, const int32_t* batch, float* y, const int32_t* p,
+                       float spatial_scale);
+void roi_align_backward(const float* dy, const float* rois, const int32_t* batch, float* dx, const int32_t* p,
+                        float spatial_scale);
 
 // Fused kernels (fused_act.h: act 0 relu, 1 leaky_relu, 2 relu6).
 // p = conv geometry + {act}

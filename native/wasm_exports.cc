@@ -68,6 +68,12 @@ SP_EXPORT void sgd_momentum(F param, CF grad, F velocity, CI p, float lr, float 
 SP_EXPORT void reduce_sum(CF x, F y, CI p) { sp::reduce_sum(x, y, p); }
 SP_EXPORT void softmax_forward(CF x, F y, CI p) { sp::softmax_forward(x, y, p); }
 SP_EXPORT void softmax_backward(CF y, CF dy, F dx, CI p) { sp::softmax_backward(y, dy, dx, p); }
+SP_EXPORT void roi_align_forward(CF x, CF rois, CI batch, F y, CI p, float spatial_scale) {
+  sp::roi_align_forward(x, rois, batch, y, p, spatial_scale);
+}
+SP_EXPORT void roi_align_backward(CF dy, CF rois, CI batch, F dx, CI p, float spatial_scale) {
+  sp::roi_align_backward(dy, rois, batch, dx, p, spatial_scale);
+}
 SP_EXPORT void sigmoid_bce_forward(CF x, CF label, F loss, CI p) { sp::sigmoid_bce_forward(x, label, loss, p); }
 SP_EXPORT void sigmoid_bce_backward(CF x, CF label, CF dloss, F dx, CI p) { sp::sigmoid_bce_backward(x, label, dloss, dx, p); }
 SP_EXPORT void axpy(CF x, F y, CI p, float alpha) { sp::axpy(x, y, p, alpha); }

@@ -38,6 +38,8 @@ export { softmax_backward } from './softmax_backward';
 export { sigmoid_bce_forward } from './sigmoid_bce_forward';
 export { sigmoid_bce_backward } from './sigmoid_bce_backward';
 export { axpy } from './axpy';
+export { roi_align_forward } from './roi_align_forward';
+export { roi_align_backward } from './roi_align_backward';
 export { conv2d_act_forward } from './conv2d_act_forward';
 export { batch_norm_act_train_forward } from './batch_norm_act_train_forward';
 export { batch_norm_act_backward } from './batch_norm_act_backward';

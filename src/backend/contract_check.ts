@@ -108,6 +108,14 @@ export function checkKernelCall(who: string, kernel: KernelName, args: ArrayLike
     }
     if (have < need[i]) bad(who, kernel, `at least ${need[i]} elements (from p)`, s.name, `${have} elements`);
   }
+  if (kernel === 'roi_align_forward' || kernel === 'roi_align_backward') {
+    const batch = args[2] as Int32Array;
+    const N = p[0], R = p[4];
+    for (let r = 0; r < R; r++) {
+      const v = batch[r];
+      if (v < 0 || v >= N) bad(who, kernel, `a batch index in [0, ${N})`, `batch[${r}]`, String(v));
+    }
+  }
   if (kernel === 'gather_axis' || kernel === 'scatter_add_axis') {
     const idx = args[1] as Int32Array;
     const axis = p[1], count = p[3];
@@ -185,6 +193,9 @@ export function geometryProblem(kernel: KernelName, p: Int32Array): Problem | nu
     case 'gather_axis':
     case 'scatter_add_axis':
       return p[1] === 0 && p[3] > 0 ? ['a non-empty axis when count > 0', 'p[1] (axis)', '0'] : null;
+    case 'roi_align_forward':
+    case 'roi_align_backward':
+      return roiProblem(p, names);
     case 'binary_forward':
     case 'binary_backward':
       if (p[3] > 2) return ['an op code in [0, 2]', 'p[3] (op)', String(p[3])];
@@ -236,6 +247,14 @@ function convProblem(p: Int32Array): Problem | null {
   const planes = C * (H + PT + Math.max(0, spanH - H - PT)) * (W + PL + Math.max(0, spanW - W - PL));
   const bytes = 4 * Math.max(cols, planes);
   if (bytes > MAX_SCRATCH_BYTES) return [`scratch of at most ${MAX_SCRATCH_BYTES} bytes (MAX_SCRATCH_BYTES)`, 'p (conv geometry)', `${bytes} bytes`];
+  return null;
+}
+
+// RoIAlign: the kernels divide by PH and PW and index x by H and W; N bounds the batch indices.
+function roiProblem(p: Int32Array, names: readonly string[]): Problem | null {
+  const bad = pos(p, names, [0, 2, 3, 5, 6]);
+  if (bad) return bad;
+  if (p[2] * p[3] > I32) return ['H*W below 2^31', 'p[2..3] (H, W)', `${p[2]}*${p[3]}`];
   return null;
 }
 

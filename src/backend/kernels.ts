@@ -51,6 +51,8 @@ export const POOL_GEOM = ['N', 'C', 'H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW'
 /** Upsampling geometry, 8 integers. mode: 0 nearest, 1 bilinear. */
 export const UPSAMPLE_GEOM = ['N', 'C', 'H', 'W', 'OH', 'OW', 'mode', 'align_corners'] as const;
 
+/** RoIAlign geometry, 8 integers: rois R, output bins PH x PW, samples per bin axis (0: adaptive). */
+export const ROI_GEOM = ['N', 'C', 'H', 'W', 'R', 'PH', 'PW', 'sampling_ratio'] as const;
 /** Activation kinds for activation_forward / activation_backward (p[1]). */
 export const ACT = { relu: 0, leaky_relu: 1, relu6: 2, sigmoid: 3, hardswish: 4, hardsigmoid: 5 } as const;
 export type ActivationName = keyof typeof ACT;
@@ -329,6 +331,30 @@ export const KERNELS = {
     params: ['N', 'C', 'HW', 'act'],
     floats: ['alpha'],
     sizes: (p) => { const n = p[0] * p[1] * p[2], c = p[1]; return [n, n, n, c, c, c, n, c, c]; },
+  },
+  /**
+   * RoIAlign (PaddleDetection's roi_align, not the "aligned" half-pixel variant): x [N, C, H, W],
+   * rois [R, 4] (x1, y1, x2, y2 in input-image pixels), batch [R] (each roi's image, in [0, N)),
+   * y [R, C, PH, PW]. A roi is scaled by spatial_scale, its width and height clamped to at least 1,
+   * and cut into PH x PW bins of gh x gw samples (sampling_ratio, or ceil(roi_h / PH) x
+   * ceil(roi_w / PW) when 0) at y = y1 + ph * bin_h + (iy + 0.5) * bin_h / gh (x alike); y is the
+   * mean of the samples' bilinear values. A sample beyond -1 or H (W) on either axis counts as 0
+   * (it stays in the mean's divisor); otherwise it is clamped at 0 and at H-1 (W-1). A roi whose
+   * scaled coordinates are not finite or beyond 2^24 gives 0 (the op layer refuses such rois).
+   * y overwritten.
+   */
+  roi_align_forward: {
+    bufs: [b('x', 'in'), b('rois', 'in'), b('batch', 'in', { i32: true }), b('y', 'out')],
+    params: [...ROI_GEOM],
+    floats: ['spatial_scale'],
+    sizes: (p) => [p[0] * p[1] * p[2] * p[3], p[4] * 4, p[4], p[4] * p[1] * p[5] * p[6]],
+  },
+  /** Gradient of roi_align_forward for x (rois get none): dx[batch[r], c] += each sample's share dy / (gh*gw) times its bilinear weights. dx accumulated. */
+  roi_align_backward: {
+    bufs: [b('dy', 'in'), b('rois', 'in'), b('batch', 'in', { i32: true }), b('dx', 'inout')],
+    params: [...ROI_GEOM],
+    floats: ['spatial_scale'],
+    sizes: (p) => [p[4] * p[1] * p[5] * p[6], p[4] * 4, p[4], p[0] * p[1] * p[2] * p[3]],
   },
 } satisfies Record<string, Omit<KernelSpec, 'name'>>;
 

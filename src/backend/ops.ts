@@ -17,6 +17,7 @@ export { activation, activationBackward, ACTIVATIONS, DEFAULT_ALPHA, type Activa
 export { conv2dAct, batchNormActTrain, batchNormActBackward, isFusableActivation, FUSED_ACTIVATIONS, type FusedActivationName } from './op/fused';
 export { pool2d, pool2dBackward, poolGeometry, type Pool2dAttrs } from './op/pool';
 export { upsample, upsampleBackward, upsampleGeometry, type UpsampleAttrs } from './op/upsample';
+export { roiAlign, roiAlignBackward, roiAlignGeometry, type RoiAlignAttrs, type RoiBatch } from './op/roi_align';
 export { add, sub, mul, binaryBackward, scale, type BinaryOp } from './op/binary';
 export { reduceSum, mean, softmax, softmaxBackward } from './op/reduce';
 export { sgdMomentum, sigmoidBce, sigmoidBceBackward, axpy, zerosLike, onesLike, fullLike, emptyLike, type SgdAttrs } from './op/train';

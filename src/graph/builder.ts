@@ -241,6 +241,16 @@ export class GraphBuilder {
     return this.node('upsample', [x], { id: o.name ?? this.after(x, 'upsample'), attrs })[0];
   }
 
+  /**
+   * RoIAlign of feature map x at rois [R, 4] (x1, y1, x2, y2 in input-image pixels) of images
+   * roisBatch [R]: output [R, C, pooledH, pooledW]. samplingRatio 0 is adaptive; spatialScale maps
+   * image pixels onto x (1/16 for a stride-16 map). Rois and roisBatch are usually graph inputs.
+   */
+  roiAlign(x: string, rois: string, roisBatch: string, opts: { pooledH: number; pooledW: number; samplingRatio: number; spatialScale: number }, name?: string): string {
+    const attrs: Attrs = { pooled_height: opts.pooledH, pooled_width: opts.pooledW, sampling_ratio: opts.samplingRatio, spatial_scale: opts.spatialScale };
+    return this.node('roi_align', [x, rois, roisBatch], { id: name ?? this.after(x, 'roi_align'), attrs })[0];
+  }
+
   add(a: string, b: string, o: { axis?: number; name?: string; act?: ActKind } = {}): string {
     const [y] = this.node('elementwise_add', [a, b], { id: o.name ?? this.after(a, 'add'), attrs: { axis: o.axis ?? -1 } });
     return o.act ? this.act(y, o.act) : y;

@@ -288,6 +288,18 @@ const softmax: PruneHandler = {
   },
 };
 
+/**
+ * roi_align: the feature map's channels (input 0) pass to the pooled output, as through a pool;
+ * rois and their batch indices (inputs 1, 2) carry no channels.
+ */
+const roiAlign: PruneHandler = {
+  input(w, node, i, map) {
+    if (i !== 0) w.fail(node, 'channels reaching input 0 (the feature map) only', `channels reaching input ${i} (${i === 1 ? 'rois' : 'roi batch indices'})`);
+    w.reach(node.outputs[0], map);
+  },
+  output: (w, node, _o, map) => w.reach(node.inputs[0], map),
+};
+
 export const PRUNE_HANDLERS: Record<string, PruneHandler> = {
   conv2d,
   conv2d_transpose: conv2dTranspose,
@@ -304,6 +316,7 @@ export const PRUNE_HANDLERS: Record<string, PruneHandler> = {
   tanh: passThrough,
   pool2d: passThrough,
   upsample: passThrough,
+  roi_align: roiAlign,
   dropout: passThrough,
   scale: passThrough,
   elementwise_add: elementwise,

@@ -136,6 +136,10 @@ function validParams(name: string, g: Gen, extreme: boolean): number[] {
     case 'softmax_forward':
     case 'softmax_backward':
       return [g.int(0, 3), g.int(0, 6), g.int(0, 4)];
+    case 'roi_align_forward':
+    case 'roi_align_backward':
+      // extreme: many samples per bin (a sampling_ratio up to 64)
+      return [g.int(1, 2), g.int(0, 4), g.int(1, 6), g.int(1, 6), g.int(0, 4), g.int(1, 4), g.int(1, 4), extreme ? g.int(0, 64) : g.int(0, 3)];
     default: // sgd_momentum, sigmoid_bce_*, axpy
       return [g.int(0, 20)];
   }
@@ -147,7 +151,8 @@ function validArgs(name: string, spec: KernelSpec, g: Gen, extreme: boolean): un
   const bufs = spec.bufs.map((b, i) => {
     if (b.optional && g.chance(0.3)) return g.chance(0.5) ? null : undefined;
     if (b.i32) {
-      const axis = p[1];
+      // index values in [0, p[1]) (gather's axis), or [0, N) for the roi batch indices
+      const axis = name.startsWith('roi_align') ? p[0] : p[1];
       return Int32Array.from({ length: sizes[i] }, () => g.int(0, axis - 1));
     }
     const a = new Float32Array(sizes[i] + (g.chance(0.2) ? g.int(1, 3) : 0));

@@ -10,10 +10,11 @@ import { GEMM_CASES } from './cases/gemm';
 import { LAYOUT_CASES } from './cases/layout';
 import { NORM_CASES } from './cases/norm';
 import { REDUCE_CASES } from './cases/reduce';
+import { ROI_ALIGN_CASES } from './cases/roi_align';
 import { SPATIAL_CASES } from './cases/spatial';
 import { runOnReference } from './harness';
 
-const ALL = [...CONV_CASES, ...GEMM_CASES, ...NORM_CASES, ...ELEMENTWISE_CASES, ...LAYOUT_CASES, ...SPATIAL_CASES, ...REDUCE_CASES, ...FUSED_CASES];
+const ALL = [...CONV_CASES, ...GEMM_CASES, ...NORM_CASES, ...ELEMENTWISE_CASES, ...LAYOUT_CASES, ...SPATIAL_CASES, ...REDUCE_CASES, ...FUSED_CASES, ...ROI_ALIGN_CASES];
 
 test('case names are unique', () => {
   const names = ALL.map((c) => c.name);

@@ -175,6 +175,13 @@ function geometry(kernel: KernelName, d: Dice): Omit<FuzzCase, 'kernel' | 'seed'
       return { p: [...nchw(d), d.int(0, 2)], floats: [f(d.pick([1e-5, 1e-3])), f(d.pick([0.9, 0.99, 0.1])), f(d.pick([0.1, 0.01]))], omit: [] };
     case 'batch_norm_act_backward':
       return { p: [...nchw(d), d.int(0, 2)], floats: [f(d.pick([0.1, 0.01]))], omit: [] };
+    case 'roi_align_forward':
+    case 'roi_align_backward': {
+      const N = d.int(1, 3), R = d.pick([0, 1, 2, 3, 5, 8]);
+      const idx = Array.from({ length: R }, () => d.int(0, N - 1));
+      const p = [N, d.pick(SMALL), d.pick(SPATIAL), d.pick(SPATIAL), R, d.pick([1, 2, 3, 7, 14]), d.pick([1, 2, 3, 7, 14]), d.pick([0, 0, 1, 2, 3])];
+      return { p, floats: [f(d.pick([1, 0.5, 0.25, 0.0625]))], idx, omit: [] };
+    }
   }
 }
 
@@ -211,7 +218,8 @@ export function fuzzInputs(c: FuzzCase): Array<Float64Array | Int32Array | null>
     const d = new Dice(c.seed * 31 + i + 1);
     const out = new Float64Array(sizes[i]);
     if (b.role === 'out') return out.fill(NaN);
-    const [lo, hi] = /var|invstd/.test(b.name) ? [0.25, 2] : /label/.test(b.name) ? [0, 1] : [-1, 1];
+    // rois: corners across the map and beyond it, in image pixels
+    const [lo, hi] = /var|invstd/.test(b.name) ? [0.25, 2] : /label/.test(b.name) ? [0, 1] : b.name === 'rois' ? [-8, 40] : [-1, 1];
     for (let j = 0; j < out.length; j++) {
       out[j] = Math.fround(c.special && d.chance(1 / 8) ? d.pick(specials) : lo + d.u() * (hi - lo));
     }

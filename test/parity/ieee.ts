@@ -93,6 +93,8 @@ export const IEEE: Record<KernelName, IeeeContract> = {
   conv2d_act_forward: { tol: 'sum', huge: PRODUCT, rules: 'conv2d_forward (padding taps included), then the activation as activation_forward: relu(NaN) = NaN, relu(-Inf) = 0, relu6(+Inf) = 6.' },
   batch_norm_act_train_forward: { tol: 'stat', huge: STATS, nonFinite: 'class', rules: 'batch_norm_train_forward, then the activation: a NaN or Inf in a channel makes its output NaN (which relu keeps).' },
   batch_norm_act_backward: { tol: 'stat', huge: STATS, nonFinite: 'class', rules: 'dz = dy * act\'(y) as activation_backward given y (relu and relu6 select: dz = 0 where y is NaN or outside the pass band, whatever dy is; leaky_relu: alpha*dy there), then batch_norm_backward: a NaN/Inf in a channel of dz poisons that channel only.' },
+  roi_align_forward: { tol: 'sum', huge: SUM, absBufs: ['x'], rules: 'Mean of bilinear samples: samples outside the map are skipped (never multiplied), a sample inside forms all four weighted taps (a zero weight against an Inf tap is NaN). Rois whose scaled coordinates are NaN, infinite or beyond 2^24 give 0.' },
+  roi_align_backward: { tol: 'sum', huge: SUM, absBufs: ['dy'], rules: 'dx += dy times each in-map sample\'s four bilinear weights over the sample count (0 * Inf = NaN where a weight is 0); rois as in the forward (none: no gradient).' },
 };
 
 export const tolKind = (k: KernelName, p: readonly number[]): TolKind => {

@@ -19,6 +19,7 @@ import { gather_axis, scatter_add_axis } from './gather_axis';
 import { gemm } from './gemm';
 import { pool2d_backward, pool2d_forward } from './pool2d';
 import { reduce_sum } from './reduce_sum';
+import { roi_align_backward, roi_align_forward } from './roi_align';
 import { sgd_momentum } from './sgd_momentum';
 import { sigmoid_bce_backward, sigmoid_bce_forward } from './sigmoid_bce';
 import { softmax_backward, softmax_forward } from './softmax';
@@ -54,6 +55,8 @@ export const referenceKernels = {
   sigmoid_bce_forward,
   sigmoid_bce_backward,
   axpy,
+  roi_align_forward,
+  roi_align_backward,
   conv2d_act_forward,
   batch_norm_act_train_forward,
   batch_norm_act_backward,

@@ -14,6 +14,7 @@ import { elementwiseOps } from './elementwise';
 import { fc } from './fc';
 import { pool2d } from './pool2d';
 import { flatten, reshape } from './reshape';
+import { roiAlign } from './roi_align';
 import { mean, reduceSum, softmax } from './softmax';
 import { split } from './split';
 import { upsample } from './upsample';
@@ -21,7 +22,7 @@ import { upsample } from './upsample';
 const TABLE = new Map<string, OpDef>();
 for (const d of [
   conv2d, conv2dTranspose, batchNorm, affineChannel, ...activations, pool2d, upsample, ...elementwiseOps,
-  concat, split, flatten, reshape, fc, softmax, reduceSum, mean,
+  concat, split, flatten, reshape, fc, softmax, reduceSum, mean, roiAlign,
 ]) TABLE.set(d.type, d);
 
 export const OP_TYPES = [...TABLE.keys()];
