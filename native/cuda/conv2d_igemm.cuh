@@ -32,7 +32,12 @@
 
 #include "common.cuh"
 
-#if !defined(SP_CUDA_EMU) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+// The tensor-core path is compiled for sm_80+ device code, and for the host emulator (its
+// minimal wmma, emu/wmma_emu.h) so that the same source is tested without a GPU.
+#if defined(SP_CUDA_EMU)
+#include "emu/wmma_emu.h"
+#define SP_HAVE_WMMA_TF32 1
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
 #include <mma.h>
 #define SP_HAVE_WMMA_TF32 1
 #endif
