@@ -72,19 +72,30 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
   const int64_t cap = ((int64_t)64 << 20) / (4 * std::max<int64_t>(wsize, 1));  // <= 64 MiB of partials
   chunks = std::max<int64_t>(1, std::min(chunks, cap + 1));
   float* part = chunks > 1 ? partbuf.get((size_t)(chunks - 1) * wsize) : nullptr;
+  // Small maps (one tile per image) at batch 1 or 2 leave fewer (group, chunk) tasks than threads:
+  // then the rows of dw (output channels) are split as well, in chunks of at least 4 MR-row panels
+  // up to about 8 tasks (shape-only). A row's sums are the same products in the same order either
+  // way, so the split changes no bit.
+  const int npan = (s.OCg + MR - 1) / MR;
+  const int64_t base = (int64_t)s.G * chunks;
+  const int occ = base >= 8 ? 1 : (int)std::max<int64_t>(1, std::min<int64_t>(npan / 4, (8 + base - 1) / base));
 
-  parallel_for((int64_t)s.G * chunks, [&](int64_t tb, int64_t te) {
+  parallel_for(base * occ, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf abuf, bbuf;
     const int kpad = (int)round_up(s.Kg, NR);
     float* Ap = abuf.get((size_t)round_up(s.OCg, MR) * tl.len);
     float* Bp = bbuf.get((size_t)(flat || pw ? NR : kpad) * tl.len);
     for (int64_t t = tb; t < te; ++t) {
-      const int g = (int)(t / chunks);
-      const int64_t ch = t % chunks;
+      const int oc_chunk = (int)(t % occ);
+      const int g = (int)(t / occ / chunks);
+      const int64_t ch = (t / occ) % chunks;
       const int64_t u0 = units * ch / chunks, u1 = units * (ch + 1) / chunks;
-      float* out = (ch == 0 ? dw : part + (ch - 1) * wsize) + (int64_t)g * s.OCg * s.Kg;
+      const int r0 = (int)((int64_t)npan * oc_chunk / occ) * MR;
+      const int r1 = std::min(s.OCg, (int)((int64_t)npan * (oc_chunk + 1) / occ) * MR);
+      if (r1 <= r0) continue;
+      float* out = (ch == 0 ? dw : part + (ch - 1) * wsize) + ((int64_t)g * s.OCg + r0) * s.Kg;
       if (u0 >= u1) {
-        std::memset(out, 0, sizeof(float) * (size_t)s.OCg * s.Kg);
+        std::memset(out, 0, sizeof(float) * (size_t)(r1 - r0) * s.Kg);
         continue;
       }
       for (int64_t u = u0; u < u1; ++u) {
@@ -93,11 +104,11 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
         const int np = (int)(std::min<int64_t>(L, p0 + tl.len) - p0);
         const float* xg = x + ((int64_t)n * s.C + (int64_t)g * s.Cg) * s.HW;
         const int64_t aps = (int64_t)np * MR, bss = (int64_t)np * NR;
-        // A = dy tile (OCg x np).
+        // A = rows [r0, r1) of the dy tile (OCg x np).
         if (flat)
-          gemm_pack_a(uk, false, dq + n * dq_img + (int64_t)g * s.OCg * L, L, 0, s.OCg, (int)p0, np, Ap, aps);
+          gemm_pack_a(uk, false, dq + n * dq_img + (int64_t)g * s.OCg * L, L, r0, r1 - r0, (int)p0, np, Ap, aps);
         else
-          gemm_pack_a(uk, false, dy + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P, s.P, 0, s.OCg, (int)p0, np,
+          gemm_pack_a(uk, false, dy + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P, s.P, r0, r1 - r0, (int)p0, np,
                       Ap, aps);
         if (flat || pw) {
           // B = col^T (np x Kg), one NR-wide sliver of taps at a time.
@@ -108,7 +119,7 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
             for (int c = 0; c < nb; ++c)
               cols[c] = flat ? xqg + koff[k0 + c] + p0 : xg + (int64_t)(k0 + c) * s.HW + p0;
             gemm_pack_rows_b(uk, cols, nb, np, Bp);
-            gemm_macro(uk, s.OCg, nb, np, Ap, aps, Bp, bss, out + k0, s.Kg, 1.f, u != u0);
+            gemm_macro(uk, r1 - r0, nb, np, Ap, aps, Bp, bss, out + k0, s.Kg, 1.f, u != u0);
           }
           continue;
         }
@@ -137,7 +148,7 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
                 });
           }
         }
-        gemm_packed(uk, s.OCg, s.Kg, np, Ap, aps, Bp, bss, out, s.Kg, 1.f, u != u0);
+        gemm_packed(uk, r1 - r0, s.Kg, np, Ap, aps, Bp, bss, out, s.Kg, 1.f, u != u0);
       }
     }
     bbuf.release_if_over((size_t)1 << 22);

@@ -14,11 +14,16 @@
 // Depthwise layers go to a direct kernel (depthwise.cc). Tasks are independent output tiles with
 // a thread-count-independent tiling, and every output element is one dot product over K in a
 // fixed order, so 1 and N threads give identical bits.
+// Small maps (10x10 to 19x19 with 512-1024 channels, one tile per image) give fewer tiles than
+// threads: there the output channels are split too (oc_chunks), chunks of one tile run back to
+// back on one thread and share its packed column block (filled once), and each chunk is still the
+// same dot products in the same order, so the split changes no bit.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "conv_common.h"
+#include "fused_act.h"
 #include "gemm_internal.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -27,9 +32,23 @@ namespace sp {
 
 namespace {
 
+// Output-channel chunks per (image, group, tile) task: 1 when the tiles alone give enough tasks,
+// else enough chunks of at least 4 MR-row panels to reach about 8 tasks. Shape-only, never threads.
+int oc_chunks(int64_t tasks, int npan) {
+  constexpr int64_t kWant = 8;
+  if (tasks >= kWant) return 1;
+  return (int)std::max<int64_t>(1, std::min<int64_t>(npan / 4, (kWant + tasks - 1) / tasks));
+}
+
+// Rows [i0, i1) of chunk c of `occ` over npan panels of MR rows (OCg rows in all).
+inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& i1) {
+  i0 = (int)((int64_t)npan * c / occ) * MR;
+  i1 = std::min(OCg, (int)((int64_t)npan * (c + 1) / occ) * MR);
+}
+
 // The flat path (see the file comment): Wp holds the packed W_g (+ bias column) of every group.
 void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int64_t aps, int npan, bool bias,
-                       float* y) {
+                       float* y, int act, float alpha) {
   const GemmMicro& uk = gemm_micro();
   const int NR = uk.nr;
   const int Kb = s.Kg + (bias ? 1 : 0);
@@ -47,28 +66,36 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
   for (int k = 0; k < s.Kg; ++k) koff[k] = pp.tap_offset(s, k / s.KK, (k % s.KK) / s.KW, k % s.KW);
   const Tiling tl = make_tiling(pp.L, std::max(NR, std::min(512, 49152 / std::max(Kb, 1))), NR);
   const int64_t sstride = (int64_t)Kb * NR;
+  const int MR = uk.mr;
   for (int n0 = 0; n0 < s.N; n0 += nb) {
     const int nimg = std::min(nb, s.N - n0);
+    const int occ = oc_chunks((int64_t)nimg * s.G * tl.count, npan);
     parallel_for((int64_t)nimg * s.C, [&](int64_t cb, int64_t ce) {
       for (int64_t i = cb; i < ce; ++i)
         pp.fill(s, x + ((int64_t)n0 * s.C + i) * s.HW, xq + i * pp.nph * pp.plane);
     }, 4);
-    parallel_for((int64_t)nimg * s.G * tl.count, [&](int64_t tb, int64_t te) {
+    parallel_for((int64_t)nimg * s.G * tl.count * occ, [&](int64_t tb, int64_t te) {
       static thread_local AlignedBuf colbuf, cbuf;
       float* col = colbuf.get((size_t)Kb * tl.len);
       float* ct = cbuf.get((size_t)s.OCg * tl.len);
+      int64_t filled = -1;  // the (image, group, tile) whose columns col holds
       for (int64_t t = tb; t < te; ++t) {
-        const int tile = (int)(t % tl.count);
-        const int64_t ng = t / tl.count;
+        const int chunk = (int)(t % occ);
+        const int64_t tt = t / occ;
+        const int tile = (int)(tt % tl.count);
+        const int64_t ng = tt / tl.count;
         const int g = (int)(ng % s.G), n = (int)(ng / s.G);
         const int64_t q0 = tl.begin(tile, pp.L);
         const int np = (int)(std::min<int64_t>(pp.L, q0 + tl.len) - q0);
         if (np <= 0) continue;
         const int nsl = (np + NR - 1) / NR;
         const float* base = xq + (int64_t)n * per_img + (int64_t)g * gstride + q0;
+        int i0, i1;
+        chunk_rows(chunk, occ, npan, MR, s.OCg, i0, i1);
+        if (i1 <= i0) continue;
         // Tap-major: each tap reads one contiguous run of the plane and deals it out to the
         // slivers (NR floats each).
-        for (int k = 0; k < s.Kg; ++k) {
+        for (int k = 0; k < s.Kg && filled != tt; ++k) {
           const float* src = base + koff[k];
           float* d = col + (int64_t)k * NR;
           if (NR == 16) {
@@ -77,10 +104,12 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
             for (int sl = 0; sl < nsl; ++sl) std::memcpy(d + sl * sstride, src + sl * NR, NR * sizeof(float));
           }
         }
-        if (bias)
+        if (bias && filled != tt)
           for (int sl = 0; sl < nsl; ++sl)
             for (int q = 0; q < NR; ++q) col[sl * sstride + (int64_t)s.Kg * NR + q] = 1.f;
-        gemm_packed(uk, s.OCg, np, Kb, Wp + (int64_t)g * npan * aps, aps, col, sstride, ct, tl.len, 1.f, false);
+        filled = tt;
+        gemm_packed(uk, i1 - i0, np, Kb, Wp + ((int64_t)g * npan + i0 / MR) * aps, aps, col, sstride,
+                    ct + (int64_t)i0 * tl.len, tl.len, 1.f, false);
         // Store the columns with ow < OW, row segment by row segment.
         float* yg = y + ((int64_t)(n0 + n) * s.OC + (int64_t)g * s.OCg) * s.P;
         int64_t q = q0;
@@ -92,8 +121,10 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
             const int len = (int)std::min<int64_t>(s.OW - ow, qe - q);
             const float* src = ct + (q - q0);
             float* dst = yg + (int64_t)oh * s.OW + ow;
-            for (int oc = 0; oc < s.OCg; ++oc)
+            for (int oc = i0; oc < i1; ++oc) {
               std::memcpy(dst + (int64_t)oc * s.P, src + (int64_t)oc * tl.len, sizeof(float) * len);
+              if (act >= 0) fused_act_inplace(dst + (int64_t)oc * s.P, len, act, alpha);
+            }
           }
           q = std::min(rowend, qe);
         }
@@ -107,7 +138,8 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
 
 }  // namespace
 
-void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
+void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
+                       float alpha) {
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;
   // The bias rides along as one extra K row: W gets a column b[oc], col a row of ones.
@@ -128,19 +160,23 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
 
   const bool pw = s.pointwise();
   if (!pw && PhasePlanes::usable(s, 1.5)) {  // measured: wins up to 7x7 outputs (9/7)
-    conv_forward_flat(s, x, Wp, aps, npan, b != nullptr, y);
+    conv_forward_flat(s, x, Wp, aps, npan, b != nullptr, y, act, alpha);
     return;
   }
   const Tiling tl = make_tiling(s.P, std::max(NR, std::min(512, 49152 / std::max(Kb, 1))), NR);
   const int64_t tasks = (int64_t)s.N * s.G * tl.count;
-  parallel_for(tasks, [&](int64_t tb, int64_t te) {
+  const int occ = oc_chunks(tasks, npan);
+  parallel_for(tasks * occ, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf colbuf;
     float* col = colbuf.get((size_t)Kb * tl.len);
     const int64_t sstride = (int64_t)Kb * NR;
     const int sw = s.SW;
+    int64_t filled = -1;  // the (image, group, tile) whose columns col holds
     for (int64_t t = tb; t < te; ++t) {
-      const int tile = (int)(t % tl.count);
-      const int64_t ng = t / tl.count;
+      const int chunk = (int)(t % occ);
+      const int64_t tt = t / occ;
+      const int tile = (int)(tt % tl.count);
+      const int64_t ng = tt / tl.count;
       const int g = (int)(ng % s.G), n = (int)(ng / s.G);
       const int64_t p0 = tl.begin(tile, s.P);
       const int np = (int)(std::min<int64_t>(s.P, p0 + tl.len) - p0);
@@ -148,7 +184,12 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
       const int nsl = (np + NR - 1) / NR;
       const float* xg = x + ((int64_t)n * s.C + (int64_t)g * s.Cg) * s.HW;
       float* yg = y + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P + p0;
-      if (pw) {
+      int i0, i1;
+      chunk_rows(chunk, occ, npan, MR, s.OCg, i0, i1);
+      if (i1 <= i0) continue;
+      if (filled == tt) {
+        // columns already packed by this thread's previous chunk of the same tile
+      } else if (pw) {
         gemm_pack_b(uk, false, xg + p0, s.HW, 0, s.Kg, 0, np, col, sstride);
       } else {
         // im2col straight into NR-wide slivers: column j of row k lands at
@@ -186,12 +227,16 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
           }
         }
       }
-      if (b)
+      if (b && filled != tt)
         for (int sl = 0; sl < nsl; ++sl) {
           float* d = col + sl * sstride + (int64_t)s.Kg * NR;
           for (int q = 0; q < NR; ++q) d[q] = 1.f;
         }
-      gemm_packed(uk, s.OCg, np, Kb, Wp + (int64_t)g * npan * aps, aps, col, sstride, yg, s.P, 1.f, false);
+      filled = tt;
+      gemm_packed(uk, i1 - i0, np, Kb, Wp + ((int64_t)g * npan + i0 / MR) * aps, aps, col, sstride,
+                  yg + (int64_t)i0 * s.P, s.P, 1.f, false);
+      if (act >= 0)
+        for (int oc = i0; oc < i1; ++oc) fused_act_inplace(yg + (int64_t)oc * s.P, np, act, alpha);
     }
     colbuf.release_if_over((size_t)1 << 22);
   }, 1);

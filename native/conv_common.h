@@ -113,7 +113,10 @@ struct PhasePlanes {
 
 // y = conv(x, w) + b through im2col + GEMM (any geometry, including negative padding PT/PL, which
 // backward_input uses to run stride-1 layers as a forward convolution). w: OC x Kg row-major.
-void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
+// act >= 0: the fused activation (fused_act.h) applied to each output tile as soon as it is
+// computed, while it is in cache (conv2d_act_forward); act < 0: none.
+void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
+                       float alpha = 0.f);
 
 void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx);

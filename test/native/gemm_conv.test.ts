@@ -204,7 +204,9 @@ function runChecks(lib: NativeAddon, part: Part): string[] {
       const a = fill(300 * 260), b = fill(260 * 290), c0 = fill(300 * 290);
       checks.push(['gemm 300x290x260', () => { const c = Float32Array.from(c0); lib.kernels.gemm(a, b, c, [0, 1, 300, 290, 260, 1], 0.5); return [c]; }]);
     }
-    for (const sh of [SHAPES[17], SHAPES[18], SHAPES[19], SHAPES[20], SHAPES[7], [8, 16, 12, 12, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]]) {
+    for (const sh of [SHAPES[17], SHAPES[18], SHAPES[19], SHAPES[20], SHAPES[7], [8, 16, 12, 12, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0],
+      // small maps with many channels at batch 1: output channels split across threads
+      [1, 96, 6, 6, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 128, 5, 5, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0]]) {
       const { p } = geom(sh);
       const sz = sizes(p);
       const x = fill(sz.x), w = fill(sz.w), b = fill(p[4]), dy = fill(sz.y);

@@ -37,6 +37,10 @@ const SHAPES: ConvShape[] = [
   { name: '32->32 3x3 pad1 batch2 20x19 (threaded)', N: 2, C: 32, H: 20, W: 19, OC: 32, KH: 3, KW: 3, attrs: { padding: 1 }, bias: true },
   { name: 'depthwise 32 3x3 stride2 pad1 batch3 (threaded)', N: 3, C: 32, H: 21, W: 21, OC: 32, KH: 3, KW: 3, attrs: { groups: 32, stride: 2, padding: 1 } },
   { name: 'SAME stride2 even input', N: 1, C: 5, H: 8, W: 6, OC: 3, KH: 3, KW: 3, attrs: { stride: 2, padding: 'SAME' } },
+  // small maps with many channels at batch 1-2: output channels split across threads
+  { name: '96->128 3x3 pad1 6x6 batch1 (channel split)', N: 1, C: 96, H: 6, W: 6, OC: 128, KH: 3, KW: 3, attrs: { padding: 1 }, bias: true },
+  { name: '128->96 1x1 5x5 batch1 (channel split)', N: 1, C: 128, H: 5, W: 5, OC: 96, KH: 1, KW: 1, attrs: {} },
+  { name: '64->80 1x1 stride2 batch2 (channel split)', N: 2, C: 64, H: 7, W: 7, OC: 80, KH: 1, KW: 1, attrs: { stride: 2 }, bias: true },
 ];
 
 function convCase(s: ConvShape): ParityCase {
