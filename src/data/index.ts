@@ -12,3 +12,7 @@ export { Rng, streamFor, STREAM } from './rng';
 export { decodeImage } from './image';
 export { resizeImage, INTER } from './resize';
 export { writeDigitsDataset, type DigitsOptions, type DigitsSummary } from './digits/generate';
+export {
+  MaskError, encodeMask, decodeRle, toCocoRle, fromCocoRle, countsToString, countsFromString, rleArea, rleToBbox, rleIou, rleMerge,
+  polygonToRle, segmentationToRle, maskToPolygons, pasteMask, type Rle, type CocoRle, type Segmentation,
+} from './mask';
