@@ -54,6 +54,9 @@ const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = path.join(__dirname, 'torch_yolov3.py');
 const JOB_ENV = 'SLIMPRUNE_MODEL_BENCH_JOB';
 const PEER_SPIN = process.env.SLIMPRUNE_BENCH_PEER_SPIN === '1';
+// SLIMPRUNE_BENCH_UNFUSED=1: each slimprune job also runs with the executor's fusion pass off
+// (impl "<impl>-unfused"), so fused against unfused is measured in the same run
+const UNFUSED = process.env.SLIMPRUNE_BENCH_UNFUSED === '1';
 
 export type ModelOp = 'fwd' | 'train';
 
@@ -110,7 +113,7 @@ interface JobResult {
 }
 
 type Job =
-  | { kind: 'slimprune'; backend: string; c: ModelCase; op: ModelOp; threads: number; budget: ModelBudget }
+  | { kind: 'slimprune'; backend: string; c: ModelCase; op: ModelOp; threads: number; budget: ModelBudget; fuse?: boolean }
   | { kind: 'onnxruntime'; c: ModelCase; threads: number; budget: ModelBudget; spin?: boolean };
 
 /** The VOC model at the case's size and batch, weights seeded (7) on `backend`, r578-pruned when the case says. */
@@ -128,7 +131,7 @@ export function headWidths(g: Graph): number[] {
 
 /** The kernel timers' label of one kernel call: convolutions by kind, everything else by kernel. */
 export function kernelLabel(kernel: string, p: ArrayLike<number> | null): string {
-  const dir = kernel === 'conv2d_forward' ? 'fwd' : kernel === 'conv2d_backward_input' ? 'dx' : kernel === 'conv2d_backward_filter' ? 'dw' : null;
+  const dir = kernel === 'conv2d_forward' ? 'fwd' : kernel === 'conv2d_act_forward' ? 'fwd+act' : kernel === 'conv2d_backward_input' ? 'dx' : kernel === 'conv2d_backward_filter' ? 'dw' : null;
   if (!dir || !p) return kernel;
   const G = p[CG.G];
   const kind = G > 1 && G === p[CG.C] ? 'depthwise' : `${p[CG.KH]}x${p[CG.KW]}`;
@@ -206,14 +209,14 @@ function timeKernels(backend: Backend<any>, fn: () => void): { totalMs: number; 
 }
 
 /** One training step's pieces on a train-mode model: forward, seeded backward, Momentum step. */
-function trainStep(m: YoloModel, x: Tensor, backend: Backend<any>): () => void {
+function trainStep(m: YoloModel, x: Tensor, backend: Backend<any>, fuse = true): () => void {
   const opt = MomentumOptimizer.forParams(m.graph.paramList(), { momentum: 0.9, l2: 5e-4 });
   const params = new Map<string, Tensor>();
   for (const p of m.graph.paramList()) if (p.trainable && p.tensor) params.set(p.name, p.tensor);
   const seeds: Record<string, Tensor> = {};
   m.outputs.forEach((o, i) => (seeds[o] = Tensor.from(randomArray(m.graph.shapeOf(o).reduce((a, d) => a * d, 1), 100 + i), m.graph.shapeOf(o), backend)));
   return () => {
-    const { outputs, tape } = forward(m.graph, { [m.input]: x }, { training: true, grad: true, fetch: m.outputs });
+    const { outputs, tape } = forward(m.graph, { [m.input]: x }, { training: true, grad: true, fetch: m.outputs, fuse });
     for (const o of Object.values(outputs)) o.dispose();
     const g = tape!.backward(seeds);
     opt.step(params, g.params, 1e-4);
@@ -235,12 +238,12 @@ async function runSlimprune(job: Extract<Job, { kind: 'slimprune' }>): Promise<J
     graph = foldNorms(m.graph).graph;
     m.dispose();
     run = () => {
-      const { outputs } = forward(graph, { [m.input]: x }, { training: false });
+      const { outputs } = forward(graph, { [m.input]: x }, { training: false, fuse: job.fuse !== false });
       for (const o of Object.values(outputs)) o.dispose();
     };
   } else {
     graph = m.graph;
-    run = trainStep(m, x, backend);
+    run = trainStep(m, x, backend, job.fuse !== false);
   }
   const hwm = resetPeak();
   const t = await timeIt(run, job.budget);
@@ -384,6 +387,7 @@ export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
       for (const be of backends) {
         const threads = be === 'native' ? opts.threads : 1;
         emit(c, op, `slimprune-${be}`, runJob({ kind: 'slimprune', backend: be, c, op, threads, budget }));
+        if (UNFUSED) emit(c, op, `slimprune-${be}-unfused`, runJob({ kind: 'slimprune', backend: be, c, op, threads, budget, fuse: false }));
       }
       if (op === 'fwd' && !ortWhy) emit(c, op, 'onnxruntime', runJob({ kind: 'onnxruntime', c, threads: opts.threads, budget, spin: PEER_SPIN }));
       if (!torchWhy) emit(c, op, 'pytorch', runTorch(c, op, opts.threads, budget, counts.get(c.name)!));

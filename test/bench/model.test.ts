@@ -37,6 +37,7 @@ describe('model benchmark', () => {
     expect(kernelLabel('conv2d_backward_filter', geom({ C: 32, OC: 32, KH: 3, KW: 3, G: 32 }))).toBe('conv depthwise dw');
     // a grouped conv that is not depthwise is labelled by its kernel size
     expect(kernelLabel('conv2d_forward', geom({ C: 32, OC: 32, KH: 3, KW: 3, G: 2 }))).toBe('conv 3x3 fwd');
+    expect(kernelLabel('conv2d_act_forward', geom({ C: 8, OC: 8, KH: 3, KW: 3, G: 1 }))).toBe('conv 3x3 fwd+act');
     expect(kernelLabel('batch_norm_train_forward', new Int32Array(3))).toBe('batch_norm_train_forward');
   });
 
