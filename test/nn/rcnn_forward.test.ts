@@ -106,4 +106,54 @@ d('Mask R-CNN R50 at 64x96 on the fast backend', () => {
     m.dispose();
     img.dispose();
   });
+
+  test('the loss gradients through the graph match central differences (deterministic sampling)', () => {
+    // use_random off: the same RoIs and anchors are sampled on every forward
+    const cfg = rcnnConfig('mask_rcnn_r50_digits.yml', ['BBoxAssigner.shuffle_before_sample=false', 'RPNHead.rpn_target_assign.use_random=false']);
+    const m = buildRcnnModel(cfg, { mode: 'train', inputShape: [1, 3, 64, 64] });
+    initModel(m, { seed: 3, backend: fast! });
+    const img = Tensor.from(Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => ((i % 64) > 20 && (i % 64) < 40 && ((i >> 6) % 64) > 16 && ((i >> 6) % 64) < 48 ? 1 : -0.5)), [1, 3, 64, 64], fast!);
+    const info1 = [{ height: 64, width: 64, scale: 1 }];
+    const gt = [{ boxes: [20, 16, 40, 48], classes: [3], polygons: [[[20, 16, 40, 16, 30, 48, 20, 40]]] }];
+    const run = (grad: boolean) => {
+      const batch: RcnnBatch = { imInfo: info1, gt };
+      const f = m.feeds(img, info1, batch);
+      const r = forward(m.graph, f.feeds, { training: true, grad, fetch: f.fetch });
+      const l = m.loss(r.outputs, batch);
+      const g = grad ? r.tape!.backward(l.grads) : null;
+      Object.values(l.grads).forEach((t) => t.dispose());
+      Object.values(r.outputs).forEach((t) => t.dispose());
+      return { parts: l.parts, g };
+    };
+    const { g } = run(true);
+    // each parameter against the loss terms it reaches (RoIs take no gradient, so the RPN deltas
+    // are checked against the RPN terms only: through the proposals they move the RoIs too)
+    const cases: Array<[string, number, string[]]> = [
+      ['mask_fcn_logits_b', 3, ['loss_mask']],
+      ['conv5_mask_b', 5, ['loss_mask']],
+      ['cls_score_b', 0, ['loss_cls']],
+      ['bbox_pred_b', 13, ['loss_bbox']],
+      ['rpn_bbox_pred_b', 17, ['loss_rpn_bbox', 'loss_rpn_cls']],
+    ];
+    for (const [name, i, terms] of cases) {
+      const p = m.graph.param(name).tensor!;
+      const base = Array.from(p.toArray());
+      const at = (d: number) => {
+        const v = base.slice();
+        v[i] += d;
+        p.set(v);
+        const parts = run(false).parts;
+        return terms.reduce((t, k) => t + parts[k], 0);
+      };
+      const eps = 1e-2;
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      p.set(base);
+      const analytic = g!.params.get(name)!.toArray()[i];
+      expect([name, Math.abs(analytic - numeric) <= 2e-3 * Math.max(1, Math.abs(numeric))]).toEqual([name, true]);
+      expect(Math.abs(analytic)).toBeGreaterThan(1e-4);
+    }
+    g!.params.forEach((t) => t.dispose());
+    m.dispose();
+    img.dispose();
+  });
 });
