@@ -6,70 +6,82 @@
 #pragma once
 #include <cstdint>
 
+// Declared weak: the addon exports a launcher only when its file is linked in (a kernel not
+// written yet is absent from `cuda.kernels`, and the TS backend declines it), instead of failing
+// to load on an unresolved symbol. A definition is an ordinary one for the linker.
+#define SP_CUDA_LAUNCHER __attribute__((weak))
+
 namespace sp {
 namespace cuda {
 
 // gemm: p = {transA, transB, M, N, K, accumulate}; row-major, C = alpha*op(A)op(B) (+ C).
-void gemm(const float* a, const float* b, float* c, const int32_t* p, float alpha);
+SP_CUDA_LAUNCHER void gemm(const float* a, const float* b, float* c, const int32_t* p, float alpha);
 
-void conv2d_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p);
-void conv2d_backward_input(const float* dy, const float* w, float* dx, const int32_t* p);
-void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db /*nullable*/, const int32_t* p);
+SP_CUDA_LAUNCHER void conv2d_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p);
+SP_CUDA_LAUNCHER void conv2d_backward_input(const float* dy, const float* w, float* dx, const int32_t* p);
+SP_CUDA_LAUNCHER void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db /*nullable*/, const int32_t* p);
 
 // p = {N, C, HW}
-void batch_norm_train_forward(const float* x, const float* scale, const float* bias, float* y, float* saved_mean,
+SP_CUDA_LAUNCHER void batch_norm_train_forward(const float* x, const float* scale, const float* bias, float* y, float* saved_mean,
                               float* saved_invstd, float* running_mean, float* running_var, const int32_t* p,
                               float eps, float momentum);
-void batch_norm_infer_forward(const float* x, const float* scale, const float* bias, const float* mean,
+SP_CUDA_LAUNCHER void batch_norm_infer_forward(const float* x, const float* scale, const float* bias, const float* mean,
                               const float* var, float* y, const int32_t* p, float eps);
-void batch_norm_backward(const float* x, const float* dy, const float* scale, const float* saved_mean,
+SP_CUDA_LAUNCHER void batch_norm_backward(const float* x, const float* dy, const float* scale, const float* saved_mean,
                          const float* saved_invstd, float* dx, float* dscale, float* dbias, const int32_t* p);
-void affine_channel_forward(const float* x, const float* scale, const float* bias, float* y, const int32_t* p);
-void affine_channel_backward(const float* x, const float* dy, const float* scale, float* dx /*nullable*/,
+SP_CUDA_LAUNCHER void affine_channel_forward(const float* x, const float* scale, const float* bias, float* y, const int32_t* p);
+SP_CUDA_LAUNCHER void affine_channel_backward(const float* x, const float* dy, const float* scale, float* dx /*nullable*/,
                              float* dscale /*nullable*/, float* dbias /*nullable*/, const int32_t* p);
 // p = {OC, K}
-void bn_fold(const float* w, const float* b /*nullable*/, const float* scale, const float* offset, const float* mean,
+SP_CUDA_LAUNCHER void bn_fold(const float* w, const float* b /*nullable*/, const float* scale, const float* offset, const float* mean,
              const float* var, float* w_out, float* b_out, const int32_t* p, float eps);
 
 // p = {outer, axis, inner, count}
-void gather_axis(const float* x, const int32_t* idx, float* y, const int32_t* p);
-void scatter_add_axis(const float* dy, const int32_t* idx, float* dx, const int32_t* p);
+SP_CUDA_LAUNCHER void gather_axis(const float* x, const int32_t* idx, float* y, const int32_t* p);
+SP_CUDA_LAUNCHER void scatter_add_axis(const float* dy, const int32_t* idx, float* dx, const int32_t* p);
 
 // p = {n, kind}
-void activation_forward(const float* x, float* y, const int32_t* p, float alpha);
-void activation_backward(const float* x, const float* y, const float* dy, float* dx, const int32_t* p, float alpha);
+SP_CUDA_LAUNCHER void activation_forward(const float* x, float* y, const int32_t* p, float alpha);
+SP_CUDA_LAUNCHER void activation_backward(const float* x, const float* y, const float* dy, float* dx, const int32_t* p, float alpha);
 
-void pool2d_forward(const float* x, float* y, const int32_t* p);
-void pool2d_backward(const float* x, const float* dy, float* dx, const int32_t* p);
-void upsample_forward(const float* x, float* y, const int32_t* p);
-void upsample_backward(const float* dy, float* dx, const int32_t* p);
+SP_CUDA_LAUNCHER void pool2d_forward(const float* x, float* y, const int32_t* p);
+SP_CUDA_LAUNCHER void pool2d_backward(const float* x, const float* dy, float* dx, const int32_t* p);
+SP_CUDA_LAUNCHER void upsample_forward(const float* x, float* y, const int32_t* p);
+SP_CUDA_LAUNCHER void upsample_backward(const float* dy, float* dx, const int32_t* p);
 
 // p = {outer, C, inner, op, bmode}
-void binary_forward(const float* a, const float* b, float* y, const int32_t* p);
-void binary_backward(const float* a, const float* b, const float* dy, float* da /*nullable*/, float* db /*nullable*/,
+SP_CUDA_LAUNCHER void binary_forward(const float* a, const float* b, float* y, const int32_t* p);
+SP_CUDA_LAUNCHER void binary_backward(const float* a, const float* b, const float* dy, float* da /*nullable*/, float* db /*nullable*/,
                      const int32_t* p);
 // p = {outer, srcC, srcOff, dstC, dstOff, count, inner, accumulate}
-void channel_copy(const float* src, float* dst, const int32_t* p);
+SP_CUDA_LAUNCHER void channel_copy(const float* src, float* dst, const int32_t* p);
 // p = {n}
-void sgd_momentum(float* param, const float* grad, float* velocity, const int32_t* p, float lr, float momentum, float l2);
+SP_CUDA_LAUNCHER void sgd_momentum(float* param, const float* grad, float* velocity, const int32_t* p, float lr, float momentum, float l2);
 // p = {outer, len, inner}
-void reduce_sum(const float* x, float* y, const int32_t* p);
-void softmax_forward(const float* x, float* y, const int32_t* p);
-void softmax_backward(const float* y, const float* dy, float* dx, const int32_t* p);
+SP_CUDA_LAUNCHER void reduce_sum(const float* x, float* y, const int32_t* p);
+SP_CUDA_LAUNCHER void softmax_forward(const float* x, float* y, const int32_t* p);
+SP_CUDA_LAUNCHER void softmax_backward(const float* y, const float* dy, float* dx, const int32_t* p);
 // p = {n}
-void sigmoid_bce_forward(const float* x, const float* label, float* loss, const int32_t* p);
-void sigmoid_bce_backward(const float* x, const float* label, const float* dloss, float* dx, const int32_t* p);
-void axpy(const float* x, float* y, const int32_t* p, float alpha);
+SP_CUDA_LAUNCHER void sigmoid_bce_forward(const float* x, const float* label, float* loss, const int32_t* p);
+SP_CUDA_LAUNCHER void sigmoid_bce_backward(const float* x, const float* label, const float* dloss, float* dx, const int32_t* p);
+SP_CUDA_LAUNCHER void axpy(const float* x, float* y, const int32_t* p, float alpha);
+
+// p = {N, C, H, W, R, PH, PW, sampling_ratio}; rois [R, 4] (x1, y1, x2, y2), batch [R] in [0, N)
+// (a device copy of the host index array)
+SP_CUDA_LAUNCHER void roi_align_forward(const float* x, const float* rois, const int32_t* batch, float* y, const int32_t* p,
+                                        float spatial_scale);
+SP_CUDA_LAUNCHER void roi_align_backward(const float* dy, const float* rois, const int32_t* batch, float* dx,
+                                         const int32_t* p, float spatial_scale);
 
 // Fused kernels (fused_act.h: act 0 relu, 1 leaky_relu, 2 relu6).
 // p = conv geometry + {act}
-void conv2d_act_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p,
+SP_CUDA_LAUNCHER void conv2d_act_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p,
                         float alpha);
 // p = {N, C, HW, act}
-void batch_norm_act_train_forward(const float* x, const float* scale, const float* bias, float* y,
+SP_CUDA_LAUNCHER void batch_norm_act_train_forward(const float* x, const float* scale, const float* bias, float* y,
                                   float* saved_mean, float* saved_invstd, float* running_mean, float* running_var,
                                   const int32_t* p, float eps, float momentum, float alpha);
-void batch_norm_act_backward(const float* x, const float* y, const float* dy, const float* scale,
+SP_CUDA_LAUNCHER void batch_norm_act_backward(const float* x, const float* y, const float* dy, const float* scale,
                              const float* saved_mean, const float* saved_invstd, float* dx, float* dscale,
                              float* dbias, const int32_t* p, float alpha);
 

@@ -8,12 +8,43 @@ import * as path from 'path';
 import type { Availability, Backend, KernelFn } from './backend';
 import { KERNEL_NAMES, type KernelName } from './kernels';
 
+/** What addon.cuda.available() says: the device, or why there is none. */
+export interface CudaInfo {
+  ok: boolean;
+  /** whether the addon has CUDA compiled in */
+  built: boolean;
+  reason?: string;
+  name?: string;
+  /** e.g. '9.0' */
+  computeCapability?: string;
+  totalMemory?: number;
+  freeMemory?: number;
+  driverVersion?: number;
+  runtimeVersion?: number;
+}
+
+/** addon.cuda when CUDA is compiled in: device buffers by numeric handle, kernels taking handles. */
+export interface CudaAddonBuilt {
+  available(): CudaInfo;
+  alloc(n: number): number;
+  free(handle: number): void;
+  upload(handle: number, data: Float32Array): void;
+  download(handle: number, n: number): Float32Array;
+  fill(handle: number, n: number, value: number): void;
+  sync(): void;
+  /** live buffers and their bytes */
+  memory(): { buffers: number; bytes: number };
+  /** the kernels with a CUDA launcher in this build (handles where the CPU kernel takes Float32Arrays) */
+  kernels: Partial<Record<KernelName, (...args: Array<number | Int32Array | null | number[]>) => void>>;
+}
+
 export interface NativeAddon {
   kernels: Record<KernelName, (...args: Array<Float32Array | Int32Array | null | number | number[]>) => void>;
   setThreads(n: number): void;
   getThreads(): number;
   cpuInfo(): { avx2: boolean; avx512: boolean; isa: string };
-  cuda: boolean;
+  /** without CUDA compiled in, only available(), which says so */
+  cuda: CudaAddonBuilt | { available(): CudaInfo };
 }
 
 const ROOT = path.join(__dirname, '..', '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');

@@ -1,6 +1,6 @@
 /**
  * The worked IEEE examples of ieee.ts, on the reference and on every available backend. An
- * example whose geometry the WASM wrappers refuse (src/backend/contract_check.ts) must be
+ * example whose geometry the WASM and CUDA wrappers refuse (src/backend/contract_check.ts) must be
  * refused there with a RangeError and computed right everywhere else.
  */
 import type { Backend } from '../../src/backend/backend';
@@ -42,8 +42,8 @@ for (const t of targets) {
     test.each(IEEE_EXAMPLES.map((ex) => [ex.what, ex] as const))('%s', (_what, ex) => {
       const got = run(t.backend!, ex);
       if (got === 'refused') {
-        // only a wrapper that validates calls refuses, and only geometry outside its contract
-        expect(t.name).toMatch(/^wasm-/);
+        // only a wrapper that validates calls (WASM, CUDA) refuses, and only geometry outside its contract
+        expect(t.name).toMatch(/^(wasm-|cuda$)/);
         return;
       }
       // toEqual treats NaN as equal to NaN and compares numbers exactly; -0 and 0 are made equal

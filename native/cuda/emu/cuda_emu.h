@@ -28,7 +28,7 @@
 #define __launch_bounds__(...)
 #define __shared__ static
 #define __constant__ static
-#define __align__(n) alignas(n)
+#define __align__(n) __attribute__((aligned(n)))  // GCC takes it after `static`, where alignas is refused
 
 struct uint3 {
   unsigned x, y, z;
@@ -64,6 +64,7 @@ enum : int {
   cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidConfiguration = 9,
   cudaErrorInvalidDevicePointer = 17,
+  cudaErrorInsufficientDriver = 35,
   cudaErrorNoDevice = 100,
   cudaErrorInvalidDevice = 101,
   cudaErrorLaunchFailure = 719,
