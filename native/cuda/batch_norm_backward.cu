@@ -4,8 +4,10 @@
 //   dx = scale * invstd * (dy - dbias / M - xhat * dscale / M)
 // (the mean and variance depend on x: the two correction terms). All outputs overwritten, with
 // the same float expressions as native/batch_norm_backward.cc. One block per channel: a pass for
-// both sums (double, batch_norm_reduce.cuh), then a pass writing dx.
+// both sums (double, batch_norm_reduce.cuh), then a pass writing dx. batch_norm_act_backward.cu
+// shares this kernel: dz = dy * act'(from y) is recomputed in each pass instead of stored.
 #include "batch_norm_reduce.cuh"
+#include "fused_act.cuh"
 #include "kernels_cuda.h"
 
 namespace sp {
@@ -14,16 +16,16 @@ namespace cuda {
 namespace {
 
 __global__ void __launch_bounds__(kChannelThreads)
-    bn_backward_kernel(const float* x, const float* dy, const float* scale, const float* saved_mean,
+    bn_backward_kernel(const float* x, const float* y, const float* dy, const float* scale, const float* saved_mean,
                        const float* saved_invstd, float* dx, float* dscale, float* dbias, int64_t N, int64_t C,
-                       int64_t HW) {
+                       int64_t HW, int act, float alpha) {
   __shared__ double sh[kChannelThreads / 32];
   const int64_t c = blockIdx.x, M = N * HW;
   const float mean = saved_mean[c], invstd = saved_invstd[c];
   double sdy = 0, sdyx = 0;
   for (int64_t e = threadIdx.x; e < M; e += kChannelThreads) {
     const int64_t i = channel_index(e, C, HW, c);
-    const double g = (double)__ldg(dy + i);
+    const double g = (double)(y ? fused_act_grad(__ldg(y + i), __ldg(dy + i), act, alpha) : __ldg(dy + i));
     sdy += g;
     sdyx += g * ((double)__ldg(x + i) - (double)mean);
   }
@@ -39,18 +41,25 @@ __global__ void __launch_bounds__(kChannelThreads)
   const float mdy = (float)(sdy / (double)M), mds = (float)(ds / (double)M);
   for (int64_t e = threadIdx.x; e < M; e += kChannelThreads) {
     const int64_t i = channel_index(e, C, HW, c);
-    dx[i] = k * (__ldg(dy + i) - mdy - (__ldg(x + i) - mean) * invstd * mds);
+    const float g = y ? fused_act_grad(__ldg(y + i), __ldg(dy + i), act, alpha) : __ldg(dy + i);
+    dx[i] = k * (g - mdy - (__ldg(x + i) - mean) * invstd * mds);
   }
 }
 
 }  // namespace
 
+void bn_backward_act(const float* x, const float* y, const float* dy, const float* scale, const float* saved_mean,
+                     const float* saved_invstd, float* dx, float* dscale, float* dbias, const int32_t* p, int act,
+                     float alpha) {
+  if (p[1] <= 0) return;
+  SP_LAUNCH(bn_backward_kernel, dim3(p[1]), dim3(kChannelThreads), 0, stream(), x, y, dy, scale, saved_mean,
+            saved_invstd, dx, dscale, dbias, (int64_t)p[0], (int64_t)p[1], (int64_t)p[2], act, alpha);
+  check_launch(act == kNoAct ? "batch_norm_backward" : "batch_norm_act_backward");
+}
+
 void batch_norm_backward(const float* x, const float* dy, const float* scale, const float* saved_mean,
                          const float* saved_invstd, float* dx, float* dscale, float* dbias, const int32_t* p) {
-  if (p[1] <= 0) return;
-  SP_LAUNCH(bn_backward_kernel, dim3(p[1]), dim3(kChannelThreads), 0, stream(), x, dy, scale, saved_mean,
-            saved_invstd, dx, dscale, dbias, (int64_t)p[0], (int64_t)p[1], (int64_t)p[2]);
-  check_launch("batch_norm_backward");
+  bn_backward_act(x, nullptr, dy, scale, saved_mean, saved_invstd, dx, dscale, dbias, p, kNoAct, 0.f);
 }
 
 }  // namespace cuda

@@ -28,5 +28,16 @@ __device__ __forceinline__ int64_t channel_index(int64_t e, int64_t C, int64_t H
   return (n * C + c) * HW + (e - n * HW);
 }
 
+// batch_norm_train_forward followed by activation `act` (fused_act.cuh; kNoAct: none) applied to
+// y: batch_norm_train_forward and batch_norm_act_train_forward.
+void bn_train_forward_act(const float* x, const float* scale, const float* bias, float* y, float* saved_mean,
+                          float* saved_invstd, float* running_mean, float* running_var, const int32_t* p, float eps,
+                          float momentum, int act, float alpha);
+// batch_norm_backward of dz = dy * act'(from y) (y may be null when act is kNoAct):
+// batch_norm_backward and batch_norm_act_backward.
+void bn_backward_act(const float* x, const float* y, const float* dy, const float* scale, const float* saved_mean,
+                     const float* saved_invstd, float* dx, float* dscale, float* dbias, const int32_t* p, int act,
+                     float alpha);
+
 }  // namespace cuda
 }  // namespace sp

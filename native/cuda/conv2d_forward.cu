@@ -8,8 +8,10 @@
 // launch, so the inner fetch is two adds, a bounds test and a load. Consecutive threads take
 // consecutive j: consecutive input pixels for stride 1.
 // Specialised: 1x1 stride 1 unpadded (col is x itself: no table, no bounds) and depthwise
-// (groups == C == OC: a per-channel stencil, depthwise_forward.cu).
+// (groups == C == OC: a per-channel stencil, depthwise_forward.cu). conv2d_act_forward.cu shares
+// this code: the activation is applied as each value is stored.
 #include "conv2d_igemm.cuh"
+#include "fused_act.cuh"
 #include "kernels_cuda.h"
 
 namespace sp {
@@ -39,6 +41,8 @@ struct ForwardProblem {
   float* y;
   const int4* taps;
   ConvGeo g;
+  int act;
+  float alpha;
   int M, N, K, kb, ke, grp;
 
   __device__ void select(int z) {
@@ -64,14 +68,15 @@ struct ForwardProblem {
   }
   __device__ void store(int m, int j, float v) const {
     const int n = j / g.P, q = j - n * g.P, oc = grp * g.OCg + m;
-    y[(n * g.OC + oc) * g.P + q] = bias ? v + __ldg(bias + oc) : v;
+    y[(n * g.OC + oc) * g.P + q] = fused_act(bias ? v + __ldg(bias + oc) : v, act, alpha);
   }
 };
 
 template <bool PW>
-void run(const ConvGeo& g, const float* x, const float* w, const float* b, float* y, const int4* taps) {
-  ForwardProblem<PW> pr{x, w, b, y, taps, g, g.OCg, g.N * g.P, g.Kg, 0, g.Kg, 0};
-  igemm::launch(pr, g.OCg, (int64_t)g.N * g.P, g.G, "conv2d_forward");
+void run(const ConvGeo& g, const float* x, const float* w, const float* b, float* y, const int4* taps, int act,
+         float alpha) {
+  ForwardProblem<PW> pr{x, w, b, y, taps, g, act, alpha, g.OCg, g.N * g.P, g.Kg, 0, g.Kg, 0};
+  igemm::launch(pr, g.OCg, (int64_t)g.N * g.P, g.G, act == kNoAct ? "conv2d_forward" : "conv2d_act_forward");
 }
 
 }  // namespace
@@ -82,14 +87,17 @@ void build_taps(int4* taps, int count, int KH, int KW, int DH, int DW, int plane
   check_launch("conv2d (tap table)");
 }
 
-void conv2d_forward(const float* x, const float* w, const float* b, float* y, const int32_t* p) {
-  const ConvGeo g = conv_geo(p);
+void conv_forward_act(const ConvGeo& g, const float* x, const float* w, const float* b, float* y, int act, float alpha) {
   if ((int64_t)g.N * g.OC * g.P == 0) return;
-  if (conv_depthwise(g)) return depthwise_forward(g, x, w, b, y);
-  if (conv_pointwise(g)) return run<true>(g, x, w, b, y, nullptr);
+  if (conv_depthwise(g)) return depthwise_forward(g, x, w, b, y, act, alpha);
+  if (conv_pointwise(g)) return run<true>(g, x, w, b, y, nullptr, act, alpha);
   int4* taps = static_cast<int4*>(scratch((size_t)g.Kg * sizeof(int4)));
   build_taps(taps, g.Kg, g.KH, g.KW, g.DH, g.DW, g.HW, 0);
-  run<false>(g, x, w, b, y, taps);
+  run<false>(g, x, w, b, y, taps, act, alpha);
+}
+
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const int32_t* p) {
+  conv_forward_act(conv_geo(p), x, w, b, y, kNoAct, 0.f);
 }
 
 }  // namespace cuda

@@ -278,8 +278,12 @@ void launch(const P& p, int64_t M, int64_t N, int slices, const char* name) {
 
 }  // namespace igemm
 
+// conv2d_forward followed by activation `act` (fused_act.cuh; kNoAct: none), applied as each
+// output value is stored: conv2d_forward and conv2d_act_forward.
+void conv_forward_act(const ConvGeo& g, const float* x, const float* w, const float* b, float* y, int act, float alpha);
 // Depthwise convolution (conv_depthwise), the stencils conv2d_*.cu hand over to.
-void depthwise_forward(const ConvGeo& g, const float* x, const float* w, const float* b, float* y);
+void depthwise_forward(const ConvGeo& g, const float* x, const float* w, const float* b, float* y, int act,
+                       float alpha);
 void depthwise_backward_input(const ConvGeo& g, const float* dy, const float* w, float* dx);
 void depthwise_backward_filter(const ConvGeo& g, const float* x, const float* dy, float* dw, float* db);
 // db[oc] = sum of dy over n, oh, ow (the bias gradient of every convolution).

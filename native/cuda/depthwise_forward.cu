@@ -4,13 +4,15 @@
 // per output value (consecutive threads: consecutive ow, so loads of a warp are contiguous for
 // stride 1 and the window overlap is served by the L1 cache).
 #include "conv2d_igemm.cuh"
+#include "fused_act.cuh"
 
 namespace sp {
 namespace cuda {
 
 namespace {
 
-__global__ void depthwise_forward_kernel(const float* x, const float* w, const float* b, float* y, ConvGeo g) {
+__global__ void depthwise_forward_kernel(const float* x, const float* w, const float* b, float* y, ConvGeo g, int act,
+                                         float alpha) {
   SP_GRID_LOOP(i, (int64_t)g.N * g.C * g.P) {
     const int q = (int)(i % g.P), nc = (int)(i / g.P), c = nc % g.C;
     const int oh = q / g.OW, ow = q - oh * g.OW;
@@ -26,16 +28,18 @@ __global__ void depthwise_forward_kernel(const float* x, const float* w, const f
         if ((unsigned)iw < (unsigned)g.W) acc = fmaf(__ldg(xc + ih * g.W + iw), __ldg(wc + kh * g.KW + kw), acc);
       }
     }
-    y[i] = acc;
+    y[i] = fused_act(acc, act, alpha);
   }
 }
 
 }  // namespace
 
-void depthwise_forward(const ConvGeo& g, const float* x, const float* w, const float* b, float* y) {
+void depthwise_forward(const ConvGeo& g, const float* x, const float* w, const float* b, float* y, int act,
+                       float alpha) {
   const int64_t n = (int64_t)g.N * g.C * g.P;
-  SP_LAUNCH(depthwise_forward_kernel, dim3(blocks_for(n, 256, 65536)), dim3(256), 0, stream(), x, w, b, y, g);
-  check_launch("conv2d_forward (depthwise)");
+  SP_LAUNCH(depthwise_forward_kernel, dim3(blocks_for(n, 256, 65536)), dim3(256), 0, stream(), x, w, b, y, g, act,
+            alpha);
+  check_launch(act == kNoAct ? "conv2d_forward (depthwise)" : "conv2d_act_forward (depthwise)");
 }
 
 }  // namespace cuda

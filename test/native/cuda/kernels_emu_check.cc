@@ -1,4 +1,4 @@
-// Checks the CUDA GEMM, convolution, batch norm, affine channel and bn_fold kernels
+// Checks the CUDA GEMM, convolution, batch norm, affine channel, bn_fold and fused kernels
 // (native/cuda/*.cu built with -DSP_CUDA_EMU against the host emulator) against the CPU kernels
 // (native/*.cc) on shapes around the tile edges: 1, 3, 5, 17, 33 channels, odd spatial sizes,
 // strides, dilation, groups, depthwise, 1x1, asymmetric padding, batch > 1. Inputs are seeded.
@@ -129,6 +129,18 @@ void conv_case(const Conv& c, bool bias, uint64_t seed) {
     compare(std::string("conv2d_backward_filter dw ") + name, want_w, ddw.get(), (double)c.N * OH * OW, true);
     if (bias) compare(std::string("conv2d_backward_filter db ") + name, want_b, ddb.get(), (double)c.N * OH * OW);
   }
+  for (int act = 0; act < 3; ++act) {  // conv2d_act_forward: relu, leaky_relu, relu6 (outputs straddle 0 and 6)
+    int32_t pa[17];
+    std::memcpy(pa, p, sizeof p);
+    pa[16] = act;
+    std::vector<float> ws(w.size());
+    for (size_t i = 0; i < w.size(); ++i) ws[i] = w[i] * 4.f;
+    std::vector<float> want(ys);
+    sp::conv2d_act_forward(x.data(), ws.data(), bias ? b.data() : nullptr, want.data(), pa, 0.1f);
+    Dev dx(x), dw(ws), db(b), dyv(std::vector<float>(ys, NAN));
+    sp::cuda::conv2d_act_forward(dx.p, dw.p, bias ? db.p : nullptr, dyv.p, pa, 0.1f);
+    compare(std::string("conv2d_act_forward act") + std::to_string(act) + " " + name, want, dyv.get(), kg, true);
+  }
 }
 
 void norm_cases(int N, int C, int HW, uint64_t seed) {
@@ -162,6 +174,29 @@ void norm_cases(int N, int C, int HW, uint64_t seed) {
     compare(std::string("batch_norm_backward dx") + name, dx_want, ddx.get(), (double)N * HW);
     compare(std::string("batch_norm_backward dscale") + name, dsc, ddsc.get(), (double)N * HW);
     compare(std::string("batch_norm_backward dbias") + name, dbi, ddbi.get(), (double)N * HW);
+  }
+  for (int act = 0; act < 3; ++act) {  // the fused batch norm + activation pair (y spans [-3, 3] * 2 + bias)
+    const int32_t pa[4] = {N, C, HW, act};
+    auto sc = rnd(C, seed + 6, 1.f, 3.f);
+    std::vector<float> y(n), sm(C), si(C), rm1 = rm, rv1 = rv;
+    sp::batch_norm_act_train_forward(x.data(), sc.data(), bias.data(), y.data(), sm.data(), si.data(), rm1.data(),
+                                     rv1.data(), pa, eps, momentum, 0.1f);
+    Dev dx(x), ds(sc), db(bias), dyv(std::vector<float>(n, NAN)), dsm(std::vector<float>(C, NAN)),
+        dsi(std::vector<float>(C, NAN)), drm(rm), drv(rv);
+    sp::cuda::batch_norm_act_train_forward(dx.p, ds.p, db.p, dyv.p, dsm.p, dsi.p, drm.p, drv.p, pa, eps, momentum, 0.1f);
+    const std::string a = " act" + std::to_string(act) + name;
+    compare("batch_norm_act_train_forward y" + a, y, dyv.get(), (double)N * HW);
+    compare("batch_norm_act_train_forward saved_invstd" + a, si, dsi.get(), (double)N * HW);
+    compare("batch_norm_act_train_forward running_var" + a, rv1, drv.get(), 1);
+    std::vector<float> gx(n), gs(C), gb(C);
+    sp::batch_norm_act_backward(x.data(), y.data(), dy.data(), sc.data(), sm.data(), si.data(), gx.data(), gs.data(),
+                                gb.data(), pa, 0.1f);
+    Dev dyy(y), ddy(dy), dsm2(sm), dsi2(si), ggx(std::vector<float>(n, NAN)), ggs(std::vector<float>(C, NAN)),
+        ggb(std::vector<float>(C, NAN));
+    sp::cuda::batch_norm_act_backward(dx.p, dyy.p, ddy.p, ds.p, dsm2.p, dsi2.p, ggx.p, ggs.p, ggb.p, pa, 0.1f);
+    compare("batch_norm_act_backward dx" + a, gx, ggx.get(), (double)N * HW);
+    compare("batch_norm_act_backward dscale" + a, gs, ggs.get(), (double)N * HW);
+    compare("batch_norm_act_backward dbias" + a, gb, ggb.get(), (double)N * HW);
   }
   {
     std::vector<float> y(n);
