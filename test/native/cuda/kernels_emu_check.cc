@@ -1,4 +1,4 @@
-// Checks the CUDA GEMM, convolution, batch norm, affine channel, bn_fold and fused kernels
+// Checks the CUDA GEMM, convolution, batch norm, affine channel, bn_fold, fused and RoIAlign kernels
 // (native/cuda/*.cu built with -DSP_CUDA_EMU against the host emulator) against the CPU kernels
 // (native/*.cc) on shapes around the tile edges: 1, 3, 5, 17, 33 channels, odd spatial sizes,
 // strides, dilation, groups, depthwise, 1x1, asymmetric padding, batch > 1. Inputs are seeded.
@@ -240,6 +240,40 @@ void fold_case(int OC, int K, bool with_b, uint64_t seed) {
   compare("bn_fold b_out" + name, bo, dbo.get(), 1);
 }
 
+// RoIAlign forward and backward: rois inside, across and beyond the map's borders, degenerate
+// (x2 < x1, clamped to 1), one not finite (zeros), sampling_ratio given or adaptive.
+void roi_case(int N, int C, int H, int W, int PH, int PW, int sr, float scale, uint64_t seed) {
+  const std::vector<float> rois = {0.f, 0.f, 7.f, 5.f,    2.5f, 1.f, 30.f, 22.f, -6.f, -3.f, 4.f, 9.f,
+                                   5.f, 5.f, 3.f, 4.f,    1.f, 2.f, INFINITY, 4.f, 10.f, 12.f, 11.f, 13.f};
+  const int R = (int)rois.size() / 4;
+  std::vector<int32_t> batch(R);
+  for (int r = 0; r < R; ++r) batch[r] = r % N;
+  const int32_t p[8] = {N, C, H, W, R, PH, PW, sr};
+  const size_t xs = (size_t)N * C * H * W, ys = (size_t)R * C * PH * PW;
+  auto x = rnd(xs, seed), dy = rnd(ys, seed + 1), dx0 = rnd(xs, seed + 2);
+  const std::string name = " N" + std::to_string(N) + " C" + std::to_string(C) + " " + std::to_string(H) + "x" +
+                           std::to_string(W) + " bins " + std::to_string(PH) + "x" + std::to_string(PW) + " sr" +
+                           std::to_string(sr);
+  int32_t* dbatch = nullptr;
+  sp::cuda::check(cudaMalloc((void**)&dbatch, R * sizeof(int32_t)), "alloc");
+  sp::cuda::check(cudaMemcpy(dbatch, batch.data(), R * sizeof(int32_t), cudaMemcpyHostToDevice), "upload");
+  {
+    std::vector<float> want(ys);
+    sp::roi_align_forward(x.data(), rois.data(), batch.data(), want.data(), p, scale);
+    Dev dx(x), dr(rois), dyv(std::vector<float>(ys, NAN));
+    sp::cuda::roi_align_forward(dx.p, dr.p, dbatch, dyv.p, p, scale);
+    compare("roi_align_forward" + name, want, dyv.get(), 64);
+  }
+  {
+    std::vector<float> want = dx0;  // accumulated
+    sp::roi_align_backward(dy.data(), rois.data(), batch.data(), want.data(), p, scale);
+    Dev ddy(dy), dr(rois), ddx(dx0);
+    sp::cuda::roi_align_backward(ddy.p, dr.p, dbatch, ddx.p, p, scale);
+    compare("roi_align_backward" + name, want, ddx.get(), 64);
+  }
+  cudaFree(dbatch);
+}
+
 }  // namespace
 
 int main() {
@@ -279,6 +313,9 @@ int main() {
     norm_cases(2, 3, 5, 102);
     norm_cases(3, 17, 33, 103);
     norm_cases(4, 5, 700, 104);
+    roi_case(2, 3, 13, 11, 2, 3, 2, 0.5f, 301);
+    roi_case(1, 2, 9, 16, 3, 3, 0, 1.0f, 302);
+    roi_case(3, 1, 6, 5, 1, 1, 0, 0.25f, 303);
     fold_case(5, 27, true, 201);
     fold_case(33, 1, false, 202);
   } catch (const std::exception& e) {
