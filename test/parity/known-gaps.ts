@@ -17,21 +17,7 @@ export interface KnownGap {
   covers?(p: readonly number[]): boolean;
 }
 
-/** A kernel of the contract whose CUDA launcher (native/cuda/<kernel>.cu) is not written yet. */
-const cudaNotWritten = (kernel: KernelName, example: number[]): KnownGap => ({
-  backend: 'cuda',
-  kernel,
-  reason: 'no CUDA launcher in native/cuda/ yet: the op layer runs it on the CPU backend',
-  example,
-});
-
-export const KNOWN_GAPS: KnownGap[] = [
-  cudaNotWritten('roi_align_forward', [1, 1, 4, 4, 1, 2, 2, 0]),
-  cudaNotWritten('roi_align_backward', [1, 1, 4, 4, 1, 2, 2, 0]),
-  cudaNotWritten('conv2d_act_forward', [1, 1, 3, 3, 1, 1, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1, 0]),
-  cudaNotWritten('batch_norm_act_train_forward', [1, 1, 4, 0]),
-  cudaNotWritten('batch_norm_act_backward', [1, 1, 4, 0]),
-];
+export const KNOWN_GAPS: KnownGap[] = [];
 
 /** The listed gap that explains `backend` declining `kernel` for `p`, if any. */
 export function gapFor(backend: string, kernel: KernelName, p: readonly number[]): KnownGap | undefined {
