@@ -4,7 +4,8 @@
  * metric on EvalReader: VOC mAP (PaddleDetection's DetectionMAP, IoU 0.5, map_type) or COCO
  * bbox AP (COCOeval's 12 numbers). Prints the metric table, per class too. COCO writes its
  * detections to {output_eval}/bbox.json (COCO's result format); --json_eval re-scores that
- * file without running the model. VOC writes {output_eval}/voc_map.json when --output_eval is given.
+ * file without running the model. Faster / Mask R-CNN report COCO bbox AP and, for Mask R-CNN,
+ * segm AP (masks written to {output_eval}/segm.json). VOC writes {output_eval}/voc_map.json when --output_eval is given.
  */
 import * as path from 'path';
 import type { Command } from 'commander';
@@ -64,7 +65,42 @@ export const evalCommand: Subcommand<EvalOptions> = {
         throw new RuntimeError(`--json_eval: expected JSON in ${file}, got ${(e as Error).message}`);
       }
       ctx.out(`scoring ${file}`);
-      printCoco(ctx, cocoEval(readCocoGt(cocoAnnoFile(cfg)), dets as never, { iouType: 'bbox' }), formatCocoStats);
+      const gt = readCocoGt(cocoAnnoFile(cfg));
+      printCoco(ctx, cocoEval(gt, dets as never, { iouType: 'bbox' }), formatCocoStats);
+      // Mask R-CNN's eval also wrote its masks
+      const segmFile = path.join(outDir, 'segm.json');
+      if (cfg.architecture === 'MaskRCNN' && fs.existsSync(segmFile)) {
+        ctx.out(`scoring ${segmFile}`);
+        printCoco(ctx, cocoEval(gt, JSON.parse(fs.readFileSync(segmFile, 'utf8')) as never, { iouType: 'segm' }), formatCocoStats);
+      }
+      return;
+    }
+    if (cfg.architecture === 'FasterRCNN' || cfg.architecture === 'MaskRCNN') {
+      if (metric !== 'COCO') throw new UsageError(`metric: expected COCO for ${cfg.architecture} (bbox and segm AP), got '${metric}'`);
+      const shellR = buildModel(cfg, 'eval', ctx.stages);
+      if (o.prune) checkParamNames(shellR.graph, o.prune.params);
+      const { loadTrainedRcnn } = await import('./trained_model');
+      const { evalInputSize } = await import('../train/evaluate');
+      const { evaluateRcnnCoco } = await import('../train/rcnn_evaluate');
+      const { model, records } = await loadTrainedRcnn(cfg, { mode: 'eval', weights: cfg.weights, prune: o.prune, inputSize: evalInputSize(cfg), log: (l) => ctx.out(l) });
+      try {
+        ctx.out(`evaluating ${cfg.weights}${records.length ? ' (pruned as recorded)' : ''} on EvalReader, metric COCO (bbox${model.architecture === 'MaskRCNN' ? ', segm' : ''})`);
+        const r = await evaluateRcnnCoco(model, cfg);
+        const file = path.join(outDir, 'bbox.json');
+        writeFileAtomic(file, JSON.stringify(r.results));
+        ctx.out(`${r.images} images, ${r.results.length} detections written to ${file}`);
+        ctx.out('bbox:');
+        printCoco(ctx, r.bbox, formatCocoStats);
+        if (r.segm) {
+          const segmFile = path.join(outDir, 'segm.json');
+          writeFileAtomic(segmFile, JSON.stringify(r.segmResults));
+          ctx.out(`masks written to ${segmFile}`);
+          ctx.out('segm:');
+          printCoco(ctx, r.segm, formatCocoStats);
+        }
+      } finally {
+        model.dispose();
+      }
       return;
     }
     const shell = buildModel(cfg, 'eval', ctx.stages);

@@ -2,12 +2,15 @@
  * `slimprune infer` (tools/infer.py): run a (pruned) checkpoint on --infer_img or every image
  * of --infer_dir (jpg, jpeg, png, bmp, sorted), preprocessed as TestReader says; write each
  * image with its boxes, labels and scores drawn into --output_dir (same file name), and every
- * detection at or above --draw_threshold into {output_dir}/detections.json.
+ * detection at or above --draw_threshold into {output_dir}/detections.json. Faster / Mask R-CNN
+ * checkpoints run through their model object (test proposals, box head, NMS; Mask R-CNN's masks
+ * drawn as a translucent fill under the boxes).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Command } from 'commander';
-import type { Subcommand } from './command';
+import type { CliContext, Subcommand } from './command';
+import type { SlimConfig } from '../config';
 import { RuntimeError, UsageError } from './errors';
 import { addConfigFlags, addPruneFlags, loadCliConfig, parseConfigOptions, parsePruneSpec, type ConfigOptions, type PruneSpec } from './options';
 import { buildModel, checkParamNames } from './stages';
@@ -63,6 +66,7 @@ export const inferCommand: Subcommand<InferOptions> = {
     const { InferenceModel, drawDetections } = await import('../infer');
     const { labelsOf, testTransforms } = await import('../export/infer_cfg');
     const { writeFileAtomic } = await import('../export/atomic');
+    if (cfg.architecture === 'FasterRCNN' || cfg.architecture === 'MaskRCNN') return inferRcnn(o, cfg, images, ctx);
     const { model } = await loadTrainedModel(cfg, { mode: 'test', weights: cfg.weights, prune: o.prune, log: (l) => ctx.out(l) });
     try {
       const shape = model.graph.shapeOf(model.input);
@@ -91,3 +95,47 @@ export const inferCommand: Subcommand<InferOptions> = {
     }
   },
 };
+
+/** R-CNN: each image prepared as TestReader says, detected by the model object, drawn with its masks. */
+async function inferRcnn(o: InferOptions, cfg: SlimConfig, images: string[], ctx: CliContext): Promise<void> {
+  const { loadTrainedRcnn } = await import('./trained_model');
+  const { InferenceModel, drawDetections } = await import('../infer');
+  const { labelsOf, testTransforms } = await import('../export/infer_cfg');
+  const { writeFileAtomic } = await import('../export/atomic');
+  const { Tensor } = await import('../backend/tensor');
+  const { model } = await loadTrainedRcnn(cfg, { mode: 'test', weights: cfg.weights, prune: o.prune, log: (l) => ctx.out(l) });
+  try {
+    const labels = labelsOf(cfg, model.settings.numClasses - 1);
+    // only its TestReader preprocessing is used: the R-CNN's detections come from the model object
+    const prep = new InferenceModel({ graph: model.graph, input: model.input, outputs: [], head: null as never, labels, preprocess: testTransforms(cfg), owned: false });
+    const all: Array<{ image: string; output: string; detections: Array<{ label: string; class_id: number; score: number; bbox: number[]; mask_area?: number }> }> = [];
+    for (const file of images) {
+      const bytes = fs.readFileSync(file);
+      const { data, shape, imSize } = await prep.prepare(bytes);
+      const x = Tensor.from(data, shape);
+      let found;
+      try {
+        found = model.detect(x, [{ height: shape[2], width: shape[3], scale: shape[2] / imSize[0], origHeight: imSize[0], origWidth: imSize[1] }])[0];
+      } finally {
+        x.dispose();
+      }
+      const dets = found.filter((d) => d.score >= o.drawThreshold).map((d) => ({ ...d, label: labels[d.classId] ?? String(d.classId) }));
+      const out = path.join(o.outputDir, path.basename(file).replace(/\.(png|bmp)$/i, '.jpg'));
+      try {
+        writeFileAtomic(out, await drawDetections(bytes, dets));
+      } catch (e) {
+        throw new RuntimeError(`infer: could not write ${out}: ${(e as Error).message}`);
+      }
+      all.push({
+        image: file, output: out,
+        detections: dets.map((d) => ({ label: d.label, class_id: d.classId, score: d.score, bbox: [...d.box], ...(d.mask ? { mask_area: d.mask.reduce((t, v) => t + (v ? 1 : 0), 0) } : {}) })),
+      });
+      ctx.out(`${file}: ${dets.length} detection(s) >= ${o.drawThreshold} -> ${out}`);
+    }
+    const json = path.join(o.outputDir, 'detections.json');
+    writeFileAtomic(json, JSON.stringify(all, null, 1) + '\n');
+    ctx.out(`wrote ${json}`);
+  } finally {
+    model.dispose();
+  }
+}

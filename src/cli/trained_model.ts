@@ -10,7 +10,7 @@
  * from the config's model is refused naming the first such parameter: it looks pruned.
  */
 import type { SlimConfig } from '../config';
-import { buildModel, initModel, type YoloModel } from '../nn';
+import { buildModel, buildRcnnModel, initModel, type RcnnModel, type YoloModel } from '../nn';
 import { apply, plan } from '../prune';
 import type { PruneRecord } from '../prune/types';
 import { readCheckpoint } from '../train/checkpoint';
@@ -20,8 +20,8 @@ import { RuntimeError, UsageError } from './errors';
 import type { PruneSpec } from './options';
 import { modelInputShape, type BuildMode } from './stages';
 
-export interface TrainedModel {
-  model: YoloModel;
+export interface TrainedModel<M = YoloModel> {
+  model: M;
   /** the pruning the model carries, in order */
   records: PruneRecord[];
   /** the local checkpoint folder */
@@ -41,15 +41,24 @@ export function pruneDifferences(record: PruneRecord, flags: Pick<PruneSpec, 'pa
   return out;
 }
 
-/** The model of `cfg` with the weights in `weights` (see the file comment). */
-export async function loadTrainedModel(
-  cfg: SlimConfig,
-  o: { mode: BuildMode; weights: string | null | undefined; prune: PruneSpec | null; inputSize?: number; log?: (line: string) => void },
-): Promise<TrainedModel> {
-  const spec = o.weights;
-  if (!spec) throw new UsageError(`-o weights=DIR: expected the checkpoint to use (weights in the config or -o weights=...), got none`);
+type LoadOptions = { mode: BuildMode; weights: string | null | undefined; prune: PruneSpec | null; inputSize?: number; log?: (line: string) => void };
+
+/** The YOLOv3 model of `cfg` with the weights in `weights` (see the file comment). */
+export async function loadTrainedModel(cfg: SlimConfig, o: LoadOptions): Promise<TrainedModel> {
+  if (!o.weights) throw new UsageError(`-o weights=DIR: expected the checkpoint to use (weights in the config or -o weights=...), got none`);
   const inputShape = modelInputShape(cfg, o.mode, o.inputSize);
-  const model = buildModel(cfg as never, inputShape ? { mode: o.mode, inputShape } : { mode: o.mode });
+  return loadWeightsInto(buildModel(cfg as never, inputShape ? { mode: o.mode, inputShape } : { mode: o.mode }), o);
+}
+
+/** The Faster / Mask R-CNN model object of `cfg` with the weights in `weights`, the same way. */
+export async function loadTrainedRcnn(cfg: SlimConfig, o: LoadOptions): Promise<TrainedModel<RcnnModel>> {
+  if (!o.weights) throw new UsageError(`-o weights=DIR: expected the checkpoint to use (weights in the config or -o weights=...), got none`);
+  const inputShape = modelInputShape(cfg, o.mode, o.inputSize);
+  return loadWeightsInto(buildRcnnModel(cfg as never, inputShape ? { mode: o.mode, inputShape } : { mode: o.mode }), o);
+}
+
+async function loadWeightsInto<M extends YoloModel | RcnnModel>(model: M, o: LoadOptions): Promise<TrainedModel<M>> {
+  const spec = o.weights!;
   try {
     const dir = await resolveWeights(spec, { log: o.log });
     const ckpt = readCheckpoint(dir);

@@ -63,5 +63,7 @@ export async function runTraining(
     progress: !quiet && process.stderr.isTTY === true && process.stdout.isTTY === true,
   });
   ctx.out(`done: ${r.iterations} iterations, final weights in ${r.finalDir}`);
-  if (r.bestMap !== null) ctx.out(`best mAP(0.5): ${(r.bestMap * 100).toFixed(2)}${r.bestDir ? ` (${r.bestDir})` : ''}`);
+  // R-CNN keeps its best snapshot by COCO bbox AP@[.5:.95], YOLOv3 by VOC mAP at IoU 0.5
+  const metric = r.model.architecture === 'YOLOv3' ? 'mAP(0.5)' : 'bbox AP';
+  if (r.bestMap !== null) ctx.out(`best ${metric}: ${(r.bestMap * 100).toFixed(2)}${r.bestDir ? ` (${r.bestDir})` : ''}`);
 }

@@ -9,6 +9,8 @@ import { MultiBar, type SingleBar } from 'cli-progress';
 export interface StepFigures {
   loss: number;
   levels: number[];
+  /** names of the loss terms in levels (R-CNN: loss_rpn_cls, ...); without them they print as YOLOv3's levels */
+  levelNames?: string[];
   lr: number;
   images: number;
   dataMs: number;
@@ -66,9 +68,10 @@ export class TrainLog {
       });
     }
     if (it % this.o.logIter !== 0 && it !== this.o.maxIters - 1) return;
-    const levels = f.levels.map((_, i) => mean((x) => x.levels[i] ?? 0).toFixed(3)).join(' ');
+    const means = f.levels.map((_, i) => mean((x) => x.levels[i] ?? 0).toFixed(3));
+    const levels = f.levelNames ? means.map((m, i) => `${f.levelNames![i]} ${m}`).join(', ') : `levels ${means.join(' ')}`;
     this.line(
-      `iter: ${it}/${this.o.maxIters}, loss: ${loss.toFixed(4)} (levels ${levels}), lr: ${f.lr.toPrecision(4)}, ` +
+      `iter: ${it}/${this.o.maxIters}, loss: ${loss.toFixed(4)} (${levels}), lr: ${f.lr.toPrecision(4)}, ` +
         `${ips.toFixed(2)} img/s, data: ${mean((x) => x.dataMs).toFixed(1)} ms, compute: ${mean((x) => x.computeMs).toFixed(1)} ms/iter, eta: ${clock(eta)}`,
     );
   }

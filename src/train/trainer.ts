@@ -4,7 +4,10 @@
  * when asked, else `pretrain_weights`, else a seeded initialisation), prune the listed convs
  * (FLOPs logged before and after), then for each iteration: the next batch of the TrainReader,
  * forward in train mode, PaddleDetection's YOLOv3 loss on the three raw outputs, backward from
- * the loss gradients, one Momentum step at the schedule's learning rate.
+ * the loss gradients, one Momentum step at the schedule's learning rate. Faster / Mask R-CNN
+ * run the same loop with their model object's training step (rcnn_step.ts: RoIs sampled
+ * mid-forward, the four or five losses) and evaluate COCO bbox (and segm) AP on an eval-mode
+ * twin of the model (rcnn_evaluate.ts); their best_model is kept by bbox AP@[.5:.95].
  *
  * Snapshots as Paddle names them: after iteration `it` (from 0) with it % snapshot_iter == 0
  * (it > 0) into `{save_dir}/{config name}/{it}`, and after the last one into `model_final`;
@@ -22,16 +25,19 @@ import type { Backend } from '../backend/backend';
 import { Tensor } from '../backend/tensor';
 import type { SlimConfig } from '../config';
 import { createReader } from '../data';
+import type { Batch } from '../data/types';
 import { forward } from '../graph/executor';
 import { countFlops } from '../graph/flops';
 import { writeFileAtomic } from '../export/atomic';
 import { labelsOf } from '../export/infer_cfg';
-import { buildModel, initModel, type YoloModel } from '../nn';
+import { buildAnyModel, initModel, type DetectionModel, type YoloModel } from '../nn';
 import { apply as applyPlan, plan as planPruning } from '../prune/pruner';
 import { compareFlops, formatPruneReport } from '../prune/report';
 import type { PruneRecord } from '../prune/types';
 import { cleanStaleTemps, digestOf, readCheckpoint, saveCheckpoint, type Checkpoint, type NamedArray } from './checkpoint';
 import { evalInputSize, evaluateVoc } from './evaluate';
+import { evaluateRcnnCoco, loadRcnnParams, rcnnEvalModel, type RcnnEvaluation } from './rcnn_evaluate';
+import { rcnnBatch, rcnnTrainStep } from './rcnn_step';
 import { buildLearningRate } from './lr';
 import { describeLoad, graphParams, loadIntoGraph, replayPruning, toFloat32 } from './model_state';
 import { AdamOptimizer } from './adam';
@@ -65,7 +71,7 @@ export interface TrainOptions {
   /** refuse starting weights whose parameters do not all match */
   strict?: boolean;
   eval?: boolean;
-  /** with eval: a folder where voc_map.json (the latest evaluation, per class, and every earlier mAP) is rewritten after each one */
+  /** with eval: a folder where voc_map.json (the latest evaluation, per class, and every earlier mAP) is rewritten after each one (R-CNN: coco_ap.json, bbox.json, segm.json) */
   outputEval?: string | null;
   /** seed of the initialisation and the data order (default 0) */
   seed?: number;
@@ -82,7 +88,7 @@ export interface TrainOptions {
 }
 
 export interface TrainResult {
-  model: YoloModel;
+  model: DetectionModel;
   /** iterations done in total (resumed ones included) */
   iterations: number;
   outDir: string;
@@ -96,6 +102,19 @@ export interface TrainResult {
   dataMs: number;
   computeMs: number;
   imagesPerSec: number;
+}
+
+/** `{dir}/coco_ap.json` (the latest COCO stats, per category, and every earlier AP), bbox.json and segm.json (the latest detections). */
+function writeCocoEvalFile(dir: string, iter: number, r: RcnnEvaluation, history: ReadonlyArray<{ iter: number; map: number }>): void {
+  const body = {
+    metric: 'COCO', iter, images: r.images,
+    bbox: { stats: r.bbox.stats, perCategory: r.bbox.perCategory },
+    ...(r.segm ? { segm: { stats: r.segm.stats, perCategory: r.segm.perCategory } } : {}),
+    history,
+  };
+  writeFileAtomic(path.join(dir, 'coco_ap.json'), JSON.stringify(body, null, 1) + '\n');
+  writeFileAtomic(path.join(dir, 'bbox.json'), JSON.stringify(r.results));
+  if (r.segm) writeFileAtomic(path.join(dir, 'segm.json'), JSON.stringify(r.segmResults));
 }
 
 /** `{dir}/voc_map.json`: what `slimprune eval --output_eval` writes, plus the iteration and the mAP of every evaluation so far. */
@@ -131,7 +150,7 @@ export function lossConfig(model: YoloModel, cfg: SlimConfig): Yolov3LossSumConf
 }
 
 /** The optimizer the config's OptimizerBuilder describes (Momentum or Adam, with L2 regularisation). */
-function buildOptimizer(cfg: SlimConfig, model: YoloModel): TrainOptimizer {
+function buildOptimizer(cfg: SlimConfig, model: DetectionModel): TrainOptimizer {
   const ob = cfg.OptimizerBuilder as unknown as { optimizer: Record<string, unknown>; regularizer: Record<string, unknown> | null };
   const type = ob.optimizer.__type__;
   if (type !== 'Momentum' && type !== 'Adam') throw new TrainError(`OptimizerBuilder.optimizer: expected type Momentum or Adam (the optimizers available), got ${String(type)}`);
@@ -173,7 +192,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const outDir = path.resolve(cfg.save_dir, name);
   cleanStaleTemps(outDir);
   const size = evalInputSize(cfg);
-  const model = buildModel(cfg as unknown as Record<string, unknown>, { mode: 'train', inputShape: [1, 3, size, size] });
+  const model = buildAnyModel(cfg as unknown as Record<string, unknown>, { mode: 'train', inputShape: [1, 3, size, size] });
+  const isRcnn = model.architecture !== 'YOLOv3';
+  if (isRcnn && o.eval && cfg.metric !== 'COCO') throw new TrainError(`--eval: expected metric COCO for ${model.architecture} (the metric its evaluation computes), got ${String(cfg.metric)}`);
 
   // the snapshot to continue from, and the reader (checked before any weights are fetched)
   const resumed = o.resume ? readCheckpoint(o.resume) : null;
@@ -182,7 +203,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   const reader = await createReader(cfg.TrainReader as never, {
     mode: 'train', seed, startIter: resumed?.manifest.train?.iter ?? 0,
-    numClasses: model.head.numClasses,
+    numClasses: model.architecture === 'YOLOv3' ? model.head.numClasses : model.settings.numClasses,
     ...(o.workerNum !== undefined ? { workerNum: o.workerNum } : {}),
     ...(o.datasetDir ? { datasetDirOverride: o.datasetDir } : {}),
   });
@@ -196,7 +217,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 type Reader = Awaited<ReturnType<typeof createReader>>;
 
 async function run(
-  o: TrainOptions, cfg: SlimConfig, model: YoloModel, resumed: Checkpoint | null, reader: Reader,
+  o: TrainOptions, cfg: SlimConfig, model: DetectionModel, resumed: Checkpoint | null, reader: Reader,
   c: { seed: number; name: string; outDir: string; size: number; log: (l: string) => void; warn: (l: string) => void; maxIters: number },
 ): Promise<TrainResult> {
   const { seed, name, outDir, size, log, warn, maxIters } = c;
@@ -266,7 +287,9 @@ async function run(
   const lr = buildLearningRate(cfg.LearningRate as never);
   const clipNorm = (cfg.OptimizerBuilder as unknown as { clip_grad_by_norm?: number | null }).clip_grad_by_norm ?? null;
   if (clipNorm !== null && !(clipNorm > 0)) throw new TrainError(`OptimizerBuilder.clip_grad_by_norm: expected a number > 0 (the largest global gradient norm) or null, got ${clipNorm}`);
-  const lossCfg = lossConfig(model, cfg);
+  const lossCfg = model.architecture === 'YOLOv3' ? lossConfig(model, cfg) : null;
+  // R-CNN evaluation runs on an eval-mode twin (test proposals), given the trained weights before each evaluation
+  let evalTwin: ReturnType<typeof rcnnEvalModel> | null = null;
   const cfgDigest = digestOf(cfg.model);
   const evals: Array<{ iter: number; map: number }> = [];
   let lastSnapshot: string | null = o.resume ?? null;
@@ -303,52 +326,51 @@ async function run(
       const t0 = Date.now();
       const dataMs = t0 - tWait;
       if (batch.iter !== it) throw new TrainError(`TrainReader: expected batch ${it}, got batch ${batch.iter}`);
-      if (!batch.gtBox || !batch.gtLabel || !batch.numMaxBoxes) throw new TrainError('TrainReader: expected gt_bbox, gt_class and num_max_boxes in every batch (inputs_def.fields), got a batch without them');
       const lrNow = lr(it);
-      const [N] = batch.shape;
-      const B = batch.numMaxBoxes;
+      const N = batch.shape[0];
       const img = Tensor.from(batch.image, batch.shape, ...(o.backend ? [o.backend] : []));
-      const fr = forward(graph, { [model.input]: img }, { training: true, grad: true, fetch: model.outputs });
-      const outs = model.outputs.map((v) => fr.outputs[v]);
-      const loss = yolov3LossSum(
-        outs.map((t) => ({ data: toFloat32(t), shape: [...t.shape] })),
-        {
-          gtBox: { data: batch.gtBox, shape: [N, B, 4] },
-          gtLabel: { data: batch.gtLabel, shape: [N, B] },
-          ...(batch.gtScore ? { gtScore: { data: batch.gtScore, shape: [N, B] } } : {}),
-        },
-        lossCfg,
-      );
-      if (!Number.isFinite(loss.total)) {
-        fr.tape?.dispose();
-        img.dispose();
-        outs.forEach((t) => t.dispose());
+      const step = lossCfg ? yoloStep(graph, model as YoloModel, img, batch, lossCfg) : rcnnStep(model as Exclude<DetectionModel, YoloModel>, img, batch, seed, it);
+      img.dispose(); // the tape read the caller's feed until backward was done
+      if (!Number.isFinite(step.loss)) {
+        step.grads.forEach((t) => t.dispose());
         throw new TrainError(
-          `training stopped at iteration ${it}: the loss is ${loss.total} (levels ${loss.levels.map((l) => String(l)).join(', ')}, lr ${lrNow}); ` +
+          `training stopped at iteration ${it}: the loss is ${step.loss} (${step.names ? step.names.map((n, i) => `${n} ${step.levels[i]}`).join(', ') : `levels ${step.levels.map((l) => String(l)).join(', ')}`}, lr ${lrNow}); ` +
             `no step was taken and nothing was written${lastSnapshot ? `; the last good snapshot is ${lastSnapshot}` : ''} (lower LearningRate.base_lr or lengthen LinearWarmup)`,
         );
       }
-      const seeds: Record<string, Tensor> = {};
-      model.outputs.forEach((v, i) => (seeds[v] = Tensor.from(loss.dx[i], outs[i].shape, outs[i].backend)));
-      outs.forEach((t) => t.dispose());
-      const grads = fr.tape!.backward(seeds);
-      img.dispose(); // the tape reads the caller's feed until backward is done
-      Object.values(seeds).forEach((t) => t.dispose());
       const params = new Map<string, Tensor>();
       for (const p of graph.paramList()) if (p.trainable && p.tensor) params.set(p.name, p.tensor);
-      if (clipNorm !== null) clipByGlobalNorm(grads.params, clipNorm, (n) => params.has(n));
-      opt.step(params, grads.params, lrNow);
-      grads.params.forEach((t) => t.dispose());
-      lastLoss = loss.total;
-      tlog.step(it, { loss: loss.total, levels: loss.levels, lr: lrNow, images: N, dataMs, computeMs: Date.now() - t0 });
+      if (clipNorm !== null) clipByGlobalNorm(step.grads, clipNorm, (n) => params.has(n));
+      opt.step(params, step.grads, lrNow);
+      step.grads.forEach((t) => t.dispose());
+      lastLoss = step.loss;
+      tlog.step(it, { loss: step.loss, levels: step.levels, ...(step.names ? { levelNames: step.names } : {}), lr: lrNow, images: N, dataMs, computeMs: Date.now() - t0 });
 
       const isLast = it === maxIters - 1;
       if ((it > 0 && it % cfg.snapshot_iter === 0) || isLast) {
         const dir = snapshot(isLast ? 'model_final' : String(it), it + 1, lrNow);
         lastSnapshot = dir;
         tlog.line(`saved ${dir}`);
-        if (o.eval) {
-          const r = await evaluateVoc(model, cfg, { seed, workerNum: o.workerNum, datasetDir: o.datasetDir });
+        if (o.eval && model.architecture !== 'YOLOv3') {
+          evalTwin ??= rcnnEvalModel(cfg, records, size);
+          loadRcnnParams(evalTwin, graphParams(graph));
+          const r = await evaluateRcnnCoco(evalTwin, cfg, { seed, workerNum: o.workerNum, datasetDir: o.datasetDir });
+          const ap = r.bbox.stats[0];
+          evals.push({ iter: it, map: ap });
+          if (bestMap === null || ap > bestMap) {
+            bestMap = ap;
+            bestDir = path.join(outDir, 'best_model');
+            snapshot('best_model', it + 1, lrNow);
+            snapshot(isLast ? 'model_final' : String(it), it + 1, lrNow);
+          }
+          const pct = (v: number) => (v * 100).toFixed(2);
+          tlog.line(
+            `eval at iteration ${it}: bbox AP ${pct(ap)} AP50 ${pct(r.bbox.stats[1])}${r.segm ? `, segm AP ${pct(r.segm.stats[0])} AP50 ${pct(r.segm.stats[1])}` : ''} ` +
+              `on ${r.images} images (${(r.ms / 1000).toFixed(1)} s); best bbox AP ${pct(bestMap ?? 0)}`,
+          );
+          if (o.outputEval) writeCocoEvalFile(o.outputEval, it, r, evals);
+        } else if (o.eval) {
+          const r = await evaluateVoc(model as YoloModel, cfg, { seed, workerNum: o.workerNum, datasetDir: o.datasetDir });
           evals.push({ iter: it, map: r.map });
           if (bestMap === null || r.map > bestMap) {
             bestMap = r.map;
@@ -364,9 +386,55 @@ async function run(
     }
   } finally {
     tlog.stop();
+    evalTwin?.dispose();
     await batches.return?.(undefined);
   }
   if (!bestDir && fs.existsSync(path.join(outDir, 'best_model'))) bestDir = path.join(outDir, 'best_model');
   const s = tlog.summary();
   return { model, iterations: maxIters, outDir, finalDir, bestDir, bestMap, evals, pruneRecords: records, lastLoss, ...s };
+}
+
+interface StepOutcome {
+  loss: number;
+  /** YOLOv3: per output level; R-CNN: per loss term (names) */
+  levels: number[];
+  names?: string[];
+  /** empty when the loss is not finite */
+  grads: Map<string, Tensor>;
+}
+
+/** YOLOv3: forward, PaddleDetection's loss on the three raw outputs, backward. */
+function yoloStep(graph: YoloModel['graph'], model: YoloModel, img: Tensor, batch: Batch, lossCfg: Yolov3LossSumConfig): StepOutcome {
+  if (!batch.gtBox || !batch.gtLabel || !batch.numMaxBoxes) throw new TrainError('TrainReader: expected gt_bbox, gt_class and num_max_boxes in every batch (inputs_def.fields), got a batch without them');
+  const [N] = batch.shape;
+  const B = batch.numMaxBoxes;
+  const fr = forward(graph, { [model.input]: img }, { training: true, grad: true, fetch: model.outputs });
+  const outs = model.outputs.map((v) => fr.outputs[v]);
+  const loss = yolov3LossSum(
+    outs.map((t) => ({ data: toFloat32(t), shape: [...t.shape] })),
+    {
+      gtBox: { data: batch.gtBox, shape: [N, B, 4] },
+      gtLabel: { data: batch.gtLabel, shape: [N, B] },
+      ...(batch.gtScore ? { gtScore: { data: batch.gtScore, shape: [N, B] } } : {}),
+    },
+    lossCfg,
+  );
+  if (!Number.isFinite(loss.total)) {
+    fr.tape?.dispose();
+    outs.forEach((t) => t.dispose());
+    return { loss: loss.total, levels: loss.levels, grads: new Map() };
+  }
+  const seeds: Record<string, Tensor> = {};
+  model.outputs.forEach((v, i) => (seeds[v] = Tensor.from(loss.dx[i], outs[i].shape, outs[i].backend)));
+  outs.forEach((t) => t.dispose());
+  const grads = fr.tape!.backward(seeds);
+  Object.values(seeds).forEach((t) => t.dispose());
+  return { loss: loss.total, levels: loss.levels, grads: grads.params };
+}
+
+/** Faster / Mask R-CNN: the model object's training step, its samplers seeded by (seed, it). */
+function rcnnStep(model: Exclude<DetectionModel, YoloModel>, img: Tensor, batch: Batch, seed: number, it: number): StepOutcome {
+  const r = rcnnTrainStep(model, img, rcnnBatch(batch, model.architecture === 'MaskRCNN'), seed, it);
+  const names = Object.keys(r.parts);
+  return { loss: r.loss, levels: names.map((n) => r.parts[n]), names, grads: r.grads };
 }
