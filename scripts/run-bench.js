@@ -19,6 +19,7 @@ const BENCHES = {
   export: 'export.ts',
   model: 'model.ts',
   cuda: 'cuda.ts',
+  rcnn: 'rcnn.ts',
 };
 
 const root = path.join(__dirname, '..');
