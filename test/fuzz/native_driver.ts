@@ -140,6 +140,11 @@ function validParams(name: string, g: Gen, extreme: boolean): number[] {
     case 'roi_align_backward':
       // extreme: many samples per bin (a sampling_ratio up to 64)
       return [g.int(1, 2), g.int(0, 4), g.int(1, 6), g.int(1, 6), g.int(0, 4), g.int(1, 4), g.int(1, 4), extreme ? g.int(0, 64) : g.int(0, 3)];
+    case 'conv2d_act_forward':
+      return [...validParams('conv2d_forward', g, extreme), g.int(0, 2)];
+    case 'batch_norm_act_train_forward':
+    case 'batch_norm_act_backward':
+      return [g.int(0, 3), g.int(0, 4), g.int(0, 10), g.int(0, 2)];
     default: // sgd_momentum, sigmoid_bce_*, axpy
       return [g.int(0, 20)];
   }
