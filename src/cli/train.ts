@@ -21,7 +21,7 @@ export const trainCommand: Subcommand<TrainOptions> = {
     addConfigFlags(cmd)
       .option('-r, --resume_checkpoint <path>', 'checkpoint to resume training from')
       .option('--eval', 'evaluate after each snapshot and keep best_model')
-      .option('--output_eval <dir>', 'with --eval: folder where voc_map.json is rewritten after each evaluation');
+      .option('--output_eval <dir>', 'with --eval: folder where voc_map.json (R-CNN: coco_ap.json, bbox.json, segm.json) is rewritten after each evaluation');
     addTrainFlags(cmd);
   },
   validate(opts) {

@@ -3,7 +3,8 @@
  * the CLI: `prune` writes snapshots carrying the pruning record and evaluates COCO bbox and segm
  * AP; a run resumed from a snapshot ends with the same weights, running statistics and
  * velocities as the uninterrupted one, bit for bit (the RoI and anchor samplers are seeded per
- * iteration); `eval` on the final checkpoint reports bbox and segm AP and writes both result files.
+ * iteration); `eval` on the final checkpoint reports bbox and segm AP and writes both result
+ * files; `infer` draws its detections.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -104,4 +105,17 @@ test('prune from the CLI trains, evaluates bbox + segm AP, and a resumed run end
   expect(e.out).toMatch(/bbox:\n.*AP @\[IoU=0\.50:0\.95/);
   expect(e.out).toMatch(/segm:\n.*AP @\[IoU=0\.50:0\.95/);
   for (const f of ['bbox.json', 'segm.json']) expect(Array.isArray(JSON.parse(fs.readFileSync(path.join(outDir, f), 'utf8')))).toBe(true);
-}, 600_000);
+
+  // infer draws the checkpoint's detections (and masks) into a copy of the image
+  const inferDir = tmp();
+  const img = path.join(dataset, 'val2017', fs.readdirSync(path.join(dataset, 'val2017')).sort()[0]);
+  const inf = cli(['infer', '-c', config, '-o', `weights=${path.join(outA, 'model_final')}`, '--infer_img', img, '--output_dir', inferDir, '--draw_threshold', '0']);
+  expect(inf.err).toBe('');
+  expect(inf.code).toBe(0);
+  const drawn = fs.readFileSync(path.join(inferDir, path.basename(img)));
+  expect([drawn[0], drawn[1]]).toEqual([0xff, 0xd8]);
+  const listed = JSON.parse(fs.readFileSync(path.join(inferDir, 'detections.json'), 'utf8'));
+  expect(listed).toHaveLength(1);
+  expect(listed[0].image).toBe(img);
+  for (const d of listed[0].detections) expect(d.mask_area).toBeGreaterThanOrEqual(0);
+}, 900_000);
