@@ -14,6 +14,9 @@ import { KERNEL_NAMES } from '../../src/backend/kernels';
 import type { CudaStorage } from '../../src/backend/cuda';
 import type { CudaAddonBuilt, CudaInfo, NativeAddon } from '../../src/backend/native';
 
+// child processes and a C++ compile run here: generous limits for a loaded machine (none asserts on time)
+jest.setTimeout(120000);
+
 const ROOT = path.join(__dirname, '..', '..');
 const RELEASE = path.join(ROOT, 'build', 'Release', 'slimprune.node');
 const EMULATED = path.join(ROOT, 'build-cudaemu', 'Release', 'slimprune.node');
@@ -243,7 +246,7 @@ if (!emulated) console.log(`cuda: skipping the emulated addon's checks: ${EMULAT
     } finally {
       fs.rmSync(exe, { force: true });
     }
-  }, 120000);
+  });
 
   test('the backend picks CUDA first, declines exactly the kernels this build lacks, and keeps tensors on the device', () => {
     withLoader(EMULATED, ({ loader, cuda, tensor, ops }) => {
