@@ -24,9 +24,9 @@ const CUDA = ['gemm', 'conv2d_forward', 'conv2d_backward_input', 'conv2d_backwar
 // Every CPU kernel (the addon's and WASM's export tables left out): whatever the checked ones use.
 const CPU_SKIP = new Set(['addon.cc', 'wasm_exports.cc']);
 
-function newestHeader() {
+function newestHeader(dirs) {
   let t = 0;
-  for (const dir of ['native', 'native/cuda', 'native/cuda/emu']) {
+  for (const dir of dirs) {
     for (const f of fs.readdirSync(path.join(root, dir))) {
       if (/\.(h|cuh)$/.test(f)) t = Math.max(t, fs.statSync(path.join(root, dir, f)).mtimeMs);
     }
@@ -67,12 +67,14 @@ async function main() {
     return 2;
   }
   fs.mkdirSync(out, { recursive: true });
-  const hdr = newestHeader();
+  // CPU objects depend on native/*.h only; the emulated ones on the CUDA and emulator headers too.
+  const cpuHdr = newestHeader(['native']);
+  const allHdr = Math.max(cpuHdr, newestHeader(['native/cuda', 'native/cuda/emu']));
   const todo = jobs().filter((j) => {
     const o = path.join(out, j.obj);
     if (!fs.existsSync(o)) return true;
     const t = fs.statSync(o).mtimeMs;
-    return t < hdr || t < fs.statSync(path.join(root, j.src)).mtimeMs;
+    return t < (j.obj.startsWith('cpu_') ? cpuHdr : allHdr) || t < fs.statSync(path.join(root, j.src)).mtimeMs;
   });
   const width = Math.max(1, os.cpus().length);
   const errors = [];

@@ -6,9 +6,10 @@
 // would lay it out, without ever writing the columns) and where each C value goes (P::store).
 //
 // Tiling: a block of 256 threads computes a BM x BN tile of C (128 x 128 or 64 x 64); thread
-// (ty, tx) of the 16 x 16 grid owns the (BM/16) x (BN/16) values m0 + ty + 16i, n0 + tx + 16j (a
-// register tile; the strided ownership keeps the shared-memory reads of a warp conflict free and
-// the stores coalesced along n). K advances in steps of BK (BM*BK = 1024, so every thread fetches
+// (ty, tx) of the 16 x 16 grid owns a (BM/16) x (BN/16) register tile made of 4 x 4 blocks at rows
+// 64a + 4ty + [0, 4) and columns 64b + 4tx + [0, 4) (own_row / own_col), so each k of a step is
+// one 16-byte shared-memory load per 4 values of A or B: 4 loads feed 64 multiply-adds on the big
+// tile. A warp's loads touch 2 rows (broadcast) and 16 consecutive column groups. K advances in steps of BK (BM*BK = 1024, so every thread fetches
 // 4 A and 4 B values per step). The next step's values are fetched into registers while the
 // current step is multiplied out of shared memory; two shared buffers need one barrier per step.
 //
@@ -83,6 +84,10 @@ void build_taps(int4* taps, int count, int KH, int KW, int DH, int DW, int plane
 namespace igemm {
 
 constexpr int kThreads = 256;
+
+// Row (column) of value i of a thread's register tile, t = ty (tx): groups of 4 consecutive values,
+// the groups 64 apart.
+__device__ __forceinline__ int own(int t, int i) { return (i / 4) * 64 + t * 4 + (i % 4); }
 
 template <int BM, int BN, int BK, class P>
 __device__ __forceinline__ void fetch(const P& p, int m0, int n0, int k0, int ke, const decltype(p.a_m(0))* am,
@@ -160,6 +165,7 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(P p) {
   constexpr int TM = BM / 16, TN = BN / 16;
   constexpr int AL = BM * BK / kThreads, BL = BK * BN / kThreads;
   static_assert(BM * BK == 1024 && BN * BK == 1024, "4 A and 4 B values per thread and step");
+  static_assert(TM % 4 == 0 && TN % 4 == 0 && (BM + 4) % 4 == 0, "16-byte aligned groups of 4 in shared memory");
   __shared__ __align__(32) float As[2][BK][BM + 4];
   __shared__ __align__(32) float Bs[2][BK][BN + 4];
   p.select(blockIdx.z);
@@ -208,8 +214,14 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(P p) {
     {
       for (int kk = 0; kk < BK; ++kk) {
         float a[TM], b[TN];
-        for (int i = 0; i < TM; ++i) a[i] = As[buf][kk][ty + 16 * i];
-        for (int j = 0; j < TN; ++j) b[j] = Bs[buf][kk][tx + 16 * j];
+        for (int i = 0; i < TM; i += 4) {
+          const float4 v = *reinterpret_cast<const float4*>(&As[buf][kk][own(ty, i)]);
+          a[i] = v.x, a[i + 1] = v.y, a[i + 2] = v.z, a[i + 3] = v.w;
+        }
+        for (int j = 0; j < TN; j += 4) {
+          const float4 v = *reinterpret_cast<const float4*>(&Bs[buf][kk][own(tx, j)]);
+          b[j] = v.x, b[j + 1] = v.y, b[j + 2] = v.z, b[j + 3] = v.w;
+        }
         for (int i = 0; i < TM; ++i)
           for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
       }
@@ -238,10 +250,10 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(P p) {
 #endif
   {
     for (int i = 0; i < TM; ++i) {
-      const int m = m0 + ty + 16 * i;
-      if (m >= p.M) break;
+      const int m = m0 + own(ty, i);
+      if (m >= p.M) continue;
       for (int j = 0; j < TN; ++j) {
-        const int n = n0 + tx + 16 * j;
+        const int n = n0 + own(tx, j);
         if (n < p.N) p.store(m, n, acc[i][j]);
       }
     }
