@@ -121,9 +121,9 @@ describe('exit codes and one-line errors', () => {
 
   test('architectures not built yet are a clean runtime error', async () => {
     const c = capture();
-    const args = ['prune', '-c', CFG, '-P', '-o', 'architecture=FasterRCNN', 'FasterRCNN={backbone: ResNet, rpn_head: RPNHead, roi_extractor: RoIAlign}', 'BBoxHead={head: ResNetC5}'];
+    const args = ['prune', '-c', CFG, '-P', '-o', 'architecture=CascadeRCNN', 'CascadeRCNN={backbone: ResNet, rpn_head: FPNRPNHead}', 'CascadeBBoxHead={head: CascadeTwoFCHead}'];
     expect(await main(args, { io: c.io, stages: fakeStages().stages })).toBe(1);
-    expect(c.err.join('')).toBe('slimprune prune: architecture FasterRCNN is not available yet\n');
+    expect(c.err.join('')).toBe('slimprune prune: architecture CascadeRCNN is not available yet\n');
   });
 
   test('a missing stage module is a clean runtime error', () => {

@@ -17,9 +17,9 @@ describe('component registry', () => {
     }
   });
 
-  test('only YOLOv3 is buildable among the architectures for now', () => {
+  test('YOLOv3, Faster and Mask R-CNN are the buildable architectures', () => {
     const archs = componentsOfKind('architecture');
-    expect(archs.filter((a) => a.available).map((a) => a.name)).toEqual(['YOLOv3']);
+    expect(archs.filter((a) => a.available).map((a) => a.name)).toEqual(['YOLOv3', 'FasterRCNN', 'MaskRCNN']);
   });
 
   test("every component's defaults pass its own type checks", () => {
