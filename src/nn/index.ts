@@ -127,8 +127,8 @@ export function buildRcnnModel(cfg: Record<string, unknown>, opts: BuildOptions 
 /** Builds a YOLOv3 config (R-CNN configs build with buildRcnnModel or buildAnyModel). */
 export function buildModel(cfg: Record<string, unknown>, opts: BuildOptions = {}): YoloModel {
   const { model, tree, arch } = archOf(cfg);
-  // The YOLOv3 training, evaluation and export paths call this; R-CNN models are a different object.
-  if (arch !== 'YOLOv3') throw new ModelError(`architecture ${arch}: training, evaluation, export and inference are not available yet (print_params, flops and groups are; buildRcnnModel makes its model object)`);
+  // YOLOv3-only paths (export, sensitivity) call this; R-CNN models are a different object.
+  if (arch !== 'YOLOv3') throw new ModelError(`architecture ${arch}: this is not available yet for R-CNN models (buildModel makes YOLOv3 models, buildRcnnModel R-CNN ones)`);
   const mode = opts.mode ?? 'train';
   const backboneCfg = sub(tree, model.backbone, 'backbone');
   // own entries only: a name like 'toString' or '__proto__' is not a backbone

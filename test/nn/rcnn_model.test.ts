@@ -127,7 +127,7 @@ describe('R-CNN R50 parameters (PaddleDetection names and shapes)', () => {
 
   test('buildAnyModel picks the model kind; clean errors for what is not built', () => {
     expect(buildAnyModel(rcnnConfig('faster_rcnn_r50_1x.yml')).architecture).toBe('FasterRCNN');
-    expect(() => buildModel(rcnnConfig('faster_rcnn_r50_1x.yml'))).toThrow('architecture FasterRCNN: training, evaluation, export and inference are not available yet (print_params, flops and groups are; buildRcnnModel makes its model object)');
+    expect(() => buildModel(rcnnConfig('faster_rcnn_r50_1x.yml'))).toThrow('architecture FasterRCNN: this is not available yet for R-CNN models (buildModel makes YOLOv3 models, buildRcnnModel R-CNN ones)');
     expect(() => buildRcnnModel(rcnnConfig('faster_rcnn_r50_1x.yml', ['ResNet.feature_maps=[3, 4]']))).toThrow('ResNet: expected 4 or [4] for feature_maps (an R-CNN C4 reads stage 4), got [3,4]');
     expect(() => buildRcnnModel(rcnnConfig('mask_rcnn_r50_1x.yml', ['MaskHead.resolution=28', 'MaskAssigner.resolution=28']))).toThrow('MaskHead: expected 14 (twice the res5 side of RoIAlign resolution 14) for resolution, got 28');
     expect(() => buildRcnnModel(rcnnConfig('faster_rcnn_r50_1x.yml'), { inputShape: [1, 3, 16, 16] })).toThrow('model: expected an input shape [N, 3, H, W] with N <= 1024 and 32 <= H, W');

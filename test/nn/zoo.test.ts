@@ -166,7 +166,7 @@ describe('other backbones and architectures', () => {
 
   test('R-CNN architectures and unsupported options are refused cleanly', () => {
     expect(() => buildModel({ architecture: 'CascadeRCNN', CascadeRCNN: { backbone: 'ResNet' } })).toThrow('architecture CascadeRCNN is not available yet');
-    expect(() => buildModel({ model: { __type__: 'MaskRCNN' } })).toThrow('architecture MaskRCNN: training, evaluation, export and inference are not available yet');
+    expect(() => buildModel({ model: { __type__: 'MaskRCNN' } })).toThrow('architecture MaskRCNN: this is not available yet for R-CNN models');
     expect(() => buildModel({ architecture: 'YOLOv3', YOLOv3: { backbone: 'VGG' } })).toThrow("expected one of MobileNet, DarkNet, ResNet for backbone, got 'VGG'");
     expect(() => buildModel({ architecture: 'YOLOv3', YOLOv3: { backbone: 'MobileNet' }, YOLOv3Head: { spp: true } })).toThrow('SPP (spp: true) is not available yet');
   });
