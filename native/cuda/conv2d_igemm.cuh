@@ -171,6 +171,9 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(P p) {
   p.select(blockIdx.z);
   const int t = threadIdx.x, tx = t % 16, ty = t / 16;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  // A slice smaller than the grid (z-slices of different sizes): the whole block leaves, before
+  // any barrier.
+  if (m0 >= p.M || n0 >= p.N) return;
   const int kb = p.kb, ke = p.ke;
 
   // What stays fixed for this thread: its m rows of A and n columns of B.

@@ -302,7 +302,10 @@ int main() {
                           {2, 4, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},     // channel multiplier 2 (not depthwise)
                           {1, 33, 9, 9, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // M > 64: 128 tiles
                           {2, 16, 12, 12, 130, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},  // 1x1 stride 2
-                          {4, 3, 33, 35, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}};  // long K for split filter grads
+                          {4, 3, 33, 35, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // long K for split filter grads
+                          {1, 3, 9, 9, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1},      // dilation 2 stride 2: one phase has every tap
+                          {2, 4, 11, 13, 70, 5, 4, 3, 2, 1, 2, 3, 0, 1, 1, 2},   // stride 3x2 phases, groups, 128 tiles
+                          {1, 2, 2, 3, 3, 3, 3, 4, 4, 1, 1, 2, 2, 1, 1, 1}};     // stride 4 > input: phases without pixels
     for (const Conv& c : convs) {
       conv_case(c, true, seed);
       conv_case(c, false, seed + 7);
