@@ -47,6 +47,10 @@ describe('op gradients through the executor (reference backend)', () => {
   check('global avg pool2d', ['pool2d'], (b) => b.pool2d('x', { type: 'avg', global: true }));
   check('nearest upsample', ['upsample'], (b) => b.upsample('x', { scale: 2 }));
   check('bilinear upsample', ['upsample'], (b) => b.upsample('x', { size: [7, 9], mode: 'bilinear', alignCorners: true }));
+  // rois (in image pixels, some across the border) and their images are fed, not differentiated: the conv's gradient crosses roi_align
+  check('roi_align (rois and their images fed)', ['roi_align'], (b) => b.roiAlign(b.conv2d('x', { name: 'ra', out: 2, k: 1 }), 'rois', 'rb', { pooledH: 2, pooledW: 3, samplingRatio: 0, spatialScale: 0.5 }), {
+    inputs2: { x: [2, 3, 5, 6], rois: [3, 4], rb: [3] }, inputs: false, feeds: { rois: Float64Array.of(0.5, 1, 9, 7.5, -3, 2, 6, 12, 4, 0, 14, 5), rb: Float64Array.of(1, 0, 1) },
+  });
   check('elementwise add, sub, mul (same shape)', ['elementwise_add', 'elementwise_sub', 'elementwise_mul'], (b) =>
     b.mul(b.sub(b.add('x', 'y'), 'z', { name: 's' }), 'x', { name: 'm' }), { inputs2: { x: [2, 3, 2, 2], y: [2, 3, 2, 2], z: [2, 3, 2, 2] } });
   check('elementwise broadcast per channel (axis 1) and [N, C, 1, 1]', ['elementwise_add', 'elementwise_mul'], (b) =>
