@@ -87,5 +87,9 @@ grep -E '^(Tests|Test Suites):' "$OUT/parity.log"
 # ---- bench (JSON lines on stdout, the table on stderr)
 timeout 150 node scripts/run-bench.js cuda --json >"$OUT/bench-cuda.json" 2>"$OUT/bench.log" || { status=1; say "the CUDA bench failed (bench.log)"; }
 cat "$OUT/bench.log"
+
+# ---- model suites on CUDA (whole networks forward and backward; the default backend is CUDA here)
+timeout 90 node node_modules/jest/bin/jest.js --ci test/nn/zoo_backend.test.ts test/nn/yolov3_backends.test.ts test/train/overfit.test.ts >"$OUT/models.log" 2>&1 || { status=1; grep -E '●' "$OUT/models.log" | head -20; say "a model suite failed on CUDA (models.log)"; }
+grep -E '^(Tests|Test Suites):' "$OUT/models.log"
 say "done in $(($(date +%s) - start)) s, status $status"
 exit $status
