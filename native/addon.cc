@@ -188,8 +188,9 @@ const std::vector<Param> kUpParams = {D1("N"), D1("C"), D1("H"), D1("W"), D1("OH
 const std::vector<Param> kNCHW = {D0("N"), D0("C"), E0("HW")};
 const std::vector<Param> kOKC = {E0("outer"), D0("axis"), E0("inner"), D0("count")};
 const std::vector<Param> kOLI = {E0("outer"), E0("len"), E0("inner")};
-// RoIAlign: sizes >= 1 (the kernels divide by PH, PW), any roi count, sampling_ratio 0 (adaptive) to 2^24.
-const std::vector<Param> kRoiParams = {D1("N"), D0("C"), D1("H"), D1("W"), D0("R"), D1("PH"), D1("PW"), D0("sampling_ratio")};
+// RoIAlign: sizes >= 1 (the kernels divide by PH, PW), any roi count, sampling_ratio 0 (adaptive)
+// to 64: each bin averages sampling_ratio^2 samples, so a huge ratio would keep a kernel busy for hours.
+const std::vector<Param> kRoiParams = {D1("N"), D0("C"), D1("H"), D1("W"), D0("R"), D1("PH"), D1("PW"), R("sampling_ratio", 0, 64)};
 // The fused kernels: the unfused geometry plus the activation code (0 relu, 1 leaky_relu, 2 relu6).
 const std::vector<Param> kConvActParams = [] {
   std::vector<Param> v = kConvParams;

@@ -20,7 +20,7 @@
  */
 import { types } from 'util';
 import { MAX_DIM, MAX_ELEMS, MAX_SCRATCH_BYTES } from './limits';
-import { KERNELS, KERNEL_NAMES, type BufSpec, type KernelName } from './kernels';
+import { KERNELS, KERNEL_NAMES, ROI_MAX_SAMPLING_RATIO, type BufSpec, type KernelName } from './kernels';
 
 /** Wrong kind of argument (not a storage, not a number, not an array...). */
 export class KernelTypeError extends TypeError {
@@ -255,6 +255,8 @@ function roiProblem(p: Int32Array, names: readonly string[]): Problem | null {
   const bad = pos(p, names, [0, 2, 3, 5, 6]);
   if (bad) return bad;
   if (p[2] * p[3] > I32) return ['H*W below 2^31', 'p[2..3] (H, W)', `${p[2]}*${p[3]}`];
+  // each bin averages sampling_ratio^2 samples: a huge ratio would keep a kernel busy for hours
+  if (p[7] > ROI_MAX_SAMPLING_RATIO) return [`a sampling_ratio in [0, ${ROI_MAX_SAMPLING_RATIO}]`, 'p[7] (sampling_ratio)', String(p[7])];
   return null;
 }
 

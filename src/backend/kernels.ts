@@ -53,6 +53,8 @@ export const UPSAMPLE_GEOM = ['N', 'C', 'H', 'W', 'OH', 'OW', 'mode', 'align_cor
 
 /** RoIAlign geometry, 8 integers: rois R, output bins PH x PW, samples per bin axis (0: adaptive). */
 export const ROI_GEOM = ['N', 'C', 'H', 'W', 'R', 'PH', 'PW', 'sampling_ratio'] as const;
+/** The largest explicit sampling_ratio (samples per bin axis) RoIAlign takes; 0 is adaptive. */
+export const ROI_MAX_SAMPLING_RATIO = 64;
 /** Activation kinds for activation_forward / activation_backward (p[1]). */
 export const ACT = { relu: 0, leaky_relu: 1, relu6: 2, sigmoid: 3, hardswish: 4, hardsigmoid: 5 } as const;
 export type ActivationName = keyof typeof ACT;
@@ -336,7 +338,7 @@ export const KERNELS = {
    * RoIAlign (PaddleDetection's roi_align, not the "aligned" half-pixel variant): x [N, C, H, W],
    * rois [R, 4] (x1, y1, x2, y2 in input-image pixels), batch [R] (each roi's image, in [0, N)),
    * y [R, C, PH, PW]. A roi is scaled by spatial_scale, its width and height clamped to at least 1,
-   * and cut into PH x PW bins of gh x gw samples (sampling_ratio, or ceil(roi_h / PH) x
+   * and cut into PH x PW bins of gh x gw samples (sampling_ratio, at most 64, or ceil(roi_h / PH) x
    * ceil(roi_w / PW) when 0) at y = y1 + ph * bin_h + (iy + 0.5) * bin_h / gh (x alike); y is the
    * mean of the samples' bilinear values. A sample beyond -1 or H (W) on either axis counts as 0
    * (it stays in the mean's divisor); otherwise it is clamped at 0 and at H-1 (W-1). A roi whose

@@ -95,15 +95,15 @@ export function wasmFuzzer(be: Backend<WasmStorage>, seed: number, other: Backen
   const dead = be.alloc(8);
   be.free(dead);
 
-  function storages(spec: BufSpec[], need: number[], p: number[], short: number): { bufs: unknown[]; owned: WasmStorage[] } {
+  function storages(spec: BufSpec[], need: number[], p: number[], short: number, indexBound: number): { bufs: unknown[]; owned: WasmStorage[] } {
     const owned: WasmStorage[] = [];
     const bufs = spec.map((s, i) => {
       if (s.optional && int(4) === 0) return null;
       const n = Math.max(0, need[i] - (i === short ? 1 + int(Math.max(1, need[i])) : 0));
       if (s.i32) {
-        // indices in range for the geometry's axis (p[1]) unless this buffer is the short one
+        // indices in range (gather's axis p[1], the roi batch's N p[0]) unless this buffer is the short one
         const a = new Int32Array(n);
-        for (let j = 0; j < n; j++) a[j] = int(Math.max(1, p[1]));
+        for (let j = 0; j < n; j++) a[j] = int(Math.max(1, indexBound));
         return a;
       }
       const st = be.alloc(n);
@@ -139,7 +139,7 @@ export function wasmFuzzer(be: Backend<WasmStorage>, seed: number, other: Backen
       if (kind === 'short-storage' && nonEmpty.length) short = pick(nonEmpty);
     }
     const sizes = small && !problem ? need : spec.sizes(base.p);
-    const { bufs, owned } = storages(spec.bufs, sizes, p, short);
+    const { bufs, owned } = storages(spec.bufs, sizes, p, short, kernel.startsWith('roi_align') ? p[0] : p[1]);
     let pArg: unknown = int(2) ? Int32Array.from(p.map((v) => v | 0)) : p;
     const extra: WasmStorage[] = [];
     let what = `${kind} p=[${p.join(',')}]`;

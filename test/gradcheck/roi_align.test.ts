@@ -112,7 +112,8 @@ describe('roiAlign arguments', () => {
   });
   test('attributes', () => {
     expect(() => ops.roiAlign(x, rois([0, 0, 4, 4]), [0], { ...attrs, pooledH: 0 })).toThrow(/^roiAlign: expected an integer in \[1, 16777216\] for pooledH, got 0$/);
-    expect(() => ops.roiAlign(x, rois([0, 0, 4, 4]), [0], { ...attrs, samplingRatio: -1 })).toThrow(/^roiAlign: expected an integer in \[0, 16777216\] for samplingRatio, got -1$/);
+    expect(() => ops.roiAlign(x, rois([0, 0, 4, 4]), [0], { ...attrs, samplingRatio: -1 })).toThrow(/^roiAlign: expected an integer in \[0, 64\] \(0: adaptive\) for samplingRatio, got -1$/);
+    expect(() => ops.roiAlign(x, rois([0, 0, 4, 4]), [0], { ...attrs, samplingRatio: 65 })).toThrow(/^roiAlign: expected an integer in \[0, 64\] \(0: adaptive\) for samplingRatio, got 65$/);
     expect(() => ops.roiAlign(x, rois([0, 0, 4, 4]), [0], { ...attrs, spatialScale: 0 })).toThrow(/^roiAlign: expected a positive finite number for spatialScale, got 0$/);
   });
   test('no rois: an empty output and a zero gradient', () => {

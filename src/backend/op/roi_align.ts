@@ -9,6 +9,7 @@
  * (a graph input); rois and x share one backend. Rois are read once here to refuse non-finite
  * coordinates, which have no sampling grid.
  */
+import { ROI_MAX_SAMPLING_RATIO } from '../kernels';
 import { MAX_DIM } from '../limits';
 import { Tensor } from '../tensor';
 import { attrsArg, commonBackend, empty, fail, formatShapeOf, isInt, launch, packGeometry, rankArg, shapeValue, show, tensorArg, zeros } from './check';
@@ -33,7 +34,8 @@ function attrsOf(op: string, a: RoiAlignAttrs | undefined): { PH: number; PW: nu
     return v;
   };
   const PH = dim('pooledH', attrs.pooledH, 1), PW = dim('pooledW', attrs.pooledW, 1);
-  const sr = dim('samplingRatio', attrs.samplingRatio ?? 0, 0);
+  const sr = attrs.samplingRatio ?? 0;
+  if (!isInt(sr) || sr < 0 || sr > ROI_MAX_SAMPLING_RATIO) fail(op, `an integer in [0, ${ROI_MAX_SAMPLING_RATIO}] (0: adaptive)`, 'samplingRatio', show(sr));
   const s = attrs.spatialScale;
   if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) fail(op, 'a positive finite number', 'spatialScale', show(s));
   // the kernels take it as a float32: round it here so that every backend (the float64 reference too) uses the same value
