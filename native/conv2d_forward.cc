@@ -9,15 +9,17 @@
 //  - flat (most k x k layers): x is first re-laid out into zero-padded phase planes
 //    (PhasePlanes, conv_common.h) in which every tap is a shift, so a sliver of col is NR
 //    consecutive floats (block copies instead of a per-element im2col); the GEMM runs over flat
-//    positions q = oh*Wq + ow and the columns ow >= OW are dropped when the tile is stored;
+//    positions q = oh*Wq + ow and the columns ow >= OW are dropped when the tile is stored.
+//    Its tiles run over the slivers of all images of a pass, so a 10x10 map with 512-1024
+//    channels multiplies both images of a batch at once and streams the large packed filter
+//    once, and col is built one K-block at a time (kGemmKC x 256 floats, in cache);
 //  - im2col rows otherwise (wide padding waste, or strides the phase planes do not cover).
 // Depthwise layers go to a direct kernel (depthwise.cc). Tasks are independent output tiles with
 // a thread-count-independent tiling, and every output element is one dot product over K in a
 // fixed order, so 1 and N threads give identical bits.
-// Small maps (10x10 to 19x19 with 512-1024 channels, one tile per image) give fewer tiles than
-// threads: there the output channels are split too (oc_chunks), chunks of one tile run back to
-// back on one thread and share its packed column block (filled once), and each chunk is still the
-// same dot products in the same order, so the split changes no bit.
+// Small maps (10x10 to 19x19 with 512-1024 channels) give fewer tiles than threads: there the
+// output channels are split too (oc_chunks); each chunk is still the same dot products in the
+// same order, so neither the split nor the tiling across images changes a bit.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -47,6 +49,10 @@ inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& 
 }
 
 // The flat path (see the file comment): Wp holds the packed W_g (+ bias column) of every group.
+// The GEMM columns of one pass are slivers of NR flat positions, image after image (the last
+// sliver of an image runs past L: those columns are computed and dropped). A tile is a run of
+// slivers that may span images, so small maps put several images into one product and the packed
+// filter is streamed once per tile instead of once per image.
 void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int64_t aps, int npan, bool bias,
                        float* y, int act, float alpha) {
   const GemmMicro& uk = gemm_micro();
@@ -55,6 +61,7 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
   const PhasePlanes pp(s);
   const int64_t gstride = (int64_t)s.Cg * pp.nph * pp.plane;  // floats per group of one image
   const int64_t per_img = gstride * s.G;
+  const int64_t nsl_img = (pp.L + NR - 1) / NR;  // slivers per image
   // Images per pass: the phase planes of a pass stay under ~32 MiB.
   const int nb = (int)std::max<int64_t>(1, std::min<int64_t>(s.N, ((int64_t)8 << 20) / std::max<int64_t>(per_img, 1)));
   // Kept per calling thread between calls (a fresh multi-MiB buffer costs page faults).
@@ -64,69 +71,86 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
   std::memset(xq + nb * per_img, 0, sizeof(float) * slack);
   std::vector<int64_t> koff((size_t)s.Kg);
   for (int k = 0; k < s.Kg; ++k) koff[k] = pp.tap_offset(s, k / s.KK, (k % s.KK) / s.KW, k % s.KW);
-  const Tiling tl = make_tiling(pp.L, std::max(NR, std::min(512, 49152 / std::max(Kb, 1))), NR);
-  const int64_t sstride = (int64_t)Kb * NR;
+  // Slivers per tile: 256 columns (measured against 128 and 512 on the YOLOv3 head layers).
+  const int tsl = std::max(1, 256 / NR);
+  const int nkb = gemm_k_blocks(Kb);
   const int MR = uk.mr;
   for (int n0 = 0; n0 < s.N; n0 += nb) {
     const int nimg = std::min(nb, s.N - n0);
-    const int occ = oc_chunks((int64_t)nimg * s.G * tl.count, npan);
+    const int64_t nsl = nimg * nsl_img;
+    const Tiling tl = make_tiling(nsl, tsl, 1);
+    const int64_t ldct = (int64_t)tl.len * NR;
+    const int occ = oc_chunks((int64_t)s.G * tl.count, npan);
     parallel_for((int64_t)nimg * s.C, [&](int64_t cb, int64_t ce) {
       for (int64_t i = cb; i < ce; ++i)
         pp.fill(s, x + ((int64_t)n0 * s.C + i) * s.HW, xq + i * pp.nph * pp.plane);
     }, 4);
-    parallel_for((int64_t)nimg * s.G * tl.count * occ, [&](int64_t tb, int64_t te) {
+    parallel_for((int64_t)s.G * tl.count * occ, [&](int64_t tb, int64_t te) {
       static thread_local AlignedBuf colbuf, cbuf;
-      float* col = colbuf.get((size_t)Kb * tl.len);
-      float* ct = cbuf.get((size_t)s.OCg * tl.len);
-      int64_t filled = -1;  // the (image, group, tile) whose columns col holds
+      float* col = colbuf.get((size_t)kGemmKC * ldct);
+      float* ct = cbuf.get((size_t)s.OCg * ldct);
+      std::vector<int64_t> sbase((size_t)tl.len);  // plane offset of each sliver of the tile
       for (int64_t t = tb; t < te; ++t) {
         const int chunk = (int)(t % occ);
         const int64_t tt = t / occ;
         const int tile = (int)(tt % tl.count);
-        const int64_t ng = tt / tl.count;
-        const int g = (int)(ng % s.G), n = (int)(ng / s.G);
-        const int64_t q0 = tl.begin(tile, pp.L);
-        const int np = (int)(std::min<int64_t>(pp.L, q0 + tl.len) - q0);
-        if (np <= 0) continue;
-        const int nsl = (np + NR - 1) / NR;
-        const float* base = xq + (int64_t)n * per_img + (int64_t)g * gstride + q0;
+        const int g = (int)(tt / tl.count);
+        const int64_t s0 = tl.begin(tile, nsl);
+        const int ns = (int)(std::min<int64_t>(nsl, s0 + tl.len) - s0);
+        if (ns <= 0) continue;
         int i0, i1;
         chunk_rows(chunk, occ, npan, MR, s.OCg, i0, i1);
         if (i1 <= i0) continue;
-        // Tap-major: each tap reads one contiguous run of the plane and deals it out to the
-        // slivers (NR floats each).
-        for (int k = 0; k < s.Kg && filled != tt; ++k) {
-          const float* src = base + koff[k];
-          float* d = col + (int64_t)k * NR;
-          if (NR == 16) {
-            for (int sl = 0; sl < nsl; ++sl) std::memcpy(d + sl * sstride, src + sl * 16, 16 * sizeof(float));
-          } else {
-            for (int sl = 0; sl < nsl; ++sl) std::memcpy(d + sl * sstride, src + sl * NR, NR * sizeof(float));
-          }
+        for (int sl = 0; sl < ns; ++sl) {
+          const int64_t sg = s0 + sl;
+          sbase[sl] = (sg / nsl_img) * per_img + (int64_t)g * gstride + (sg % nsl_img) * NR;
         }
-        if (bias && filled != tt)
-          for (int sl = 0; sl < nsl; ++sl)
-            for (int q = 0; q < NR; ++q) col[sl * sstride + (int64_t)s.Kg * NR + q] = 1.f;
-        filled = tt;
-        gemm_packed(uk, i1 - i0, np, Kb, Wp + ((int64_t)g * npan + i0 / MR) * aps, aps, col, sstride,
-                    ct + (int64_t)i0 * tl.len, tl.len, 1.f, false);
-        // Store the columns with ow < OW, row segment by row segment.
-        float* yg = y + ((int64_t)(n0 + n) * s.OC + (int64_t)g * s.OCg) * s.P;
-        int64_t q = q0;
-        const int64_t qe = q0 + np;
-        while (q < qe) {
-          const int oh = (int)(q / pp.Wq), ow = (int)(q % pp.Wq);
-          const int64_t rowend = (int64_t)oh * pp.Wq + pp.Wq;
-          if (ow < s.OW) {
-            const int len = (int)std::min<int64_t>(s.OW - ow, qe - q);
-            const float* src = ct + (q - q0);
-            float* dst = yg + (int64_t)oh * s.OW + ow;
-            for (int oc = i0; oc < i1; ++oc) {
-              std::memcpy(dst + (int64_t)oc * s.P, src + (int64_t)oc * tl.len, sizeof(float) * len);
-              if (act >= 0) fused_act_inplace(dst + (int64_t)oc * s.P, len, act, alpha);
+        // K-block by K-block (the blocks gemm_packed would use): the block's col (kc x tile) is
+        // dealt out tap by tap from the planes and multiplied at once, so it is still in cache.
+        for (int kb = 0; kb < nkb; ++kb) {
+          const int k0 = gemm_k_begin(Kb, nkb, kb), kc = gemm_k_begin(Kb, nkb, kb + 1) - k0;
+          const int64_t bss = (int64_t)kc * NR;
+          for (int k = k0; k < k0 + kc; ++k) {
+            float* d = col + (int64_t)(k - k0) * NR;
+            if (k == s.Kg) {  // the bias row
+              for (int sl = 0; sl < ns; ++sl)
+                for (int q = 0; q < NR; ++q) d[sl * bss + q] = 1.f;
+              continue;
+            }
+            const float* src = xq + koff[k];
+            if (NR == 16) {
+              for (int sl = 0; sl < ns; ++sl) std::memcpy(d + sl * bss, src + sbase[sl], 16 * sizeof(float));
+            } else {
+              for (int sl = 0; sl < ns; ++sl) std::memcpy(d + sl * bss, src + sbase[sl], NR * sizeof(float));
             }
           }
-          q = std::min(rowend, qe);
+          gemm_packed(uk, i1 - i0, ns * NR, kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps,
+                      col, bss, ct + (int64_t)i0 * ldct, ldct, 1.f, kb > 0);
+        }
+        // Store per image: the tile's slivers of image n are one run of flat positions [qa, qb);
+        // of those, the columns with ow < OW, row segment by row segment.
+        for (int sa = 0; sa < ns;) {
+          const int64_t n = (s0 + sa) / nsl_img;
+          const int sb = (int)std::min<int64_t>(ns, (n + 1) * nsl_img - s0);
+          const int64_t qa = ((s0 + sa) % nsl_img) * NR;
+          const int64_t qe = std::min<int64_t>(pp.L, qa + (int64_t)(sb - sa) * NR);
+          const float* cbase = ct + (int64_t)sa * NR - qa;
+          float* yg = y + ((int64_t)(n0 + n) * s.OC + (int64_t)g * s.OCg) * s.P;
+          for (int64_t q = qa; q < qe;) {
+            const int oh = (int)(q / pp.Wq), ow = (int)(q % pp.Wq);
+            const int64_t rowend = (int64_t)oh * pp.Wq + pp.Wq;
+            if (ow < s.OW) {
+              const int len = (int)std::min<int64_t>(s.OW - ow, qe - q);
+              const float* src = cbase + q;
+              float* dst = yg + (int64_t)oh * s.OW + ow;
+              for (int oc = i0; oc < i1; ++oc) {
+                std::memcpy(dst + (int64_t)oc * s.P, src + (int64_t)oc * ldct, sizeof(float) * len);
+                if (act >= 0) fused_act_inplace(dst + (int64_t)oc * s.P, len, act, alpha);
+              }
+            }
+            q = std::min(rowend, qe);
+          }
+          sa = sb;
         }
       }
       colbuf.release_if_over((size_t)1 << 22);
