@@ -13,8 +13,18 @@
  * The mask head reads the res5 features of the same RoIs as the box head: at training the
  * sampled RoIs (its loss counts the foreground ones), at inference the RoIs given (the model
  * runs the detected boxes through the graph as RoIs to get their masks).
+ *
+ * Trained from random weights (trainable batch norms: the demo configs), every residual block's
+ * last norm scale starts at 0 (zeroResidualScales). With scale 1, each of res5's blocks adds a
+ * unit-variance branch to its input, and the pooled res5 features reach a norm of ~180: the fc
+ * heads' first steps then move the logits by lr * |x|^2 (tens), the class and mask losses climb
+ * from 2.7 / 8.7 to 20-60 and training never recovers. With scale 0 each block starts as its
+ * shortcut, the features stay near unit size and the first losses sit near ln(num_classes) and
+ * ln 2. Parameters that come from a checkpoint overwrite these starting values.
  */
 import { GraphBuilder } from '../graph/builder';
+import type { Graph } from '../graph/graph';
+import { constant } from '../graph/init';
 import type { Dims } from '../graph/types';
 import { bboxHead } from './bbox_head';
 import { ModelError, type Component } from './common';
@@ -68,5 +78,26 @@ export function buildRcnnGraph(
     }
     b.output(values.maskLogits);
   }
+  zeroResidualScales(b.graph);
   return { b, values };
+}
+
+/**
+ * The last norm scale of each residual block (branch2c of a bottleneck, branch2b of a basic
+ * block) starts at 0 when it is trainable; a frozen scale keeps its init (it would stay 0).
+ * Returns the parameters changed.
+ */
+export function zeroResidualScales(graph: Graph): string[] {
+  const names = [...graph.params.keys()];
+  const has = new Set(names);
+  const changed: string[] = [];
+  for (const name of names) {
+    const m = /^(.*bn\d+[a-z]\d*)_branch2([bc])_scale$/.exec(name);
+    if (!m || (m[2] === 'b' && has.has(`${m[1]}_branch2c_scale`))) continue;
+    const p = graph.params.get(name)!;
+    if (!p.trainable) continue;
+    p.init = constant(0);
+    changed.push(name);
+  }
+  return changed;
 }
