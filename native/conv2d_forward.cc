@@ -187,15 +187,16 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
     conv_forward_flat(s, x, Wp, aps, npan, b != nullptr, y, act, alpha);
     return;
   }
-  const Tiling tl = make_tiling(s.P, std::max(NR, std::min(512, 49152 / std::max(Kb, 1))), NR);
+  // Tiles of 256 columns of one image; col is built one K-block (kGemmKC rows) at a time and
+  // multiplied while in cache, so the packed filter streams once per tile.
+  const Tiling tl = make_tiling(s.P, 256, NR);
   const int64_t tasks = (int64_t)s.N * s.G * tl.count;
   const int occ = oc_chunks(tasks, npan);
+  const int nkb = gemm_k_blocks(Kb);
   parallel_for(tasks * occ, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf colbuf;
-    float* col = colbuf.get((size_t)Kb * tl.len);
-    const int64_t sstride = (int64_t)Kb * NR;
+    float* col = colbuf.get((size_t)kGemmKC * tl.len);
     const int sw = s.SW;
-    int64_t filled = -1;  // the (image, group, tile) whose columns col holds
     for (int64_t t = tb; t < te; ++t) {
       const int chunk = (int)(t % occ);
       const int64_t tt = t / occ;
@@ -211,54 +212,56 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
       int i0, i1;
       chunk_rows(chunk, occ, npan, MR, s.OCg, i0, i1);
       if (i1 <= i0) continue;
-      if (filled == tt) {
-        // columns already packed by this thread's previous chunk of the same tile
-      } else if (pw) {
-        gemm_pack_b(uk, false, xg + p0, s.HW, 0, s.Kg, 0, np, col, sstride);
-      } else {
-        // im2col straight into NR-wide slivers: column j of row k lands at
-        // col[(j/NR)*sstride + k*NR + j%NR].
-        for (int k = 0; k < s.Kg; ++k) {
-          const int c = k / s.KK, kh = (k % s.KK) / s.KW, kw = k % s.KW;
-          float* rowbase = col + (int64_t)k * NR;
-          im2col_walk(
-              s, xg + (int64_t)c * s.HW, kh, kw, p0, np,
-              [&](int j, const float* src, int len) {
-                while (len > 0) {
-                  const int r = j % NR, m = std::min(len, NR - r);
-                  float* d = rowbase + (int64_t)(j / NR) * sstride + r;
-                  if (sw == 1)
-                    for (int q = 0; q < m; ++q) d[q] = src[q];
-                  else
-                    for (int q = 0; q < m; ++q) d[q] = src[(int64_t)q * sw];
-                  src += (int64_t)m * sw;
-                  j += m;
-                  len -= m;
-                }
-              },
-              [&](int j, int len) {
-                while (len > 0) {
-                  const int r = j % NR, m = std::min(len, NR - r);
-                  float* d = rowbase + (int64_t)(j / NR) * sstride + r;
-                  for (int q = 0; q < m; ++q) d[q] = 0.f;
-                  j += m;
-                  len -= m;
-                }
-              });
-          if (np % NR) {
-            float* d = rowbase + (int64_t)(nsl - 1) * sstride;
-            for (int q = np % NR; q < NR; ++q) d[q] = 0.f;
+      for (int kb = 0; kb < nkb; ++kb) {
+        const int k0 = gemm_k_begin(Kb, nkb, kb), kc = gemm_k_begin(Kb, nkb, kb + 1) - k0;
+        const int64_t sstride = (int64_t)kc * NR;
+        const int kx = std::min(kc, s.Kg - k0);  // rows of x; the bias row (k == Kg) follows
+        if (pw) {
+          gemm_pack_b(uk, false, xg + p0, s.HW, k0, kx, 0, np, col, sstride);
+        } else {
+          // im2col straight into NR-wide slivers: column j of row k lands at
+          // col[(j/NR)*sstride + (k-k0)*NR + j%NR].
+          for (int k = k0; k < k0 + kx; ++k) {
+            const int c = k / s.KK, kh = (k % s.KK) / s.KW, kw = k % s.KW;
+            float* rowbase = col + (int64_t)(k - k0) * NR;
+            im2col_walk(
+                s, xg + (int64_t)c * s.HW, kh, kw, p0, np,
+                [&](int j, const float* src, int len) {
+                  while (len > 0) {
+                    const int r = j % NR, m = std::min(len, NR - r);
+                    float* d = rowbase + (int64_t)(j / NR) * sstride + r;
+                    if (sw == 1)
+                      for (int q = 0; q < m; ++q) d[q] = src[q];
+                    else
+                      for (int q = 0; q < m; ++q) d[q] = src[(int64_t)q * sw];
+                    src += (int64_t)m * sw;
+                    j += m;
+                    len -= m;
+                  }
+                },
+                [&](int j, int len) {
+                  while (len > 0) {
+                    const int r = j % NR, m = std::min(len, NR - r);
+                    float* d = rowbase + (int64_t)(j / NR) * sstride + r;
+                    for (int q = 0; q < m; ++q) d[q] = 0.f;
+                    j += m;
+                    len -= m;
+                  }
+                });
+            if (np % NR) {
+              float* d = rowbase + (int64_t)(nsl - 1) * sstride;
+              for (int q = np % NR; q < NR; ++q) d[q] = 0.f;
+            }
           }
         }
+        if (kx < kc)  // the bias row of ones
+          for (int sl = 0; sl < nsl; ++sl) {
+            float* d = col + sl * sstride + (int64_t)kx * NR;
+            for (int q = 0; q < NR; ++q) d[q] = 1.f;
+          }
+        gemm_packed(uk, i1 - i0, np, kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps, col,
+                    sstride, yg + (int64_t)i0 * s.P, s.P, 1.f, kb > 0);
       }
-      if (b && filled != tt)
-        for (int sl = 0; sl < nsl; ++sl) {
-          float* d = col + sl * sstride + (int64_t)s.Kg * NR;
-          for (int q = 0; q < NR; ++q) d[q] = 1.f;
-        }
-      filled = tt;
-      gemm_packed(uk, i1 - i0, np, Kb, Wp + ((int64_t)g * npan + i0 / MR) * aps, aps, col, sstride,
-                  yg + (int64_t)i0 * s.P, s.P, 1.f, false);
       if (act >= 0)
         for (int oc = i0; oc < i1; ++oc) fused_act_inplace(yg + (int64_t)oc * s.P, np, act, alpha);
     }
