@@ -3,7 +3,8 @@
  *   model.onnx              ONNX (verified in onnxruntime-node against slimprune's own output)
  *   model.json, weights.bin slimprune's inference format (src/infer reads it)
  *   infer_cfg.yml           PaddleDetection's deployment config
- * written into one folder, each file whole or not at all.
+ * written into one folder, each file whole or not at all. Faster / Mask R-CNN export as two
+ * ONNX files around their proposals (rcnn_export.ts).
  */
 import * as path from 'path';
 import type { SlimConfig } from '../config';
@@ -16,13 +17,20 @@ import { writeNativeModel } from './native_format';
 import { graphToOnnx, type OnnxBuilder } from './onnx';
 import { addYoloPostprocess, IM_SIZE_INPUT } from './onnx_postprocess';
 import { verifyOnnx, type VerifyResult } from './verify';
+import { sampleImage } from './sample_image';
 
 export { foldNorms, foldablePairs, ExportError, type FoldResult } from './bn_fold';
 export { graphToOnnx, ONNX_OPSET, type OnnxOptions } from './onnx';
 export { addYoloPostprocess, IM_SIZE_INPUT } from './onnx_postprocess';
 export { verifyOnnx, runOnnx, compareOutputs, locateOnnxRuntime, VERIFY_TOLERANCE, type VerifyResult, type OutputDiff } from './verify';
 export { writeNativeModel, readNativeModel, MODEL_JSON, WEIGHTS_BIN, type ModelJson, type InferenceMeta } from './native_format';
-export { inferCfgYaml, labelsOf, preprocessList, testTransforms, inferArch } from './infer_cfg';
+export { inferCfgYaml, inferCfgDoc, labelsOf, preprocessList, testTransforms, inferArch } from './infer_cfg';
+export { sampleImage } from './sample_image';
+export { exportRcnnModel, verifyRcnnExport, compareDetections, rcnnOnnx, RCNN_DETECTION_TOLERANCE, type RcnnExportOptions, type RcnnExportReport, type RcnnVerifyResult, type RcnnDetectionDiff } from './rcnn_export';
+export { loadRcnnExport, RcnnOnnxModel, padToStride, type RcnnOnnxDetection } from './rcnn_runtime';
+export { readRcnnInferCfg, rcnnInferCfgYaml, RCNN_STAGE_FILES, INFER_CFG, type RcnnExportCfg, type PrunedConv } from './rcnn_infer_cfg';
+export { splitRcnn, subgraph, RCNN_ONNX_NAMES } from './rcnn_split';
+export { OrtSessions, type OrtFeed, type OrtOutputs } from './ort_sessions';
 
 export type ExportFormat = 'onnx' | 'native' | 'both';
 
@@ -51,18 +59,6 @@ export interface ExportReport {
 /** The folder PaddleDetection exports a config to: {outputDir}/{config file name up to its first dot}. */
 export function exportDir(outputDir: string, configFile: string): string {
   return path.join(outputDir, path.basename(configFile).split('.')[0]);
-}
-
-/** A fixed, seeded input in the range of normalised images. */
-export function sampleImage(shape: number[], seed = 1): Float32Array {
-  const n = shape.reduce((a, d) => a * d, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 4 - 2;
-  }
-  return out;
 }
 
 /** Exports `model` (weights loaded, eval-ready) as the options say. */

@@ -83,11 +83,11 @@ export function labelsOf(cfg: SlimConfig, numClasses: number): string[] {
   return tries.find((t) => t.length === numClasses) ?? Array.from({ length: numClasses }, (_, i) => String(i));
 }
 
-/** The text of infer_cfg.yml. */
-export function inferCfgYaml(cfg: SlimConfig, labels: string[], size?: [number, number]): string {
+/** The fields of infer_cfg.yml, in PaddleDetection's order. */
+export function inferCfgDoc(cfg: SlimConfig, labels: string[], size?: [number, number]): Record<string, unknown> {
   const { arch, minSubgraphSize } = inferArch(cfg.architecture);
   const d = (cfg.TestReader?.dataset ?? {}) as Record<string, unknown>;
-  const doc = {
+  return {
     use_python_inference: false,
     mode: 'fluid',
     draw_threshold: 0.5,
@@ -98,5 +98,9 @@ export function inferCfgYaml(cfg: SlimConfig, labels: string[], size?: [number, 
     Preprocess: preprocessList(cfg, size),
     label_list: labels,
   };
-  return stringify(doc);
+}
+
+/** The text of infer_cfg.yml. */
+export function inferCfgYaml(cfg: SlimConfig, labels: string[], size?: [number, number]): string {
+  return stringify(inferCfgDoc(cfg, labels, size));
 }

@@ -18,6 +18,12 @@
  *   elementwise_*    Add / Sub / Mul when the operands broadcast the numpy way
  *   flatten, fc      Flatten, Flatten + Gemm
  *   softmax          Softmax
+ *   conv2d_transpose ConvTranspose (same weight layout [C_in, C_out/groups, KH, KW]), output_padding
+ *   roi_align        RoiAlign, mode avg: Paddle's roi_align (aligned=False) is ONNX's
+ *                    'output_half_pixel' transform (no half-pixel shift, RoI sides at least 1),
+ *                    the only one before opset 16 and named explicitly from 16 on; sampling_ratio
+ *                    0 is adaptive (ceil(roi side / pooled side)) in both. Batch indices are
+ *                    int64 in ONNX: an int64 graph input is read as is, anything else is Cast.
  * Anything else is refused naming the node.
  */
 import { onnx } from 'onnx-proto';
@@ -34,7 +40,7 @@ function attr(name: string, v: AttrIn): onnx.IAttributeProto {
   if (typeof v === 'string') return { name, type: AT.STRING, s: Buffer.from(v, 'utf8') };
   if (Array.isArray(v)) return { name, type: AT.INTS, ints: v };
   if (typeof v === 'object') return { name, type: AT.FLOATS, floats: v.floats };
-  return Number.isInteger(v) && !name.match(/^(alpha|beta|epsilon)$/) ? { name, type: AT.INT, i: v } : { name, type: AT.FLOAT, f: v };
+  return Number.isInteger(v) && !name.match(/^(alpha|beta|epsilon|spatial_scale)$/) ? { name, type: AT.INT, i: v } : { name, type: AT.FLOAT, f: v };
 }
 
 export function floatTensor(name: string, dims: number[], data: ArrayLike<number>): onnx.ITensorProto {
@@ -65,6 +71,12 @@ export interface OnnxOptions {
   doc?: string;
   /** extra nodes, initializers and outputs appended after the graph's (post-processing) */
   extend?: (b: OnnxBuilder) => void;
+  /** the opset imported (default ONNX_OPSET) */
+  opset?: number;
+  /** declared dims of graph inputs and outputs by value name (default: batch 'N', the rest as built) */
+  dims?: Record<string, Array<number | string>>;
+  /** graph inputs declared int64 (e.g. RoIAlign's batch indices) */
+  int64Inputs?: string[];
 }
 
 /** Nodes, initializers and outputs of the model being written. */
@@ -76,7 +88,7 @@ export class OnnxBuilder {
   readonly inputs: onnx.IValueInfoProto[] = [];
   private n = 0;
 
-  constructor(readonly graph: Graph) {}
+  constructor(readonly graph: Graph, readonly opset = ONNX_OPSET, readonly int64Inputs: ReadonlySet<string> = new Set()) {}
 
   fresh(base: string): string {
     return `${base}__${this.n++}`;
@@ -191,6 +203,29 @@ function emit(b: OnnxBuilder, n: Node): void {
     }
     case 'softmax':
       return b.node('Softmax', [x], [y], { axis: num(a.axis, -1) }, n.id);
+    case 'conv2d_transpose': {
+      const w = g.param(n.params.weight).shape;
+      const inputs = [x, param(b, n.params.weight), ...(n.params.bias ? [param(b, n.params.bias)] : [])];
+      b.node('ConvTranspose', inputs, [y], {
+        kernel_shape: [w[2], w[3]], strides: ints(a.strides, [1, 1]), pads: reorderPads(ints(a.paddings, [0, 0, 0, 0])),
+        dilations: ints(a.dilations, [1, 1]), group: num(a.groups, 1), output_padding: ints(a.output_padding, [0, 0]),
+      }, n.id);
+      return;
+    }
+    case 'roi_align': {
+      const [, rois, batch] = n.inputs;
+      let idx = batch;
+      if (!b.int64Inputs.has(batch)) {
+        idx = b.fresh(`${n.id}.batch_i64`);
+        b.node('Cast', [batch], [idx], { to: 7 });
+      }
+      const attrs: Record<string, AttrIn> = {
+        mode: 'avg', output_height: num(a.pooled_height, 1), output_width: num(a.pooled_width, 1),
+        sampling_ratio: num(a.sampling_ratio, 0), spatial_scale: num(a.spatial_scale, 1),
+      };
+      if (b.opset >= 16) attrs.coordinate_transformation_mode = 'output_half_pixel';
+      return b.node('RoiAlign', [x, rois, idx], [y], attrs, n.id);
+    }
     default:
       throw new ExportError(`onnx: expected ops with an ONNX equivalent, got ${n.type} (node ${n.id})`);
   }
@@ -198,14 +233,17 @@ function emit(b: OnnxBuilder, n: Node): void {
 
 /** The ONNX model of `graph` as protobuf bytes. */
 export function graphToOnnx(graph: Graph, o: OnnxOptions = {}): Uint8Array {
-  if (graph.inputs.length !== 1) throw new ExportError(`onnx: expected a graph with one input, got ${graph.inputs.length}`);
-  const b = new OnnxBuilder(graph);
+  if (graph.inputs.length !== 1 && !o.dims) throw new ExportError(`onnx: expected a graph with one input, got ${graph.inputs.length} (declare the dims of several inputs)`);
+  const opset = o.opset ?? ONNX_OPSET;
+  const int64 = new Set(o.int64Inputs ?? []);
+  const b = new OnnxBuilder(graph, opset, int64);
   for (const n of graph.nodes) emit(b, n);
-  for (const v of graph.outputs) b.outputs.push(valueInfo(v, graph.shapeOf(v)));
+  const declare = (v: string) => valueInfo(v, graph.shapeOf(v), { dims: o.dims?.[v], int64: int64.has(v) });
+  for (const v of graph.outputs) b.outputs.push(declare(v));
   o.extend?.(b);
   const model: onnx.IModelProto = {
     irVersion: 7,
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    opsetImport: [{ domain: '', version: opset }],
     producerName: 'slimprune',
     producerVersion: '1',
     docString: o.doc ?? '',
@@ -213,7 +251,7 @@ export function graphToOnnx(graph: Graph, o: OnnxOptions = {}): Uint8Array {
       name: o.name ?? 'slimprune',
       node: b.nodes,
       initializer: b.initializers,
-      input: [...graph.inputs.map((i) => valueInfo(i, graph.shapeOf(i))), ...b.inputs],
+      input: [...graph.inputs.map(declare), ...b.inputs],
       output: b.outputs,
     },
   };
