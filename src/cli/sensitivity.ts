@@ -139,7 +139,7 @@ export const sensitivityCommand: Subcommand<SensitivityOptions> = {
       const { runSensitivityOnQueue } = await import('../queue/coordinator');
       const progress = sensitivityProgress({ metric, total, done: already, bar: process.stderr.isTTY === true, line: (l) => ctx.out(l) });
       try {
-        const res = await runSensitivityOnQueue({ queue: o.queue, file: o.sensitivitiesFile, spec, params, ratios: o.ratios, onMeasured: (x) => progress.measured(x) });
+        const res = await runSensitivityOnQueue({ queue: o.queue, file: o.sensitivitiesFile, spec, params, ratios: o.ratios, onMeasured: (x) => progress.measured(x), onIdle: (m) => ctx.out(m) });
         progress.stop();
         ctx.out(`measured ${res.measured}, skipped ${res.skipped} already in the file; wrote ${o.sensitivitiesFile}`);
       } catch (e) {

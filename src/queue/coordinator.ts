@@ -14,6 +14,8 @@
  *    written once (record.ts). A job found missing (the queue was cleaned meanwhile) is added again.
  * 4. A failed job (an unknown param, a worker with another config) ends the run with one error
  *    naming the point and the worker's reason; this run's jobs still waiting are removed.
+ * 5. While no worker is connected to the queue, `onIdle` hears so every `idleMs` (the run itself
+ *    waits: a worker may be started later, on any machine that reaches the server).
  *
  * Every connection is closed before it returns or throws.
  */
@@ -28,6 +30,8 @@ import { parseQueueUrl, QueueError } from './url';
 
 /** How often pending jobs are looked up besides the events. */
 export const SWEEP_MS = 10_000;
+/** How often the coordinator checks that some worker is connected, by default. */
+export const IDLE_MS = 15_000;
 
 export interface QueueRun {
   queue: string;
@@ -36,6 +40,9 @@ export interface QueueRun {
   params: string[];
   ratios: number[];
   onMeasured?: (m: { param: string; ratio: number; metric: number; loss: number; done: number; total: number }) => void;
+  /** Told, every `idleMs` (default IDLE_MS), while no worker is connected and work is waiting. */
+  onIdle?: (message: string) => void;
+  idleMs?: number;
 }
 
 interface Point {
@@ -94,9 +101,23 @@ export async function runSensitivityOnQueue(o: QueueRun): Promise<{ measured: nu
   queue.on('error', () => undefined);
   events.on('error', () => undefined);
   let sweep: NodeJS.Timeout | null = null;
+  let idle: NodeJS.Timeout | null = null;
   const pending = new Map<string, Point>();
   try {
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    if (o.onIdle) {
+      const tell = o.onIdle;
+      idle = setInterval(() => {
+        void queue
+          .getWorkersCount()
+          .then((n) => {
+            if (n === 0 && idle) {
+              tell(`no worker is connected to queue ${QUEUE_NAME} at ${o.queue}; waiting for one to measure ${pending.size > 0 ? `${pending.size} point(s)` : 'the base metric'} (start one with \`slimprune worker --queue ${o.queue}\`)`);
+            }
+          })
+          .catch(() => undefined);
+      }, o.idleMs ?? IDLE_MS);
+    }
     const b = await baseOf(queue, events, o.spec, !exists);
     let f: SensitivityFile;
     if (exists) {
@@ -199,6 +220,8 @@ export async function runSensitivityOnQueue(o: QueueRun): Promise<{ measured: nu
     throw e;
   } finally {
     if (sweep) clearInterval(sweep);
+    if (idle) clearInterval(idle);
+    idle = null;
     await events.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
   }

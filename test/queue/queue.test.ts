@@ -89,6 +89,26 @@ d('sensitivity on a queue (fake measurer)', () => {
     expect(sockets()).toBe(before);
   });
 
+  test('without a worker the coordinator says so while it waits, and finishes once one starts', async () => {
+    const s = spec('idle');
+    const said: string[] = [];
+    let started = false;
+    const run = runSensitivityOnQueue({
+      queue: redis.url, file: path.join(dir, 'idle.json'), spec: s, params: FAKE_PARAMS, ratios: RATIOS, idleMs: 200,
+      onIdle: (m) => {
+        said.push(m);
+        if (!started) {
+          started = true;
+          void worker(1);
+        }
+      },
+    });
+    expect(await run).toEqual({ measured: 12, skipped: 0 });
+    expect(said.length).toBeGreaterThanOrEqual(1);
+    expect(said[0]).toContain(`no worker is connected to queue ${QUEUE_NAME} at ${redis.url}; waiting for one to measure the base metric`);
+    expect(said[0]).toContain(`slimprune worker --queue ${redis.url}`);
+  });
+
   test('resume: points already in the file are skipped and the file ends identical', async () => {
     await worker(1);
     const s = spec('resume');
