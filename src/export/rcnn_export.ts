@@ -62,6 +62,8 @@ export interface RcnnDetectionDiff {
   maxBoxDiff: number;
   /** Mask R-CNN: the largest fraction of differing pixels over a matched pair's union */
   maxMaskDiff: number | null;
+  /** Mask R-CNN: pixels set over slimprune's masks (a check that masks were compared at all) */
+  maskPixels: number;
 }
 
 export type RcnnVerifyResult =
@@ -193,6 +195,7 @@ export function compareDetections(ours: RcnnDetection[], theirs: RcnnDetection[]
   const used = new Set<number>();
   let maxScoreDiff = 0, maxBoxDiff = 0;
   let maxMaskDiff: number | null = null;
+  let maskPixels = 0;
   ours.forEach((d, i) => {
     let best = -1, bestDiff = Infinity;
     theirs.forEach((e, j) => {
@@ -212,6 +215,7 @@ export function compareDetections(ours: RcnnDetection[], theirs: RcnnDetection[]
       let differ = 0, union = 0;
       for (let p = 0; p < d.mask.length; p++) {
         if (d.mask[p] || e.mask[p]) union++;
+        if (d.mask[p]) maskPixels++;
         if (d.mask[p] !== e.mask[p]) differ++;
       }
       const frac = union ? differ / union : 0;
@@ -219,5 +223,5 @@ export function compareDetections(ours: RcnnDetection[], theirs: RcnnDetection[]
       maxMaskDiff = Math.max(maxMaskDiff ?? 0, frac);
     }
   });
-  return { detections: ours.length, maxScoreDiff, maxBoxDiff, maxMaskDiff };
+  return { detections: ours.length, maxScoreDiff, maxBoxDiff, maxMaskDiff, maskPixels };
 }
