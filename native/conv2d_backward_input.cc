@@ -111,19 +111,7 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const int
     const int32_t q[CG_COUNT] = {s.N,  s.OC, s.OH, s.OW, s.C,  s.KH, s.KW, s.H, s.W, 1, 1,
                                  s.DH * (s.KH - 1) - s.PT, s.DW * (s.KW - 1) - s.PL, s.DH, s.DW, s.G};
     const ConvShape t(q);
-    AlignedBuf wtbuf;
-    float* wt = wtbuf.get((size_t)s.C * s.OCg * s.KK);
-    parallel_for(s.C, [&](int64_t cb, int64_t ce) {
-      for (int64_t ci = cb; ci < ce; ++ci) {
-        const int g = (int)(ci / s.Cg), c = (int)(ci % s.Cg);
-        float* dst = wt + ci * (int64_t)s.OCg * s.KK;
-        for (int oc = 0; oc < s.OCg; ++oc) {
-          const float* src = w + ((int64_t)(g * s.OCg + oc) * s.Cg + c) * s.KK;
-          for (int k = 0; k < s.KK; ++k) dst[(int64_t)oc * s.KK + k] = src[s.KK - 1 - k];
-        }
-      }
-    }, 16);
-    conv_forward_gemm(t, dy, wt, nullptr, dx);
+    conv_forward_gemm(t, dy, w, nullptr, dx, -1, 0.f, /*flipped=*/true);
     return;
   }
   if (PhasePlanes::usable(s, 1.5) && (double)s.N * s.OC * PhasePlanes(s).L < (double)(64 << 20)) {

@@ -163,7 +163,7 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
 }  // namespace
 
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
-                       float alpha) {
+                       float alpha, bool flipped) {
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;
   // The bias rides along as one extra K row: W gets a column b[oc], col a row of ones.
@@ -176,7 +176,20 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
     for (int64_t u = ub; u < ue; ++u) {
       const int g = (int)(u / npan), i = (int)(u % npan) * MR, mb = std::min(MR, s.OCg - i);
       float* panel = Wp + u * aps;
-      gemm_pack_a(uk, false, w + (int64_t)g * s.OCg * s.Kg, s.Kg, i, mb, 0, s.Kg, panel, aps);
+      if (flipped) {
+        // Row r, column k = (c, kk) of this layer is w[g*Cg + c][i + r][KK-1-kk] of the forward one.
+        for (int c = 0; c < s.Cg; ++c) {
+          const float* src = w + (((int64_t)g * s.Cg + c) * s.OCg + i) * s.KK + (s.KK - 1);
+          for (int kk = 0; kk < s.KK; ++kk) {
+            float* d = panel + ((int64_t)c * s.KK + kk) * MR;
+            int r = 0;
+            for (; r < mb; ++r) d[r] = src[(int64_t)r * s.KK - kk];
+            for (; r < MR; ++r) d[r] = 0.f;
+          }
+        }
+      } else {
+        gemm_pack_a(uk, false, w + (int64_t)g * s.OCg * s.Kg, s.Kg, i, mb, 0, s.Kg, panel, aps);
+      }
       if (b)
         for (int r = 0; r < MR; ++r) panel[(int64_t)s.Kg * MR + r] = r < mb ? b[g * s.OCg + i + r] : 0.f;
     }

@@ -115,8 +115,11 @@ struct PhasePlanes {
 // backward_input uses to run stride-1 layers as a forward convolution). w: OC x Kg row-major.
 // act >= 0: the fused activation (fused_act.h) applied to each output tile as soon as it is
 // computed, while it is in cache (conv2d_act_forward); act < 0: none.
+// flipped: w is instead the filter of the forward layer whose stride-1 input gradient this is
+// (G x s.Cg x s.OCg x KH x KW), read as its transpose with the taps reversed, straight into the
+// packed panels (conv2d_backward_input).
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
-                       float alpha = 0.f);
+                       float alpha = 0.f, bool flipped = false);
 
 void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx);
