@@ -10,12 +10,14 @@
 // The sample positions depend on (ph, iy) for rows and (pw, ix) for columns only, so the plan
 // keeps one tap per row sample and one per column sample (PH*gh + PW*gw taps per roi) instead
 // of one per bin sample. Geometry is computed in double, the same way as the float64 reference,
-// so every backend makes the same border and grid decisions for the same inputs.
+// so every backend makes the same border and grid decisions for the same inputs. roi_tap is
+// SP_HD: the CUDA kernels (native/cuda/roi_align.cuh) call the same definition on the device.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "host_device.h"
 #include "kernels.h"
 
 namespace sp {
@@ -36,7 +38,7 @@ struct RoiPlan {
   size_t rows, cols;  // offsets of the PH*gh row taps and PW*gw column taps in the tap table
 };
 
-inline RoiTap roi_tap(double v, int size) {
+SP_HD inline RoiTap roi_tap(double v, int size) {
   RoiTap t{0, 0, 0.f, 0.f, false};
   if (!(v >= -1.0 && v <= (double)size)) return t;  // also false for NaN
   if (v <= 0) v = 0;

@@ -3,10 +3,12 @@
 // width clamped to at least 1, cut into PH x PW bins of gh x gw samples (sampling_ratio, or
 // ceil(roi_h / PH) x ceil(roi_w / PW) when 0) at y = y1 + ph * bin_h + (iy + 0.5) * bin_h / gh
 // (x alike). A sample beyond -1 or H (W) contributes nothing; otherwise it is clamped at 0 and at
-// H-1 (W-1). Geometry in double with the CPU's expressions, so both make the same border and grid
+// H-1 (W-1). Geometry in double with the CPU's expressions, and each sample placed by the CPU's
+// own roi_tap (roi_align_common.h, host and device), so both make the same border and grid
 // decisions. A roi whose scaled coordinates are not finite or beyond 2^24 is not ok (zeros).
 #pragma once
 #include "common.cuh"
+#include "roi_align_common.h"
 
 namespace sp {
 namespace cuda {
@@ -16,12 +18,6 @@ struct RoiBox {
   double x1, y1, bh, bw;  // scaled origin, bin height and width
   int gh, gw;
   float count;
-};
-
-struct RoiAxis {
-  int lo, hi;
-  float l, h;  // weight of hi is l, of lo is h
-  bool in;
 };
 
 __device__ __forceinline__ RoiBox roi_box(const float* b, float spatial_scale, int PH, int PW, int sr) {
@@ -41,32 +37,12 @@ __device__ __forceinline__ RoiBox roi_box(const float* b, float spatial_scale, i
   return r;
 }
 
-__device__ __forceinline__ RoiAxis roi_axis(double v, int size) {
-  RoiAxis t{0, 0, 0.f, 0.f, false};
-  if (!(v >= -1.0 && v <= (double)size)) return t;
-  if (v <= 0) v = 0;
-  int lo = (int)v, hi;
-  if (lo >= size - 1) {
-    hi = lo = size - 1;
-    v = (double)lo;
-  } else {
-    hi = lo + 1;
-  }
-  const double l = v - lo;
-  t.lo = lo;
-  t.hi = hi;
-  t.l = (float)l;
-  t.h = (float)(1.0 - l);
-  t.in = true;
-  return t;
-}
-
 // Row sample iy of bin ph, column sample ix of bin pw.
-__device__ __forceinline__ RoiAxis roi_row(const RoiBox& b, int ph, int iy, int H) {
-  return roi_axis(b.y1 + ph * b.bh + (iy + 0.5) * b.bh / b.gh, H);
+__device__ __forceinline__ RoiTap roi_row(const RoiBox& b, int ph, int iy, int H) {
+  return roi_tap(b.y1 + ph * b.bh + (iy + 0.5) * b.bh / b.gh, H);
 }
-__device__ __forceinline__ RoiAxis roi_col(const RoiBox& b, int pw, int ix, int W) {
-  return roi_axis(b.x1 + pw * b.bw + (ix + 0.5) * b.bw / b.gw, W);
+__device__ __forceinline__ RoiTap roi_col(const RoiBox& b, int pw, int ix, int W) {
+  return roi_tap(b.x1 + pw * b.bw + (ix + 0.5) * b.bw / b.gw, W);
 }
 
 }  // namespace cuda

@@ -24,12 +24,12 @@ __global__ void roi_align_backward_kernel(const float* dy, const float* rois, co
     const float gv = dy[i];
     float* dp = dx + ((int64_t)batch[r] * C + c) * H * W;
     for (int iy = 0; iy < b.gh; ++iy) {
-      const RoiAxis ty = roi_row(b, ph, iy, H);
+      const RoiTap ty = roi_row(b, ph, iy, H);
       if (!ty.in) continue;
       float* r0 = dp + (int64_t)ty.lo * W;
       float* r1 = dp + (int64_t)ty.hi * W;
       for (int ix = 0; ix < b.gw; ++ix) {
-        const RoiAxis tx = roi_col(b, pw, ix, W);
+        const RoiTap tx = roi_col(b, pw, ix, W);
         if (!tx.in) continue;
         atomicAdd(r0 + tx.lo, gv * (ty.h * tx.h) / b.count);
         atomicAdd(r0 + tx.hi, gv * (ty.h * tx.l) / b.count);

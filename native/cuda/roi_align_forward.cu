@@ -26,12 +26,12 @@ __global__ void roi_align_forward_kernel(const float* x, const float* rois, cons
     const float* xp = x + ((int64_t)batch[r] * C + c) * H * W;
     float acc = 0.f;
     for (int iy = 0; iy < b.gh; ++iy) {
-      const RoiAxis ty = roi_row(b, ph, iy, H);
+      const RoiTap ty = roi_row(b, ph, iy, H);
       if (!ty.in) continue;
       const float* r0 = xp + (int64_t)ty.lo * W;
       const float* r1 = xp + (int64_t)ty.hi * W;
       for (int ix = 0; ix < b.gw; ++ix) {
-        const RoiAxis tx = roi_col(b, pw, ix, W);
+        const RoiTap tx = roi_col(b, pw, ix, W);
         if (!tx.in) continue;
         acc += ty.h * tx.h * __ldg(r0 + tx.lo);
         acc += ty.h * tx.l * __ldg(r0 + tx.hi);
