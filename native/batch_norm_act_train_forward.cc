@@ -1,10 +1,14 @@
 // batch_norm_act_train_forward: y = act(batch_norm_train(x)) over x = [N, C, HW], p = {N, C, HW,
-// act} (fused_act.h), floats eps, momentum, alpha. Statistics, running update and normalisation
-// exactly as batch_norm_train_forward.cc (two passes in double, y rounded once), and the
-// activation applied to each row while it is still in cache: one pass over the output instead of
-// the normalise pass plus a separate activation op reading it back.
-// Channels are split across threads; each channel's sums are made by one thread in a fixed order,
-// so results do not depend on the thread count.
+// act} (fused_act.h; ACT_NONE: no activation, which is batch_norm_train_forward), floats eps,
+// momentum, alpha. Per channel c, over the M = N*HW values: mean = sum x / M, var = sum (x - mean)^2
+// / M (biased, two passes in double for accuracy), invstd = 1/sqrt(var + eps), y = act((x - mean) *
+// invstd * scale + bias) (the affine part in double, rounded once). Running statistics use Paddle's
+// convention: running = running * momentum + batch * (1 - momentum), running_var taking the biased
+// batch variance, updated only when M > 0. saved_mean / saved_invstd feed the backward pass.
+// The activation is applied to each row while it is still in cache: one pass over the output
+// instead of the normalise pass plus a separate activation op reading it back.
+// Channels are split across threads; each channel's sums are made by one thread in a fixed order
+// (double accumulators, sum_util.h), so results do not depend on the thread count.
 #include <cmath>
 #include <cstdint>
 
@@ -37,7 +41,8 @@ void batch_norm_act_train_forward(const float* x, const float* scale, const floa
         running_mean[c] = running_mean[c] * momentum + meanf * (1.0f - momentum);
         running_var[c] = running_var[c] * momentum + (float)var * (1.0f - momentum);
       }
-      // x - mean in double, as batch_norm_train_forward.cc does (tiny spreads next to big means)
+      // x - mean in double: when a channel's spread is tiny next to its mean, subtracting the
+      // float-rounded mean would leave mostly rounding error for invstd to amplify.
       const double a = invstd * (double)scale[c], b = bias[c];
       for (int64_t n = 0; n < N; ++n) {
         const float* xp = x + (n * C + c) * HW;

@@ -11,6 +11,10 @@
 
 namespace sp {
 
+// The activation code under which a fused kernel is its plain kernel (batch_norm_train_forward
+// and batch_norm_backward run the fused batch norm code with it): every form below is the identity.
+constexpr int ACT_NONE = -1;
+
 // y[i] = act(y[i]) over [0, n): one loop per kind so each is a plain vectorisable map.
 inline void fused_act_inplace(float* y, int64_t n, int kind, float alpha) {
   switch (kind) {
