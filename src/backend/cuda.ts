@@ -4,20 +4,21 @@
  * crosses only in fromArray/write (in) and read (out). Index buffers (gather indices, RoI batch
  * indices) are host Int32Arrays that the addon checks and stages per call.
  *
- * Every kernel call is checked here against the contract (src/backend/contract_check.ts), as the
- * WASM backends do, before the addon checks it again: a storage must be a live storage of this
- * backend, `p` must be coherent, buffers large enough. A kernel whose CUDA launcher is not in
- * this build is declined by supports(), so the op layer runs it on the CPU.
+ * Every kernel call is checked here against the contract (src/backend/contract_check.ts), through
+ * the same storage guard as the WASM backends (storage_guard.ts), before the addon checks it
+ * again: a storage must be a live storage of this backend, `p` must be coherent, buffers large
+ * enough. A kernel whose CUDA launcher is not in this build is declined by supports(), so the op
+ * layer runs it on the CPU.
  *
  * available() says why not when it cannot run: the addon is missing, was built without CUDA
  * (no nvcc at build time, SLIMPRUNE_CUDA=0), or there is no usable device (the CUDA error text:
  * no device, no driver, a driver older than the runtime).
  */
 import type { Availability, Backend, KernelFn } from './backend';
-import { checkKernelCall, KernelRangeError, KernelTypeError, safeShow } from './contract_check';
 import { KERNEL_NAMES, KERNELS, type KernelName } from './kernels';
 import { MAX_ELEMS } from './limits';
 import { loadAddon, nativeLoadError, type CudaAddonBuilt, type CudaInfo } from './native';
+import { allocFilled, storageGuard } from './storage_guard';
 
 export interface CudaStorage {
   /** the addon's buffer handle */
@@ -67,40 +68,16 @@ export function cudaUnavailableReason(): string {
 }
 
 function makeCudaBackend(): Backend<CudaStorage> {
-  /** Storages handed out and not yet freed: only these reach a kernel. */
-  const live = new WeakSet<object>();
+  const guard = storageGuard<CudaStorage>(WHO);
   const need = (): CudaAddonBuilt => {
     const s = probe();
     if ('reason' in s) throw new Error(`${WHO}: the CUDA backend is not available: ${s.reason}`);
     return s.addon;
   };
-  const storageLength = (a: unknown): number | undefined =>
-    typeof a === 'object' && a !== null && live.has(a) ? (a as CudaStorage).n : undefined;
-  const storageArg = (op: string, name: string, s: unknown): CudaStorage => {
-    if (storageLength(s) === undefined) throw new KernelTypeError(`${WHO} ${op}: expected a live ${WHO} storage for ${name}, got ${safeShow(s)}`);
-    return s as CudaStorage;
-  };
-  const countArg = (op: string, name: string, n: unknown, max: number): number => {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
-      throw new KernelRangeError(`${WHO} ${op}: expected an integer in [0, ${max}] for ${name}, got ${safeShow(n)}`);
-    }
-    return n;
-  };
-  /** data as a Float32Array (a copy unless it already is one); refuses what is not numbers. */
+  /** data as a Float32Array (a copy unless it already is one). */
   const floats = (op: string, d: unknown, max: number): Float32Array => {
-    if (d instanceof Float32Array) {
-      if (d.length > max) throw new KernelRangeError(`${WHO} ${op}: expected at most ${max} elements (the storage's size) for data, got ${d.length}`);
-      return d;
-    }
-    const ok = Array.isArray(d) || (ArrayBuffer.isView(d) && !(d instanceof DataView) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array));
-    if (!ok) throw new KernelTypeError(`${WHO} ${op}: expected an array or typed array of numbers for data, got ${safeShow(d)}`);
-    const len = (d as ArrayLike<number>).length;
-    if (len > max) throw new KernelRangeError(`${WHO} ${op}: expected at most ${max} elements (the storage's size) for data, got ${len}`);
-    try {
-      return Float32Array.from(d as ArrayLike<number>);
-    } catch {
-      throw new KernelTypeError(`${WHO} ${op}: expected numbers in data, got an element that does not convert to a number`);
-    }
+    const data = guard.data(op, d, max);
+    return data instanceof Float32Array ? data : guard.convert(op, () => Float32Array.from(data));
   };
 
   const kernels = {} as Record<KernelName, KernelFn<CudaStorage>>;
@@ -110,7 +87,7 @@ function makeCudaBackend(): Backend<CudaStorage> {
       const c = need();
       const fn = c.kernels[k];
       if (!fn) throw new Error(`${WHO} ${k}: this build has no CUDA launcher for it (supports() is false: run it on another backend)`);
-      const p = checkKernelCall(WHO, k, args, storageLength);
+      const p = guard.kernelCall(k, args);
       const call: Array<number | Int32Array | null> = new Array(args.length);
       for (let i = 0; i < nb; i++) {
         const a = args[i];
@@ -135,39 +112,28 @@ function makeCudaBackend(): Backend<CudaStorage> {
     },
     alloc(n) {
       const c = need();
-      countArg('alloc', 'n', n, MAX_ELEMS);
-      const s: CudaStorage = Object.freeze({ handle: c.alloc(n), n });
-      live.add(s);
-      return s;
+      guard.count('alloc', 'n', n, MAX_ELEMS);
+      return guard.adopt(Object.freeze({ handle: c.alloc(n), n }));
     },
     fromArray(d) {
       const data = floats('fromArray', d, MAX_ELEMS);
-      const s = backend.alloc(data.length);
-      try {
-        need().upload(s.handle, data);
-      } catch (err) {
-        backend.free(s);
-        throw err;
-      }
-      return s;
+      return allocFilled(backend, data.length, (s) => need().upload(s.handle, data));
     },
     read(s, n) {
-      const st = storageArg('read', 's', s);
-      return need().download(st.handle, countArg('read', 'n', n, st.n));
+      const st = guard.storage('read', 's', s);
+      return need().download(st.handle, guard.count('read', 'n', n, st.n));
     },
     write(s, d) {
-      const st = storageArg('write', 's', s);
+      const st = guard.storage('write', 's', s);
       need().upload(st.handle, floats('write', d, st.n));
     },
     fill(s, n, v) {
-      const st = storageArg('fill', 's', s);
-      countArg('fill', 'n', n, st.n);
-      if (typeof v !== 'number') throw new KernelTypeError(`${WHO} fill: expected a number for value, got ${safeShow(v)}`);
-      need().fill(st.handle, n, v);
+      const st = guard.storage('fill', 's', s);
+      guard.count('fill', 'n', n, st.n);
+      need().fill(st.handle, n, guard.value('fill', v));
     },
     free(s) {
-      const st = storageArg('free', 's', s);
-      live.delete(st);
+      const st = guard.release('free', s);
       need().free(st.handle);
     },
     kernels,

@@ -7,17 +7,18 @@
  * into WASM copies only the geometry and index buffers (a few bytes each call).
  *
  * The kernels trust their arguments, so every entry point here checks its arguments first
- * (src/backend/contract_check.ts): storages must be live storages of this backend, `p` must
- * have exactly the kernel's parameter count, buffers must be large enough for `p`. A call that
+ * (storage_guard.ts, the same checks as the CUDA backend's, and src/backend/contract_check.ts):
+ * storages must be live storages of this backend, `p` must have exactly the kernel's parameter
+ * count, buffers must be large enough for `p`. A call that
  * fails anyway (a trap, an abort inside a kernel) leaves the module usable: the C stack pointer
  * is put back (wasm-em) and the scratch the kernel held is freed (wasm-as).
  */
 import * as fs from 'fs';
-import { types } from 'util';
 import type { Availability, Backend, KernelFn } from './backend';
-import { checkKernelCall, KernelRangeError, KernelTypeError, safeShow } from './contract_check';
+import { KernelRangeError, safeShow } from './contract_check';
 import { KERNEL_NAMES, KERNELS, type KernelName } from './kernels';
 import { MAX_ELEMS } from './limits';
+import { allocFilled, storageGuard } from './storage_guard';
 
 export interface WasmStorage {
   /** byte address in the module's memory, always as an unsigned number */
@@ -85,8 +86,7 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
   let stackRestore: ((sp: number) => void) | undefined;
   let stackGet: (() => number) | undefined;
   let releaseScratch: (() => unknown) | undefined;
-  /** Storages handed out and not yet freed: only these reach a kernel. */
-  const live = new WeakSet<object>();
+  const guard = storageGuard<WasmStorage>(who);
 
   const load = (): WasmExports | null => {
     if (ex !== undefined) return ex;
@@ -141,34 +141,9 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
     }
   };
 
-  const storageLength = (a: unknown): number | undefined =>
-    typeof a === 'object' && a !== null && live.has(a) ? (a as WasmStorage).n : undefined;
-  const storageArg = (op: string, name: string, s: unknown): WasmStorage => {
-    if (storageLength(s) === undefined) throw new KernelTypeError(`${who} ${op}: expected a live ${who} storage for ${name}, got ${safeShow(s)}`);
-    return s as WasmStorage;
-  };
-  const countArg = (op: string, name: string, n: unknown, max: number): number => {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
-      throw new KernelRangeError(`${who} ${op}: expected an integer in [0, ${max}] for ${name}, got ${safeShow(n)}`);
-    }
-    return n;
-  };
-  const dataArg = (op: string, d: unknown, max: number): ArrayLike<number> => {
-    const ok = (Array.isArray(d) || (ArrayBuffer.isView(d) && !(d instanceof DataView) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array))) && !types.isProxy(d);
-    if (!ok) throw new KernelTypeError(`${who} ${op}: expected an array or typed array of numbers for data, got ${safeShow(d)}`);
-    const len = (d as ArrayLike<number>).length;
-    if (len > max) throw new KernelRangeError(`${who} ${op}: expected at most ${max} elements (the storage's size) for data, got ${len}`);
-    return d as ArrayLike<number>;
-  };
   const f32 = (s: WasmStorage, n: number) => new Float32Array(ex!.memory.buffer, s.ptr, n);
   /** Copies data in; an element that is not convertible (a Symbol, a throwing getter) is the caller's error. */
-  const copyIn = (op: string, s: WasmStorage, data: ArrayLike<number>) => {
-    try {
-      f32(s, data.length).set(data);
-    } catch {
-      throw new KernelTypeError(`${who} ${op}: expected numbers in data, got an element that does not convert to a number`);
-    }
-  };
+  const copyIn = (op: string, s: WasmStorage, data: ArrayLike<number>) => guard.convert(op, () => f32(s, data.length).set(data));
   const maxFloats = Math.min(MAX_ELEMS, Math.floor(opts.maxAllocBytes / 4));
 
   const kernels = {} as Record<KernelName, KernelFn<WasmStorage>>;
@@ -180,7 +155,7 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
     const callArgs: number[] = new Array(nb + 1 + spec.floats.length).fill(0);
     kernels[k] = (...args) => {
       const e = need();
-      const p = checkKernelCall(who, k, args, storageLength);
+      const p = guard.kernelCall(k, args);
       const mem = e.memory.buffer;
       new Int32Array(mem, pPtr, p.length).set(p);
       callArgs[nb] = pPtr;
@@ -227,39 +202,27 @@ export function makeWasmBackend(opts: WasmBackendOptions): Backend<WasmStorage> 
       }
       const ptr = toPtr(e.sp_alloc(Math.max(16, n * 4)));
       if (!ptr) throw new RangeError(`${who} alloc: out of memory allocating ${n} floats (${n * 4} bytes)`);
-      const s: WasmStorage = Object.freeze({ ptr, n });
-      live.add(s);
-      return s;
+      return guard.adopt(Object.freeze({ ptr, n }));
     },
     fromArray(d) {
-      const data = dataArg('fromArray', d, maxFloats);
-      const s = backend.alloc(data.length);
-      try {
-        copyIn('fromArray', s, data);
-      } catch (err) {
-        backend.free(s);
-        throw err;
-      }
-      return s;
+      const data = guard.data('fromArray', d, maxFloats);
+      return allocFilled(backend, data.length, (s) => copyIn('fromArray', s, data));
     },
     read(s, n) {
-      const st = storageArg('read', 's', s);
-      return f32(st, countArg('read', 'n', n, st.n)).slice();
+      const st = guard.storage('read', 's', s);
+      return f32(st, guard.count('read', 'n', n, st.n)).slice();
     },
     write(s, d) {
-      const st = storageArg('write', 's', s);
-      copyIn('write', st, dataArg('write', d, st.n));
+      const st = guard.storage('write', 's', s);
+      copyIn('write', st, guard.data('write', d, st.n));
     },
     fill(s, n, v) {
-      const st = storageArg('fill', 's', s);
-      countArg('fill', 'n', n, st.n);
-      if (typeof v !== 'number') throw new KernelTypeError(`${who} fill: expected a number for value, got ${safeShow(v)}`);
-      f32(st, n).fill(v);
+      const st = guard.storage('fill', 's', s);
+      guard.count('fill', 'n', n, st.n);
+      f32(st, n).fill(guard.value('fill', v));
     },
     free(s) {
-      const st = storageArg('free', 's', s);
-      live.delete(st);
-      ex!.sp_free(st.ptr);
+      ex!.sp_free(guard.release('free', s).ptr);
     },
     kernels,
   };
