@@ -775,31 +775,42 @@ napi_value CudaAlloc(napi_env env, napi_callback_info cbinfo) {
   return r;
 }
 
-napi_value CudaFree(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  sp::cuda::Buffer b;
+// The arguments of cuda.<op>(handle, ...): argv holds N values (undefined past what the caller
+// passed), the first naming a live buffer, which goes to *b with its handle in *h. Returns false
+// after throwing (or when N-API itself failed).
+template <size_t N>
+bool buffer_call(napi_env env, napi_callback_info cbinfo, const char* who, napi_value (&argv)[N], sp::cuda::Buffer* b,
+                 uint64_t* h = nullptr) {
+  size_t argc = N;
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return false;
   napi_value undef;
   napi_get_undefined(env, &undef);
-  if (!handle_arg(env, "cuda.free: ", "handle", argc ? argv[0] : undef, &b)) return nullptr;
-  double d = 0;
-  napi_get_value_double(env, argv[0], &d);
-  cuda_guard(env, "cuda.free: ", [&] { sp::cuda::buffer_free((uint64_t)d); });
+  for (size_t i = argc; i < N; ++i) argv[i] = undef;
+  if (!handle_arg(env, who, "handle", argv[0], b)) return false;
+  if (h) {
+    double d = 0;
+    napi_get_value_double(env, argv[0], &d);
+    *h = (uint64_t)d;
+  }
+  return true;
+}
+
+napi_value CudaFree(napi_env env, napi_callback_info cbinfo) {
+  napi_value argv[1];
+  sp::cuda::Buffer b;
+  uint64_t h = 0;
+  if (!buffer_call(env, cbinfo, "cuda.free: ", argv, &b, &h)) return nullptr;
+  cuda_guard(env, "cuda.free: ", [&] { sp::cuda::buffer_free(h); });
   return nullptr;
 }
 
 napi_value CudaUpload(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  napi_value undef;
-  napi_get_undefined(env, &undef);
   sp::cuda::Buffer b;
-  if (!handle_arg(env, "cuda.upload: ", "handle", argc > 0 ? argv[0] : undef, &b)) return nullptr;
-  const View tv = view_of(env, argc > 1 ? argv[1] : undef);
+  if (!buffer_call(env, cbinfo, "cuda.upload: ", argv, &b)) return nullptr;
+  const View tv = view_of(env, argv[1]);
   if (!tv.ok || tv.type != napi_float32_array) {
-    throw_error(env, ErrKind::Type, "cuda.upload: expected a Float32Array for data, got " + describe(env, argc > 1 ? argv[1] : undef));
+    throw_error(env, ErrKind::Type, "cuda.upload: expected a Float32Array for data, got " + describe(env, argv[1]));
     return nullptr;
   }
   if ((int64_t)tv.length > b.n) {
@@ -812,15 +823,11 @@ napi_value CudaUpload(napi_env env, napi_callback_info cbinfo) {
 }
 
 napi_value CudaDownload(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  napi_value undef;
-  napi_get_undefined(env, &undef);
   sp::cuda::Buffer b;
-  if (!handle_arg(env, "cuda.download: ", "handle", argc > 0 ? argv[0] : undef, &b)) return nullptr;
   int64_t n = 0;
-  if (!count_arg(env, "cuda.download: ", "n", argc > 1 ? argv[1] : undef, b.n, &n)) return nullptr;
+  if (!buffer_call(env, cbinfo, "cuda.download: ", argv, &b) || !count_arg(env, "cuda.download: ", "n", argv[1], b.n, &n))
+    return nullptr;
   napi_value ab, out;
   void* host = nullptr;
   if (napi_create_arraybuffer(env, (size_t)n * sizeof(float), &host, &ab) != napi_ok) {
@@ -833,22 +840,16 @@ napi_value CudaDownload(napi_env env, napi_callback_info cbinfo) {
 }
 
 napi_value CudaFill(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  napi_value undef;
-  napi_get_undefined(env, &undef);
   sp::cuda::Buffer b;
-  if (!handle_arg(env, "cuda.fill: ", "handle", argc > 0 ? argv[0] : undef, &b)) return nullptr;
   int64_t n = 0;
-  if (!count_arg(env, "cuda.fill: ", "n", argc > 1 ? argv[1] : undef, b.n, &n)) return nullptr;
-  napi_value v = argc > 2 ? argv[2] : undef;
+  if (!buffer_call(env, cbinfo, "cuda.fill: ", argv, &b) || !count_arg(env, "cuda.fill: ", "n", argv[1], b.n, &n)) return nullptr;
   double value = 0;
-  if (!type_of(env, v, napi_number)) {
-    throw_error(env, ErrKind::Type, "cuda.fill: expected a number for value, got " + describe(env, v));
+  if (!type_of(env, argv[2], napi_number)) {
+    throw_error(env, ErrKind::Type, "cuda.fill: expected a number for value, got " + describe(env, argv[2]));
     return nullptr;
   }
-  napi_get_value_double(env, v, &value);
+  napi_get_value_double(env, argv[2], &value);
   cuda_guard(env, "cuda.fill: ", [&] { sp::cuda::fill(b, n, (float)value); });
   return nullptr;
 }
