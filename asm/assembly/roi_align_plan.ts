@@ -10,12 +10,31 @@
 import { alloc } from './mem';
 import { outOfMemory } from './util';
 
+/** One entry of the tap table: the two neighbours of a sample and their weights. */
+@unmanaged export class Tap {
+  lo: i32; // -1 when the sample is outside the map
+  hi: i32;
+  l: f32; // weight of hi
+  h: f32; // weight of lo
+}
+
 // The plan of the current roi, filled by planRoi.
 export let planGh: i32 = 0;
 export let planGw: i32 = 0;
 export let planCount: f32 = 1;
 /** the tap table (0 when the roi's scaled coordinates are not finite or beyond 2^24: it gives zeros) */
 export let planTaps: usize = 0;
+/** the image of the roi (its entry of the batch buffer) */
+export let planImage: i32 = 0;
+let planCols: usize = 0;
+
+/** The taps of row sample iy of bin row ph, and of column sample ix of bin column pw. */
+@inline export function rowTap(ph: i32, iy: i32): Tap {
+  return changetype<Tap>(planTaps + (<usize>(ph * planGh + iy) << 4));
+}
+@inline export function colTap(pw: i32, ix: i32): Tap {
+  return changetype<Tap>(planCols + (<usize>(pw * planGw + ix) << 4));
+}
 
 function tap(e: usize, v: f64, size: i32): void {
   if (!(v >= -1.0 && v <= <f64>size)) {
@@ -37,8 +56,8 @@ function tap(e: usize, v: f64, size: i32): void {
   store<f32>(e, <f32>(1.0 - l), 12);
 }
 
-/** Plans roi r; the caller frees planTaps when it is not 0. */
-export function planRoi(rois: usize, r: i32, p: usize, scale: f32): void {
+/** Plans roi r of the batch; the caller frees planTaps when it is not 0. */
+export function planRoi(rois: usize, batch: usize, r: i32, p: usize, scale: f32): void {
   const H = load<i32>(p, 8), W = load<i32>(p, 12), PH = load<i32>(p, 20), PW = load<i32>(p, 24), sr = load<i32>(p, 28);
   const b = rois + (<usize>r << 4);
   const s = <f64>scale, lim = 16777216.0;
@@ -68,4 +87,6 @@ export function planRoi(rois: usize, r: i32, p: usize, scale: f32): void {
     }
   }
   planTaps = t;
+  planCols = t + <usize>(PH * planGh) * 16;
+  planImage = load<i32>(batch + (<usize>r << 2));
 }
