@@ -12,9 +12,8 @@
  */
 import * as ops from '../../backend/ops';
 import type { FusedActivationName } from '../../backend/ops';
-import type { Tensor } from '../../backend/tensor';
 import { conv2d, convAttrs, convBackward } from '../ops/conv2d';
-import { batchNorm } from '../ops/batch_norm';
+import { batchNorm, batchStatGrads, keepBatchStats } from '../ops/batch_norm';
 import { fail, numAttr } from '../ops/attrs';
 import type { OpDef } from '../op_def';
 import type { Attrs, Node } from '../types';
@@ -64,27 +63,14 @@ export const batchNormAct: OpDef = {
     const { act, alpha } = actOf(node, attrs);
     const eps = numAttr(node, attrs, 'epsilon', 1e-5), momentum = numAttr(node, attrs, 'momentum', 0.9);
     const r = ops.batchNormActTrain(inputs[0], params.scale, params.offset, params.mean, params.variance, { eps, momentum }, act, alpha);
-    if (recording) {
-      save('mean', r.savedMean);
-      save('invstd', r.savedInvstd);
-    } else {
-      r.savedMean.dispose();
-      r.savedInvstd.dispose();
-    }
-    return [r.y];
+    return [keepBatchStats(r, recording, save)];
   },
   backward({ node, attrs, inputs, outputs, params, saved, dOutputs, needInput, needParam }) {
     const dy = dOutputs[0];
     if (!dy) return {};
     const { act, alpha } = actOf(node, attrs);
     const r = ops.batchNormActBackward(inputs[0]!, outputs[0]!, dy, params.scale, saved.mean, saved.invstd, act, alpha);
-    const res = { inputs: [needInput(0) ? r.dx : null], params: {} as Record<string, Tensor> };
-    if (!needInput(0)) r.dx.dispose();
-    if (needParam('scale')) res.params.scale = r.dscale;
-    else r.dscale.dispose();
-    if (needParam('offset')) res.params.offset = r.dbias;
-    else r.dbias.dispose();
-    return res;
+    return batchStatGrads(r, needInput, needParam);
   },
 };
 

@@ -11,7 +11,7 @@
 import * as ops from '../../backend/ops';
 import { Tensor } from '../../backend/tensor';
 import type { Attrs, Node } from '../types';
-import type { OpDef } from '../op_def';
+import type { BackwardCtx, BackwardResult, ForwardCtx, OpDef } from '../op_def';
 import { boolAttr, fail, inputCount, numAttr, rankCheck } from './attrs';
 
 function bnAttrs(node: Node, attrs: Attrs) {
@@ -35,6 +35,36 @@ function foldStats(scale: Tensor, offset: Tensor, mean: Tensor, variance: Tensor
   return { a, b, inv, m };
 }
 
+/**
+ * The batch statistics of a training forward (batch_norm, and the fused batch_norm_act): saved
+ * for the backward when the step records, freed otherwise. Returns y.
+ */
+export function keepBatchStats(r: { y: Tensor; savedMean: Tensor; savedInvstd: Tensor }, recording: boolean, save: ForwardCtx['save']): Tensor {
+  if (recording) {
+    save('mean', r.savedMean);
+    save('invstd', r.savedInvstd);
+  } else {
+    r.savedMean.dispose();
+    r.savedInvstd.dispose();
+  }
+  return r.y;
+}
+
+/** The gradients of a batch-statistics backward that the step asked for; the others are freed. */
+export function batchStatGrads(
+  r: { dx: Tensor; dscale: Tensor; dbias: Tensor },
+  needInput: BackwardCtx['needInput'],
+  needParam: BackwardCtx['needParam'],
+): BackwardResult {
+  const res = { inputs: [needInput(0) ? r.dx : null], params: {} as Record<string, Tensor> };
+  if (!needInput(0)) r.dx.dispose();
+  if (needParam('scale')) res.params.scale = r.dscale;
+  else r.dscale.dispose();
+  if (needParam('offset')) res.params.offset = r.dbias;
+  else r.dbias.dispose();
+  return res;
+}
+
 export const batchNorm: OpDef = {
   type: 'batch_norm',
   paramRoles: { required: ['scale', 'offset', 'mean', 'variance'] },
@@ -55,14 +85,7 @@ export const batchNorm: OpDef = {
     const x = inputs[0];
     if (training && !useGlobal) {
       const r = ops.batchNormTrain(x, params.scale, params.offset, params.mean, params.variance, { eps: epsilon, momentum });
-      if (recording) {
-        save('mean', r.savedMean);
-        save('invstd', r.savedInvstd);
-      } else {
-        r.savedMean.dispose();
-        r.savedInvstd.dispose();
-      }
-      return [r.y];
+      return [keepBatchStats(r, recording, save)];
     }
     if (!training) return [ops.batchNormInfer(x, params.scale, params.offset, params.mean, params.variance, { eps: epsilon })];
     // frozen statistics in training: an affine map whose coefficients backward recomputes
@@ -81,14 +104,7 @@ export const batchNorm: OpDef = {
     const x = inputs[0]!;
     const { epsilon, useGlobal } = bnAttrs(node, attrs);
     if (saved.mean && !useGlobal) {
-      const r = ops.batchNormBackward(x, dy, params.scale, saved.mean, saved.invstd);
-      const res = { inputs: [needInput(0) ? r.dx : null], params: {} as Record<string, Tensor> };
-      if (!needInput(0)) r.dx.dispose();
-      if (needParam('scale')) res.params.scale = r.dscale;
-      else r.dscale.dispose();
-      if (needParam('offset')) res.params.offset = r.dbias;
-      else r.dbias.dispose();
-      return res;
+      return batchStatGrads(ops.batchNormBackward(x, dy, params.scale, saved.mean, saved.invstd), needInput, needParam);
     }
     const { a, inv, m } = foldStats(params.scale, params.offset, params.mean, params.variance, epsilon);
     const ta = Tensor.from(a, [a.length], backend);
