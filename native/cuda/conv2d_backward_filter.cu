@@ -18,10 +18,6 @@ namespace cuda {
 
 namespace {
 
-struct OutPixel {
-  int xbase, ih0, iw0;  // image + group channel offset into x, top-left input position
-};
-
 template <bool PW>
 struct FilterProblem {
   static constexpr bool kAFastK = true;
@@ -46,19 +42,9 @@ struct FilterProblem {
     return n * g.OC * g.P + (j - n * g.P);
   }
   __device__ float a(int am, int ak) const { return __ldg(dy + am + ak); }
-  __device__ OutPixel b_k(int j) const {
-    const int n = j / g.P, q = j - n * g.P;
-    const int base = (n * g.C + grp * g.Cg) * g.HW;
-    if (PW) return {base + q, 0, 0};
-    const int oh = q / g.OW, ow = q - oh * g.OW;
-    return {base, oh * g.SH - g.PT, ow * g.SW - g.PL};
-  }
-  __device__ int4 b_n(int k) const { return PW ? make_int4(k * g.HW, 0, 0, 0) : __ldg(taps + k); }
-  __device__ float b(const OutPixel& px, const int4& t) const {
-    if (PW) return __ldg(x + px.xbase + t.x);
-    const int ih = px.ih0 + t.y, iw = px.iw0 + t.z;
-    return (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W ? __ldg(x + px.xbase + t.x + ih * g.W + iw) : 0.f;
-  }
+  __device__ ConvPixel b_k(int j) const { return conv_pixel<PW>(g, grp, j); }
+  __device__ int4 b_n(int k) const { return conv_tap<PW>(g, taps, k); }
+  __device__ float b(const ConvPixel& px, const int4& t) const { return conv_x<PW>(g, x, t, px); }
   __device__ void store(int m, int k, float v) const {
     if (partial)
       out[(((int64_t)grp * S + split) * g.OCg + m) * g.Kg + k] = v;

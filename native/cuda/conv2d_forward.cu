@@ -27,10 +27,6 @@ __global__ void taps_kernel(int4* taps, int count, int KH, int KW, int DH, int D
   }
 }
 
-struct Pixel {
-  int base, ih0, iw0;  // image + group channel offset into x, top-left input position of the window
-};
-
 template <bool PW>
 struct ForwardProblem {
   static constexpr bool kAFastK = true;   // w_g rows are contiguous in k
@@ -53,19 +49,9 @@ struct ForwardProblem {
   __device__ int a_m(int m) const { return (grp * g.OCg + m) * g.Kg; }
   __device__ int a_k(int k) const { return k; }
   __device__ float a(int am, int ak) const { return __ldg(w + am + ak); }
-  __device__ Pixel b_n(int j) const {
-    const int n = j / g.P, q = j - n * g.P;
-    const int base = (n * g.C + grp * g.Cg) * g.HW;
-    if (PW) return {base + q, 0, 0};
-    const int oh = q / g.OW, ow = q - oh * g.OW;
-    return {base, oh * g.SH - g.PT, ow * g.SW - g.PL};
-  }
-  __device__ int4 b_k(int k) const { return PW ? make_int4(k * g.HW, 0, 0, 0) : __ldg(taps + k); }
-  __device__ float b(const int4& t, const Pixel& px) const {
-    if (PW) return __ldg(x + px.base + t.x);
-    const int ih = px.ih0 + t.y, iw = px.iw0 + t.z;
-    return (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W ? __ldg(x + px.base + t.x + ih * g.W + iw) : 0.f;
-  }
+  __device__ ConvPixel b_n(int j) const { return conv_pixel<PW>(g, grp, j); }
+  __device__ int4 b_k(int k) const { return conv_tap<PW>(g, taps, k); }
+  __device__ float b(const int4& t, const ConvPixel& px) const { return conv_x<PW>(g, x, t, px); }
   __device__ void store(int m, int j, float v) const {
     const int n = j / g.P, q = j - n * g.P, oc = grp * g.OCg + m;
     y[(n * g.OC + oc) * g.P + q] = fused_act(bias ? v + __ldg(bias + oc) : v, act, alpha);

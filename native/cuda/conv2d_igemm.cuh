@@ -81,6 +81,36 @@ int sm_count();
 // and oc*Kg + kh*KW + kw, the weight offset).
 void build_taps(int4* taps, int count, int KH, int KW, int DH, int DW, int plane, int extra_stride);
 
+// The im2col view of x shared by the forward and the filter gradient: output pixel j of group
+// grp decoded once into where its window starts (ConvPixel), tap k read from the build_taps
+// table, and the x value under a (tap, pixel) pair, 0 in the padding. PW (conv_pointwise): col
+// is x itself, so a pixel is just its offset and a tap its channel plane, with no table and no
+// bounds test.
+struct ConvPixel {
+  int base, ih0, iw0;  // image + group channel offset into x, top-left input position of the window
+};
+
+template <bool PW>
+__device__ __forceinline__ ConvPixel conv_pixel(const ConvGeo& g, int grp, int j) {
+  const int n = j / g.P, q = j - n * g.P;
+  const int base = (n * g.C + grp * g.Cg) * g.HW;
+  if (PW) return {base + q, 0, 0};
+  const int oh = q / g.OW, ow = q - oh * g.OW;
+  return {base, oh * g.SH - g.PT, ow * g.SW - g.PL};
+}
+
+template <bool PW>
+__device__ __forceinline__ int4 conv_tap(const ConvGeo& g, const int4* taps, int k) {
+  return PW ? make_int4(k * g.HW, 0, 0, 0) : __ldg(taps + k);
+}
+
+template <bool PW>
+__device__ __forceinline__ float conv_x(const ConvGeo& g, const float* x, const int4& t, const ConvPixel& px) {
+  if (PW) return __ldg(x + px.base + t.x);
+  const int ih = px.ih0 + t.y, iw = px.iw0 + t.z;
+  return (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W ? __ldg(x + px.base + t.x + ih * g.W + iw) : 0.f;
+}
+
 namespace igemm {
 
 constexpr int kThreads = 256;
