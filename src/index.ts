@@ -27,4 +27,5 @@ export { createReader, VOCDataSet, COCODataSet, ImageFolder, DataError, BadSampl
 export { cocoEval, CocoEvalError, formatCocoStats, COCO_STAT_NAMES, type CocoGt, type CocoDetection, type CocoEvalResult, type CocoCategoryResult, type CocoEvalOptions } from './eval/coco_eval';
 export { train, TrainError, saveCheckpoint, readCheckpoint, CheckpointError, resolveWeights, WeightsError, evaluateVoc, modelFromCheckpoint, measureLatency, type TrainOptions, type TrainResult, type Checkpoint, type Manifest } from './train';
 export { exportModel, exportDir, foldNorms, graphToOnnx, verifyOnnx, readNativeModel, writeNativeModel, inferCfgYaml, ExportError, type ExportModelOptions, type ExportReport, type ExportFormat, type VerifyResult } from './export';
+export { exportRcnnModel, verifyRcnnExport, loadRcnnExport, RcnnOnnxModel, readRcnnInferCfg, type RcnnExportReport, type RcnnVerifyResult, type RcnnExportCfg, type RcnnOnnxDetection } from './export';
 export { loadInferenceModel, InferenceModel, drawDetections, InferError, type InferDetection, type DetectOptions } from './infer';
