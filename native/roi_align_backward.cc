@@ -1,7 +1,8 @@
 // Backward of roi_align_forward with respect to x (rois get no gradient): every dy[r, c, ph, pw]
 // is spread over its bin's samples, each sample's share dy / (gh*gw) going to its four bilinear
-// taps in x's gradient with the forward's weights (roi_align_common.h). dx accumulated: the
-// caller zeroes it for a plain gradient.
+// taps in x's gradient with the forward's weights (roi_align_common.h; only the samples inside
+// the map are visited, the others have no taps). dx accumulated: the caller zeroes it for a
+// plain gradient.
 // Channels go to the threads: one thread owns a channel of every image and walks the rois in
 // order, so overlapping rois never race and any thread count gives the same sums.
 #include <cstdint>
@@ -17,8 +18,9 @@ void roi_align_backward(const float* dy, const float* rois, const int32_t* batch
                         float spatial_scale) {
   const int C = p[RG_C], H = p[RG_H], W = p[RG_W], R = p[RG_R], PH = p[RG_PH], PW = p[RG_PW];
   std::vector<RoiPlan> plans;
+  std::vector<RoiSpan> spans;
   std::vector<RoiTap> taps;
-  roi_align_plan(rois, p, spatial_scale, plans, taps);
+  roi_align_plan(rois, p, spatial_scale, plans, spans, taps);
   const int64_t plane = (int64_t)PH * PW;
   parallel_for(C, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
@@ -28,18 +30,18 @@ void roi_align_backward(const float* dy, const float* rois, const int32_t* batch
         float* dp = dx + ((int64_t)batch[r] * C + c) * H * W;
         const float* g = dy + ((int64_t)r * C + c) * plane;
         for (int ph = 0; ph < PH; ++ph) {
-          const RoiTap* rt = taps.data() + pl.rows + (size_t)ph * pl.gh;
+          const RoiSpan rs = spans[pl.rows + ph];
+          const RoiTap* rt = taps.data() + rs.tap;
           for (int pw = 0; pw < PW; ++pw) {
-            const RoiTap* ct = taps.data() + pl.cols + (size_t)pw * pl.gw;
+            const RoiSpan cs = spans[pl.cols + pw];
+            const RoiTap* ct = taps.data() + cs.tap;
             const float gv = g[ph * PW + pw];
-            for (int iy = 0; iy < pl.gh; ++iy) {
+            for (int iy = 0; iy < rs.n; ++iy) {
               const RoiTap ty = rt[iy];
-              if (!ty.in) continue;
               float* r0 = dp + (int64_t)ty.lo * W;
               float* r1 = dp + (int64_t)ty.hi * W;
-              for (int ix = 0; ix < pl.gw; ++ix) {
+              for (int ix = 0; ix < cs.n; ++ix) {
                 const RoiTap tx = ct[ix];
-                if (!tx.in) continue;
                 r0[tx.lo] += gv * (ty.h * tx.h) / pl.count;
                 r0[tx.hi] += gv * (ty.h * tx.l) / pl.count;
                 r1[tx.lo] += gv * (ty.l * tx.h) / pl.count;

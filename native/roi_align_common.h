@@ -8,10 +8,14 @@
 // A sample is bilinear in the map with two border rules: one beyond -1 or H (W) on either axis
 // contributes nothing; otherwise its coordinate is clamped at 0 and at H-1 (W-1).
 // The sample positions depend on (ph, iy) for rows and (pw, ix) for columns only, so the plan
-// keeps one tap per row sample and one per column sample (PH*gh + PW*gw taps per roi) instead
-// of one per bin sample. Geometry is computed in double, the same way as the float64 reference,
-// so every backend makes the same border and grid decisions for the same inputs. roi_tap is
-// SP_HD: the CUDA kernels (native/cuda/roi_align.cuh) call the same definition on the device.
+// keeps taps per row sample and per column sample instead of one per bin sample. Sample positions
+// grow with iy (ix), so the samples of a bin inside [-1, H] ([-1, W]) are one run, found by
+// bisection (roi_in_range); only those get taps and are visited. The others contribute 0 but still
+// count in the divisor gh*gw, so a roi far larger than the map with sampling_ratio 0 (gh, gw up
+// to 2^25) costs what its part over the map costs. Geometry is computed in double, the same way
+// as the float64 reference, so every backend makes the same border and grid decisions for the
+// same inputs. roi_sample, roi_in_range and roi_tap are SP_HD: the CUDA kernels
+// (native/cuda/roi_align.cuh) call the same definitions on the device.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -31,12 +35,38 @@ struct RoiTap {
   bool in;
 };
 
+// The in-range samples of one bin along one axis: n taps from offset `tap` of the tap table.
+struct RoiSpan {
+  size_t tap;
+  int32_t n;
+};
+
 struct RoiPlan {
   bool ok;        // false: a scaled coordinate is not finite or beyond 2^24 (the roi gives zeros)
   int32_t gh, gw;
   float count;    // gh * gw, the divisor of every bin
-  size_t rows, cols;  // offsets of the PH*gh row taps and PW*gw column taps in the tap table
+  size_t rows, cols;  // offsets of the PH row spans and PW column spans in the span table
 };
+
+// Sample i of the g samples of a bin that starts at `start` and is `bin` long, on one axis.
+SP_HD inline double roi_sample(double start, double bin, int g, int i) { return start + (i + 0.5) * bin / g; }
+
+// [*first, *end): the samples of that bin inside [-1, size]. roi_sample never decreases with i
+// (each of its operations is monotonic), so they are one run; two bisections find its ends.
+SP_HD inline void roi_in_range(double start, double bin, int g, int size, int* first, int* end) {
+  int lo = 0, hi = g;
+  while (lo < hi) {
+    const int m = lo + (hi - lo) / 2;
+    if (roi_sample(start, bin, g, m) >= -1.0) hi = m; else lo = m + 1;
+  }
+  *first = lo;
+  hi = g;
+  while (lo < hi) {
+    const int m = lo + (hi - lo) / 2;
+    if (roi_sample(start, bin, g, m) > (double)size) hi = m; else lo = m + 1;
+  }
+  *end = lo;
+}
 
 SP_HD inline RoiTap roi_tap(double v, int size) {
   RoiTap t{0, 0, 0.f, 0.f, false};
@@ -58,14 +88,28 @@ SP_HD inline RoiTap roi_tap(double v, int size) {
   return t;
 }
 
-// Builds the plan of every roi and their taps. Throws ScratchLimit when the taps would exceed
-// the scratch limit (rois far larger than the map with sampling_ratio 0).
+// The span of bin `bin_index` along one axis, its taps appended to `taps` when `taps` is given.
+inline RoiSpan roi_axis_span(double origin, double bin, int g, int bin_index, int size, size_t at,
+                             std::vector<RoiTap>* taps) {
+  const double start = origin + bin_index * bin;
+  int first = 0, end = 0;
+  roi_in_range(start, bin, g, size, &first, &end);
+  if (taps)
+    for (int i = first; i < end; ++i) (*taps)[at + (i - first)] = roi_tap(roi_sample(start, bin, g, i), size);
+  return RoiSpan{at, end - first};
+}
+
+// Builds the plan of every roi, their spans and their taps. Throws ScratchLimit when the tables
+// would exceed the scratch limit.
 inline void roi_align_plan(const float* rois, const int32_t* p, float spatial_scale, std::vector<RoiPlan>& plans,
-                           std::vector<RoiTap>& taps) {
+                           std::vector<RoiSpan>& spans, std::vector<RoiTap>& taps) {
   const int H = p[RG_H], W = p[RG_W], R = p[RG_R], PH = p[RG_PH], PW = p[RG_PW], sr = p[RG_SR];
   const double lim = 16777216.0, s = (double)spatial_scale;
   plans.assign(R, RoiPlan{false, 0, 0, 1.f, 0, 0});
-  double total = 0;
+  check_scratch((double)R * ((double)PH + PW), sizeof(RoiSpan));
+  spans.resize((size_t)R * (PH + PW));
+  // First pass: the grid and the spans of each roi (the tap offsets as if packed in order).
+  size_t total = 0, sp = 0;
   for (int r = 0; r < R; ++r) {
     const float* b = rois + (int64_t)r * 4;
     const double x1 = b[0] * s, y1 = b[1] * s, x2 = b[2] * s, y2 = b[3] * s;
@@ -76,23 +120,23 @@ inline void roi_align_plan(const float* rois, const int32_t* p, float spatial_sc
     pl.gh = sr > 0 ? sr : (int32_t)std::ceil(rh / PH);
     pl.gw = sr > 0 ? sr : (int32_t)std::ceil(rw / PW);
     pl.count = (float)((double)pl.gh * pl.gw);
-    total += (double)PH * pl.gh + (double)PW * pl.gw;
+    const double bh = rh / PH, bw = rw / PW;
+    pl.rows = sp;
+    for (int ph = 0; ph < PH; ++ph, ++sp) total += (spans[sp] = roi_axis_span(y1, bh, pl.gh, ph, H, total, nullptr)).n;
+    pl.cols = sp;
+    for (int pw = 0; pw < PW; ++pw, ++sp) total += (spans[sp] = roi_axis_span(x1, bw, pl.gw, pw, W, total, nullptr)).n;
   }
-  check_scratch(total, sizeof(RoiTap));
-  taps.resize((size_t)total);
-  size_t at = 0;
+  check_scratch((double)total, sizeof(RoiTap));
+  taps.resize(total);
+  // Second pass: the taps, at the offsets the first pass gave.
   for (int r = 0; r < R; ++r) {
-    RoiPlan& pl = plans[r];
+    const RoiPlan& pl = plans[r];
     if (!pl.ok) continue;
     const float* b = rois + (int64_t)r * 4;
     const double x1 = b[0] * s, y1 = b[1] * s, x2 = b[2] * s, y2 = b[3] * s;
     const double bh = std::fmax(y2 - y1, 1.0) / PH, bw = std::fmax(x2 - x1, 1.0) / PW;
-    pl.rows = at;
-    for (int ph = 0; ph < PH; ++ph)
-      for (int iy = 0; iy < pl.gh; ++iy) taps[at++] = roi_tap(y1 + ph * bh + (iy + 0.5) * bh / pl.gh, H);
-    pl.cols = at;
-    for (int pw = 0; pw < PW; ++pw)
-      for (int ix = 0; ix < pl.gw; ++ix) taps[at++] = roi_tap(x1 + pw * bw + (ix + 0.5) * bw / pl.gw, W);
+    for (int ph = 0; ph < PH; ++ph) roi_axis_span(y1, bh, pl.gh, ph, H, spans[pl.rows + ph].tap, &taps);
+    for (int pw = 0; pw < PW; ++pw) roi_axis_span(x1, bw, pl.gw, pw, W, spans[pl.cols + pw].tap, &taps);
   }
 }
 

@@ -2,7 +2,8 @@
 // {N, C, H, W, R, PH, PW, sampling_ratio}, float spatial_scale:
 //   y[r, c, ph, pw] = (1 / (gh*gw)) * sum over the bin's samples (iy, ix) of
 //                     bilinear(x[batch[r], c], y_s, x_s)
-// with the sampling plan of roi_align_common.h. y overwritten; a roi whose plan is not ok gives 0.
+// with the sampling plan of roi_align_common.h (only the samples inside the map are visited; the
+// others add 0 but count in gh*gw). y overwritten; a roi whose plan is not ok gives 0.
 // The (roi, channel) planes go to the threads; each output is summed by one thread in a fixed
 // order (samples row by row, the four taps in the order lo/lo, lo/hi, hi/lo, hi/hi).
 #include <cstdint>
@@ -18,8 +19,9 @@ void roi_align_forward(const float* x, const float* rois, const int32_t* batch, 
                        float spatial_scale) {
   const int C = p[RG_C], H = p[RG_H], W = p[RG_W], R = p[RG_R], PH = p[RG_PH], PW = p[RG_PW];
   std::vector<RoiPlan> plans;
+  std::vector<RoiSpan> spans;
   std::vector<RoiTap> taps;
-  roi_align_plan(rois, p, spatial_scale, plans, taps);
+  roi_align_plan(rois, p, spatial_scale, plans, spans, taps);
   const int64_t plane = (int64_t)PH * PW;
   parallel_for((int64_t)R * C, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q) {
@@ -32,18 +34,18 @@ void roi_align_forward(const float* x, const float* rois, const int32_t* batch, 
       }
       const float* xp = x + ((int64_t)batch[r] * C + c) * H * W;
       for (int ph = 0; ph < PH; ++ph) {
-        const RoiTap* rt = taps.data() + pl.rows + (size_t)ph * pl.gh;
+        const RoiSpan rs = spans[pl.rows + ph];
+        const RoiTap* rt = taps.data() + rs.tap;
         for (int pw = 0; pw < PW; ++pw) {
-          const RoiTap* ct = taps.data() + pl.cols + (size_t)pw * pl.gw;
+          const RoiSpan cs = spans[pl.cols + pw];
+          const RoiTap* ct = taps.data() + cs.tap;
           float acc = 0.f;
-          for (int iy = 0; iy < pl.gh; ++iy) {
+          for (int iy = 0; iy < rs.n; ++iy) {
             const RoiTap ty = rt[iy];
-            if (!ty.in) continue;
             const float* r0 = xp + (int64_t)ty.lo * W;
             const float* r1 = xp + (int64_t)ty.hi * W;
-            for (int ix = 0; ix < pl.gw; ++ix) {
+            for (int ix = 0; ix < cs.n; ++ix) {
               const RoiTap tx = ct[ix];
-              if (!tx.in) continue;
               acc += ty.h * tx.h * r0[tx.lo];
               acc += ty.h * tx.l * r0[tx.hi];
               acc += ty.l * tx.h * r1[tx.lo];

@@ -3,9 +3,10 @@
 // width clamped to at least 1, cut into PH x PW bins of gh x gw samples (sampling_ratio, or
 // ceil(roi_h / PH) x ceil(roi_w / PW) when 0) at y = y1 + ph * bin_h + (iy + 0.5) * bin_h / gh
 // (x alike). A sample beyond -1 or H (W) contributes nothing; otherwise it is clamped at 0 and at
-// H-1 (W-1). Geometry in double with the CPU's expressions, and each sample placed by the CPU's
-// own roi_tap (roi_align_common.h, host and device), so both make the same border and grid
-// decisions. A roi whose scaled coordinates are not finite or beyond 2^24 is not ok (zeros).
+// H-1 (W-1), and only the samples inside the map are visited (the others add 0 but count in the
+// divisor). Geometry in double with the CPU's expressions, and the samples found and placed by the
+// CPU's own roi_in_range and roi_tap (roi_align_common.h, host and device), so both make the same
+// border and grid decisions. A roi whose scaled coordinates are not finite or beyond 2^24 is not ok (zeros).
 #pragma once
 #include "common.cuh"
 #include "roi_align_common.h"
@@ -37,12 +38,24 @@ __device__ __forceinline__ RoiBox roi_box(const float* b, float spatial_scale, i
   return r;
 }
 
-// Row sample iy of bin ph, column sample ix of bin pw.
-__device__ __forceinline__ RoiTap roi_row(const RoiBox& b, int ph, int iy, int H) {
-  return roi_tap(b.y1 + ph * b.bh + (iy + 0.5) * b.bh / b.gh, H);
+// The samples of bin row ph (bin column pw) inside the map: [first, end), and the tap of one of
+// them. The CPU's functions (roi_align_common.h), so both visit the same samples.
+struct RoiRun {
+  double start;  // where the bin starts on its axis
+  int first, end;
+};
+__device__ __forceinline__ RoiRun roi_rows(const RoiBox& b, int ph, int H) {
+  RoiRun r{b.y1 + ph * b.bh, 0, 0};
+  roi_in_range(r.start, b.bh, b.gh, H, &r.first, &r.end);
+  return r;
 }
-__device__ __forceinline__ RoiTap roi_col(const RoiBox& b, int pw, int ix, int W) {
-  return roi_tap(b.x1 + pw * b.bw + (ix + 0.5) * b.bw / b.gw, W);
+__device__ __forceinline__ RoiRun roi_cols(const RoiBox& b, int pw, int W) {
+  RoiRun r{b.x1 + pw * b.bw, 0, 0};
+  roi_in_range(r.start, b.bw, b.gw, W, &r.first, &r.end);
+  return r;
+}
+__device__ __forceinline__ RoiTap roi_run_tap(const RoiRun& r, double bin, int g, int i, int size) {
+  return roi_tap(roi_sample(r.start, bin, g, i), size);
 }
 
 }  // namespace cuda

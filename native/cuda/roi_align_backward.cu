@@ -23,14 +23,13 @@ __global__ void roi_align_backward_kernel(const float* dy, const float* rois, co
     if (!b.ok) continue;
     const float gv = dy[i];
     float* dp = dx + ((int64_t)batch[r] * C + c) * H * W;
-    for (int iy = 0; iy < b.gh; ++iy) {
-      const RoiTap ty = roi_row(b, ph, iy, H);
-      if (!ty.in) continue;
+    const RoiRun rows = roi_rows(b, ph, H), cols = roi_cols(b, pw, W);
+    for (int iy = rows.first; iy < rows.end; ++iy) {
+      const RoiTap ty = roi_run_tap(rows, b.bh, b.gh, iy, H);
       float* r0 = dp + (int64_t)ty.lo * W;
       float* r1 = dp + (int64_t)ty.hi * W;
-      for (int ix = 0; ix < b.gw; ++ix) {
-        const RoiTap tx = roi_col(b, pw, ix, W);
-        if (!tx.in) continue;
+      for (int ix = cols.first; ix < cols.end; ++ix) {
+        const RoiTap tx = roi_run_tap(cols, b.bw, b.gw, ix, W);
         atomicAdd(r0 + tx.lo, gv * (ty.h * tx.h) / b.count);
         atomicAdd(r0 + tx.hi, gv * (ty.h * tx.l) / b.count);
         atomicAdd(r1 + tx.lo, gv * (ty.l * tx.h) / b.count);

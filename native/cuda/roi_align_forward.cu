@@ -25,14 +25,13 @@ __global__ void roi_align_forward_kernel(const float* x, const float* rois, cons
     }
     const float* xp = x + ((int64_t)batch[r] * C + c) * H * W;
     float acc = 0.f;
-    for (int iy = 0; iy < b.gh; ++iy) {
-      const RoiTap ty = roi_row(b, ph, iy, H);
-      if (!ty.in) continue;
+    const RoiRun rows = roi_rows(b, ph, H), cols = roi_cols(b, pw, W);
+    for (int iy = rows.first; iy < rows.end; ++iy) {
+      const RoiTap ty = roi_run_tap(rows, b.bh, b.gh, iy, H);
       const float* r0 = xp + (int64_t)ty.lo * W;
       const float* r1 = xp + (int64_t)ty.hi * W;
-      for (int ix = 0; ix < b.gw; ++ix) {
-        const RoiTap tx = roi_col(b, pw, ix, W);
-        if (!tx.in) continue;
+      for (int ix = cols.first; ix < cols.end; ++ix) {
+        const RoiTap tx = roi_run_tap(cols, b.bw, b.gw, ix, W);
         acc += ty.h * tx.h * __ldg(r0 + tx.lo);
         acc += ty.h * tx.l * __ldg(r0 + tx.hi);
         acc += ty.l * tx.h * __ldg(r1 + tx.lo);
