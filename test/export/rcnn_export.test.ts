@@ -9,7 +9,7 @@ import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { Tensor } from '../../src/backend/tensor';
 import {
-  exportRcnnModel, loadRcnnExport, locateOnnxRuntime, padToStride, OrtSessions, verifyRcnnExport, RCNN_STAGE_FILES, graphToOnnx,
+  exportRcnnModel, loadRcnnExport, locateOnnxRuntime, padToStride, OrtSessions, verifyRcnnExport, RCNN_STAGE_FILES, graphToOnnx, sampleImage,
 } from '../../src/export';
 import { forward } from '../../src/graph/executor';
 import { GraphBuilder } from '../../src/graph/builder';
@@ -69,7 +69,7 @@ describe('R-CNN ONNX export', () => {
     }
   });
 
-  withOrt('Faster R-CNN: two files, symbolic sizes, stages and detections match slimprune at two image sizes; detect() on an encoded image', async () => {
+  withOrt('Faster R-CNN: two files, symbolic sizes, stages and detections match slimprune at two image sizes; detect() on an encoded image; a batch of two', async () => {
     const m = smallRcnn('faster', 2);
     const dir = tmpDir('faster');
     try {
@@ -131,6 +131,30 @@ describe('R-CNN ONNX export', () => {
           det.box.forEach((c, k) => expect(Math.abs(c - want[i].box[k])).toBeLessThan(0.1));
           expect(det.label).toBe(rt.cfg.labels[det.classId]);
         });
+
+        // a batch of two images: rois_batch routes each RoI to its image, as in the model object
+        const a = sampleImage([1, 3, 64, 64], 31), b = sampleImage([1, 3, 64, 64], 32);
+        const both = new Float32Array(a.length * 2);
+        both.set(a);
+        both.set(b, a.length);
+        const info = { height: 64, width: 64, scale: 1 };
+        const batched = await rt.detectPrepared(both, [2, 3, 64, 64], [info, info]);
+        const singles = [(await rt.detectPrepared(a, [1, 3, 64, 64], [info]))[0], (await rt.detectPrepared(b, [1, 3, 64, 64], [info]))[0]];
+        const xb = Tensor.from(both, [2, 3, 64, 64]);
+        let ours;
+        try {
+          ours = m.detect(xb, [info, info]);
+        } finally {
+          xb.dispose();
+        }
+        expect(batched).toHaveLength(2);
+        for (const n of [0, 1]) {
+          expect(batched[n].length).toBeGreaterThan(0);
+          expect(batched[n].map((x) => x.classId)).toEqual(singles[n].map((x) => x.classId));
+          expect(batched[n].map((x) => x.classId)).toEqual(ours[n].map((x) => x.classId));
+          batched[n].forEach((x, i) => expect(Math.abs(x.score - ours[n][i].score)).toBeLessThan(1e-4));
+        }
+        expect(JSON.stringify(batched[0])).not.toBe(JSON.stringify(batched[1]));
       } finally {
         await rt.close();
       }
