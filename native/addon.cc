@@ -467,6 +467,14 @@ bool read_params(napi_env env, const Spec& s, napi_value pv, int32_t* out) {
 // Order: p (the only step that can run caller code, through getters), floats, then each integer's
 // range, relations between them, sizes (overflow-checked, against the tensor limit), buffer types
 // and lengths, data checks (index values), and only then the kernel.
+// A rule's verdict (Spec::relation, Spec::data): "" passes, anything else is thrown as a
+// RangeError after `who`. Returns false after throwing.
+bool rule_ok(napi_env env, const std::string& who, const std::string& bad) {
+  if (bad.empty()) return true;
+  throw_error(env, ErrKind::Range, who + bad);
+  return false;
+}
+
 // The checks before the buffers, shared by the CPU and CUDA entry points: argument count, p,
 // floats, ranges, relations, sizes. Fills p, fl and need; returns false after throwing.
 bool check_call(napi_env env, const Spec& s, size_t argc, napi_value* argv, int32_t* p, float* fl, Sizes* need_out) {
@@ -499,13 +507,7 @@ bool check_call(napi_env env, const Spec& s, size_t argc, napi_value* argv, int3
       return false;
     }
   }
-  if (s.relation) {
-    const std::string bad = s.relation(p);
-    if (!bad.empty()) {
-      throw_error(env, ErrKind::Range, who + bad);
-      return false;
-    }
-  }
+  if (s.relation && !rule_ok(env, who, s.relation(p))) return false;
   Sizes need = s.sizes(p);
   for (size_t i = 0; i < nb; ++i) {
     if (need[i] > kMaxElems) {
@@ -518,18 +520,38 @@ bool check_call(napi_env env, const Spec& s, size_t argc, napi_value* argv, int3
   return true;
 }
 
-napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
+// One kernel call's arguments, checked up to the buffers: what CallKernel and CudaKernel start from.
+struct KernelCall {
   size_t argc = 24;
   napi_value argv[24];
-  void* data = nullptr;
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data) != napi_ok || !data) return nullptr;
-  const Spec& s = *static_cast<const Spec*>(data);
-  const std::string who = std::string(s.name) + ": ";
-  const size_t nb = s.bufs.size();
+  void* binding = nullptr;  // the function's data: its Spec (CPU) or CudaBinding
   int32_t p[32] = {0};
   float fl[8] = {0};
   Sizes need;
-  if (!check_call(env, s, argc, argv, p, fl, &need)) return nullptr;
+  std::string who;  // "<kernel>: "
+
+  // The arguments and the binding; false when N-API cannot give them.
+  bool read(napi_env env, napi_callback_info cbinfo) {
+    return napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &binding) == napi_ok && binding;
+  }
+  // check_call against spec s; false after throwing.
+  bool check(napi_env env, const Spec& s) {
+    who = std::string(s.name) + ": ";
+    return check_call(env, s, argc, argv, p, fl, &need);
+  }
+};
+
+napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
+  KernelCall k;
+  if (!k.read(env, cbinfo)) return nullptr;
+  const Spec& s = *static_cast<const Spec*>(k.binding);
+  if (!k.check(env, s)) return nullptr;
+  const std::string& who = k.who;
+  const size_t nb = s.bufs.size();
+  const int32_t* p = k.p;
+  const float* fl = k.fl;
+  const Sizes& need = k.need;
+  napi_value* argv = k.argv;
   void* bufs[16] = {nullptr};
   static float empty_storage[1];
   for (size_t i = 0; i < nb; ++i) {
@@ -552,13 +574,7 @@ napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
     // Never hand a kernel a null pointer (an empty or detached view); it reads nothing from it.
     bufs[i] = tv.length ? tv.data : static_cast<void*>(empty_storage);
   }
-  if (s.data) {
-    const std::string bad = s.data(p, bufs);
-    if (!bad.empty()) {
-      throw_error(env, ErrKind::Range, who + bad);
-      return nullptr;
-    }
-  }
+  if (s.data && !rule_ok(env, who, s.data(p, bufs))) return nullptr;
   try {
     s.invoke(bufs, p, fl);
   } catch (const sp::ScratchLimit& e) {
@@ -685,19 +701,18 @@ bool cuda_guard(napi_env env, const std::string& who, Fn fn) {
 }
 
 napi_value CudaKernel(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 24;
-  napi_value argv[24];
-  void* data = nullptr;
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data) != napi_ok || !data) return nullptr;
-  const CudaBinding& bind = *static_cast<const CudaBinding*>(data);
+  KernelCall k;
+  if (!k.read(env, cbinfo)) return nullptr;
+  const CudaBinding& bind = *static_cast<const CudaBinding*>(k.binding);
   const Spec& s = *bind.spec;
   const CudaEntry& ce = *bind.entry;
-  const std::string who = std::string(s.name) + ": ";
+  if (!k.check(env, s)) return nullptr;
+  const std::string& who = k.who;
   const size_t nb = s.bufs.size();
-  int32_t p[32] = {0};
-  float fl[8] = {0};
-  Sizes need;
-  if (!check_call(env, s, argc, argv, p, fl, &need)) return nullptr;
+  const int32_t* p = k.p;
+  const float* fl = k.fl;
+  const Sizes& need = k.need;
+  napi_value* argv = k.argv;
   if (!need_device(env, s.name)) return nullptr;
   void* bufs[16] = {nullptr};     // device pointers (index buffers: host, until staged)
   int64_t idx_len[16] = {0};
@@ -727,13 +742,8 @@ napi_value CudaKernel(napi_env env, napi_callback_info cbinfo) {
       return nullptr;
     }
   }
-  if (s.data) {  // reads only the index buffers, still on the host here
-    const std::string bad = s.data(p, bufs);
-    if (!bad.empty()) {
-      throw_error(env, ErrKind::Range, who + bad);
-      return nullptr;
-    }
-  }
+  // reads only the index buffers, still on the host here
+  if (s.data && !rule_ok(env, who, s.data(p, bufs))) return nullptr;
   cuda_guard(env, who, [&] {
     int slot = 0;
     for (size_t i = 0; i < nb; ++i)
