@@ -17,30 +17,28 @@ namespace sp {
 void roi_align_backward(const float* dy, const float* rois, const int32_t* batch, float* dx, const int32_t* p,
                         float spatial_scale) {
   const int C = p[RG_C], H = p[RG_H], W = p[RG_W], R = p[RG_R], PH = p[RG_PH], PW = p[RG_PW];
-  std::vector<RoiPlan> plans;
-  std::vector<RoiSpan> spans;
-  std::vector<RoiTap> taps;
-  roi_align_plan(rois, p, spatial_scale, plans, spans, taps);
+  RoiTables t;
+  roi_align_plan(rois, p, spatial_scale, t);
   const int64_t plane = (int64_t)PH * PW;
   parallel_for(C, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       for (int r = 0; r < R; ++r) {
-        const RoiPlan& pl = plans[r];
+        const RoiPlan& pl = t.plans[r];
         if (!pl.ok) continue;
         float* dp = dx + ((int64_t)batch[r] * C + c) * H * W;
         const float* g = dy + ((int64_t)r * C + c) * plane;
         for (int ph = 0; ph < PH; ++ph) {
-          const RoiSpan rs = spans[pl.rows + ph];
-          const RoiTap* rt = taps.data() + rs.tap;
+          int nr;
+          const RoiTap* rt = t.rows(pl, ph, &nr);
           for (int pw = 0; pw < PW; ++pw) {
-            const RoiSpan cs = spans[pl.cols + pw];
-            const RoiTap* ct = taps.data() + cs.tap;
+            int nc;
+            const RoiTap* ct = t.cols(pl, pw, &nc);
             const float gv = g[ph * PW + pw];
-            for (int iy = 0; iy < rs.n; ++iy) {
+            for (int iy = 0; iy < nr; ++iy) {
               const RoiTap ty = rt[iy];
               float* r0 = dp + (int64_t)ty.lo * W;
               float* r1 = dp + (int64_t)ty.hi * W;
-              for (int ix = 0; ix < cs.n; ++ix) {
+              for (int ix = 0; ix < nc; ++ix) {
                 const RoiTap tx = ct[ix];
                 r0[tx.lo] += gv * (ty.h * tx.h) / pl.count;
                 r0[tx.hi] += gv * (ty.h * tx.l) / pl.count;

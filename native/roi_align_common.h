@@ -99,11 +99,30 @@ inline RoiSpan roi_axis_span(double origin, double bin, int g, int bin_index, in
   return RoiSpan{at, end - first};
 }
 
+// The plans of a call's rois with their span and tap tables.
+struct RoiTables {
+  std::vector<RoiPlan> plans;
+  std::vector<RoiSpan> spans;
+  std::vector<RoiTap> taps;
+
+  // The in-range taps of bin row ph (bin column pw) of a roi: *n of them.
+  const RoiTap* rows(const RoiPlan& pl, int ph, int* n) const { return run(pl.rows + ph, n); }
+  const RoiTap* cols(const RoiPlan& pl, int pw, int* n) const { return run(pl.cols + pw, n); }
+
+ private:
+  const RoiTap* run(size_t span, int* n) const {
+    *n = spans[span].n;
+    return taps.data() + spans[span].tap;
+  }
+};
+
 // Builds the plan of every roi, their spans and their taps. Throws ScratchLimit when the tables
 // would exceed the scratch limit.
-inline void roi_align_plan(const float* rois, const int32_t* p, float spatial_scale, std::vector<RoiPlan>& plans,
-                           std::vector<RoiSpan>& spans, std::vector<RoiTap>& taps) {
+inline void roi_align_plan(const float* rois, const int32_t* p, float spatial_scale, RoiTables& t) {
   const int H = p[RG_H], W = p[RG_W], R = p[RG_R], PH = p[RG_PH], PW = p[RG_PW], sr = p[RG_SR];
+  std::vector<RoiPlan>& plans = t.plans;
+  std::vector<RoiSpan>& spans = t.spans;
+  std::vector<RoiTap>& taps = t.taps;
   const double lim = 16777216.0, s = (double)spatial_scale;
   plans.assign(R, RoiPlan{false, 0, 0, 1.f, 0, 0});
   check_scratch((double)R * ((double)PH + PW), sizeof(RoiSpan));

@@ -18,15 +18,13 @@ namespace sp {
 void roi_align_forward(const float* x, const float* rois, const int32_t* batch, float* y, const int32_t* p,
                        float spatial_scale) {
   const int C = p[RG_C], H = p[RG_H], W = p[RG_W], R = p[RG_R], PH = p[RG_PH], PW = p[RG_PW];
-  std::vector<RoiPlan> plans;
-  std::vector<RoiSpan> spans;
-  std::vector<RoiTap> taps;
-  roi_align_plan(rois, p, spatial_scale, plans, spans, taps);
+  RoiTables t;
+  roi_align_plan(rois, p, spatial_scale, t);
   const int64_t plane = (int64_t)PH * PW;
   parallel_for((int64_t)R * C, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q) {
       const int64_t r = q / C, c = q % C;
-      const RoiPlan& pl = plans[r];
+      const RoiPlan& pl = t.plans[r];
       float* out = y + q * plane;
       if (!pl.ok) {
         for (int64_t i = 0; i < plane; ++i) out[i] = 0.f;
@@ -34,17 +32,17 @@ void roi_align_forward(const float* x, const float* rois, const int32_t* batch, 
       }
       const float* xp = x + ((int64_t)batch[r] * C + c) * H * W;
       for (int ph = 0; ph < PH; ++ph) {
-        const RoiSpan rs = spans[pl.rows + ph];
-        const RoiTap* rt = taps.data() + rs.tap;
+        int nr;
+        const RoiTap* rt = t.rows(pl, ph, &nr);
         for (int pw = 0; pw < PW; ++pw) {
-          const RoiSpan cs = spans[pl.cols + pw];
-          const RoiTap* ct = taps.data() + cs.tap;
+          int nc;
+          const RoiTap* ct = t.cols(pl, pw, &nc);
           float acc = 0.f;
-          for (int iy = 0; iy < rs.n; ++iy) {
+          for (int iy = 0; iy < nr; ++iy) {
             const RoiTap ty = rt[iy];
             const float* r0 = xp + (int64_t)ty.lo * W;
             const float* r1 = xp + (int64_t)ty.hi * W;
-            for (int ix = 0; ix < cs.n; ++ix) {
+            for (int ix = 0; ix < nc; ++ix) {
               const RoiTap tx = ct[ix];
               acc += ty.h * tx.h * r0[tx.lo];
               acc += ty.h * tx.l * r0[tx.hi];
