@@ -546,44 +546,39 @@ napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
   if (!k.read(env, cbinfo)) return nullptr;
   const Spec& s = *static_cast<const Spec*>(k.binding);
   if (!k.check(env, s)) return nullptr;
-  const std::string& who = k.who;
   const size_t nb = s.bufs.size();
-  const int32_t* p = k.p;
-  const float* fl = k.fl;
-  const Sizes& need = k.need;
-  napi_value* argv = k.argv;
   void* bufs[16] = {nullptr};
   static float empty_storage[1];
   for (size_t i = 0; i < nb; ++i) {
     const BufDecl& d = s.bufs[i];
-    napi_value v = argv[i];
+    napi_value v = k.argv[i];
     if (d.kind == BufKind::F32_OPT && (type_of(env, v, napi_null) || type_of(env, v, napi_undefined))) continue;
     const napi_typedarray_type want_t = d.kind == BufKind::I32 ? napi_int32_array : napi_float32_array;
     const View tv = view_of(env, v);
     if (!tv.ok || tv.type != want_t) {
-      throw_error(env, ErrKind::Type, who + "expected " + (d.kind == BufKind::I32 ? "an Int32Array" : "a Float32Array") +
+      throw_error(env, ErrKind::Type, k.who + "expected " + (d.kind == BufKind::I32 ? "an Int32Array" : "a Float32Array") +
                                           (d.kind == BufKind::F32_OPT ? " or null" : "") + " for " + d.name + ", got " +
                                           describe(env, v));
       return nullptr;
     }
-    if ((int64_t)tv.length < need[i]) {
-      throw_error(env, ErrKind::Range, who + "expected at least " + S(need[i]) + " elements for " + d.name + ", got " +
+    if ((int64_t)tv.length < k.need[i]) {
+      throw_error(env, ErrKind::Range, k.who + "expected at least " + S(k.need[i]) + " elements for " + d.name + ", got " +
                                            S((int64_t)tv.length));
       return nullptr;
     }
     // Never hand a kernel a null pointer (an empty or detached view); it reads nothing from it.
     bufs[i] = tv.length ? tv.data : static_cast<void*>(empty_storage);
   }
-  if (s.data && !rule_ok(env, who, s.data(p, bufs))) return nullptr;
+  if (s.data && !rule_ok(env, k.who, s.data(k.p, bufs))) return nullptr;
   try {
-    s.invoke(bufs, p, fl);
+    s.invoke(bufs, k.p, k.fl);
   } catch (const sp::ScratchLimit& e) {
-    throw_error(env, ErrKind::Range, who + "expected a geometry needing at most 2^30 bytes of scratch for p, got one needing " +
+    throw_error(env, ErrKind::Range, k.who + "expected a geometry needing at most 2^30 bytes of scratch for p, got one needing " +
                                          number_text(std::floor(e.bytes)));
   } catch (const std::bad_alloc&) {
-    throw_error(env, ErrKind::Plain, who + "expected memory for the kernel's scratch buffers for p, got an allocation failure");
+    throw_error(env, ErrKind::Plain, k.who + "expected memory for the kernel's scratch buffers for p, got an allocation failure");
   } catch (const std::exception& e) {
-    throw_error(env, ErrKind::Plain, who + "expected the kernel to finish for p, got " + e.what());
+    throw_error(env, ErrKind::Plain, k.who + "expected the kernel to finish for p, got " + e.what());
   }
   return nullptr;
 }
@@ -707,48 +702,43 @@ napi_value CudaKernel(napi_env env, napi_callback_info cbinfo) {
   const Spec& s = *bind.spec;
   const CudaEntry& ce = *bind.entry;
   if (!k.check(env, s)) return nullptr;
-  const std::string& who = k.who;
   const size_t nb = s.bufs.size();
-  const int32_t* p = k.p;
-  const float* fl = k.fl;
-  const Sizes& need = k.need;
-  napi_value* argv = k.argv;
   if (!need_device(env, s.name)) return nullptr;
   void* bufs[16] = {nullptr};     // device pointers (index buffers: host, until staged)
   int64_t idx_len[16] = {0};
   for (size_t i = 0; i < nb; ++i) {
     const BufDecl& d = s.bufs[i];
-    napi_value v = argv[i];
+    napi_value v = k.argv[i];
     if (d.kind == BufKind::F32_OPT && (type_of(env, v, napi_null) || type_of(env, v, napi_undefined))) continue;
     int64_t have = 0;
     if (d.kind == BufKind::I32) {
       const View tv = view_of(env, v);
       if (!tv.ok || tv.type != napi_int32_array) {
-        throw_error(env, ErrKind::Type, who + "expected an Int32Array for " + d.name + ", got " + describe(env, v));
+        throw_error(env, ErrKind::Type, k.who + "expected an Int32Array for " + d.name + ", got " + describe(env, v));
         return nullptr;
       }
       static int32_t empty_index[1];
       bufs[i] = tv.length ? tv.data : static_cast<void*>(empty_index);
       have = (int64_t)tv.length;
-      idx_len[i] = need[i];
+      idx_len[i] = k.need[i];
     } else {
       sp::cuda::Buffer b;
-      if (!handle_arg(env, who, d.name, v, &b)) return nullptr;
+      if (!handle_arg(env, k.who, d.name, v, &b)) return nullptr;
       bufs[i] = b.ptr;
       have = b.n;
     }
-    if (have < need[i]) {
-      throw_error(env, ErrKind::Range, who + "expected at least " + S(need[i]) + " elements for " + d.name + ", got " + S(have));
+    if (have < k.need[i]) {
+      throw_error(env, ErrKind::Range, k.who + "expected at least " + S(k.need[i]) + " elements for " + d.name + ", got " + S(have));
       return nullptr;
     }
   }
   // reads only the index buffers, still on the host here
-  if (s.data && !rule_ok(env, who, s.data(p, bufs))) return nullptr;
-  cuda_guard(env, who, [&] {
+  if (s.data && !rule_ok(env, k.who, s.data(k.p, bufs))) return nullptr;
+  cuda_guard(env, k.who, [&] {
     int slot = 0;
     for (size_t i = 0; i < nb; ++i)
       if (s.bufs[i].kind == BufKind::I32) bufs[i] = const_cast<int32_t*>(sp::cuda::stage_indices(slot++, static_cast<const int32_t*>(bufs[i]), idx_len[i]));
-    ce.invoke(bufs, p, fl);
+    ce.invoke(bufs, k.p, k.fl);
   });
   return nullptr;
 }
