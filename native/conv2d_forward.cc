@@ -172,28 +172,41 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   const int64_t aps = (int64_t)Kb * MR;
   AlignedBuf wbuf;
   float* Wp = wbuf.get((size_t)s.G * npan * aps);
-  parallel_for((int64_t)s.G * npan, [&](int64_t ub, int64_t ue) {
-    for (int64_t u = ub; u < ue; ++u) {
-      const int g = (int)(u / npan), i = (int)(u % npan) * MR, mb = std::min(MR, s.OCg - i);
-      float* panel = Wp + u * aps;
-      if (flipped) {
-        // Row r, column k = (c, kk) of this layer is w[g*Cg + c][i + r][KK-1-kk] of the forward one.
-        for (int c = 0; c < s.Cg; ++c) {
-          const float* src = w + (((int64_t)g * s.Cg + c) * s.OCg + i) * s.KK + (s.KK - 1);
-          for (int kk = 0; kk < s.KK; ++kk) {
-            float* d = panel + ((int64_t)c * s.KK + kk) * MR;
+  if (flipped) {
+    // Row r, column k = (c, kk) of this layer is w[g*Cg + c][i + r][KK-1-kk] of the forward one.
+    // Walked by c: each forward filter row w[g*Cg + c] is read once, front to back, and dealt
+    // out as one MR x KK block to every panel of the group.
+    parallel_for((int64_t)s.G * s.Cg, [&](int64_t cb, int64_t ce) {
+      for (int64_t gc = cb; gc < ce; ++gc) {
+        const int g = (int)(gc / s.Cg), c = (int)(gc % s.Cg);
+        const float* row = w + gc * s.OCg * s.KK + (s.KK - 1);
+        for (int u = 0; u < npan; ++u) {
+          const int i = u * MR, mb = std::min(MR, s.OCg - i);
+          float* d = Wp + ((int64_t)g * npan + u) * aps + (int64_t)c * s.KK * MR;
+          const float* src = row + (int64_t)i * s.KK;
+          for (int kk = 0; kk < s.KK; ++kk, d += MR) {
             int r = 0;
             for (; r < mb; ++r) d[r] = src[(int64_t)r * s.KK - kk];
             for (; r < MR; ++r) d[r] = 0.f;
           }
         }
-      } else {
-        gemm_pack_a(uk, false, w + (int64_t)g * s.OCg * s.Kg, s.Kg, i, mb, 0, s.Kg, panel, aps);
       }
-      if (b)
-        for (int r = 0; r < MR; ++r) panel[(int64_t)s.Kg * MR + r] = r < mb ? b[g * s.OCg + i + r] : 0.f;
-    }
-  }, 16);
+    }, 8);
+    if (b)
+      for (int64_t u = 0; u < (int64_t)s.G * npan; ++u)
+        for (int r = 0, i = (int)(u % npan) * MR; r < MR; ++r)
+          Wp[u * aps + (int64_t)s.Kg * MR + r] = i + r < s.OCg ? b[(u / npan) * s.OCg + i + r] : 0.f;
+  } else {
+    parallel_for((int64_t)s.G * npan, [&](int64_t ub, int64_t ue) {
+      for (int64_t u = ub; u < ue; ++u) {
+        const int g = (int)(u / npan), i = (int)(u % npan) * MR, mb = std::min(MR, s.OCg - i);
+        float* panel = Wp + u * aps;
+        gemm_pack_a(uk, false, w + (int64_t)g * s.OCg * s.Kg, s.Kg, i, mb, 0, s.Kg, panel, aps);
+        if (b)
+          for (int r = 0; r < MR; ++r) panel[(int64_t)s.Kg * MR + r] = r < mb ? b[g * s.OCg + i + r] : 0.f;
+      }
+    }, 16);
+  }
 
   const bool pw = s.pointwise();
   if (!pw && PhasePlanes::usable(s, 1.5)) {  // measured: wins up to 7x7 outputs (9/7)
