@@ -5,6 +5,7 @@
 // dx overwritten. Chunks of the range go to the threads.
 #include <cstdint>
 
+#include "fused_act.h"
 #include "kernels.h"
 #include "threadpool.h"
 
@@ -19,7 +20,7 @@ void activation_backward(const float* x, const float* y, const float* dy, float*
         for (int64_t i = b; i < e; ++i) dx[i] = x[i] > 0.f ? dy[i] : 0.f;
         break;
       case ACT_LEAKY_RELU:
-        for (int64_t i = b; i < e; ++i) dx[i] = x[i] > 0.f ? dy[i] : alpha * dy[i];
+        leaky_relu_grad_map(x + b, dy + b, dx + b, e - b, alpha);
         break;
       case ACT_RELU6:
         for (int64_t i = b; i < e; ++i) dx[i] = (x[i] > 0.f && x[i] < 6.f) ? dy[i] : 0.f;

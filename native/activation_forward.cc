@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "fused_act.h"
 #include "kernels.h"
 #include "threadpool.h"
 
@@ -26,7 +27,7 @@ void activation_forward(const float* x, float* y, const int32_t* p, float alpha)
         for (int64_t i = b; i < e; ++i) y[i] = x[i] < 0.f ? 0.f : x[i];
         break;
       case ACT_LEAKY_RELU:
-        for (int64_t i = b; i < e; ++i) y[i] = x[i] < 0.f ? alpha * x[i] : x[i];
+        leaky_relu_map(x + b, y + b, e - b, alpha);
         break;
       case ACT_RELU6:
         for (int64_t i = b; i < e; ++i) y[i] = x[i] < 0.f ? 0.f : x[i] > 6.f ? 6.f : x[i];

@@ -6,10 +6,43 @@
 // of activation_backward.cc given the output: relu and relu6 select, leaky_relu multiplies.
 #pragma once
 #include <cstdint>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "kernels.h"
 
 namespace sp {
+
+// Leaky relu maps as explicit selects. Written as `x < 0 ? alpha * x : x` the compiler keeps a
+// branch per element (it may not evaluate the product speculatively under the default
+// -ftrapping-math), which mispredicts on real activations: 4-5x slower than relu. Same values:
+// the product where the condition holds, the input (dy) otherwise; NaN compares false.
+// y[i] = x[i] < 0 ? alpha * x[i] : x[i]   (y may be x)
+inline void leaky_relu_map(const float* x, float* y, int64_t n, float alpha) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128 va = _mm_set1_ps(alpha), z = _mm_setzero_ps();
+  for (; i + 4 <= n; i += 4) {
+    const __m128 v = _mm_loadu_ps(x + i), m = _mm_cmplt_ps(v, z);
+    _mm_storeu_ps(y + i, _mm_or_ps(_mm_and_ps(m, _mm_mul_ps(va, v)), _mm_andnot_ps(m, v)));
+  }
+#endif
+  for (; i < n; ++i) y[i] = x[i] < 0.f ? alpha * x[i] : x[i];
+}
+
+// dz[i] = s[i] > 0 ? dy[i] : alpha * dy[i]   (s: the activation's input or output; dz may be dy)
+inline void leaky_relu_grad_map(const float* s, const float* dy, float* dz, int64_t n, float alpha) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128 va = _mm_set1_ps(alpha), z = _mm_setzero_ps();
+  for (; i + 4 <= n; i += 4) {
+    const __m128 g = _mm_loadu_ps(dy + i), m = _mm_cmpgt_ps(_mm_loadu_ps(s + i), z);
+    _mm_storeu_ps(dz + i, _mm_or_ps(_mm_and_ps(m, g), _mm_andnot_ps(m, _mm_mul_ps(va, g))));
+  }
+#endif
+  for (; i < n; ++i) dz[i] = s[i] > 0.f ? dy[i] : alpha * dy[i];
+}
 
 // The activation code under which a fused kernel is its plain kernel (batch_norm_train_forward
 // and batch_norm_backward run the fused batch norm code with it): every form below is the identity.
@@ -22,7 +55,7 @@ inline void fused_act_inplace(float* y, int64_t n, int kind, float alpha) {
       for (int64_t i = 0; i < n; ++i) y[i] = y[i] < 0.f ? 0.f : y[i];
       break;
     case ACT_LEAKY_RELU:
-      for (int64_t i = 0; i < n; ++i) y[i] = y[i] < 0.f ? alpha * y[i] : y[i];
+      leaky_relu_map(y, y, n, alpha);
       break;
     case ACT_RELU6:
       for (int64_t i = 0; i < n; ++i) y[i] = y[i] < 0.f ? 0.f : y[i] > 6.f ? 6.f : y[i];
@@ -39,7 +72,7 @@ inline void fused_act_grad(const float* y, const float* dy, float* dz, int64_t n
       for (int64_t i = 0; i < n; ++i) dz[i] = y[i] > 0.f ? dy[i] : 0.f;
       break;
     case ACT_LEAKY_RELU:
-      for (int64_t i = 0; i < n; ++i) dz[i] = y[i] > 0.f ? dy[i] : alpha * dy[i];
+      leaky_relu_grad_map(y, dy, dz, n, alpha);
       break;
     case ACT_RELU6:
       for (int64_t i = 0; i < n; ++i) dz[i] = (y[i] > 0.f && y[i] < 6.f) ? dy[i] : 0.f;
