@@ -120,6 +120,8 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
             const float* src = xq + koff[k];
             if (NR == 16) {
               for (int sl = 0; sl < ns; ++sl) std::memcpy(d + sl * bss, src + sbase[sl], 16 * sizeof(float));
+            } else if (NR == 32) {
+              for (int sl = 0; sl < ns; ++sl) std::memcpy(d + sl * bss, src + sbase[sl], 32 * sizeof(float));
             } else {
               for (int sl = 0; sl < ns; ++sl) std::memcpy(d + sl * bss, src + sbase[sl], NR * sizeof(float));
             }

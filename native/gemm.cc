@@ -114,7 +114,14 @@ void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, i
     if (!trans) {
       const float* src = B + (int64_t)k0 * ldb + j0 + j;
       if (nb == NR) {
-        for (int k = 0; k < kc; ++k, src += ldb) std::memcpy(dst + (int64_t)k * NR, src, sizeof(float) * NR);
+        // A constant-size copy per row inlines to vector moves; a runtime size is a libc call
+        // per 64 bytes.
+        if (NR == 16)
+          for (int k = 0; k < kc; ++k, src += ldb) std::memcpy(dst + (int64_t)k * 16, src, sizeof(float) * 16);
+        else if (NR == 32)
+          for (int k = 0; k < kc; ++k, src += ldb) std::memcpy(dst + (int64_t)k * 32, src, sizeof(float) * 32);
+        else
+          for (int k = 0; k < kc; ++k, src += ldb) std::memcpy(dst + (int64_t)k * NR, src, sizeof(float) * NR);
       } else {
         for (int k = 0; k < kc; ++k, src += ldb) {
           float* d = dst + (int64_t)k * NR;
