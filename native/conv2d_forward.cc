@@ -172,7 +172,9 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   const int Kb = s.Kg + (b ? 1 : 0);
   const int npan = (s.OCg + MR - 1) / MR;
   const int64_t aps = (int64_t)Kb * MR;
-  AlignedBuf wbuf;
+  // Kept per calling thread between calls: a fresh filter-sized buffer (up to ~19 MB for the
+  // 1024-channel 3x3 layers) is a new mapping each call, page-faulted and zeroed by the kernel.
+  static thread_local AlignedBuf wbuf;
   float* Wp = wbuf.get((size_t)s.G * npan * aps);
   if (flipped) {
     // Row r, column k = (c, kk) of this layer is w[g*Cg + c][i + r][KK-1-kk] of the forward one.
@@ -213,6 +215,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   const bool pw = s.pointwise();
   if (!pw && PhasePlanes::usable(s, 1.5)) {  // measured: wins up to 7x7 outputs (9/7)
     conv_forward_flat(s, x, Wp, aps, npan, b != nullptr, y, act, alpha);
+    wbuf.release_if_over((size_t)1 << 24);
     return;
   }
   // Tiles of 256 columns of one image; col is built one K-block (kGemmKC rows) at a time and
@@ -295,6 +298,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
     }
     colbuf.release_if_over((size_t)1 << 22);
   }, 1);
+  wbuf.release_if_over((size_t)1 << 24);
 }
 
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const int32_t* p) {
