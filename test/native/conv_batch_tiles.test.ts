@@ -3,7 +3,7 @@
  * end inside one image and go on into the next). These shapes put tile and image boundaries in
  * different places; each output must match a float64 loop, and every image of a batch must get
  * the same bits as the same image convolved alone (forward, and the stride-1 input gradient that
- * runs as a forward convolution).
+ * runs as a forward convolution), 1x1 layers included.
  */
 import { loadAddon, nativeLoadError } from '../../src/backend/native';
 
@@ -27,6 +27,10 @@ const SHAPES: Array<[number, number, number, number, number, number, number]> = 
   [5, 8, 13, 11, 20, 3, 1], // tiles end inside images
   [4, 24, 9, 10, 70, 5, 2], // wide taps, rows of 14 with 4 dropped columns
   [2, 600, 4, 4, 33, 3, 1], // long K: several K-blocks per tile
+  [16, 64, 4, 4, 96, 1, 0], // 1x1 on RoI-sized maps, 16 images
+  [3, 20, 7, 9, 30, 1, 0], // 1x1, 63 positions per image
+  [5, 300, 1, 1, 7, 1, 0], // 1x1 on 1x1 maps, long K
+  [2, 9, 20, 20, 12, 1, 0], // 1x1, 400 positions per image
 ];
 
 function geom(N: number, C: number, H: number, W: number, OC: number, K: number, pad: number): Int32Array {
