@@ -1,8 +1,9 @@
 // conv2d_backward_filter: dw[oc,c',kh,kw] = sum_{n,oh,ow} dy[n,oc,oh,ow] * x[n,c,ih,iw] and, when
 // db is given, db[oc] = sum_{n,oh,ow} dy[n,oc,oh,ow] (fp32 NCHW).
 //
-// Per group: dW_g (OCg x Kg) = sum over (image, spatial tile) units of dy_tile (OCg x np) *
-// col_tile^T (np x Kg). Most k x k layers use the flat layout of conv2d_forward.cc: x in phase
+// Per group: dW_g (OCg x Kg) = sum over units of dy_unit (OCg x np) * col_unit^T (np x Kg), a
+// unit being up to kGemmKC consecutive positions of the images taken one after another (so a
+// unit may span images). Most k x k layers use the flat layout of conv2d_forward.cc: x in phase
 // planes (conv_common.h), where the col row of a tap is a shifted run of a plane, and dy copied
 // to the same flat positions q = oh*Wq + ow with zeros in the dropped columns ow >= OW; both
 // operands are then packed by the transposing row packs of the GEMM (one B sliver at a time,
@@ -21,6 +22,12 @@
 #include "threadpool.h"
 
 namespace sp {
+
+namespace {
+// A unit spans at most kGemmKC positions, so at most kGemmKC image segments (1x1 maps): the
+// segment list fits on the stack.
+constexpr int kMaxSegs = kGemmKC;
+}  // namespace
 
 void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const int32_t* p) {
   const ConvShape s(p);
@@ -64,21 +71,27 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
       }
     }, 4);
   }
+  // The reduction runs over the positions of all images in a row (image-major), cut into units of
+  // at most kGemmKC positions that may span images: small maps (an R-CNN head's 4x4 RoI features
+  // at batch 16, 10x10 maps) then add one deep product into dw per unit instead of one shallow
+  // product per image, each of which reads and writes all of dw.
   const int64_t L = flat ? pp.L : s.P;
-  const Tiling tl = make_tiling(L, kGemmKC, 8);
-  const int64_t units = (int64_t)s.N * tl.count;
+  const int64_t T = (int64_t)s.N * L;
+  const Tiling tl = make_tiling(T, kGemmKC, 8);
+  const int64_t units = tl.count;
   const int64_t wsize = (int64_t)s.OC * s.Kg;
   int64_t chunks = std::min<int64_t>(units, std::max(1, 16 / s.G));
   const int64_t cap = ((int64_t)64 << 20) / (4 * std::max<int64_t>(wsize, 1));  // <= 64 MiB of partials
   chunks = std::max<int64_t>(1, std::min(chunks, cap + 1));
   float* part = chunks > 1 ? partbuf.get((size_t)(chunks - 1) * wsize) : nullptr;
-  // Small maps (one tile per image) at batch 1 or 2 leave fewer (group, chunk) tasks than threads:
-  // then the rows of dw (output channels) are split as well, in chunks of at least 4 MR-row panels
-  // up to about 8 tasks (shape-only). A row's sums are the same products in the same order either
-  // way, so the split changes no bit.
+  // Fewer (group, chunk) tasks than threads (small maps): the rows of dw (output channels) are
+  // split as well, in chunks of at least 4 MR-row panels, one task per thread. A row's sums are the
+  // same products in the same order however the rows are split, so the split changes no bit; each
+  // row chunk packs its own copy of the units' columns, so no more chunks than threads.
   const int npan = (s.OCg + MR - 1) / MR;
   const int64_t base = (int64_t)s.G * chunks;
-  const int occ = base >= 8 ? 1 : (int)std::max<int64_t>(1, std::min<int64_t>(npan / 4, (8 + base - 1) / base));
+  const int64_t want = std::max(1, get_num_threads());
+  const int occ = base >= want ? 1 : (int)std::max<int64_t>(1, std::min<int64_t>(npan / 4, (want + base - 1) / base));
 
   parallel_for(base * occ, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf abuf, bbuf;
@@ -99,26 +112,43 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
         continue;
       }
       for (int64_t u = u0; u < u1; ++u) {
-        const int n = (int)(u / tl.count), tile = (int)(u % tl.count);
-        const int64_t p0 = tl.begin(tile, L);
-        const int np = (int)(std::min<int64_t>(L, p0 + tl.len) - p0);
-        const float* xg = x + ((int64_t)n * s.C + (int64_t)g * s.Cg) * s.HW;
+        const int64_t t0 = tl.begin((int)u, T);
+        const int np = (int)(std::min<int64_t>(T, t0 + tl.len) - t0);
         const int64_t aps = (int64_t)np * MR, bss = (int64_t)np * NR;
-        // A = rows [r0, r1) of the dy tile (OCg x np).
-        if (flat)
-          gemm_pack_a(uk, false, dq + n * dq_img + (int64_t)g * s.OCg * L, L, r0, r1 - r0, (int)p0, np, Ap, aps);
-        else
-          gemm_pack_a(uk, false, dy + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P, s.P, r0, r1 - r0, (int)p0, np,
-                      Ap, aps);
+        // The unit's segments: image n, positions [p0, p0 + len) of it, at offset `at` in the unit.
+        struct Seg {
+          int n;
+          int64_t p0;
+          int len, at;
+        };
+        Seg segs[kMaxSegs];
+        int nseg = 0;
+        for (int64_t q = t0; q < t0 + np && nseg < kMaxSegs;) {
+          const int n = (int)(q / L);
+          const int64_t p0 = q % L, len = std::min<int64_t>(L - p0, t0 + np - q);
+          segs[nseg++] = Seg{n, p0, (int)len, (int)(q - t0)};
+          q += len;
+        }
+        // A = rows [r0, r1) of dy (OCg x positions), image by image into the panels' k ranges.
+        for (int i = 0; i < nseg; ++i) {
+          const Seg& sg = segs[i];
+          const float* dyn = flat ? dq + sg.n * dq_img + (int64_t)g * s.OCg * L
+                                  : dy + ((int64_t)sg.n * s.OC + (int64_t)g * s.OCg) * s.P;
+          gemm_pack_a(uk, false, dyn, L, r0, r1 - r0, (int)sg.p0, sg.len, Ap + (int64_t)sg.at * MR, aps);
+        }
         if (flat || pw) {
           // B = col^T (np x Kg), one NR-wide sliver of taps at a time.
-          const float* xqg = flat ? xq + n * xq_img + (int64_t)g * s.Cg * pp.nph * pp.plane : nullptr;
           for (int k0 = 0; k0 < s.Kg; k0 += NR) {
             const int nb = std::min(NR, s.Kg - k0);
-            const float* cols[kGemmMaxNR];
-            for (int c = 0; c < nb; ++c)
-              cols[c] = flat ? xqg + koff[k0 + c] + p0 : xg + (int64_t)(k0 + c) * s.HW + p0;
-            gemm_pack_rows_b(uk, cols, nb, np, Bp);
+            for (int i = 0; i < nseg; ++i) {
+              const Seg& sg = segs[i];
+              const float* cols[kGemmMaxNR];
+              const float* xqg = flat ? xq + sg.n * xq_img + (int64_t)g * s.Cg * pp.nph * pp.plane : nullptr;
+              const float* xg = x + ((int64_t)sg.n * s.C + (int64_t)g * s.Cg) * s.HW;
+              for (int c = 0; c < nb; ++c)
+                cols[c] = flat ? xqg + koff[k0 + c] + sg.p0 : xg + (int64_t)(k0 + c) * s.HW + sg.p0;
+              gemm_pack_rows_b(uk, cols, nb, sg.len, Bp + (int64_t)sg.at * NR);
+            }
             gemm_macro(uk, r1 - r0, nb, np, Ap, aps, Bp, bss, out + k0, s.Kg, 1.f, u != u0);
           }
           continue;
@@ -133,19 +163,24 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
               continue;
             }
             const int c = k / s.KK, kh = (k % s.KK) / s.KW, kw = k % s.KW;
-            im2col_walk(
-                s, xg + (int64_t)c * s.HW, kh, kw, p0, np,
-                [&](int j, const float* src, int len) {
-                  float* o = d + (int64_t)j * NR;
-                  if (sw == 1)
-                    for (int q = 0; q < len; ++q) o[(int64_t)q * NR] = src[q];
-                  else
-                    for (int q = 0; q < len; ++q) o[(int64_t)q * NR] = src[(int64_t)q * sw];
-                },
-                [&](int j, int len) {
-                  float* o = d + (int64_t)j * NR;
-                  for (int q = 0; q < len; ++q) o[(int64_t)q * NR] = 0.f;
-                });
+            for (int i = 0; i < nseg; ++i) {
+              const Seg& sg = segs[i];
+              const float* xg = x + ((int64_t)sg.n * s.C + (int64_t)g * s.Cg) * s.HW;
+              float* ds = d + (int64_t)sg.at * NR;
+              im2col_walk(
+                  s, xg + (int64_t)c * s.HW, kh, kw, sg.p0, sg.len,
+                  [&](int j, const float* src, int len) {
+                    float* o = ds + (int64_t)j * NR;
+                    if (sw == 1)
+                      for (int q = 0; q < len; ++q) o[(int64_t)q * NR] = src[q];
+                    else
+                      for (int q = 0; q < len; ++q) o[(int64_t)q * NR] = src[(int64_t)q * sw];
+                  },
+                  [&](int j, int len) {
+                    float* o = ds + (int64_t)j * NR;
+                    for (int q = 0; q < len; ++q) o[(int64_t)q * NR] = 0.f;
+                  });
+            }
           }
         }
         gemm_packed(uk, r1 - r0, s.Kg, np, Ap, aps, Bp, bss, out, s.Kg, 1.f, u != u0);

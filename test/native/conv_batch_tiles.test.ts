@@ -1,6 +1,7 @@
 /**
  * The flat convolution path tiles the GEMM columns of all images of a batch together (a tile may
- * end inside one image and go on into the next). These shapes put tile and image boundaries in
+ * end inside one image and go on into the next), and the filter gradient reduces over units of
+ * positions that span images. These shapes put tile and image boundaries in
  * different places; each output must match a float64 loop, and every image of a batch must get
  * the same bits as the same image convolved alone (forward, and the stride-1 input gradient that
  * runs as a forward convolution), 1x1 layers included.
@@ -57,6 +58,25 @@ function convRef(x: Float32Array, w: Float32Array, b: Float32Array, p: Int32Arra
   return y;
 }
 
+function filterGradRef(x: Float32Array, dy: Float32Array, p: Int32Array): Float64Array {
+  const [N, C, H, W, OC, KH, KW, OH, OW, , , PT, PL] = Array.from(p);
+  const dw = new Float64Array(OC * C * KH * KW);
+  for (let o = 0; o < OC; o++)
+    for (let c = 0; c < C; c++)
+      for (let kh = 0; kh < KH; kh++)
+        for (let kw = 0; kw < KW; kw++) {
+          let s = 0;
+          for (let n = 0; n < N; n++)
+            for (let oh = 0; oh < OH; oh++)
+              for (let ow = 0; ow < OW; ow++) {
+                const ih = oh - PT + kh, iw = ow - PL + kw;
+                if (ih >= 0 && ih < H && iw >= 0 && iw < W) s += dy[((n * OC + o) * OH + oh) * OW + ow] * x[((n * C + c) * H + ih) * W + iw];
+              }
+          dw[((o * C + c) * KH + kh) * KW + kw] = s;
+        }
+  return dw;
+}
+
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
   return ua.length === ub.length && ua.every((v, i) => v === ub[i]);
@@ -74,6 +94,14 @@ d('flat convolution tiles across the images of a batch', () => {
     let worst = 0;
     for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(y[i] - ref[i]));
     expect(worst).toBeLessThan(1e-4 * Math.sqrt(C * K * K));
+
+    // The filter gradient sums over every image's positions in units that may span images.
+    const dw = new Float32Array(OC * C * K * K);
+    k.conv2d_backward_filter(x, dy, dw, null, p);
+    const dwRef = filterGradRef(x, dy, p);
+    let worstDw = 0;
+    for (let i = 0; i < dwRef.length; i++) worstDw = Math.max(worstDw, Math.abs(dw[i] - dwRef[i]));
+    expect(worstDw).toBeLessThan(1e-4 * Math.sqrt(N * OH * OW));
 
     const dx = new Float32Array(N * C * H * W);
     k.conv2d_backward_input(dy, w, dx, p);
