@@ -29,6 +29,31 @@ int channel_block(const ConvShape& s) {
   return cb;
 }
 
+// W_g^T, rows [c0*KK, c0*KK + m) of channel block blk (A[i][oc] = w[oc][i]), packed for every
+// (group, block) once, before the per-image tasks: packing it inside each task repeated the same
+// transposing pack of the whole filter once per image (16 times for an R-CNN head at batch 16).
+// Block (g, blk) starts at the returned buffer + (g * nblk + blk) * bstride.
+float* pack_filter_t(const GemmMicro& uk, const ConvShape& s, const float* w, int cb, int nblk, int64_t bstride,
+                     AlignedBuf& buf) {
+  const int MR = uk.mr;
+  const int64_t aps = (int64_t)s.OCg * MR;
+  const int ppb = (cb * s.KK + MR - 1) / MR;  // panels per block
+  float* Ap = buf.get((size_t)((int64_t)s.G * nblk * bstride));
+  parallel_for((int64_t)s.G * nblk * ppb, [&](int64_t ub, int64_t ue) {
+    for (int64_t u = ub; u < ue; ++u) {
+      const int pan = (int)(u % ppb);
+      const int64_t gb = u / ppb;
+      const int blk = (int)(gb % nblk), g = (int)(gb / nblk);
+      const int c0 = blk * cb, m = std::min(cb, s.Cg - c0) * s.KK;
+      const int i = pan * MR;
+      if (i >= m) continue;
+      gemm_pack_a(uk, true, w + (int64_t)g * s.OCg * s.Kg, s.Kg, c0 * s.KK + i, std::min(MR, m - i), 0, s.OCg,
+                  Ap + gb * bstride + (int64_t)pan * aps, aps);
+    }
+  }, 4);
+  return Ap;
+}
+
 // Strided layers through the flat layout of conv2d_forward.cc: colgrad is computed at flat
 // positions q = oh*Wq + ow (dy copied there, zero in the columns ow >= OW) and each of its rows
 // is added as one contiguous run onto the phase planes of a dx channel (the transpose of the
@@ -57,10 +82,12 @@ void backward_input_flat(const ConvShape& s, const float* dy, const float* w, fl
   std::vector<int64_t> koff((size_t)mmax);
   for (int r = 0; r < mmax; ++r) koff[r] = pp.tap_offset(s, r / s.KK, (r % s.KK) / s.KW, r % s.KW);
   const Tiling tl = make_tiling(L, std::max(NR, std::min(512, 65536 / std::max(mmax + s.OCg, 1))), NR);
+  const int64_t aps = (int64_t)s.OCg * MR, bstride = (int64_t)((mmax + MR - 1) / MR) * aps;
+  static thread_local AlignedBuf wtbuf;
+  const float* Apall = pack_filter_t(uk, s, w, cb, nblk, bstride, wtbuf);
   parallel_for((int64_t)s.N * s.G * nblk, [&](int64_t tb, int64_t te) {
-    static thread_local AlignedBuf abuf, bbuf, colbuf, planebuf;
-    const int64_t aps = (int64_t)s.OCg * MR, bss = (int64_t)s.OCg * NR;
-    float* Ap = abuf.get((size_t)((mmax + MR - 1) / MR) * aps);
+    static thread_local AlignedBuf bbuf, colbuf, planebuf;
+    const int64_t bss = (int64_t)s.OCg * NR;
     float* Bp = bbuf.get((size_t)((tl.len + NR - 1) / NR) * bss);
     float* col = colbuf.get((size_t)mmax * tl.len);
     float* planes = planebuf.get((size_t)cb * cplane);
@@ -69,10 +96,8 @@ void backward_input_flat(const ConvShape& s, const float* dy, const float* w, fl
       const int64_t ng = t / nblk;
       const int g = (int)(ng % s.G), n = (int)(ng / s.G);
       const int c0 = blk * cb, nc = std::min(cb, s.Cg - c0), m = nc * s.KK;
-      const float* wg = w + (int64_t)g * s.OCg * s.Kg;
       const float* dqg = dq + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * L;
-      // op(A) = W_g^T rows [c0*KK, c0*KK + m): A[i][oc] = w[oc][i].
-      gemm_pack_a(uk, true, wg, s.Kg, c0 * s.KK, m, 0, s.OCg, Ap, aps);
+      const float* Ap = Apall + ((int64_t)g * nblk + blk) * bstride;
       std::memset(planes, 0, sizeof(float) * (size_t)nc * cplane);
       for (int tile = 0; tile < tl.count; ++tile) {
         const int64_t q0 = tl.begin(tile, L);
@@ -94,6 +119,7 @@ void backward_input_flat(const ConvShape& s, const float* dy, const float* w, fl
     planebuf.release_if_over((size_t)1 << 22);
   }, 1);
   dqbuf.release_if_over((size_t)1 << 24);
+  wtbuf.release_if_over((size_t)1 << 24);
 }
 
 }  // namespace
@@ -125,10 +151,12 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const int
   const int mmax = cb * s.KK;
   const Tiling tl = make_tiling(s.P, std::max(NR, std::min(512, 65536 / std::max(mmax + s.OCg, 1))), NR);
   const int64_t tasks = (int64_t)s.N * s.G * nblk;
+  const int64_t aps = (int64_t)s.OCg * MR, bstride = (int64_t)((mmax + MR - 1) / MR) * aps;
+  static thread_local AlignedBuf wtbuf;
+  const float* Apall = pack_filter_t(uk, s, w, cb, nblk, bstride, wtbuf);
   parallel_for(tasks, [&](int64_t tb, int64_t te) {
-    static thread_local AlignedBuf abuf, bbuf, colbuf;
-    const int64_t aps = (int64_t)s.OCg * MR, bss = (int64_t)s.OCg * NR;
-    float* Ap = abuf.get((size_t)((mmax + MR - 1) / MR) * aps);
+    static thread_local AlignedBuf bbuf, colbuf;
+    const int64_t bss = (int64_t)s.OCg * NR;
     float* Bp = bbuf.get((size_t)((tl.len + NR - 1) / NR) * bss);
     float* col = colbuf.get((size_t)mmax * tl.len);
     for (int64_t t = tb; t < te; ++t) {
@@ -136,11 +164,9 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const int
       const int64_t ng = t / nblk;
       const int g = (int)(ng % s.G), n = (int)(ng / s.G);
       const int c0 = blk * cb, nc = std::min(cb, s.Cg - c0), m = nc * s.KK;
-      const float* wg = w + (int64_t)g * s.OCg * s.Kg;
       const float* dyg = dy + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P;
       float* dxc = dx + ((int64_t)n * s.C + (int64_t)g * s.Cg + c0) * s.HW;
-      // op(A) = W_g^T rows [c0*KK, c0*KK + m): A[i][oc] = w[oc][i].
-      gemm_pack_a(uk, true, wg, s.Kg, c0 * s.KK, m, 0, s.OCg, Ap, aps);
+      const float* Ap = Apall + ((int64_t)g * nblk + blk) * bstride;
       std::memset(dxc, 0, sizeof(float) * (size_t)nc * s.HW);
       for (int tile = 0; tile < tl.count; ++tile) {
         const int64_t p0 = tl.begin(tile, s.P);
@@ -157,6 +183,7 @@ void conv2d_backward_input(const float* dy, const float* w, float* dx, const int
     colbuf.release_if_over((size_t)1 << 22);
     bbuf.release_if_over((size_t)1 << 22);
   }, 1);
+  wtbuf.release_if_over((size_t)1 << 24);
 }
 
 }  // namespace sp
