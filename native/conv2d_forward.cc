@@ -162,6 +162,111 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
   xqbuf.release_if_over((size_t)1 << 24);
 }
 
+// im2col for small maps (P under a tile) where the flat layout would waste many columns (4x4 RoI
+// features: 22 flat positions, 2 slivers, for 16 outputs): the columns of all images go one after
+// another, each image starting on a sliver (its last sliver zero-padded), and a tile of up to 256
+// columns spans images, so the packed filter streams once per tile, not once per image. Per tile:
+// the columns (all K rows) are built once, split over threads by rows of col, then the product is
+// split over threads by output-channel chunks (each output is still one dot product over K in
+// gemm_packed's order), then the outputs are stored image by image.
+void conv_forward_im2col_batched(const ConvShape& s, const float* x, const float* Wp, int64_t aps, int npan,
+                                 bool bias, float* y, int act, float alpha) {
+  const GemmMicro& uk = gemm_micro();
+  const int NR = uk.nr, MR = uk.mr;
+  const int Kb = s.Kg + (bias ? 1 : 0);
+  const int64_t nsl_img = (s.P + NR - 1) / NR;
+  const int64_t nsl = (int64_t)s.N * nsl_img;
+  const Tiling tl = make_tiling(nsl, std::max(1, 256 / NR), 1);
+  const int64_t ldct = (int64_t)tl.len * NR, sstride = (int64_t)Kb * NR;
+  const int sw = s.SW;
+  // Row chunks of the product: at least 4 panels each, about 4 per thread.
+  const int occ = (int)std::max<int64_t>(1, std::min<int64_t>(npan / 4, 4 * (int64_t)std::max(1, get_num_threads())));
+  static thread_local AlignedBuf colbuf, cbuf;
+  float* col = colbuf.get((size_t)(sstride * tl.len));
+  float* ct = cbuf.get((size_t)s.OCg * ldct);
+  for (int g = 0; g < s.G; ++g)
+    for (int tile = 0; tile < tl.count; ++tile) {
+      const int64_t s0 = tl.begin(tile, nsl);
+      const int ns = (int)(std::min<int64_t>(nsl, s0 + tl.len) - s0);
+      if (ns <= 0) continue;
+      // The tile's runs: image n, output positions [pa, pa + np), first sliver sa of the tile.
+      struct Run {
+        int64_t n, pa;
+        int np, sa;
+      };
+      std::vector<Run> runs;
+      for (int sa = 0; sa < ns;) {
+        const int64_t n = (s0 + sa) / nsl_img;
+        const int sb = (int)std::min<int64_t>(ns, (n + 1) * nsl_img - s0);
+        const int64_t pa = ((s0 + sa) % nsl_img) * NR;
+        runs.push_back(Run{n, pa, (int)(std::min<int64_t>(s.P, pa + (int64_t)(sb - sa) * NR) - pa), sa});
+        sa = sb;
+      }
+      parallel_for(Kb, [&](int64_t kb, int64_t ke) {
+        for (int64_t k = kb; k < ke; ++k) {
+          if (k == s.Kg) {  // the bias row of ones
+            for (int sl = 0; sl < ns; ++sl)
+              for (int q = 0; q < NR; ++q) col[sl * sstride + k * NR + q] = 1.f;
+            continue;
+          }
+          const int c = (int)(k / s.KK), kh = (int)((k % s.KK) / s.KW), kw = (int)(k % s.KW);
+          for (const Run& r : runs) {
+            // Column j of the run lands at col[(sa + j/NR)*sstride + k*NR + j%NR].
+            float* rowbase = col + (int64_t)r.sa * sstride + k * NR;
+            const float* xc = x + (r.n * s.C + (int64_t)g * s.Cg + c) * s.HW;
+            im2col_walk(
+                s, xc, kh, kw, r.pa, r.np,
+                [&](int j, const float* src, int len) {
+                  while (len > 0) {
+                    const int q0 = j % NR, m = std::min(len, NR - q0);
+                    float* d = rowbase + (int64_t)(j / NR) * sstride + q0;
+                    if (sw == 1)
+                      for (int q = 0; q < m; ++q) d[q] = src[q];
+                    else
+                      for (int q = 0; q < m; ++q) d[q] = src[(int64_t)q * sw];
+                    src += (int64_t)m * sw;
+                    j += m;
+                    len -= m;
+                  }
+                },
+                [&](int j, int len) {
+                  while (len > 0) {
+                    const int q0 = j % NR, m = std::min(len, NR - q0);
+                    float* d = rowbase + (int64_t)(j / NR) * sstride + q0;
+                    for (int q = 0; q < m; ++q) d[q] = 0.f;
+                    j += m;
+                    len -= m;
+                  }
+                });
+            if (r.np % NR) {  // the image's last sliver: lanes past P are zero
+              float* d = rowbase + (int64_t)(r.np / NR) * sstride;
+              for (int q = r.np % NR; q < NR; ++q) d[q] = 0.f;
+            }
+          }
+        }
+      }, 16);
+      parallel_for(occ, [&](int64_t cb, int64_t ce) {
+        for (int64_t chunk = cb; chunk < ce; ++chunk) {
+          int i0, i1;
+          chunk_rows((int)chunk, occ, npan, MR, s.OCg, i0, i1);
+          if (i1 <= i0) continue;
+          gemm_packed(uk, i1 - i0, ns * NR, Kb, Wp + ((int64_t)g * npan + i0 / MR) * aps, aps, col, sstride,
+                      ct + (int64_t)i0 * ldct, ldct, 1.f, false);
+        }
+      }, 1);
+      parallel_for(s.OCg, [&](int64_t ob, int64_t oe) {
+        for (int64_t oc = ob; oc < oe; ++oc)
+          for (const Run& r : runs) {
+            float* yo = y + (r.n * s.OC + (int64_t)g * s.OCg + oc) * s.P + r.pa;
+            std::memcpy(yo, ct + oc * ldct + (int64_t)r.sa * NR, sizeof(float) * r.np);
+            if (act >= 0) fused_act_inplace(yo, r.np, act, alpha);
+          }
+      }, 16);
+    }
+  colbuf.release_if_over((size_t)1 << 22);
+  cbuf.release_if_over((size_t)1 << 22);
+}
+
 }  // namespace
 
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
@@ -213,8 +318,17 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   }
 
   const bool pw = s.pointwise();
-  if (!pw && PhasePlanes::usable(s, 1.5)) {  // measured: wins up to 7x7 outputs (9/7)
-    conv_forward_flat(s, x, Wp, aps, npan, b != nullptr, y, act, alpha);
+  // Flat unless its dropped columns cost more than a fifth over im2col's (per image, in whole
+  // slivers): 10x10 maps (128 against 112 columns) stay flat, 4x4 (32 against 16) do not.
+  // (batched im2col holds all K rows of a 256-column tile: at most 64 MiB of it)
+  const bool small = !pw && s.P < 256 && (double)Kb * 256 * sizeof(float) <= (double)(64 << 20);
+  bool flat = !pw && PhasePlanes::usable(s, 1.5);  // measured: wins up to 7x7 outputs (9/7)
+  if (flat && small) flat = round_up(PhasePlanes(s).L, NR) * 5 <= round_up(s.P, NR) * 6;
+  if (flat || small) {
+    if (flat)
+      conv_forward_flat(s, x, Wp, aps, npan, b != nullptr, y, act, alpha);
+    else
+      conv_forward_im2col_batched(s, x, Wp, aps, npan, b != nullptr, y, act, alpha);
     wbuf.release_if_over((size_t)1 << 24);
     return;
   }
