@@ -42,6 +42,42 @@ int oc_chunks(int64_t tasks, int npan) {
   return (int)std::max<int64_t>(1, std::min<int64_t>(npan / 4, (kWant + tasks - 1) / tasks));
 }
 
+// The im2col row of tap (kh, kw) of input plane xc, output positions [p0, p0 + np), dealt into
+// NR-wide slivers: position j lands at rowbase[(j / NR) * sstride + j % NR]; the lanes of the last
+// sliver past np are zero.
+void im2col_slivers(const ConvShape& s, const float* xc, int kh, int kw, int64_t p0, int np, float* rowbase,
+                    int64_t sstride, int NR) {
+  const int sw = s.SW;
+  im2col_walk(
+      s, xc, kh, kw, p0, np,
+      [&](int j, const float* src, int len) {
+        while (len > 0) {
+          const int r = j % NR, m = std::min(len, NR - r);
+          float* d = rowbase + (int64_t)(j / NR) * sstride + r;
+          if (sw == 1)
+            for (int q = 0; q < m; ++q) d[q] = src[q];
+          else
+            for (int q = 0; q < m; ++q) d[q] = src[(int64_t)q * sw];
+          src += (int64_t)m * sw;
+          j += m;
+          len -= m;
+        }
+      },
+      [&](int j, int len) {
+        while (len > 0) {
+          const int r = j % NR, m = std::min(len, NR - r);
+          float* d = rowbase + (int64_t)(j / NR) * sstride + r;
+          for (int q = 0; q < m; ++q) d[q] = 0.f;
+          j += m;
+          len -= m;
+        }
+      });
+  if (np % NR) {
+    float* d = rowbase + (int64_t)(np / NR) * sstride;
+    for (int q = np % NR; q < NR; ++q) d[q] = 0.f;
+  }
+}
+
 // Rows [i0, i1) of chunk c of `occ` over npan panels of MR rows (OCg rows in all).
 inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& i1) {
   i0 = (int)((int64_t)npan * c / occ) * MR;
@@ -178,7 +214,6 @@ void conv_forward_im2col_batched(const ConvShape& s, const float* x, const float
   const int64_t nsl = (int64_t)s.N * nsl_img;
   const Tiling tl = make_tiling(nsl, std::max(1, 256 / NR), 1);
   const int64_t ldct = (int64_t)tl.len * NR, sstride = (int64_t)Kb * NR;
-  const int sw = s.SW;
   // Row chunks of the product: at least 4 panels each, about 4 per thread.
   const int occ = (int)std::max<int64_t>(1, std::min<int64_t>(npan / 4, 4 * (int64_t)std::max(1, get_num_threads())));
   static thread_local AlignedBuf colbuf, cbuf;
@@ -214,34 +249,7 @@ void conv_forward_im2col_batched(const ConvShape& s, const float* x, const float
             // Column j of the run lands at col[(sa + j/NR)*sstride + k*NR + j%NR].
             float* rowbase = col + (int64_t)r.sa * sstride + k * NR;
             const float* xc = x + (r.n * s.C + (int64_t)g * s.Cg + c) * s.HW;
-            im2col_walk(
-                s, xc, kh, kw, r.pa, r.np,
-                [&](int j, const float* src, int len) {
-                  while (len > 0) {
-                    const int q0 = j % NR, m = std::min(len, NR - q0);
-                    float* d = rowbase + (int64_t)(j / NR) * sstride + q0;
-                    if (sw == 1)
-                      for (int q = 0; q < m; ++q) d[q] = src[q];
-                    else
-                      for (int q = 0; q < m; ++q) d[q] = src[(int64_t)q * sw];
-                    src += (int64_t)m * sw;
-                    j += m;
-                    len -= m;
-                  }
-                },
-                [&](int j, int len) {
-                  while (len > 0) {
-                    const int q0 = j % NR, m = std::min(len, NR - q0);
-                    float* d = rowbase + (int64_t)(j / NR) * sstride + q0;
-                    for (int q = 0; q < m; ++q) d[q] = 0.f;
-                    j += m;
-                    len -= m;
-                  }
-                });
-            if (r.np % NR) {  // the image's last sliver: lanes past P are zero
-              float* d = rowbase + (int64_t)(r.np / NR) * sstride;
-              for (int q = r.np % NR; q < NR; ++q) d[q] = 0.f;
-            }
+            im2col_slivers(s, xc, kh, kw, r.pa, r.np, rowbase, sstride, NR);
           }
         }
       }, 16);
@@ -341,7 +349,6 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   parallel_for(tasks * occ, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf colbuf;
     float* col = colbuf.get((size_t)kGemmKC * tl.len);
-    const int sw = s.SW;
     for (int64_t t = tb; t < te; ++t) {
       const int chunk = (int)(t % occ);
       const int64_t tt = t / occ;
@@ -369,34 +376,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
           for (int k = k0; k < k0 + kx; ++k) {
             const int c = k / s.KK, kh = (k % s.KK) / s.KW, kw = k % s.KW;
             float* rowbase = col + (int64_t)(k - k0) * NR;
-            im2col_walk(
-                s, xg + (int64_t)c * s.HW, kh, kw, p0, np,
-                [&](int j, const float* src, int len) {
-                  while (len > 0) {
-                    const int r = j % NR, m = std::min(len, NR - r);
-                    float* d = rowbase + (int64_t)(j / NR) * sstride + r;
-                    if (sw == 1)
-                      for (int q = 0; q < m; ++q) d[q] = src[q];
-                    else
-                      for (int q = 0; q < m; ++q) d[q] = src[(int64_t)q * sw];
-                    src += (int64_t)m * sw;
-                    j += m;
-                    len -= m;
-                  }
-                },
-                [&](int j, int len) {
-                  while (len > 0) {
-                    const int r = j % NR, m = std::min(len, NR - r);
-                    float* d = rowbase + (int64_t)(j / NR) * sstride + r;
-                    for (int q = 0; q < m; ++q) d[q] = 0.f;
-                    j += m;
-                    len -= m;
-                  }
-                });
-            if (np % NR) {
-              float* d = rowbase + (int64_t)(nsl - 1) * sstride;
-              for (int q = np % NR; q < NR; ++q) d[q] = 0.f;
-            }
+            im2col_slivers(s, xg + (int64_t)c * s.HW, kh, kw, p0, np, rowbase, sstride, NR);
           }
         }
         if (kx < kc)  // the bias row of ones
