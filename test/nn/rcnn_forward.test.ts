@@ -5,24 +5,13 @@
  * summed loss, backward) where frozen parameters get no gradient. Skipped, with the reason,
  * when only the reference backend is available.
  */
-import { getBackend } from '../../src/backend/loader';
 import { Tensor } from '../../src/backend/tensor';
 import { forward } from '../../src/graph/executor';
 import { buildRcnnModel, initModel, type RcnnBatch } from '../../src/nn';
 import { rcnnConfig, SMALL_RCNN } from './rcnn_fixture';
+import { fastBackend } from '../util/fast_backend';
 
-let fast: ReturnType<typeof getBackend> | null = null;
-let reason = '';
-try {
-  fast = getBackend();
-  if (fast.name === 'reference') {
-    reason = 'only the reference backend is available';
-    fast = null;
-  }
-} catch (e) {
-  reason = (e as Error).message;
-}
-if (!fast) console.log(`skipping the fast-backend R-CNN run: ${reason}`);
+const fast = fastBackend('the fast-backend R-CNN run');
 const d = fast ? describe : describe.skip;
 
 const image = (be: NonNullable<typeof fast>) => Tensor.from(Float32Array.from({ length: 3 * 64 * 96 }, (_, i) => Math.sin(i * 0.37)), [1, 3, 64, 96], be);

@@ -7,7 +7,6 @@
  * reason, when only the reference backend is available.
  */
 import type { Backend } from '../../src/backend/backend';
-import { getBackend } from '../../src/backend/loader';
 import { Tensor } from '../../src/backend/tensor';
 import { Rng } from '../../src/data/rng';
 import { buildRcnnModel, initModel, type RcnnBatch, type RcnnModel } from '../../src/nn';
@@ -15,19 +14,9 @@ import { zeroResidualScales } from '../../src/nn/rcnn_graph';
 import { MomentumOptimizer } from '../../src/train/optimizer';
 import { rcnnTrainStep } from '../../src/train/rcnn_step';
 import { rcnnConfig } from './rcnn_fixture';
+import { fastBackend } from '../util/fast_backend';
 
-let fast: Backend<any> | null = null;
-let reason = '';
-try {
-  fast = getBackend();
-  if (fast.name === 'reference') {
-    reason = 'only the reference backend is available';
-    fast = null;
-  }
-} catch (e) {
-  reason = (e as Error).message;
-}
-if (!fast) console.log(`skipping the R-CNN initial-loss checks: ${reason}`);
+const fast = fastBackend('the R-CNN initial-loss checks');
 const d = fast ? describe : describe.skip;
 
 const N = 2;

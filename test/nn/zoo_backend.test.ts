@@ -12,19 +12,9 @@ import { buildModel } from '../../src/nn';
 import { randomArray } from '../util/rng';
 import { maxRelError } from '../util/allclose';
 import { reference } from '../graph/harness';
+import { fastBackend } from '../util/fast_backend';
 
-let fast: ReturnType<typeof getBackend> | null = null;
-let reason = '';
-try {
-  fast = getBackend();
-  if (fast.name === 'reference') {
-    reason = 'only the reference backend is available';
-    fast = null;
-  }
-} catch (e) {
-  reason = (e as Error).message;
-}
-if (!fast) console.log(`skipping the fast-backend YOLOv3 run: ${reason}`);
+const fast = fastBackend('the fast-backend YOLOv3 run');
 const d = fast ? describe : describe.skip;
 
 

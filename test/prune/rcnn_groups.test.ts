@@ -5,12 +5,12 @@
  * (RPN logits and deltas, mask logits) are refused with the reason. Pruning res4f_branch2c
  * changes exactly the expected parameter shapes, and the pruned network still trains one step.
  */
-import { getBackend } from '../../src/backend/loader';
 import { Tensor } from '../../src/backend/tensor';
 import { forward } from '../../src/graph/executor';
 import { buildRcnnModel, initModel, type RcnnBatch, type RcnnModel } from '../../src/nn';
 import { apply, groupOf, listGroups, plan } from '../../src/prune';
 import { rcnnConfig, SMALL_RCNN } from '../nn/rcnn_fixture';
+import { fastBackend } from '../util/fast_backend';
 
 const paramsOf = (m: RcnnModel, root: string, role?: string) =>
   groupOf(m.graph, root).members.filter((x) => x.kind === 'param' && (!role || x.role === role)).map((x) => (x.kind === 'param' ? `${x.param}:${x.axis}` : '')).sort();
@@ -58,18 +58,7 @@ describe('R-CNN R50 pruning groups', () => {
   });
 });
 
-let fast: ReturnType<typeof getBackend> | null = null;
-let reason = '';
-try {
-  fast = getBackend();
-  if (fast.name === 'reference') {
-    reason = 'only the reference backend is available';
-    fast = null;
-  }
-} catch (e) {
-  reason = (e as Error).message;
-}
-if (!fast) console.log(`skipping the pruned R-CNN run: ${reason}`);
+const fast = fastBackend('the pruned R-CNN run');
 const d = fast ? describe : describe.skip;
 
 d('pruning res4f_branch2c and head convs of Faster R-CNN R50', () => {
