@@ -16,14 +16,13 @@
  *     const dets = await m.detect(fs.readFileSync('a.png'));  // [{label, classId, score, box, mask?}]
  *     await m.close();
  */
-import { pasteMask } from '../data/mask/paste';
 import { Graph } from '../graph/graph';
 import { InferenceModel, type InferDetection } from '../infer/model';
 import type { RcnnDetection, RcnnImInfo } from '../nn';
 import { anchorGenerator } from '../nn/rcnn/anchors';
 import { generateProposals } from '../nn/rcnn/generate_proposals';
 import { bboxHeadDetections } from '../nn/rcnn/multiclass_nms';
-import { imInfoArray, origSize } from '../nn/rcnn_run';
+import { imInfoArray, origSize, pasteRowMasks } from '../nn/rcnn_run';
 import { ExportError } from './bn_fold';
 import { OrtSessions, type OrtOutputs } from './ort_sessions';
 import { readRcnnInferCfg, type RcnnExportCfg } from './rcnn_infer_cfg';
@@ -115,17 +114,7 @@ export class RcnnOnnxModel {
     const out = await this.stage2(feature, rois, all.map((x) => x.n), [N.maskProb]);
     const { data, dims } = out[N.maskProb];
     if (dims.join() !== [all.length, C, M, M].join()) throw new ExportError(`detect: expected ${N.maskProb} [${all.length}, ${C}, ${M}, ${M}], got [${dims.join(', ')}]`);
-    const MM = M * M;
-    let row = 0;
-    return dets.map((d, n) => {
-      const [oh, ow] = origSize(imInfo[n]);
-      const res = d.map((det) => {
-        const off = (row++ * C + det.classId + 1) * MM;
-        return { ...det, mask: pasteMask(data.subarray(off, off + MM), det.box, oh, ow, threshold) };
-      });
-      if (!d.length) row++;
-      return res;
-    });
+    return pasteRowMasks(dets, data, C, M, imInfo, threshold);
   }
 
   /** Detections in one encoded image (JPEG, PNG, ...), prepared as infer_cfg.yml's Preprocess says. */

@@ -93,6 +93,34 @@ function checkImInfo(info: RcnnImInfo[], N: number, where: string): void {
 
 const sigmoid = (a: ArrayLike<number>): Float32Array => Float32Array.from(a, (v) => 1 / (1 + Math.exp(-v)));
 
+/**
+ * Each detection's class mask pasted into its original image. `rows` holds one C x M x M block
+ * per detection in order, and one placeholder block for an image without detections (the RoIs
+ * that boxFeeds and the exported runtime feed); `prob` turns a block's class slice into
+ * probabilities (identity when they already are).
+ */
+export function pasteRowMasks(
+  dets: RcnnDetection[][],
+  rows: Float32Array | Float64Array,
+  C: number,
+  M: number,
+  imInfo: RcnnImInfo[],
+  threshold: number,
+  prob: (v: ArrayLike<number>) => ArrayLike<number> = (v) => v,
+): RcnnDetection[][] {
+  const MM = M * M;
+  let row = 0;
+  return dets.map((d, n) => {
+    const [oh, ow] = origSize(imInfo[n]);
+    const out = d.map((det) => {
+      const off = (row++ * C + det.classId + 1) * MM;
+      return { ...det, mask: pasteMask(prob(rows.subarray(off, off + MM)), det.box, oh, ow, threshold) };
+    });
+    if (!d.length) row++;
+    return out;
+  });
+}
+
 export function origSize(m: RcnnImInfo): [number, number] {
   return [m.origHeight ?? Math.round(m.height / m.scale), m.origWidth ?? Math.round(m.width / m.scale)];
 }
@@ -222,19 +250,7 @@ export function makeRcnnRun(graph: Graph, s: RcnnSettings, v: RcnnValues, mode: 
     if (P !== rows || ch !== C || mh !== M || mw !== M) {
       throw new ModelError(`masks: expected mask logits [${rows}, ${C}, ${M}, ${M}] (one row per detection) for maskLogits, got [${maskLogits.shape.join(', ')}]`);
     }
-    const data = maskLogits.toArray();
-    const MM = M * M;
-    let row = 0;
-    return dets.map((d, n) => {
-      const [oh, ow] = origSize(imInfo[n]);
-      const out = d.map((det) => {
-        const off = (row++ * C + det.classId + 1) * MM;
-        const prob = sigmoid(data.subarray(off, off + MM));
-        return { ...det, mask: pasteMask(prob, det.box, oh, ow, 0.5) };
-      });
-      if (!d.length) row++;
-      return out;
-    });
+    return pasteRowMasks(dets, maskLogits.toArray(), C, M, imInfo, 0.5, sigmoid);
   };
 
   return { feeds, postprocess, boxFeeds, masks, sampled: (batch) => sampledOf.get(batch) };
