@@ -34,9 +34,6 @@ inline float act_grad(float y, float dy, float alpha) {
   return dy;
 }
 
-// One image's row of a channel, in one pass: dz = dy * act'(y) stored to dz_out (nothing stored
-// with ACT_NONE: dz is dy), and sdz += sum dz, sdzx += sum dz * (x - mean), each over kSumLanes
-// double lanes with sum_f32 / dot_dev_f32's lane assignment and final order.
 #if defined(__SSE2__)
 // The activation's gradient of 4 lanes as a mask select (the scalar act_grad's values exactly:
 // a dropped lane is +0, NaN compares false).

@@ -65,21 +65,4 @@ inline void fused_act_inplace(float* y, int64_t n, int kind, float alpha) {
   }
 }
 
-// dz[i] = dy[i] * act'(from y[i]) over [0, n).
-inline void fused_act_grad(const float* y, const float* dy, float* dz, int64_t n, int kind, float alpha) {
-  switch (kind) {
-    case ACT_RELU:
-      for (int64_t i = 0; i < n; ++i) dz[i] = y[i] > 0.f ? dy[i] : 0.f;
-      break;
-    case ACT_LEAKY_RELU:
-      leaky_relu_grad_map(y, dy, dz, n, alpha);
-      break;
-    case ACT_RELU6:
-      for (int64_t i = 0; i < n; ++i) dz[i] = (y[i] > 0.f && y[i] < 6.f) ? dy[i] : 0.f;
-      break;
-    default:
-      break;
-  }
-}
-
 }  // namespace sp
