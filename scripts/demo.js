@@ -115,14 +115,14 @@ async function figures(lib, cfg, dir, label) {
   const f = lib.flops.countFlops(model.graph);
   say(`${label}: evaluating on ${path.relative(root, DATASET)}/test.txt ...`);
   const ev = await lib.evaluate.evaluateVoc(model, cfg, { seed: 0 });
-  const latency = lib.evaluate.measureLatency(model, size, 20);
-  const r = { map: ev.map, gflops: f.gflops, params: f.params, latency_ms: latency };
-  say(`${label}: mAP(0.5) ${(r.map * 100).toFixed(2)}, ${r.gflops.toFixed(4)} GFLOPs, ${r.params} params, ${r.latency_ms.toFixed(2)} ms/img forward (batch 1, ${size}x${size})`);
+  // latency_ms: measured for both models side by side at the summary (latencyPair)
+  const r = { map: ev.map, gflops: f.gflops, params: f.params, latency_ms: NaN };
+  say(`${label}: mAP(0.5) ${(r.map * 100).toFixed(2)}, ${r.gflops.toFixed(4)} GFLOPs, ${r.params} params`);
   return { r, model, size };
 }
 
 /**
- * The two models' forward latency measured again side by side, alternating (five medians of 20
+ * The two models' forward latency measured side by side, alternating (five medians of 20
  * forwards each, the least kept): measured minutes apart, a model this small (milliseconds per
  * image) shows whatever else the machine was doing more than its own size.
  */
@@ -246,7 +246,7 @@ async function main() {
 
   step('summary');
   latencyPair(lib, beforeFig, afterFig);
-  say('latency: both models again, alternating (least of five medians of 20 forwards each)');
+  say(`latency: both models side by side, alternating (least of five medians of 20 forwards each, batch 1, ${afterFig.size}x${afterFig.size})`);
   const pct = (a, b) => `${b >= a ? '+' : '-'}${Math.abs(((b - a) / a) * 100).toFixed(1)}%`;
   say(`            mAP(0.5)   GFLOPs    params     latency (ms/img)`);
   say(`baseline    ${(before.map * 100).toFixed(2).padStart(8)}   ${before.gflops.toFixed(4)}    ${String(before.params).padStart(8)}   ${before.latency_ms.toFixed(2)}`);
