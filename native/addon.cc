@@ -937,6 +937,18 @@ napi_value SetThreads(napi_env env, napi_callback_info cbinfo) {
 
 Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), sp::get_num_threads()); }
 
+// setWinograd(on): whether 3x3 stride-1 convolutions may take the Winograd path (on by default).
+Napi::Value SetWinograd(const Napi::CallbackInfo& info) {
+  if (info.Length() != 1 || !info[0].IsBoolean()) {
+    throw_error(info.Env(), ErrKind::Type, "setWinograd: expected one boolean for on, got " +
+                                               (info.Length() == 1 ? describe(info.Env(), info[0]) : S(info.Length()) + " arguments"));
+    return info.Env().Undefined();
+  }
+  sp::set_winograd_enabled(info[0].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+Napi::Value GetWinograd(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), sp::winograd_enabled()); }
+
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -959,6 +971,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Value(env, st));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
+  exports.Set("setWinograd", Napi::Function::New(env, SetWinograd, "setWinograd"));
+  exports.Set("getWinograd", Napi::Function::New(env, GetWinograd, "getWinograd"));
   exports.Set("cuda", MakeCuda(env));
   return exports;
 }

@@ -121,6 +121,13 @@ struct PhasePlanes {
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
                        float alpha = 0.f, bool flipped = false);
 
+// Winograd F(2x2, 3x3) (conv_winograd.cc): 3x3, stride 1, dilation 1, one group, at least 64
+// channels in and out. conv_forward_gemm takes it first; false (values beyond 2^50, Inf or NaN in
+// x or w) means nothing was written and the direct path must run.
+bool conv_winograd_fits(const ConvShape& s);
+bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
+                           float alpha, bool flipped);
+
 void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx);
 void depthwise_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw, float* db);

@@ -47,6 +47,11 @@ void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const flo
            const float* B, int ldb, float beta, float* C, int ldc);
 
 void conv2d_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p);
+// Whether 3x3 stride-1 convolutions may take the Winograd path (conv_winograd.cc): on unless the
+// environment says SLIMPRUNE_WINOGRAD=0 at load; the addon's setWinograd() switches it (benchmarks
+// and tests compare both paths in one process).
+bool winograd_enabled();
+void set_winograd_enabled(bool on);
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const int32_t* p);
 void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db /*nullable*/, const int32_t* p);
 

@@ -43,6 +43,9 @@ export interface NativeAddon {
   setThreads(n: number): void;
   getThreads(): number;
   cpuInfo(): { avx2: boolean; avx512: boolean; isa: string };
+  /** whether 3x3 stride-1 convolutions (64+ channels) may run as Winograd F(2x2, 3x3); on by default */
+  setWinograd(on: boolean): void;
+  getWinograd(): boolean;
   /** without CUDA compiled in, only available(), which says so */
   cuda: CudaAddonBuilt | { available(): CudaInfo };
 }

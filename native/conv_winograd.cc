@@ -1,0 +1,306 @@
+// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (conv_forward_gemm's fast path: the forward
+// and, through the flipped filter, the stride-1 input gradient).
+//
+// Each 2x2 output tile is A^T [(G g G^T) . (B^T d B)] A over its 4x4 input patch d: 16 products
+// per (tile, input channel, output channel) instead of 36, so the multiply count is 2.25x lower.
+// For each of the 16 positions xi of the 4x4 transformed tile the products summed over input
+// channels are one GEMM, M_xi (OC x tiles) = U_xi (OC x C) * V_xi (C x tiles), run by the same
+// packed microkernel as everything else. A pass takes a run of tiles (images one after another):
+//   1. V: the input transform of every (channel, tile), written straight into packed B slivers;
+//   2. the 16 GEMMs, split over threads by (position, output-channel chunk);
+//   3. the output transform, bias and activation, written into y.
+// The filter transform U is built once per call into packed A panels.
+//
+// F(2x2, 3x3) keeps float32 error at the level of the direct sum (its transforms only add,
+// subtract and halve). Every output is one fixed sequence of operations over K = C in the
+// GEMM's K-block order, independent of threads, of the pass split and of the other images, so 1
+// and N threads, and a batch against its images alone, give identical bits.
+//
+// The transforms add and subtract inputs, so an Inf or NaN would turn into NaN where the direct
+// sum gives Inf (Inf - Inf), and values near float's range could overflow where the direct sum
+// does not. Inputs and filters are checked while they are transformed; any magnitude over 2^50
+// (or not finite) makes the call return false and the caller takes the direct path.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "conv_common.h"
+#include "fused_act.h"
+#include "gemm_internal.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace sp {
+
+namespace {
+
+constexpr float kWinoMax = 1125899906842624.f;  // 2^50: no transform or product can overflow
+
+// The transforms run on L tiles (filters) at once, lane-innermost loops the compiler vectorises.
+constexpr int L = 8;
+using Lanes = float[L];
+
+// True when every lane of every row is within +-2^50 (false for NaN too).
+inline bool lanes_ok(const Lanes* a, int rows) {
+  bool ok = true;
+  for (int r = 0; r < rows; ++r)
+    for (int l = 0; l < L; ++l) ok &= std::fabs(a[r][l]) <= kWinoMax;
+  return ok;
+}
+
+// v = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], d row-major 4x4.
+inline void input_transform(const Lanes d[16], Lanes v[16]) {
+  Lanes t[16];
+  for (int j = 0; j < 4; ++j)
+    for (int l = 0; l < L; ++l) {
+      const float d0 = d[j][l], d1 = d[4 + j][l], d2 = d[8 + j][l], d3 = d[12 + j][l];
+      t[j][l] = d0 - d2;
+      t[4 + j][l] = d1 + d2;
+      t[8 + j][l] = d2 - d1;
+      t[12 + j][l] = d1 - d3;
+    }
+  for (int i = 0; i < 4; ++i)
+    for (int l = 0; l < L; ++l) {
+      const float r0 = t[4 * i][l], r1 = t[4 * i + 1][l], r2 = t[4 * i + 2][l], r3 = t[4 * i + 3][l];
+      v[4 * i + 0][l] = r0 - r2;
+      v[4 * i + 1][l] = r1 + r2;
+      v[4 * i + 2][l] = r2 - r1;
+      v[4 * i + 3][l] = r1 - r3;
+    }
+}
+
+// y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1]: the 2x2 outputs (row-major) of each tile.
+inline void output_transform(const Lanes m[16], Lanes y[4]) {
+  Lanes t[8];  // A^T m: 2 x 4
+  for (int j = 0; j < 4; ++j)
+    for (int l = 0; l < L; ++l) {
+      t[j][l] = m[j][l] + m[4 + j][l] + m[8 + j][l];
+      t[4 + j][l] = m[4 + j][l] - m[8 + j][l] - m[12 + j][l];
+    }
+  for (int i = 0; i < 2; ++i)
+    for (int l = 0; l < L; ++l) {
+      y[2 * i + 0][l] = t[4 * i][l] + t[4 * i + 1][l] + t[4 * i + 2][l];
+      y[2 * i + 1][l] = t[4 * i + 1][l] - t[4 * i + 2][l] - t[4 * i + 3][l];
+    }
+}
+
+// Output-channel chunks of the GEMM phase: 16 positions alone give enough tasks for balance on a
+// few threads; large OC is split further so that a task's A block stays a few panels. Shape-only.
+int wino_oc_chunks(int npan) { return std::max(1, std::min(npan / 16, 4)); }
+
+}  // namespace
+
+namespace {
+std::atomic<bool>& winograd_switch() {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("SLIMPRUNE_WINOGRAD");
+    return !(v && v[0] == '0');
+  }()};
+  return on;
+}
+}  // namespace
+
+bool winograd_enabled() { return winograd_switch().load(std::memory_order_relaxed); }
+void set_winograd_enabled(bool on) { winograd_switch().store(on, std::memory_order_relaxed); }
+
+bool conv_winograd_fits(const ConvShape& s) {
+  // Channels: the transforms cost per (channel, tile) and the products per (channel pair, tile),
+  // so narrow layers lose (measured: 32 -> 32 at 40x40 0.86x, 16 -> 32 at 80x80 0.65x the direct
+  // path; 64 -> 64 at 20x20 to 56x56 1.17-1.2x, 256 -> 512 at 20x20 1.65x). Shape only, never the
+  // batch: an image gets the same bits alone as in any batch.
+  return s.KH == 3 && s.KW == 3 && s.SH == 1 && s.SW == 1 && s.DH == 1 && s.DW == 1 && s.G == 1 && s.C >= 64 &&
+         s.OC >= 64 && s.OH >= 2 && s.OW >= 2;
+}
+
+bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
+                           float alpha, bool flipped) {
+  const GemmMicro& uk = gemm_micro();
+  const int MR = uk.mr, NR = uk.nr;
+  if (NR % L) return false;
+  const int C = s.C, OC = s.OC;
+  const int TH = (s.OH + 1) / 2, TW = (s.OW + 1) / 2;
+  const int64_t tiles_img = (int64_t)TH * TW, ntiles = (int64_t)s.N * tiles_img;
+  const int npan = (OC + MR - 1) / MR;
+  // The 16 positions' planes are read or written together, one stream each: every plane stride
+  // is padded to an odd number of 64-byte lines, so that the streams fall in different cache sets
+  // (a multiple of 4 KiB puts all 16 in one set of the 8-way L1).
+  const auto spread = [](int64_t floats) { return round_up(floats, 16) / 16 % 2 ? round_up(floats, 16) : round_up(floats, 16) + 16; };
+  const int64_t aps = (int64_t)C * MR, ustride = spread((int64_t)npan * aps);  // per position
+  const int64_t Cr = spread(C);
+  std::atomic<bool> bad{false};
+
+  // U: per position xi, the packed A panels of U_xi (OC x C). G g G^T is linear in the 9 taps:
+  // U[xi] = sum_k T[xi][k] g[k] with T = G (x) G (entries 0, +-1/4, +-1/2, 1, exact in float), so
+  // the 16 x C transform of one output channel's filters is a K = 9 product T (16 x 9) times its
+  // taps (9 x C, read as the transpose of the C x 9 filter rows), run by the same packed
+  // microkernel. Panel by panel: its MR output channels go into ut (16 x MR x Cr, in L2), then
+  // each position's MR rows are packed. The flipped filter reverses the taps: T's columns are
+  // reversed instead.
+  alignas(64) float T[16 * 9];
+  {
+    const float Gm[4][3] = {{1.f, 0.f, 0.f}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0.f, 0.f, 1.f}};
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j)
+        for (int kh = 0; kh < 3; ++kh)
+          for (int kw = 0; kw < 3; ++kw) {
+            const int k = flipped ? 8 - (kh * 3 + kw) : kh * 3 + kw;
+            T[(i * 4 + j) * 9 + k] = Gm[i][kh] * Gm[j][kw];
+          }
+  }
+  alignas(64) float Tp[3 * kGemmMaxMR * 9];  // ceil(16 / MR) panels of 9 x MR
+  gemm_pack_a(uk, false, T, 9, 0, 16, 0, 9, Tp, 9 * MR);
+  static thread_local AlignedBuf ubuf;
+  float* U = ubuf.get((size_t)(16 * ustride));
+  parallel_for(npan, [&](int64_t pb, int64_t pe) {
+    static thread_local AlignedBuf utbuf, gbuf;
+    float* ut = utbuf.get((size_t)(16 * MR * Cr));
+    const int64_t gsl = (C + NR - 1) / NR;
+    float* gp = gbuf.get((size_t)(gsl * 9 * NR));
+    bool ok = true;
+    for (int64_t pn = pb; pn < pe; ++pn) {
+      const int i0 = (int)pn * MR, mb = std::min(MR, OC - i0);
+      for (int r = 0; r < mb; ++r) {
+        const int oc = i0 + r;
+        // taps of (oc, c) at column c: forward w[oc][c][k], flipped w[c][oc][k] (the input
+        // gradient of a forward layer whose w is [C][OC][3][3] here)
+        if (flipped)
+          gemm_pack_b(uk, true, w + (int64_t)oc * 9, (int64_t)OC * 9, 0, 9, 0, C, gp, 9 * NR);
+        else
+          gemm_pack_b(uk, true, w + (int64_t)oc * C * 9, 9, 0, 9, 0, C, gp, 9 * NR);
+        int over = 0;  // taps beyond 2^50, Inf or NaN
+        for (int64_t i = 0; i < gsl * 9 * NR; ++i) over += !(std::fabs(gp[i]) <= kWinoMax);
+        ok &= over == 0;
+        gemm_packed(uk, 16, C, 9, Tp, 9 * MR, gp, 9 * NR, ut + (int64_t)r * Cr, (int64_t)MR * Cr, 1.f, false);
+      }
+      for (int xi = 0; xi < 16; ++xi) {
+        const float* rows[kGemmMaxMR];
+        for (int r = 0; r < mb; ++r) rows[r] = ut + ((int64_t)xi * MR + r) * Cr;
+        gemm_pack_rows_a(uk, rows, mb, C, U + xi * ustride + pn * aps);
+      }
+    }
+    if (!ok) bad = true;
+    utbuf.release_if_over((size_t)1 << 20);
+    gbuf.release_if_over((size_t)1 << 20);
+  }, 2);
+  if (bad) return false;
+
+  // Tiles per pass: V (16 x C) and M (16 x OC) per tile within about 8 MiB, at least 64 tiles.
+  const int64_t per_tile = 16 * (int64_t)(C + OC) * (int64_t)sizeof(float);
+  const int64_t want = std::max<int64_t>(64, ((int64_t)8 << 20) / per_tile);
+  const int64_t npass = (ntiles + want - 1) / want;
+  const int64_t nt_max = round_up((ntiles + npass - 1) / npass, NR);
+  const int64_t nsl_max = nt_max / NR;
+  const int64_t bss = (int64_t)C * NR;  // sliver stride of V_xi
+  static thread_local AlignedBuf vbuf, mbuf;
+  float* V = vbuf.get((size_t)(16 * spread(nsl_max * bss)));
+  float* M = mbuf.get((size_t)(16 * spread((int64_t)OC * nt_max)));
+  const int occ = wino_oc_chunks(npan);
+  // Per tile of a pass: the offset of its patch's top-left in image plane 0 and of its outputs
+  // (both for channel 0), and whether the patch lies inside x and both outputs rows and columns
+  // inside y.
+  std::vector<int64_t> xoff((size_t)nt_max), yoff((size_t)nt_max);
+  std::vector<uint8_t> inner((size_t)nt_max), full((size_t)nt_max);
+
+  for (int64_t t0 = 0; t0 < ntiles; t0 += nt_max) {
+    const int64_t nt = std::min(nt_max, ntiles - t0);
+    const int64_t nsl = (nt + NR - 1) / NR;
+    const int64_t vstride = spread(nsl * bss), ldm = nsl * NR, mstride = spread((int64_t)OC * ldm);
+    for (int64_t j = 0; j < nt; ++j) {
+      const int64_t t = t0 + j, n = t / tiles_img, r = t % tiles_img;
+      const int th = (int)(r / TW), tw = (int)(r % TW);
+      const int ih0 = 2 * th - s.PT, iw0 = 2 * tw - s.PL;
+      xoff[j] = n * C * s.HW + (int64_t)ih0 * s.W + iw0;
+      inner[j] = ih0 >= 0 && ih0 + 4 <= s.H && iw0 >= 0 && iw0 + 4 <= s.W;
+      yoff[j] = n * OC * s.P + (int64_t)(2 * th) * s.OW + 2 * tw;
+      full[j] = 2 * th + 2 <= s.OH && 2 * tw + 2 <= s.OW;
+    }
+    // 1. Input transform: V_xi[sliver][c][lane] for every channel and tile of the pass.
+    parallel_for(C, [&](int64_t cb, int64_t ce) {
+      alignas(32) Lanes d[16], v[16];
+      bool ok = true;
+      for (int64_t c = cb; c < ce; ++c) {
+        const float* xc = x + c * s.HW;
+        for (int64_t j0 = 0; j0 < nsl * NR; j0 += L) {
+          for (int l = 0; l < L; ++l) {
+            const int64_t j = j0 + l;
+            if (j >= nt) {
+              for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
+            } else if (inner[j]) {
+              const float* p = xc + xoff[j];
+              for (int i = 0; i < 4; ++i)
+                for (int q = 0; q < 4; ++q) d[4 * i + q][l] = p[(int64_t)i * s.W + q];
+            } else {
+              // border tile: the patch's top-left is (ih0, iw0) relative to xc + xoff[j]
+              const int64_t t = t0 + j, r = t % tiles_img;
+              const int ih0 = 2 * (int)(r / TW) - s.PT, iw0 = 2 * (int)(r % TW) - s.PL;
+              const float* p = xc + xoff[j];
+              for (int i = 0; i < 4; ++i)
+                for (int q = 0; q < 4; ++q) {
+                  const int ih = ih0 + i, iw = iw0 + q;
+                  d[4 * i + q][l] = ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? p[(int64_t)i * s.W + q] : 0.f;
+                }
+            }
+          }
+          ok &= lanes_ok(d, 16);
+          input_transform(d, v);
+          float* dst = V + (j0 / NR) * bss + c * NR + (j0 % NR);
+          for (int xi = 0; xi < 16; ++xi) std::memcpy(dst + xi * vstride, v[xi], sizeof(Lanes));
+        }
+      }
+      if (!ok) bad = true;
+    }, 4);
+    if (bad) return false;
+    // 2. The 16 products M_xi = U_xi V_xi, each output-channel chunk a task.
+    parallel_for(16 * (int64_t)occ, [&](int64_t tb, int64_t te) {
+      for (int64_t task = tb; task < te; ++task) {
+        const int xi = (int)(task / occ), chunk = (int)(task % occ);
+        const int p0 = (int)((int64_t)npan * chunk / occ), p1 = (int)((int64_t)npan * (chunk + 1) / occ);
+        const int i0 = p0 * MR, i1 = std::min(OC, p1 * MR);
+        if (i1 <= i0) continue;
+        gemm_packed(uk, i1 - i0, (int)nt, C, U + xi * ustride + (int64_t)p0 * aps, aps, V + xi * vstride, bss,
+                    M + xi * mstride + (int64_t)i0 * ldm, ldm, 1.f, false);
+      }
+    }, 1);
+    // 3. Output transform, bias and activation.
+    parallel_for(OC, [&](int64_t ob, int64_t oe) {
+      alignas(32) Lanes m[16], o[4];
+      for (int64_t oc = ob; oc < oe; ++oc) {
+        const float bias = b ? b[oc] : 0.f;
+        const float* mo = M + oc * ldm;
+        float* yo = y + oc * s.P;
+        for (int64_t j0 = 0; j0 < nt; j0 += L) {
+          for (int xi = 0; xi < 16; ++xi) std::memcpy(m[xi], mo + xi * mstride + j0, sizeof(Lanes));
+          output_transform(m, o);
+          for (int k = 0; k < 4; ++k)
+            for (int l = 0; l < L; ++l) o[k][l] += bias;
+          if (act >= 0) fused_act_inplace(&o[0][0], 4 * L, act, alpha);
+          const int ln = (int)std::min<int64_t>(L, nt - j0);
+          for (int l = 0; l < ln; ++l) {
+            const int64_t j = j0 + l;
+            float* yt = yo + yoff[j];
+            if (full[j]) {
+              yt[0] = o[0][l];
+              yt[1] = o[1][l];
+              yt[s.OW] = o[2][l];
+              yt[s.OW + 1] = o[3][l];
+            } else {
+              const int64_t r = (t0 + j) % tiles_img;
+              const int oh = 2 * (int)(r / TW), ow = 2 * (int)(r % TW);
+              for (int i = 0; i < 2 && oh + i < s.OH; ++i)
+                for (int q = 0; q < 2 && ow + q < s.OW; ++q) yt[(int64_t)i * s.OW + q] = o[2 * i + q][l];
+            }
+          }
+        }
+      }
+    }, 4);
+  }
+  ubuf.release_if_over((size_t)1 << 24);
+  vbuf.release_if_over((size_t)1 << 22);
+  mbuf.release_if_over((size_t)1 << 22);
+  return true;
+}
+
+}  // namespace sp

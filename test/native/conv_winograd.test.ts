@@ -1,0 +1,205 @@
+/**
+ * 3x3 stride-1 convolutions with at least 64 channels in and out run through Winograd F(2x2, 3x3)
+ * (native/conv_winograd.cc): the forward, the fused forward + activation and the stride-1 input
+ * gradient (the flipped filter). Checked here: against a float64 loop, as accurate as the direct
+ * path (setWinograd(false)); really taken (its bits differ from the direct path's);
+ * odd sizes, partial tiles, asymmetric and wide padding, several passes; the same bits for 1 and
+ * 2 threads and for an image alone and in a batch; and the direct path's exact bits where an input
+ * or a filter holds Inf, NaN or a value over 2^50 (the transforms would turn Inf into NaN).
+ */
+import { loadAddon, nativeLoadError } from '../../src/backend/native';
+
+const addon = loadAddon();
+if (!addon) console.log(`skipping Winograd conv checks: ${nativeLoadError()}`);
+const d = addon ? describe : describe.skip;
+
+let seed = 7;
+function fill(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    a[i] = seed / 4294967296 - 0.5;
+  }
+  return a;
+}
+
+interface Geo { N: number; C: number; H: number; W: number; OC: number; PT: number; PL: number; OH: number; OW: number }
+
+function geo(N: number, C: number, H: number, W: number, OC: number, pad: number): Geo {
+  return { N, C, H, W, OC, PT: pad, PL: pad, OH: H + 2 * pad - 2, OW: W + 2 * pad - 2 };
+}
+
+function params(g: Geo): Int32Array {
+  return Int32Array.from([g.N, g.C, g.H, g.W, g.OC, 3, 3, g.OH, g.OW, 1, 1, g.PT, g.PL, 1, 1, 1]);
+}
+
+function convRef(x: Float32Array, w: Float32Array, b: Float32Array | null, g: Geo): Float64Array {
+  const { N, C, H, W, OC, PT, PL, OH, OW } = g;
+  const y = new Float64Array(N * OC * OH * OW);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < OC; o++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          let s = b ? b[o] : 0;
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < 3; kh++) {
+              const ih = oh - PT + kh;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < 3; kw++) {
+                const iw = ow - PL + kw;
+                if (iw >= 0 && iw < W) s += x[((n * C + c) * H + ih) * W + iw] * w[((o * C + c) * 3 + kh) * 3 + kw];
+              }
+            }
+          y[((n * OC + o) * OH + oh) * OW + ow] = s;
+        }
+  return y;
+}
+
+function inputGradRef(dy: Float32Array, w: Float32Array, g: Geo): Float64Array {
+  const { N, C, H, W, OC, PT, PL, OH, OW } = g;
+  const dx = new Float64Array(N * C * H * W);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < OC; o++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          const v = dy[((n * OC + o) * OH + oh) * OW + ow];
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < 3; kh++) {
+              const ih = oh - PT + kh;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < 3; kw++) {
+                const iw = ow - PL + kw;
+                if (iw >= 0 && iw < W) dx[((n * C + c) * H + ih) * W + iw] += v * w[((o * C + c) * 3 + kh) * 3 + kw];
+              }
+            }
+        }
+  return dx;
+}
+
+function maxErr(a: Float32Array, ref: Float64Array): number {
+  let e = 0;
+  for (let i = 0; i < ref.length; i++) e = Math.max(e, Math.abs(a[i] - ref[i]));
+  return e;
+}
+
+function bitsEqual(a: Float32Array, b: Float32Array): boolean {
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  return ua.length === ub.length && ua.every((v, i) => v === ub[i]);
+}
+
+/** Runs fn with the Winograd path turned off. */
+function direct<T>(fn: () => T): T {
+  addon!.setWinograd(false);
+  try {
+    return fn();
+  } finally {
+    addon!.setWinograd(true);
+  }
+}
+
+const CASES: Array<[string, Geo]> = [
+  ['odd sizes, OC not a panel multiple', geo(2, 64, 9, 11, 70, 1)],
+  ['no padding', geo(1, 64, 6, 7, 64, 0)],
+  ['padding 2 (outputs larger than the input)', geo(3, 65, 5, 6, 64, 2)],
+  ['a 2x3 map', geo(1, 64, 2, 3, 66, 1)],
+  ['asymmetric padding (top 0, left 2; the rest implied)', { N: 1, C: 64, H: 7, W: 8, OC: 64, PT: 0, PL: 2, OH: 6, OW: 9 }],
+];
+
+d('Winograd F(2x2, 3x3) convolutions', () => {
+  test.each(CASES)('%s: forward, fused activation and input gradient match float64', (_name, g) => {
+    const k = addon!.kernels;
+    const p = params(g);
+    const { N, C, H, W, OC, OH, OW } = g;
+    const x = fill(N * C * H * W), w = fill(OC * C * 9), b = fill(OC), dy = fill(N * OC * OH * OW);
+    const y = new Float32Array(N * OC * OH * OW), yd = new Float32Array(y.length);
+    k.conv2d_forward(x, w, b, y, p);
+    direct(() => k.conv2d_forward(x, w, b, yd, p));
+    const ref = convRef(x, w, b, g);
+    const errW = maxErr(y, ref), errD = maxErr(yd, ref);
+    // as accurate as the direct sum (a few ulp of the partial sums), and really a different path
+    expect(errW).toBeLessThan(Math.max(4 * errD, 2e-6));
+    expect(errW).toBeLessThan(1e-5);
+    expect(bitsEqual(y, yd)).toBe(false);
+
+    // fused leaky relu: the same bits as the activation applied to the forward output
+    const ya = new Float32Array(y.length);
+    k.conv2d_act_forward(x, w, b, ya, Int32Array.from([...p, 1]), 0.1);
+    const a = Math.fround(0.1);
+    const want = y.map((v) => (v < 0 ? Math.fround(a * v) : v));
+    expect(bitsEqual(ya, want)).toBe(true);
+
+    const dx = new Float32Array(N * C * H * W), dxd = new Float32Array(dx.length);
+    k.conv2d_backward_input(dy, w, dx, p);
+    direct(() => k.conv2d_backward_input(dy, w, dxd, p));
+    const dref = inputGradRef(dy, w, g);
+    const dErrW = maxErr(dx, dref), dErrD = maxErr(dxd, dref);
+    expect(dErrW).toBeLessThan(Math.max(4 * dErrD, 2e-6));
+    expect(dErrW).toBeLessThan(1e-5);
+    expect(bitsEqual(dx, dxd)).toBe(false);
+  });
+
+  test('1 and 2 threads, a batch and its images alone: the same bits', () => {
+    const k = addon!.kernels;
+    const g = geo(3, 64, 12, 10, 72, 1), p = params(g);
+    const { N, C, H, W, OC, OH, OW } = g;
+    const x = fill(N * C * H * W), w = fill(OC * C * 9), b = fill(OC);
+    const threads = addon!.getThreads();
+    const y2 = new Float32Array(N * OC * OH * OW), y1 = new Float32Array(y2.length);
+    try {
+      addon!.setThreads(2);
+      k.conv2d_forward(x, w, b, y2, p);
+      addon!.setThreads(1);
+      k.conv2d_forward(x, w, b, y1, p);
+    } finally {
+      addon!.setThreads(threads);
+    }
+    expect(bitsEqual(y1, y2)).toBe(true);
+    const xs = C * H * W, ys = OC * OH * OW, p1 = params({ ...g, N: 1 });
+    for (let n = 0; n < N; n++) {
+      const yn = new Float32Array(ys);
+      k.conv2d_forward(x.subarray(n * xs, (n + 1) * xs), w, b, yn, p1);
+      expect([n, bitsEqual(yn, y2.subarray(n * ys, (n + 1) * ys))]).toEqual([n, true]);
+    }
+  });
+
+  test('several passes of tiles (256 channels, 432 tiles) agree with the direct path', () => {
+    const k = addon!.kernels;
+    const g = geo(3, 256, 24, 24, 256, 1), p = params(g);
+    const x = fill(g.N * g.C * g.H * g.W), w = fill(g.OC * g.C * 9), b = fill(g.OC);
+    const y = new Float32Array(g.N * g.OC * g.OH * g.OW), yd = new Float32Array(y.length);
+    k.conv2d_forward(x, w, b, y, p);
+    direct(() => k.conv2d_forward(x, w, b, yd, p));
+    let worst = 0, big = 0;
+    for (let i = 0; i < y.length; i++) {
+      worst = Math.max(worst, Math.abs(y[i] - yd[i]));
+      big = Math.max(big, Math.abs(yd[i]));
+    }
+    expect(big).toBeGreaterThan(1);
+    expect(worst).toBeLessThan(2e-5);
+    expect(bitsEqual(y, yd)).toBe(false);
+  });
+
+  test.each([
+    ['an Inf input', 'x', Infinity],
+    ['a NaN input', 'x', NaN],
+    ['an input of 1e30', 'x', 1e30],
+    ['a NaN weight', 'w', NaN],
+    ['a weight of -3e20', 'w', -3e20],
+  ] as const)('%s: the direct path runs (its exact bits)', (_name, where, v) => {
+    const k = addon!.kernels;
+    const g = geo(2, 64, 8, 8, 64, 1), p = params(g);
+    const x = fill(g.N * g.C * g.H * g.W), w = fill(g.OC * g.C * 9), b = fill(g.OC);
+    (where === 'x' ? x : w)[where === 'x' ? 3 * 64 + 9 : 5 * 9 + 4] = v;
+    const y = new Float32Array(g.N * g.OC * g.OH * g.OW), yd = new Float32Array(y.length);
+    k.conv2d_forward(x, w, b, y, p);
+    direct(() => k.conv2d_forward(x, w, b, yd, p));
+    expect(bitsEqual(y, yd)).toBe(true);
+    // and the values are the direct sum's: non-finite where the bad value reaches
+    expect(y.some((t) => !Number.isFinite(t) || Math.abs(t) > 1e10)).toBe(true);
+  });
+
+  test('setWinograd takes one boolean', () => {
+    expect(() => (addon!.setWinograd as (v: unknown) => void)(1)).toThrow(/setWinograd: expected one boolean for on, got/);
+    expect(addon!.getWinograd()).toBe(true);
+  });
+});
