@@ -11,7 +11,8 @@
 // The units are cut into a fixed number of chunks (from the shape, never from the thread
 // count); each (group, chunk) task accumulates its units in order into its own partial (chunk 0
 // into dw itself), and the partials are then added in chunk order, so 1 and N threads give
-// identical bits. Depthwise layers: depthwise.cc.
+// identical bits. Depthwise layers: depthwise.cc; 3x3 stride-1 layers with 64+ channels:
+// Winograd F(3x3, 2x2) (conv_winograd.cc) unless it declines.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -29,12 +30,8 @@ namespace {
 constexpr int kMaxSegs = kGemmKC;
 }  // namespace
 
-void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const int32_t* p) {
-  const ConvShape s(p);
-  if (s.depthwise()) {
-    depthwise_backward_filter(s, x, dy, dw, db);
-    return;
-  }
+namespace {
+void filter_grad_gemm(const ConvShape& s, const float* x, const float* dy, float* dw) {
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;
   const bool pw = s.pointwise();
@@ -197,29 +194,43 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
       }
     }, 4096);
   }
-  if (db) {
-    parallel_for(s.OC, [&](int64_t b, int64_t e) {
-      for (int64_t oc = b; oc < e; ++oc) {
-        // Four interleaved partial sums (independent add chains), combined in a fixed order.
-        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-        for (int n = 0; n < s.N; ++n) {
-          const float* d = dy + ((int64_t)n * s.OC + oc) * s.P;
-          int64_t j = 0;
-          for (; j + 4 <= s.P; j += 4) {
-            a0 += d[j];
-            a1 += d[j + 1];
-            a2 += d[j + 2];
-            a3 += d[j + 3];
-          }
-          for (; j < s.P; ++j) a0 += d[j];
-        }
-        db[oc] = (float)((a0 + a1) + (a2 + a3));
-      }
-    }, 4);
-  }
   xqbuf.release_if_over((size_t)1 << 24);
   dqbuf.release_if_over((size_t)1 << 24);
   partbuf.release_if_over((size_t)1 << 24);
+}
+
+// db[oc] = sum of dy[., oc, ., .]
+void bias_grad(const ConvShape& s, const float* dy, float* db) {
+  parallel_for(s.OC, [&](int64_t b, int64_t e) {
+    for (int64_t oc = b; oc < e; ++oc) {
+      // Four interleaved partial sums (independent add chains), combined in a fixed order.
+      double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+      for (int n = 0; n < s.N; ++n) {
+        const float* d = dy + ((int64_t)n * s.OC + oc) * s.P;
+        int64_t j = 0;
+        for (; j + 4 <= s.P; j += 4) {
+          a0 += d[j];
+          a1 += d[j + 1];
+          a2 += d[j + 2];
+          a3 += d[j + 3];
+        }
+        for (; j < s.P; ++j) a0 += d[j];
+      }
+      db[oc] = (float)((a0 + a1) + (a2 + a3));
+    }
+  }, 4);
+}
+}  // namespace
+
+void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* db, const int32_t* p) {
+  const ConvShape s(p);
+  if (s.depthwise()) {
+    depthwise_backward_filter(s, x, dy, dw, db);
+    return;
+  }
+  if (!(winograd_enabled() && conv_winograd_fits(s) && conv_filter_grad_winograd(s, x, dy, dw)))
+    filter_grad_gemm(s, x, dy, dw);
+  if (db) bias_grad(s, dy, db);
 }
 
 }  // namespace sp

@@ -127,6 +127,8 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
 bool conv_winograd_fits(const ConvShape& s);
 bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
                            float alpha, bool flipped);
+// dw (OC x C x 3 x 3, overwritten) of the same layers by F(3x3, 2x2); false as above.
+bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* dy, float* dw);
 
 void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx);

@@ -87,6 +87,14 @@ inline void output_transform(const Lanes m[16], Lanes y[4]) {
     }
 }
 
+// A plane stride of at least `floats`, an odd number of 64-byte lines: the 16 positions' planes
+// are read or written together, one stream each, and a multiple of 4 KiB would put all 16 streams
+// in one set of the 8-way L1.
+inline int64_t spread(int64_t floats) {
+  const int64_t r = round_up(floats, 16);
+  return r / 16 % 2 ? r : r + 16;
+}
+
 // Output-channel chunks of the GEMM phase: 16 positions alone give enough tasks for balance on a
 // few threads; large OC is split further so that a task's A block stays a few panels. Shape-only.
 int wino_oc_chunks(int npan) { return std::max(1, std::min(npan / 16, 4)); }
@@ -124,10 +132,6 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   const int TH = (s.OH + 1) / 2, TW = (s.OW + 1) / 2;
   const int64_t tiles_img = (int64_t)TH * TW, ntiles = (int64_t)s.N * tiles_img;
   const int npan = (OC + MR - 1) / MR;
-  // The 16 positions' planes are read or written together, one stream each: every plane stride
-  // is padded to an odd number of 64-byte lines, so that the streams fall in different cache sets
-  // (a multiple of 4 KiB puts all 16 in one set of the 8-way L1).
-  const auto spread = [](int64_t floats) { return round_up(floats, 16) / 16 % 2 ? round_up(floats, 16) : round_up(floats, 16) + 16; };
   const int64_t aps = (int64_t)C * MR, ustride = spread((int64_t)npan * aps);  // per position
   const int64_t Cr = spread(C);
   std::atomic<bool> bad{false};
@@ -300,6 +304,171 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   ubuf.release_if_over((size_t)1 << 24);
   vbuf.release_if_over((size_t)1 << 22);
   mbuf.release_if_over((size_t)1 << 22);
+  return true;
+}
+
+// The filter gradient of the same layers, F(3x3, 2x2): dw[oc][c] (3x3) sums, over the 2x2 tiles
+// t of dy, the correlation of the tile's 4x4 input patch d with the tile e = dy[oc] (2x2): out =
+// G^T [(A e A^T) . (B^T d B)] G with the forward's B^T and, in the roles swapped, its A and G
+// (the same bilinear form read the other way). Per position xi the sum over tiles is one GEMM,
+// M_xi (OC x C) = E_xi (OC x tiles) V_xi^T (tiles x C), with K = the tiles of all images in order
+// (passes of tiles accumulate in order), so 1 and N threads give identical bits.
+bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  const GemmMicro& uk = gemm_micro();
+  const int MR = uk.mr, NR = uk.nr;
+  if (NR % L) return false;
+  const int C = s.C, OC = s.OC;
+  const int TH = (s.OH + 1) / 2, TW = (s.OW + 1) / 2;
+  const int64_t tiles_img = (int64_t)TH * TW, ntiles = (int64_t)s.N * tiles_img;
+  const int npan = (OC + MR - 1) / MR, nslc = (C + NR - 1) / NR;
+  // Tiles per pass: E (16 x OC) and V (16 x C) per tile within about 8 MiB, at least 256.
+  const int64_t per_tile = 16 * (int64_t)(C + OC) * (int64_t)sizeof(float);
+  const int64_t want = std::max<int64_t>(256, ((int64_t)8 << 20) / per_tile);
+  const int64_t npass = (ntiles + want - 1) / want;
+  const int64_t nt_max = (ntiles + npass - 1) / npass;
+  const int64_t aps = nt_max * MR, bss = nt_max * NR;
+  const int64_t estride = spread(npan * aps), vstride = spread(nslc * bss), mstride = spread((int64_t)OC * C);
+  static thread_local AlignedBuf ebuf, vbuf, mbuf;
+  float* E = ebuf.get((size_t)(16 * estride));
+  float* V = vbuf.get((size_t)(16 * vstride));
+  float* M = mbuf.get((size_t)(16 * mstride));
+  const int occ = wino_oc_chunks(npan);
+  std::atomic<bool> bad{false};
+  std::vector<int64_t> xoff((size_t)nt_max), dyoff((size_t)nt_max);
+  std::vector<uint8_t> inner((size_t)nt_max), full((size_t)nt_max);
+
+  for (int64_t pass = 0; pass < npass; ++pass) {
+    const int64_t t0 = pass * nt_max, nt = std::min(nt_max, ntiles - t0);
+    for (int64_t j = 0; j < nt; ++j) {
+      const int64_t t = t0 + j, n = t / tiles_img, r = t % tiles_img;
+      const int th = (int)(r / TW), tw = (int)(r % TW);
+      const int ih0 = 2 * th - s.PT, iw0 = 2 * tw - s.PL;
+      xoff[j] = n * C * s.HW + (int64_t)ih0 * s.W + iw0;
+      inner[j] = ih0 >= 0 && ih0 + 4 <= s.H && iw0 >= 0 && iw0 + 4 <= s.W;
+      dyoff[j] = n * OC * s.P + (int64_t)(2 * th) * s.OW + 2 * tw;
+      full[j] = 2 * th + 2 <= s.OH && 2 * tw + 2 <= s.OW;
+    }
+    // 1. V_xi[c sliver][tile][lane] = (B^T d B)[xi] of channel c's patch: L channels at a time.
+    parallel_for((C + L - 1) / L, [&](int64_t gb, int64_t ge) {
+      alignas(32) Lanes d[16], v[16];
+      bool ok = true;
+      for (int64_t gi = gb; gi < ge; ++gi) {
+        const int c0 = (int)gi * L;
+        for (int64_t j = 0; j < nt; ++j) {
+          for (int l = 0; l < L; ++l) {
+            const int c = c0 + l;
+            if (c >= C) {
+              for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
+              continue;
+            }
+            const float* p = x + xoff[j] + (int64_t)c * s.HW;
+            if (inner[j]) {
+              for (int i = 0; i < 4; ++i)
+                for (int q = 0; q < 4; ++q) d[4 * i + q][l] = p[(int64_t)i * s.W + q];
+            } else {
+              const int64_t r = (t0 + j) % tiles_img;
+              const int ih0 = 2 * (int)(r / TW) - s.PT, iw0 = 2 * (int)(r % TW) - s.PL;
+              for (int i = 0; i < 4; ++i)
+                for (int q = 0; q < 4; ++q) {
+                  const int ih = ih0 + i, iw = iw0 + q;
+                  d[4 * i + q][l] = ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? p[(int64_t)i * s.W + q] : 0.f;
+                }
+            }
+          }
+          ok &= lanes_ok(d, 16);
+          input_transform(d, v);
+          float* dst = V + (c0 / NR) * bss + j * NR + (c0 % NR);
+          for (int xi = 0; xi < 16; ++xi) std::memcpy(dst + xi * vstride, v[xi], sizeof(Lanes));
+        }
+      }
+      if (!ok) bad = true;
+    }, 1);
+    if (bad) return false;
+    // 2. E_xi[oc panel][tile][r] = (A e A^T)[xi], A = [1 0; 1 1; 1 -1; 0 -1], e the tile of dy
+    // (zero past OH, OW).
+    parallel_for(npan, [&](int64_t pb, int64_t pe) {
+      bool ok = true;
+      for (int64_t pn = pb; pn < pe; ++pn)
+        for (int64_t j = 0; j < nt; ++j)
+          for (int r = 0; r < MR; ++r) {
+            const int oc = (int)pn * MR + r;
+            float e00 = 0.f, e01 = 0.f, e10 = 0.f, e11 = 0.f;
+            if (oc < OC) {
+              const float* q = dy + dyoff[j] + (int64_t)oc * s.P;
+              if (full[j]) {
+                e00 = q[0], e01 = q[1], e10 = q[s.OW], e11 = q[s.OW + 1];
+              } else {
+                const int64_t rr = (t0 + j) % tiles_img;
+                const bool down = 2 * (int)(rr / TW) + 1 < s.OH, right = 2 * (int)(rr % TW) + 1 < s.OW;
+                e00 = q[0];
+                if (right) e01 = q[1];
+                if (down) e10 = q[s.OW];
+                if (down && right) e11 = q[s.OW + 1];
+              }
+              ok &= std::fabs(e00) <= kWinoMax && std::fabs(e01) <= kWinoMax && std::fabs(e10) <= kWinoMax &&
+                    std::fabs(e11) <= kWinoMax;
+            }
+            // rows: A e (4 x 2), then columns: (A e) A^T (4 x 4)
+            const float a[4][2] = {{e00, e01}, {e00 + e10, e01 + e11}, {e00 - e10, e01 - e11}, {-e10, -e11}};
+            float* dst = E + pn * aps + j * MR + r;
+            for (int i = 0; i < 4; ++i) {
+              const float u0 = a[i][0], u1 = a[i][1];
+              dst[(4 * i + 0) * estride] = u0;
+              dst[(4 * i + 1) * estride] = u0 + u1;
+              dst[(4 * i + 2) * estride] = u0 - u1;
+              dst[(4 * i + 3) * estride] = -u1;
+            }
+          }
+      if (!ok) bad = true;
+    }, 2);
+    if (bad) return false;
+    // 3. M_xi (+)= E_xi V_xi^T: K = this pass's tiles.
+    parallel_for(16 * (int64_t)occ, [&](int64_t tb, int64_t te) {
+      for (int64_t task = tb; task < te; ++task) {
+        const int xi = (int)(task / occ), chunk = (int)(task % occ);
+        const int p0 = (int)((int64_t)npan * chunk / occ), p1 = (int)((int64_t)npan * (chunk + 1) / occ);
+        const int i0 = p0 * MR, i1 = std::min(OC, p1 * MR);
+        if (i1 <= i0) continue;
+        gemm_packed(uk, i1 - i0, C, (int)nt, E + xi * estride + (int64_t)p0 * aps, aps, V + xi * vstride, bss,
+                    M + xi * mstride + (int64_t)i0 * C, C, 1.f, pass > 0);
+      }
+    }, 1);
+  }
+  // 4. dw[oc][c] = G^T M G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]: L channels at a time.
+  parallel_for(OC, [&](int64_t ob, int64_t oe) {
+    alignas(32) Lanes m[16], t[12], o[9];
+    for (int64_t oc = ob; oc < oe; ++oc)
+      for (int c0 = 0; c0 < C; c0 += L) {
+        const int ln = std::min(L, C - c0);
+        for (int xi = 0; xi < 16; ++xi) {
+          const float* src = M + xi * mstride + oc * C + c0;
+          if (ln == L)
+            std::memcpy(m[xi], src, sizeof(Lanes));
+          else
+            for (int l = 0; l < L; ++l) m[xi][l] = l < ln ? src[l] : 0.f;
+        }
+        for (int j = 0; j < 4; ++j)  // rows: G^T m (3 x 4)
+          for (int l = 0; l < L; ++l) {
+            const float m0 = m[j][l], m1 = m[4 + j][l], m2 = m[8 + j][l], m3 = m[12 + j][l];
+            t[j][l] = m0 + 0.5f * (m1 + m2);
+            t[4 + j][l] = 0.5f * (m1 - m2);
+            t[8 + j][l] = 0.5f * (m1 + m2) + m3;
+          }
+        for (int i = 0; i < 3; ++i)  // columns: (G^T m) G (3 x 3)
+          for (int l = 0; l < L; ++l) {
+            const float m0 = t[4 * i][l], m1 = t[4 * i + 1][l], m2 = t[4 * i + 2][l], m3 = t[4 * i + 3][l];
+            o[3 * i + 0][l] = m0 + 0.5f * (m1 + m2);
+            o[3 * i + 1][l] = 0.5f * (m1 - m2);
+            o[3 * i + 2][l] = 0.5f * (m1 + m2) + m3;
+          }
+        float* dst = dw + (oc * C + c0) * 9;
+        for (int l = 0; l < ln; ++l)
+          for (int k = 0; k < 9; ++k) dst[l * 9 + k] = o[k][l];
+      }
+  }, 4);
+  ebuf.release_if_over((size_t)1 << 22);
+  vbuf.release_if_over((size_t)1 << 22);
+  mbuf.release_if_over((size_t)1 << 24);
   return true;
 }
 

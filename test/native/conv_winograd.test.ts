@@ -1,7 +1,7 @@
 /**
  * 3x3 stride-1 convolutions with at least 64 channels in and out run through Winograd F(2x2, 3x3)
  * (native/conv_winograd.cc): the forward, the fused forward + activation and the stride-1 input
- * gradient (the flipped filter). Checked here: against a float64 loop, as accurate as the direct
+ * gradient (the flipped filter); their filter gradient through F(3x3, 2x2). Checked here: against a float64 loop, as accurate as the direct
  * path (setWinograd(false)); really taken (its bits differ from the direct path's);
  * odd sizes, partial tiles, asymmetric and wide padding, several passes; the same bits for 1 and
  * 2 threads and for an image alone and in a batch; and the direct path's exact bits where an input
@@ -76,6 +76,27 @@ function inputGradRef(dy: Float32Array, w: Float32Array, g: Geo): Float64Array {
   return dx;
 }
 
+function filterGradRef(x: Float32Array, dy: Float32Array, g: Geo): Float64Array {
+  const { N, C, H, W, OC, PT, PL, OH, OW } = g;
+  const dw = new Float64Array(OC * C * 9);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < OC; o++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          const v = dy[((n * OC + o) * OH + oh) * OW + ow];
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < 3; kh++) {
+              const ih = oh - PT + kh;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < 3; kw++) {
+                const iw = ow - PL + kw;
+                if (iw >= 0 && iw < W) dw[((o * C + c) * 3 + kh) * 3 + kw] += v * x[((n * C + c) * H + ih) * W + iw];
+              }
+            }
+        }
+  return dw;
+}
+
 function maxErr(a: Float32Array, ref: Float64Array): number {
   let e = 0;
   for (let i = 0; i < ref.length; i++) e = Math.max(e, Math.abs(a[i] - ref[i]));
@@ -106,7 +127,7 @@ const CASES: Array<[string, Geo]> = [
 ];
 
 d('Winograd F(2x2, 3x3) convolutions', () => {
-  test.each(CASES)('%s: forward, fused activation and input gradient match float64', (_name, g) => {
+  test.each(CASES)('%s: forward, fused activation, input and filter gradients match float64', (_name, g) => {
     const k = addon!.kernels;
     const p = params(g);
     const { N, C, H, W, OC, OH, OW } = g;
@@ -136,6 +157,17 @@ d('Winograd F(2x2, 3x3) convolutions', () => {
     expect(dErrW).toBeLessThan(Math.max(4 * dErrD, 2e-6));
     expect(dErrW).toBeLessThan(1e-5);
     expect(bitsEqual(dx, dxd)).toBe(false);
+
+    // the filter gradient sums over every position: its bound grows with N * OH * OW
+    const dw = new Float32Array(OC * C * 9), dwd = new Float32Array(dw.length), db = new Float32Array(OC), dbd = new Float32Array(OC);
+    k.conv2d_backward_filter(x, dy, dw, db, p);
+    direct(() => k.conv2d_backward_filter(x, dy, dwd, dbd, p));
+    const wref = filterGradRef(x, dy, g);
+    const wErrW = maxErr(dw, wref), wErrD = maxErr(dwd, wref);
+    expect(wErrW).toBeLessThan(Math.max(4 * wErrD, 2e-6));
+    expect(wErrW).toBeLessThan(2e-6 * Math.sqrt(N * OH * OW));
+    expect(bitsEqual(dw, dwd)).toBe(false);
+    expect(bitsEqual(db, dbd)).toBe(true); // the bias gradient has one path
   });
 
   test('1 and 2 threads, a batch and its images alone: the same bits', () => {
@@ -160,6 +192,32 @@ d('Winograd F(2x2, 3x3) convolutions', () => {
       k.conv2d_forward(x.subarray(n * xs, (n + 1) * xs), w, b, yn, p1);
       expect([n, bitsEqual(yn, y2.subarray(n * ys, (n + 1) * ys))]).toEqual([n, true]);
     }
+  });
+
+  test('the filter gradient over several passes of tiles (2048 tiles) agrees with the direct path', () => {
+    const k = addon!.kernels;
+    const g = geo(2, 64, 64, 64, 64, 1), p = params(g);
+    const x = fill(g.N * g.C * g.H * g.W), dy = fill(g.N * g.OC * g.OH * g.OW);
+    const dw = new Float32Array(g.OC * g.C * 9), dwd = new Float32Array(dw.length);
+    k.conv2d_backward_filter(x, dy, dw, null, p);
+    direct(() => k.conv2d_backward_filter(x, dy, dwd, null, p));
+    let worst = 0, big = 0;
+    for (let i = 0; i < dw.length; i++) {
+      worst = Math.max(worst, Math.abs(dw[i] - dwd[i]));
+      big = Math.max(big, Math.abs(dwd[i]));
+    }
+    expect(big).toBeGreaterThan(5);
+    expect(worst).toBeLessThan(1e-4);
+    expect(bitsEqual(dw, dwd)).toBe(false);
+    // and 1 thread gives the same bits as 2
+    const threads = addon!.getThreads(), dw1 = new Float32Array(dw.length);
+    try {
+      addon!.setThreads(1);
+      k.conv2d_backward_filter(x, dy, dw1, null, p);
+    } finally {
+      addon!.setThreads(threads);
+    }
+    expect(bitsEqual(dw1, dw)).toBe(true);
   });
 
   test('several passes of tiles (256 channels, 432 tiles) agree with the direct path', () => {
@@ -196,6 +254,22 @@ d('Winograd F(2x2, 3x3) convolutions', () => {
     expect(bitsEqual(y, yd)).toBe(true);
     // and the values are the direct sum's: non-finite where the bad value reaches
     expect(y.some((t) => !Number.isFinite(t) || Math.abs(t) > 1e10)).toBe(true);
+  });
+
+  test.each([
+    ['an Inf in dy', 'dy', Infinity],
+    ['a NaN in x', 'x', NaN],
+    ['1e30 in dy', 'dy', 1e30],
+  ] as const)('filter gradient with %s: the direct path runs (its exact bits)', (_name, where, v) => {
+    const k = addon!.kernels;
+    const g = geo(2, 64, 8, 8, 64, 1), p = params(g);
+    const x = fill(g.N * g.C * g.H * g.W), dy = fill(g.N * g.OC * g.OH * g.OW);
+    (where === 'x' ? x : dy)[200] = v;
+    const dw = new Float32Array(g.OC * g.C * 9), dwd = new Float32Array(dw.length);
+    k.conv2d_backward_filter(x, dy, dw, null, p);
+    direct(() => k.conv2d_backward_filter(x, dy, dwd, null, p));
+    expect(bitsEqual(dw, dwd)).toBe(true);
+    expect(dw.some((t) => !Number.isFinite(t) || Math.abs(t) > 1e10)).toBe(true);
   });
 
   test('setWinograd takes one boolean', () => {
