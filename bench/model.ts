@@ -209,7 +209,7 @@ function timeKernels(backend: Backend<any>, fn: () => void): { totalMs: number; 
 }
 
 /** One training step's pieces on a train-mode model: forward, seeded backward, Momentum step. */
-function trainStep(m: YoloModel, x: Tensor, backend: Backend<any>, fuse = true): () => void {
+export function trainStep(m: YoloModel, x: Tensor, backend: Backend<any>, fuse = true): () => void {
   const opt = MomentumOptimizer.forParams(m.graph.paramList(), { momentum: 0.9, l2: 5e-4 });
   const params = new Map<string, Tensor>();
   for (const p of m.graph.paramList()) if (p.trainable && p.tensor) params.set(p.name, p.tensor);
