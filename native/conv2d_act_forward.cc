@@ -1,14 +1,11 @@
 // conv2d_act_forward: y = act(conv2d(x, w) + b), p = the 16 conv integers + act (fused_act.h),
 // alpha = leaky_relu's slope. The GEMM convolutions apply the activation to each output tile
-// right after computing it, while it is in cache (conv_forward_gemm's epilogue); depthwise layers
-// run conv2d_forward's direct kernel and then the activation over y in place. Either way the
-// pre-activation tensor never exists as a buffer of its own.
+// right after computing it, while it is in cache (conv_forward_gemm's epilogue, the depthwise
+// kernel's rows or planes), so the pre-activation tensor never exists as a buffer of its own.
 #include <cstdint>
 
 #include "conv_common.h"
-#include "fused_act.h"
 #include "kernels.h"
-#include "threadpool.h"
 
 namespace sp {
 
@@ -18,10 +15,7 @@ void conv2d_act_forward(const float* x, const float* w, const float* b, float* y
     conv_forward_gemm(s, x, w, b, y, p[CG_COUNT], alpha);
     return;
   }
-  depthwise_forward(s, x, w, b, y);
-  const int64_t n = (int64_t)p[CG_N] * p[CG_OC] * p[CG_OH] * p[CG_OW];
-  const int kind = p[CG_COUNT];
-  parallel_for(n, [&](int64_t s, int64_t e) { fused_act_inplace(y + s, e - s, kind, alpha); }, 16384);
+  depthwise_forward(s, x, w, b, y, p[CG_COUNT], alpha);
 }
 
 }  // namespace sp

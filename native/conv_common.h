@@ -130,7 +130,9 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
 // dw (OC x C x 3 x 3, overwritten) of the same layers by F(3x3, 2x2); false as above.
 bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* dy, float* dw);
 
-void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
+// act >= 0: the fused activation (fused_act.h) applied as each output row or plane is finished.
+void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
+                       float alpha = 0.f);
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx);
 void depthwise_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw, float* db);
 

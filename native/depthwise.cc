@@ -7,6 +7,7 @@
 #include "conv_common.h"
 #include "cpu.h"
 #include "depthwise_impl.h"
+#include "gemm_internal.h"
 #include "threadpool.h"
 
 namespace sp {
@@ -14,7 +15,7 @@ namespace sp {
 #if defined(__x86_64__)
 #define SP_DW_DECLARE(isa)                                                                                   \
   void depthwise_forward_range_##isa(const ConvShape&, const float*, const float*, const float*, float*,     \
-                                     int64_t, int64_t, float*);                                              \
+                                     int64_t, int64_t, float*, int, float);                                  \
   void depthwise_backward_input_range_##isa(const ConvShape&, const float*, const float*, float*, int64_t,   \
                                             int64_t);                                                        \
   void depthwise_backward_filter_range_##isa(const ConvShape&, const float*, const float*, float*, float*,   \
@@ -25,7 +26,8 @@ SP_DW_DECLARE(avx512)
 #endif
 
 namespace {
-using FwdFn = void (*)(const ConvShape&, const float*, const float*, const float*, float*, int64_t, int64_t, float*);
+using FwdFn = void (*)(const ConvShape&, const float*, const float*, const float*, float*, int64_t, int64_t, float*,
+                       int, float);
 using BinFn = void (*)(const ConvShape&, const float*, const float*, float*, int64_t, int64_t);
 using BwFn = void (*)(const ConvShape&, const float*, const float*, float*, float*, int64_t, int64_t, float*);
 struct DwFns {
@@ -49,13 +51,15 @@ const DwFns& dw_fns() {
 }
 }  // namespace
 
-void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
+void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
+                       float alpha) {
   const FwdFn fn = dw_fns().fwd;
   const size_t scratch = DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1;
   check_scratch((double)scratch);
   parallel_for((int64_t)s.N * s.OC, [&](int64_t tb, int64_t te) {
-    std::vector<float> buf(scratch);
-    fn(s, x, w, b, y, tb, te, buf.data());
+    static thread_local AlignedBuf buf;  // kept between calls: no allocation or zeroing per call
+    fn(s, x, w, b, y, tb, te, buf.get(scratch), act, alpha);
+    buf.release_if_over((size_t)1 << 20);
   }, 4);
 }
 

@@ -6,8 +6,8 @@
 namespace sp {
 
 void depthwise_forward_range_avx2(const ConvShape& s, const float* x, const float* w, const float* b, float* y,
-                                 int64_t tb, int64_t te, float* scratch) {
-  dw_forward_range(s, x, w, b, y, tb, te, scratch);
+                                 int64_t tb, int64_t te, float* scratch, int act, float alpha) {
+  dw_forward_range(s, x, w, b, y, tb, te, scratch, act, alpha);
 }
 void depthwise_backward_input_range_avx2(const ConvShape& s, const float* dy, const float* w, float* dx, int64_t tb,
                                         int64_t te) {

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "conv_common.h"
+#include "fused_act.h"
 
 namespace sp {
 namespace {
@@ -168,7 +169,7 @@ inline float dw_flat_sum(const float* d, int64_t L) {
 }
 
 inline void dw_forward_flat_plane(const ConvShape& s, const DwFlat& f, const float* xc, const float* wk, float bias,
-                                  float* yp, float* scratch) {
+                                  float* yp, float* scratch, int act, float alpha) {
   float* xp = scratch;
   float* __restrict yb = scratch + (int64_t)f.Hp * f.Wp;
   f.pad(s, xc, xp);
@@ -190,20 +191,22 @@ inline void dw_forward_flat_plane(const ConvShape& s, const DwFlat& f, const flo
         for (int64_t p = 0; p < f.L; ++p) yb[p] += wv * xs[p];
       }
   }
+  if (act >= 0) fused_act_inplace(yb, f.L, act, alpha);  // while in cache (dropped columns too)
   for (int oh = 0; oh < s.OH; ++oh) std::memcpy(yp + (int64_t)oh * s.OW, yb + (int64_t)oh * f.Wp, sizeof(float) * s.OW);
 }
 
-// Planes t = n*OC + oc in [tb, te).
+// Planes t = n*OC + oc in [tb, te); act >= 0: the fused activation (fused_act.h), applied to
+// each output row or flat plane while it is in cache.
 // scratch: DwFlat(s).scratch(s) floats when DwFlat::usable(s).
 void dw_forward_range(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
-                      int64_t te, float* scratch) {
+                      int64_t te, float* scratch, int act, float alpha) {
   const int mult = s.OCg;
   if (DwFlat::usable(s)) {
     const DwFlat f(s);
     for (int64_t t = tb; t < te; ++t) {
       const int oc = (int)(t % s.OC), n = (int)(t / s.OC), c = oc / mult;
       dw_forward_flat_plane(s, f, x + ((int64_t)n * s.C + c) * s.HW, w + (int64_t)oc * s.KK, b ? b[oc] : 0.f,
-                            y + t * s.P, scratch);
+                            y + t * s.P, scratch, act, alpha);
     }
     return;
   }
@@ -259,6 +262,7 @@ void dw_forward_range(const ConvShape& s, const float* x, const float* w, const 
             dw_axpy_row(yr, xr + off, wr[kw], lo, hi, s.SW);
           }
         }
+        if (act >= 0) fused_act_inplace(yr, s.OW, act, alpha);
       }
     }
   }

@@ -13,6 +13,10 @@
 #include "kernels.h"
 
 namespace sp {
+// Internal linkage: these are compiled into files built for different ISAs (depthwise_avx2.cc,
+// ...), and an inline function with external linkage could be merged by the linker into one
+// copy built for the widest ISA and then run on a CPU without it.
+namespace {
 
 // Leaky relu maps as explicit selects. Written as `x < 0 ? alpha * x : x` the compiler keeps a
 // branch per element (it may not evaluate the product speculatively under the default
@@ -65,4 +69,5 @@ inline void fused_act_inplace(float* y, int64_t n, int kind, float alpha) {
   }
 }
 
+}  // namespace
 }  // namespace sp
