@@ -19,9 +19,11 @@ export interface BenchOptions {
   quick: boolean;
   /** --all: also the slow implementations a bench leaves out by default (the model bench's WASM backends) */
   all?: boolean;
+  /** --rounds N: measure every implementation N times, round-robin, and report the median (model bench) */
+  rounds?: number;
 }
 
-/** Parses `[--json] [--threads N] [--quick]`; threads defaults to every logical CPU. */
+/** Parses `[--json] [--threads N] [--quick] [--all] [--rounds N]`; threads defaults to every logical CPU. */
 export function parseOptions(argv: string[]): BenchOptions {
   const o: BenchOptions = { json: false, threads: os.cpus().length, quick: false };
   for (let i = 0; i < argv.length; i++) {
@@ -34,7 +36,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`bench: expected an integer in [1, 1024] for --threads, got ${v}`);
       o.threads = n;
-    } else throw new Error(`bench: expected --json, --threads N, --quick or --all, got '${a}'`);
+    } else if (a === '--rounds' || a.startsWith('--rounds=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 20) throw new Error(`bench: expected an integer in [1, 20] for --rounds, got ${v}`);
+      o.rounds = n;
+    } else throw new Error(`bench: expected --json, --threads N, --quick, --all or --rounds N, got '${a}'`);
   }
   return o;
 }

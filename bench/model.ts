@@ -22,7 +22,9 @@
  * Every (case, op, implementation) runs in a process of its own, so that the peak RSS it
  * reports (the kernel's VmHWM, reset through /proc/self/clear_refs once the model is built) is
  * its own. Timing in every process, PyTorch's included: one warm-up call, then calls until a
- * minimum count and time are reached (capped); the median. The slimprune processes then make
+ * minimum count and time are reached (capped); the median. The implementations of a (case, op)
+ * take turns for --rounds rounds (3 by default, 1 with --quick) and each reports its median
+ * round, so a slow minute on a shared machine does not land on one of them only. The slimprune processes then make
  * one more call with every kernel timed (the per-op breakdown: conv kinds apart, and "outside
  * kernels" = the call's wall time minus its kernels': executor, allocation, GC).
  * Rows under --json: {bench: 'model', case, op: 'fwd' | 'train', impl, threads, ms, peak_rss_mb}.
@@ -81,7 +83,7 @@ export interface ModelBudget {
   maxMs: number;
 }
 
-const FULL: ModelBudget = { minIters: 5, minMs: 3000, maxMs: 15000 };
+const FULL: ModelBudget = { minIters: 5, minMs: 2000, maxMs: 10000 };
 // --quick: a smoke run (one timed call after the warm-up), unpruned 320 batch 2 only
 const QUICK: ModelBudget = { minIters: 1, minMs: 0, maxMs: 1000 };
 
@@ -102,7 +104,7 @@ export interface BreakdownEntry {
   calls: number;
 }
 
-interface JobResult {
+export interface JobResult {
   ms: number;
   samples: number;
   threads: number;
@@ -290,6 +292,21 @@ async function runOrt(job: Extract<Job, { kind: 'onnxruntime' }>): Promise<JobRe
   }
 }
 
+/**
+ * One result from a job's rounds: the median round (by ms; the upper median of an even count),
+ * with every round's ms in the note; a failed round is reported only when every round failed.
+ */
+export function combineRounds(results: Array<JobResult | string>): JobResult | string {
+  const ok = results.filter((r): r is JobResult => typeof r !== 'string');
+  if (!ok.length) return results[0] as string;
+  if (ok.length === 1 && results.length === 1) return ok[0];
+  const sorted = [...ok].sort((a, b) => a.ms - b.ms);
+  const mid = sorted[sorted.length >> 1];
+  const failed = results.length - ok.length;
+  const each = `rounds ${ok.map((r) => fmtMs(r.ms)).join(' / ')} ms${failed ? `, ${failed} failed` : ''}`;
+  return { ...mid, samples: ok.reduce((s, r) => s + r.samples, 0), note: mid.note ? `${each}; ${mid.note}` : each };
+}
+
 /** The child process's entry: runs the job in the environment, prints its result as JSON. */
 export async function childMain(): Promise<void> {
   const job = JSON.parse(process.env[JOB_ENV] ?? 'null') as Job | null;
@@ -346,6 +363,7 @@ export interface ModelBenchOptions extends BenchOptions {
 export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
   const say = (s: string) => (opts.json ? process.stderr : process.stdout).write(s + '\n');
   const budget = opts.quick ? QUICK : FULL;
+  const rounds = opts.rounds ?? (opts.quick ? 1 : 3);
   const cases = opts.quick ? CASES.slice(0, 1) : CASES;
   const backends = ['native', ...(opts.all ? ['wasm-as', 'wasm-em'] : [])].filter((n) => {
     const b = availableBackends().find((x) => x.name === n);
@@ -384,13 +402,19 @@ export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
     m.dispose();
     say(`${c.name}: ${c.size}x${c.size} batch ${c.batch}, ${f.params} params, ${(f.macs / 1e9).toFixed(3)} G conv MACs per image (${f.gflops.toFixed(2)} GFLOPs, PaddleSlim's count)`);
     for (const op of ['fwd', 'train'] as const) {
+      // Every implementation of this (case, op), run `rounds` times round-robin: the machine's
+      // load changes over minutes, so one process each would compare different moments.
+      const jobs: Array<[string, () => JobResult | string]> = [];
       for (const be of backends) {
         const threads = be === 'native' ? opts.threads : 1;
-        emit(c, op, `slimprune-${be}`, runJob({ kind: 'slimprune', backend: be, c, op, threads, budget }));
-        if (UNFUSED) emit(c, op, `slimprune-${be}-unfused`, runJob({ kind: 'slimprune', backend: be, c, op, threads, budget, fuse: false }));
+        jobs.push([`slimprune-${be}`, () => runJob({ kind: 'slimprune', backend: be, c, op, threads, budget })]);
+        if (UNFUSED) jobs.push([`slimprune-${be}-unfused`, () => runJob({ kind: 'slimprune', backend: be, c, op, threads, budget, fuse: false })]);
       }
-      if (op === 'fwd' && !ortWhy) emit(c, op, 'onnxruntime', runJob({ kind: 'onnxruntime', c, threads: opts.threads, budget, spin: PEER_SPIN }));
-      if (!torchWhy) emit(c, op, 'pytorch', runTorch(c, op, opts.threads, budget, counts.get(c.name)!));
+      if (op === 'fwd' && !ortWhy) jobs.push(['onnxruntime', () => runJob({ kind: 'onnxruntime', c, threads: opts.threads, budget, spin: PEER_SPIN })]);
+      if (!torchWhy) jobs.push(['pytorch', () => runTorch(c, op, opts.threads, budget, counts.get(c.name)!)]);
+      const results = jobs.map((): Array<JobResult | string> => []);
+      for (let r = 0; r < rounds; r++) jobs.forEach(([, run], i) => results[i].push(run()));
+      jobs.forEach(([impl], i) => emit(c, op, impl, combineRounds(results[i])));
     }
   }
   report(say, rows, breakdowns, cases);

@@ -4,7 +4,7 @@
  * bench/torch_yolov3.py builds the same network as slimprune (parameter count and conv MACs,
  * the script's own check, which exits 2 on a mismatch). Nothing here asserts on time.
  */
-import { CASES, caseModel, headWidths, kernelLabel, runTorch, torchUnavailable } from '../../bench/model';
+import { CASES, caseModel, combineRounds, headWidths, kernelLabel, runTorch, torchUnavailable } from '../../bench/model';
 import { countFlops } from '../../src/graph/flops';
 import { CONV_GEOM } from '../../src/backend/kernels';
 
@@ -13,6 +13,17 @@ function geom(v: Partial<Record<(typeof CONV_GEOM)[number], number>>): Int32Arra
 }
 
 describe('model benchmark', () => {
+  test('rounds: the median round, every round in the note; failures only when all failed', () => {
+    const r = (ms: number) => ({ ms, samples: 5, threads: 2, peak_rss_mb: 100 + ms });
+    const c = combineRounds([r(30), 'exited with 1: boom', r(10), r(20)]);
+    expect(typeof c).toBe('object');
+    if (typeof c === 'string') return;
+    expect([c.ms, c.samples, c.peak_rss_mb]).toEqual([20, 15, 120]);
+    expect(c.note).toBe('rounds 30.0 / 10.0 / 20.0 ms, 1 failed');
+    expect(combineRounds(['a', 'b'])).toBe('a');
+    expect(combineRounds([r(7)])).toEqual(r(7));
+  });
+
   test('cases: 320 batch 2 and 608 batch 1, each unpruned and r578', () => {
     expect(CASES.map((c) => [c.size, c.batch, c.pruned])).toEqual([[320, 2, false], [608, 1, false], [320, 2, true], [608, 1, true]]);
   });
