@@ -272,41 +272,43 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
       yoff[j] = n * OC * s.P + (int64_t)(2 * th) * s.OW + 2 * tw;
       full[j] = 2 * th + 2 <= s.OH && 2 * tw + 2 <= s.OW;
     }
-    // 1. Input transform: V_xi[sliver][c][lane] for every channel and tile of the pass.
-    parallel_for(C, [&](int64_t cb, int64_t ce) {
+    // 1. Input transform: V_xi[sliver][c][lane] for every channel and tile of the pass, sliver by
+    // sliver (each position's sliver is then written front to back, 16 sequential streams).
+    parallel_for(nsl, [&](int64_t sb, int64_t se) {
       alignas(32) Lanes d[16], v[16];
       bool ok = true;
-      for (int64_t c = cb; c < ce; ++c) {
-        const float* xc = x + c * s.HW;
-        for (int64_t j0 = 0; j0 < nsl * NR; j0 += L) {
-          for (int l = 0; l < L; ++l) {
-            const int64_t j = j0 + l;
-            if (j >= nt) {
-              for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
-            } else if (inner[j]) {
-              const float* p = xc + xoff[j];
-              for (int i = 0; i < 4; ++i)
-                for (int q = 0; q < 4; ++q) d[4 * i + q][l] = p[(int64_t)i * s.W + q];
-            } else {
-              // border tile: the patch's top-left is (ih0, iw0) relative to xc + xoff[j]
-              const int64_t t = t0 + j, r = t % tiles_img;
-              const int ih0 = 2 * (int)(r / TW) - s.PT, iw0 = 2 * (int)(r % TW) - s.PL;
-              const float* p = xc + xoff[j];
-              for (int i = 0; i < 4; ++i)
-                for (int q = 0; q < 4; ++q) {
-                  const int ih = ih0 + i, iw = iw0 + q;
-                  d[4 * i + q][l] = ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? p[(int64_t)i * s.W + q] : 0.f;
-                }
+      for (int64_t sl = sb; sl < se; ++sl)
+        for (int64_t c = 0; c < C; ++c) {
+          const float* xc = x + c * s.HW;
+          for (int64_t j0 = sl * NR; j0 < (sl + 1) * NR; j0 += L) {
+            for (int l = 0; l < L; ++l) {
+              const int64_t j = j0 + l;
+              if (j >= nt) {
+                for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
+              } else if (inner[j]) {
+                const float* p = xc + xoff[j];
+                for (int i = 0; i < 4; ++i)
+                  for (int q = 0; q < 4; ++q) d[4 * i + q][l] = p[(int64_t)i * s.W + q];
+              } else {
+                // border tile: the patch's top-left is (ih0, iw0) relative to xc + xoff[j]
+                const int64_t t = t0 + j, r = t % tiles_img;
+                const int ih0 = 2 * (int)(r / TW) - s.PT, iw0 = 2 * (int)(r % TW) - s.PL;
+                const float* p = xc + xoff[j];
+                for (int i = 0; i < 4; ++i)
+                  for (int q = 0; q < 4; ++q) {
+                    const int ih = ih0 + i, iw = iw0 + q;
+                    d[4 * i + q][l] = ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? p[(int64_t)i * s.W + q] : 0.f;
+                  }
+              }
             }
+            ok &= lanes_ok(d, 16);
+            input_transform(d, v);
+            float* dst = V + (j0 / NR) * bss + c * NR + (j0 % NR);
+            for (int xi = 0; xi < 16; ++xi) std::memcpy(dst + xi * vstride, v[xi], sizeof(Lanes));
           }
-          ok &= lanes_ok(d, 16);
-          input_transform(d, v);
-          float* dst = V + (j0 / NR) * bss + c * NR + (j0 % NR);
-          for (int xi = 0; xi < 16; ++xi) std::memcpy(dst + xi * vstride, v[xi], sizeof(Lanes));
         }
-      }
       if (!ok) bad = true;
-    }, 4);
+    }, 1);
     if (bad) return false;
     if (shared_u) {
       // 2. The 16 products M_xi = U_xi V_xi, each output-channel chunk a task; 3. the output
