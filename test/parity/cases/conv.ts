@@ -2,7 +2,8 @@
  * Parity cases for the three conv kernels (forward with and without bias, backward input,
  * backward filter with and without bias) and the transposed conv built on them. Channel counts
  * around SIMD widths (1, 3, 4, 5, 8, 17), odd spatial sizes, stride 2, groups, depthwise (with
- * and without a channel multiplier), asymmetric padding, dilation, 1x1, batch 1 and 3.
+ * and without a channel multiplier), asymmetric padding, dilation, 1x1, batch 1 and 3, and 3x3
+ * stride-1 layers wide enough for the Winograd path of the C++ kernels.
  */
 import * as ops from '../../../src/backend/ops';
 import type { ParityCase } from '../harness';
@@ -41,6 +42,8 @@ const SHAPES: ConvShape[] = [
   { name: '96->128 3x3 pad1 6x6 batch1 (channel split)', N: 1, C: 96, H: 6, W: 6, OC: 128, KH: 3, KW: 3, attrs: { padding: 1 }, bias: true },
   { name: '128->96 1x1 5x5 batch1 (channel split)', N: 1, C: 128, H: 5, W: 5, OC: 96, KH: 1, KW: 1, attrs: {} },
   { name: '64->80 1x1 stride2 batch2 (channel split)', N: 2, C: 64, H: 7, W: 7, OC: 80, KH: 1, KW: 1, attrs: { stride: 2 }, bias: true },
+  // 3x3 stride 1 with 64+ channels: Winograd F(2x2, 3x3) in the C++ kernels (odd sizes: partial tiles)
+  { name: '64->70 3x3 asymmetric pad 7x9 batch2 (Winograd)', N: 2, C: 64, H: 7, W: 9, OC: 70, KH: 3, KW: 3, attrs: { padding: [0, 2, 1, 1] }, bias: true },
 ];
 
 function convCase(s: ConvShape): ParityCase {
