@@ -51,6 +51,21 @@ inline bool lanes_ok(const Lanes* a, int rows) {
   return ok;
 }
 
+// Lane l of the 4x4 input patch d whose top-left is input (ih0, iw0) of a plane, p pointing at
+// that position (read only inside the plane); inner: the whole patch is inside.
+inline void load_patch(const ConvShape& s, const float* p, bool inner, int ih0, int iw0, Lanes d[16], int l) {
+  if (inner) {
+    for (int i = 0; i < 4; ++i)
+      for (int q = 0; q < 4; ++q) d[4 * i + q][l] = p[(int64_t)i * s.W + q];
+    return;
+  }
+  for (int i = 0; i < 4; ++i)
+    for (int q = 0; q < 4; ++q) {
+      const int ih = ih0 + i, iw = iw0 + q;
+      d[4 * i + q][l] = ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? p[(int64_t)i * s.W + q] : 0.f;
+    }
+}
+
 // v = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], d row-major 4x4.
 inline void input_transform(const Lanes d[16], Lanes v[16]) {
   Lanes t[16];
@@ -285,20 +300,9 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
               const int64_t j = j0 + l;
               if (j >= nt) {
                 for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
-              } else if (inner[j]) {
-                const float* p = xc + xoff[j];
-                for (int i = 0; i < 4; ++i)
-                  for (int q = 0; q < 4; ++q) d[4 * i + q][l] = p[(int64_t)i * s.W + q];
               } else {
-                // border tile: the patch's top-left is (ih0, iw0) relative to xc + xoff[j]
-                const int64_t t = t0 + j, r = t % tiles_img;
-                const int ih0 = 2 * (int)(r / TW) - s.PT, iw0 = 2 * (int)(r % TW) - s.PL;
-                const float* p = xc + xoff[j];
-                for (int i = 0; i < 4; ++i)
-                  for (int q = 0; q < 4; ++q) {
-                    const int ih = ih0 + i, iw = iw0 + q;
-                    d[4 * i + q][l] = ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? p[(int64_t)i * s.W + q] : 0.f;
-                  }
+                const int64_t r = (t0 + j) % tiles_img;
+                load_patch(s, xc + xoff[j], inner[j], 2 * (int)(r / TW) - s.PT, 2 * (int)(r % TW) - s.PL, d, l);
               }
             }
             ok &= lanes_ok(d, 16);
@@ -415,19 +419,9 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
               for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
               continue;
             }
-            const float* p = x + xoff[j] + (int64_t)c * s.HW;
-            if (inner[j]) {
-              for (int i = 0; i < 4; ++i)
-                for (int q = 0; q < 4; ++q) d[4 * i + q][l] = p[(int64_t)i * s.W + q];
-            } else {
-              const int64_t r = (t0 + j) % tiles_img;
-              const int ih0 = 2 * (int)(r / TW) - s.PT, iw0 = 2 * (int)(r % TW) - s.PL;
-              for (int i = 0; i < 4; ++i)
-                for (int q = 0; q < 4; ++q) {
-                  const int ih = ih0 + i, iw = iw0 + q;
-                  d[4 * i + q][l] = ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? p[(int64_t)i * s.W + q] : 0.f;
-                }
-            }
+            const int64_t r = (t0 + j) % tiles_img;
+            load_patch(s, x + xoff[j] + (int64_t)c * s.HW, inner[j], 2 * (int)(r / TW) - s.PT, 2 * (int)(r % TW) - s.PL,
+                       d, l);
           }
           ok &= lanes_ok(d, 16);
           input_transform(d, v);

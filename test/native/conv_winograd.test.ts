@@ -8,19 +8,16 @@
  * or a filter holds Inf, NaN or a value over 2^50 (the transforms would turn Inf into NaN).
  */
 import { loadAddon, nativeLoadError } from '../../src/backend/native';
+import { randomArray } from '../util/rng';
 
 const addon = loadAddon();
 if (!addon) console.log(`skipping Winograd conv checks: ${nativeLoadError()}`);
 const d = addon ? describe : describe.skip;
 
 let seed = 7;
+/** Values in [-0.5, 0.5), a new seeded stream per call. */
 function fill(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    a[i] = seed / 4294967296 - 0.5;
-  }
-  return a;
+  return Float32Array.from(randomArray(n, seed++, -0.5, 0.5));
 }
 
 interface Geo { N: number; C: number; H: number; W: number; OC: number; PT: number; PL: number; OH: number; OW: number }
@@ -33,67 +30,40 @@ function params(g: Geo): Int32Array {
   return Int32Array.from([g.N, g.C, g.H, g.W, g.OC, 3, 3, g.OH, g.OW, 1, 1, g.PT, g.PL, 1, 1, 1]);
 }
 
-function convRef(x: Float32Array, w: Float32Array, b: Float32Array | null, g: Geo): Float64Array {
+/** Calls tap(xi, wi, yi) for every in-bounds tap of the layer (x, w, y flat indices), in a fixed order. */
+function forEachTap(g: Geo, tap: (xi: number, wi: number, yi: number) => void): void {
   const { N, C, H, W, OC, PT, PL, OH, OW } = g;
-  const y = new Float64Array(N * OC * OH * OW);
   for (let n = 0; n < N; n++)
     for (let o = 0; o < OC; o++)
       for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++) {
-          let s = b ? b[o] : 0;
+        for (let ow = 0; ow < OW; ow++)
           for (let c = 0; c < C; c++)
             for (let kh = 0; kh < 3; kh++) {
               const ih = oh - PT + kh;
               if (ih < 0 || ih >= H) continue;
               for (let kw = 0; kw < 3; kw++) {
                 const iw = ow - PL + kw;
-                if (iw >= 0 && iw < W) s += x[((n * C + c) * H + ih) * W + iw] * w[((o * C + c) * 3 + kh) * 3 + kw];
+                if (iw >= 0 && iw < W) tap(((n * C + c) * H + ih) * W + iw, ((o * C + c) * 3 + kh) * 3 + kw, ((n * OC + o) * OH + oh) * OW + ow);
               }
             }
-          y[((n * OC + o) * OH + oh) * OW + ow] = s;
-        }
+}
+
+function convRef(x: Float32Array, w: Float32Array, b: Float32Array, g: Geo): Float64Array {
+  const y = new Float64Array(g.N * g.OC * g.OH * g.OW);
+  for (let i = 0; i < y.length; i++) y[i] = b[Math.floor(i / (g.OH * g.OW)) % g.OC];
+  forEachTap(g, (xi, wi, yi) => (y[yi] += x[xi] * w[wi]));
   return y;
 }
 
 function inputGradRef(dy: Float32Array, w: Float32Array, g: Geo): Float64Array {
-  const { N, C, H, W, OC, PT, PL, OH, OW } = g;
-  const dx = new Float64Array(N * C * H * W);
-  for (let n = 0; n < N; n++)
-    for (let o = 0; o < OC; o++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++) {
-          const v = dy[((n * OC + o) * OH + oh) * OW + ow];
-          for (let c = 0; c < C; c++)
-            for (let kh = 0; kh < 3; kh++) {
-              const ih = oh - PT + kh;
-              if (ih < 0 || ih >= H) continue;
-              for (let kw = 0; kw < 3; kw++) {
-                const iw = ow - PL + kw;
-                if (iw >= 0 && iw < W) dx[((n * C + c) * H + ih) * W + iw] += v * w[((o * C + c) * 3 + kh) * 3 + kw];
-              }
-            }
-        }
+  const dx = new Float64Array(g.N * g.C * g.H * g.W);
+  forEachTap(g, (xi, wi, yi) => (dx[xi] += dy[yi] * w[wi]));
   return dx;
 }
 
 function filterGradRef(x: Float32Array, dy: Float32Array, g: Geo): Float64Array {
-  const { N, C, H, W, OC, PT, PL, OH, OW } = g;
-  const dw = new Float64Array(OC * C * 9);
-  for (let n = 0; n < N; n++)
-    for (let o = 0; o < OC; o++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++) {
-          const v = dy[((n * OC + o) * OH + oh) * OW + ow];
-          for (let c = 0; c < C; c++)
-            for (let kh = 0; kh < 3; kh++) {
-              const ih = oh - PT + kh;
-              if (ih < 0 || ih >= H) continue;
-              for (let kw = 0; kw < 3; kw++) {
-                const iw = ow - PL + kw;
-                if (iw >= 0 && iw < W) dw[((o * C + c) * 3 + kh) * 3 + kw] += v * x[((n * C + c) * H + ih) * W + iw];
-              }
-            }
-        }
+  const dw = new Float64Array(g.OC * g.C * 9);
+  forEachTap(g, (xi, wi, yi) => (dw[wi] += dy[yi] * x[xi]));
   return dw;
 }
 
