@@ -87,6 +87,16 @@ inline void input_transform(const Lanes d[16], Lanes v[16]) {
     }
 }
 
+// v = B^T d B of L patches, position xi stored at dst + xi*stride (L floats each); false when an
+// input is not finite or beyond 2^50.
+inline bool transform_store(const Lanes d[16], float* dst, int64_t stride) {
+  alignas(32) Lanes v[16];
+  const bool ok = lanes_ok(d, 16);
+  input_transform(d, v);
+  for (int xi = 0; xi < 16; ++xi) std::memcpy(dst + xi * stride, v[xi], sizeof(Lanes));
+  return ok;
+}
+
 // y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1]: the 2x2 outputs (row-major) of each tile.
 inline void output_transform(const Lanes m[16], Lanes y[4]) {
   Lanes t[8];  // A^T m: 2 x 4
@@ -290,7 +300,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     // 1. Input transform: V_xi[sliver][c][lane] for every channel and tile of the pass, sliver by
     // sliver (each position's sliver is then written front to back, 16 sequential streams).
     parallel_for(nsl, [&](int64_t sb, int64_t se) {
-      alignas(32) Lanes d[16], v[16];
+      alignas(32) Lanes d[16];
       bool ok = true;
       for (int64_t sl = sb; sl < se; ++sl)
         for (int64_t c = 0; c < C; ++c) {
@@ -305,10 +315,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
                 load_patch(s, xc + xoff[j], inner[j], 2 * (int)(r / TW) - s.PT, 2 * (int)(r % TW) - s.PL, d, l);
               }
             }
-            ok &= lanes_ok(d, 16);
-            input_transform(d, v);
-            float* dst = V + (j0 / NR) * bss + c * NR + (j0 % NR);
-            for (int xi = 0; xi < 16; ++xi) std::memcpy(dst + xi * vstride, v[xi], sizeof(Lanes));
+            ok &= transform_store(d, V + (j0 / NR) * bss + c * NR + (j0 % NR), vstride);
           }
         }
       if (!ok) bad = true;
@@ -408,7 +415,7 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
     }
     // 1. V_xi[c sliver][tile][lane] = (B^T d B)[xi] of channel c's patch: L channels at a time.
     parallel_for((C + L - 1) / L, [&](int64_t gb, int64_t ge) {
-      alignas(32) Lanes d[16], v[16];
+      alignas(32) Lanes d[16];
       bool ok = true;
       for (int64_t gi = gb; gi < ge; ++gi) {
         const int c0 = (int)gi * L;
@@ -423,10 +430,7 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
             load_patch(s, x + xoff[j] + (int64_t)c * s.HW, inner[j], 2 * (int)(r / TW) - s.PT, 2 * (int)(r % TW) - s.PL,
                        d, l);
           }
-          ok &= lanes_ok(d, 16);
-          input_transform(d, v);
-          float* dst = V + (c0 / NR) * bss + j * NR + (c0 % NR);
-          for (int xi = 0; xi < 16; ++xi) std::memcpy(dst + xi * vstride, v[xi], sizeof(Lanes));
+          ok &= transform_store(d, V + (c0 / NR) * bss + j * NR + (c0 % NR), vstride);
         }
       }
       if (!ok) bad = true;
