@@ -122,8 +122,8 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
                        float alpha = 0.f, bool flipped = false);
 
 // Winograd F(2x2, 3x3) (conv_winograd.cc): 3x3, stride 1, dilation 1, one group, at least 64
-// channels in and out. conv_forward_gemm takes it first; false (values beyond 2^50, Inf or NaN in
-// x or w) means nothing was written and the direct path must run.
+// channels in and out. conv_forward_gemm takes it first; false (a value beyond 2^50, Inf or NaN in
+// x or w) means the direct path must run (y may have been partly written; it overwrites all of y).
 bool conv_winograd_fits(const ConvShape& s);
 bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
                            float alpha, bool flipped);

@@ -7,9 +7,9 @@
 // channels are one GEMM, M_xi (OC x tiles) = U_xi (OC x C) * V_xi (C x tiles), run by the same
 // packed microkernel as everything else. A pass takes a run of tiles (images one after another):
 //   1. V: the input transform of every (channel, tile), written straight into packed B slivers;
-//   2. the 16 GEMMs, split over threads by (position, output-channel chunk);
-//   3. the output transform, bias and activation, written into y.
-// The filter transform U is built once per call into packed A panels.
+//   2. the 16 GEMMs and the output transform (bias, activation) into y, scheduled by the size of
+//      U, the filter transform in packed A panels (see conv_forward_winograd).
+// The filter gradient (conv_filter_grad_winograd) is the same algorithm read the other way.
 //
 // F(2x2, 3x3) keeps float32 error at the level of the direct sum (its transforms only add,
 // subtract and halve). Every output is one fixed sequence of operations over K = C in the
@@ -124,9 +124,38 @@ inline int64_t spread(int64_t floats) {
 // few threads; large OC is split further so that a task's A block stays a few panels. Shape-only.
 int wino_oc_chunks(int npan) { return std::max(1, std::min(npan / 16, 4)); }
 
-}  // namespace
+// Per tile of a pass (tiles t0 .. t0 + nt of all images, one after another): its output tile's
+// top-left (oh, ow) = (2 th, 2 tw), so its input patch starts at (oh - PT, ow - PL); the offsets of
+// the patch's top-left in x and of the outputs in y (channel 0 of its image); whether the patch
+// lies inside x (inner) and both output rows and columns inside y (full).
+struct PassTiles {
+  std::vector<int64_t> xoff, yoff;
+  std::vector<int> oh, ow;
+  std::vector<uint8_t> inner, full;
+  explicit PassTiles(int64_t n)
+      : xoff((size_t)n), yoff((size_t)n), oh((size_t)n), ow((size_t)n), inner((size_t)n), full((size_t)n) {}
+  // 2x2 output tiles per image
+  static int64_t per_image(const ConvShape& s) { return (int64_t)((s.OH + 1) / 2) * ((s.OW + 1) / 2); }
+  void set(const ConvShape& s, int64_t t0, int64_t nt) {
+    const int TW = (s.OW + 1) / 2;
+    const int64_t tiles_img = per_image(s);
+    for (int64_t j = 0; j < nt; ++j) {
+      const int64_t t = t0 + j, n = t / tiles_img, r = t % tiles_img;
+      const int h = 2 * (int)(r / TW), w = 2 * (int)(r % TW), ih0 = h - s.PT, iw0 = w - s.PL;
+      oh[j] = h;
+      ow[j] = w;
+      xoff[j] = n * s.C * s.HW + (int64_t)ih0 * s.W + iw0;
+      inner[j] = ih0 >= 0 && ih0 + 4 <= s.H && iw0 >= 0 && iw0 + 4 <= s.W;
+      yoff[j] = n * s.OC * s.P + (int64_t)h * s.OW + w;
+      full[j] = h + 2 <= s.OH && w + 2 <= s.OW;
+    }
+  }
+  // lane l of tile j's patch in the plane at xc (x of channel 0 shifted to the wanted channel)
+  void load(const ConvShape& s, const float* xc, int64_t j, Lanes d[16], int l) const {
+    load_patch(s, xc + xoff[j], inner[j], oh[j] - s.PT, ow[j] - s.PL, d, l);
+  }
+};
 
-namespace {
 std::atomic<bool>& winograd_switch() {
   static std::atomic<bool> on{[] {
     const char* v = std::getenv("SLIMPRUNE_WINOGRAD");
@@ -154,8 +183,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   const int MR = uk.mr, NR = uk.nr;
   if (NR % L) return false;
   const int C = s.C, OC = s.OC;
-  const int TH = (s.OH + 1) / 2, TW = (s.OW + 1) / 2;
-  const int64_t tiles_img = (int64_t)TH * TW, ntiles = (int64_t)s.N * tiles_img;
+  const int64_t ntiles = s.N * PassTiles::per_image(s);
   const int npan = (OC + MR - 1) / MR;
   const int64_t aps = (int64_t)C * MR;
   const int64_t Cr = spread(C);
@@ -242,12 +270,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   static thread_local AlignedBuf vbuf;
   float* V = vbuf.get((size_t)(16 * spread(nt_max / NR * bss)));
   float* Msh = shared_u ? mshared.get((size_t)(16 * spread((int64_t)OC * nt_max))) : nullptr;
-  // Per tile of a pass: the offset of its patch's top-left in image plane 0 and of its outputs
-  // (both for channel 0), and whether the patch lies inside x and both outputs rows and columns
-  // inside y.
-  std::vector<int64_t> xoff((size_t)nt_max), yoff((size_t)nt_max);
-  std::vector<uint8_t> inner((size_t)nt_max), full((size_t)nt_max);
-  int64_t t0 = 0;  // the pass's first tile
+  PassTiles pt(nt_max);
   // Output transform, bias and activation of rows [r0, r0 + rows) of the products M (position
   // stride mstride, row stride ldm), columns [0, cn) = the pass's tiles c0 ...
   const auto store_rows = [&](const float* M, int64_t mstride, int64_t ldm, int64_t r0, int64_t rows, int64_t c0,
@@ -267,36 +290,26 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
         const int ln = (int)std::min<int64_t>(L, cn - j0);
         for (int l = 0; l < ln; ++l) {
           const int64_t j = c0 + j0 + l;
-          float* yt = yo + yoff[j];
-          if (full[j]) {
+          float* yt = yo + pt.yoff[j];
+          if (pt.full[j]) {
             yt[0] = o[0][l];
             yt[1] = o[1][l];
             yt[s.OW] = o[2][l];
             yt[s.OW + 1] = o[3][l];
           } else {
-            const int64_t r = (t0 + j) % tiles_img;
-            const int oh = 2 * (int)(r / TW), ow = 2 * (int)(r % TW);
-            for (int i = 0; i < 2 && oh + i < s.OH; ++i)
-              for (int q = 0; q < 2 && ow + q < s.OW; ++q) yt[(int64_t)i * s.OW + q] = o[2 * i + q][l];
+            for (int i = 0; i < 2 && pt.oh[j] + i < s.OH; ++i)
+              for (int q = 0; q < 2 && pt.ow[j] + q < s.OW; ++q) yt[(int64_t)i * s.OW + q] = o[2 * i + q][l];
           }
         }
       }
     }
   };
 
-  for (; t0 < ntiles; t0 += nt_max) {
+  for (int64_t t0 = 0; t0 < ntiles; t0 += nt_max) {
     const int64_t nt = std::min(nt_max, ntiles - t0);
     const int64_t nsl = (nt + NR - 1) / NR;
     const int64_t vstride = spread(nsl * bss);
-    for (int64_t j = 0; j < nt; ++j) {
-      const int64_t t = t0 + j, n = t / tiles_img, r = t % tiles_img;
-      const int th = (int)(r / TW), tw = (int)(r % TW);
-      const int ih0 = 2 * th - s.PT, iw0 = 2 * tw - s.PL;
-      xoff[j] = n * C * s.HW + (int64_t)ih0 * s.W + iw0;
-      inner[j] = ih0 >= 0 && ih0 + 4 <= s.H && iw0 >= 0 && iw0 + 4 <= s.W;
-      yoff[j] = n * OC * s.P + (int64_t)(2 * th) * s.OW + 2 * tw;
-      full[j] = 2 * th + 2 <= s.OH && 2 * tw + 2 <= s.OW;
-    }
+    pt.set(s, t0, nt);
     // 1. Input transform: V_xi[sliver][c][lane] for every channel and tile of the pass, sliver by
     // sliver (each position's sliver is then written front to back, 16 sequential streams).
     parallel_for(nsl, [&](int64_t sb, int64_t se) {
@@ -308,12 +321,10 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
           for (int64_t j0 = sl * NR; j0 < (sl + 1) * NR; j0 += L) {
             for (int l = 0; l < L; ++l) {
               const int64_t j = j0 + l;
-              if (j >= nt) {
+              if (j >= nt)
                 for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
-              } else {
-                const int64_t r = (t0 + j) % tiles_img;
-                load_patch(s, xc + xoff[j], inner[j], 2 * (int)(r / TW) - s.PT, 2 * (int)(r % TW) - s.PL, d, l);
-              }
+              else
+                pt.load(s, xc, j, d, l);
             }
             ok &= transform_store(d, V + (j0 / NR) * bss + c * NR + (j0 % NR), vstride);
           }
@@ -383,8 +394,7 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
   const int MR = uk.mr, NR = uk.nr;
   if (NR % L) return false;
   const int C = s.C, OC = s.OC;
-  const int TH = (s.OH + 1) / 2, TW = (s.OW + 1) / 2;
-  const int64_t tiles_img = (int64_t)TH * TW, ntiles = (int64_t)s.N * tiles_img;
+  const int64_t ntiles = s.N * PassTiles::per_image(s);
   const int npan = (OC + MR - 1) / MR, nslc = (C + NR - 1) / NR;
   // Tiles per pass: E (16 x OC) and V (16 x C) per tile within about 8 MiB, at least 256.
   const int64_t per_tile = 16 * (int64_t)(C + OC) * (int64_t)sizeof(float);
@@ -399,20 +409,11 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
   float* M = mbuf.get((size_t)(16 * mstride));
   const int occ = wino_oc_chunks(npan);
   std::atomic<bool> bad{false};
-  std::vector<int64_t> xoff((size_t)nt_max), dyoff((size_t)nt_max);
-  std::vector<uint8_t> inner((size_t)nt_max), full((size_t)nt_max);
+  PassTiles pt(nt_max);
 
   for (int64_t pass = 0; pass < npass; ++pass) {
     const int64_t t0 = pass * nt_max, nt = std::min(nt_max, ntiles - t0);
-    for (int64_t j = 0; j < nt; ++j) {
-      const int64_t t = t0 + j, n = t / tiles_img, r = t % tiles_img;
-      const int th = (int)(r / TW), tw = (int)(r % TW);
-      const int ih0 = 2 * th - s.PT, iw0 = 2 * tw - s.PL;
-      xoff[j] = n * C * s.HW + (int64_t)ih0 * s.W + iw0;
-      inner[j] = ih0 >= 0 && ih0 + 4 <= s.H && iw0 >= 0 && iw0 + 4 <= s.W;
-      dyoff[j] = n * OC * s.P + (int64_t)(2 * th) * s.OW + 2 * tw;
-      full[j] = 2 * th + 2 <= s.OH && 2 * tw + 2 <= s.OW;
-    }
+    pt.set(s, t0, nt);
     // 1. V_xi[c sliver][tile][lane] = (B^T d B)[xi] of channel c's patch: L channels at a time.
     parallel_for((C + L - 1) / L, [&](int64_t gb, int64_t ge) {
       alignas(32) Lanes d[16];
@@ -426,9 +427,7 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
               for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
               continue;
             }
-            const int64_t r = (t0 + j) % tiles_img;
-            load_patch(s, x + xoff[j] + (int64_t)c * s.HW, inner[j], 2 * (int)(r / TW) - s.PT, 2 * (int)(r % TW) - s.PL,
-                       d, l);
+            pt.load(s, x + (int64_t)c * s.HW, j, d, l);
           }
           ok &= transform_store(d, V + (c0 / NR) * bss + j * NR + (c0 % NR), vstride);
         }
@@ -446,12 +445,11 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
             const int oc = (int)pn * MR + r;
             float e00 = 0.f, e01 = 0.f, e10 = 0.f, e11 = 0.f;
             if (oc < OC) {
-              const float* q = dy + dyoff[j] + (int64_t)oc * s.P;
-              if (full[j]) {
+              const float* q = dy + pt.yoff[j] + (int64_t)oc * s.P;
+              if (pt.full[j]) {
                 e00 = q[0], e01 = q[1], e10 = q[s.OW], e11 = q[s.OW + 1];
               } else {
-                const int64_t rr = (t0 + j) % tiles_img;
-                const bool down = 2 * (int)(rr / TW) + 1 < s.OH, right = 2 * (int)(rr % TW) + 1 < s.OW;
+                const bool down = pt.oh[j] + 1 < s.OH, right = pt.ow[j] + 1 < s.OW;
                 e00 = q[0];
                 if (right) e01 = q[1];
                 if (down) e10 = q[s.OW];
