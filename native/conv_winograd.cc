@@ -124,6 +124,20 @@ inline int64_t spread(int64_t floats) {
 // few threads; large OC is split further so that a task's A block stays a few panels. Shape-only.
 int wino_oc_chunks(int npan) { return std::max(1, std::min(npan / 16, 4)); }
 
+// The 16 positions' products as tasks (position xi, output-channel chunk of occ over npan panels of
+// MR rows): fn(xi, p0, i0, i1) for the chunk's first panel p0 and its rows [i0, i1) of OC.
+template <class Fn>
+void for_position_chunks(int npan, int MR, int OC, int occ, Fn&& fn) {
+  parallel_for(16 * (int64_t)occ, [&](int64_t tb, int64_t te) {
+    for (int64_t task = tb; task < te; ++task) {
+      const int xi = (int)(task / occ), chunk = (int)(task % occ);
+      const int p0 = (int)((int64_t)npan * chunk / occ), p1 = (int)((int64_t)npan * (chunk + 1) / occ);
+      const int i0 = p0 * MR, i1 = std::min(OC, p1 * MR);
+      if (i1 > i0) fn(xi, p0, i0, i1);
+    }
+  }, 1);
+}
+
 // Per tile of a pass (tiles t0 .. t0 + nt of all images, one after another): its output tile's
 // top-left (oh, ow) = (2 th, 2 tw), so its input patch starts at (oh - PT, ow - PL); the offsets of
 // the patch's top-left in x and of the outputs in y (channel 0 of its image); whether the patch
@@ -337,16 +351,10 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
       // transform by output channels.
       const int occ = wino_oc_chunks(npan);
       const int64_t ldm = nsl * NR, mstride = spread((int64_t)OC * ldm);
-      parallel_for(16 * (int64_t)occ, [&](int64_t tb, int64_t te) {
-        for (int64_t task = tb; task < te; ++task) {
-          const int xi = (int)(task / occ), chunk = (int)(task % occ);
-          const int p0 = (int)((int64_t)npan * chunk / occ), p1 = (int)((int64_t)npan * (chunk + 1) / occ);
-          const int i0 = p0 * MR, i1 = std::min(OC, p1 * MR);
-          if (i1 <= i0) continue;
-          gemm_packed(uk, i1 - i0, (int)nt, C, Ush + xi * ucs + (int64_t)p0 * aps, aps, V + xi * vstride, bss,
-                      Msh + xi * mstride + (int64_t)i0 * ldm, ldm, 1.f, false);
-        }
-      }, 1);
+      for_position_chunks(npan, MR, OC, occ, [&](int xi, int p0, int i0, int i1) {
+        gemm_packed(uk, i1 - i0, (int)nt, C, Ush + xi * ucs + (int64_t)p0 * aps, aps, V + xi * vstride, bss,
+                    Msh + xi * mstride + (int64_t)i0 * ldm, ldm, 1.f, false);
+      });
       parallel_for(OC, [&](int64_t ob, int64_t oe) { store_rows(Msh + ob * ldm, mstride, ldm, ob, oe - ob, 0, nt); }, 4);
       continue;
     }
@@ -473,16 +481,10 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
     }, 2);
     if (bad) return false;
     // 3. M_xi (+)= E_xi V_xi^T: K = this pass's tiles.
-    parallel_for(16 * (int64_t)occ, [&](int64_t tb, int64_t te) {
-      for (int64_t task = tb; task < te; ++task) {
-        const int xi = (int)(task / occ), chunk = (int)(task % occ);
-        const int p0 = (int)((int64_t)npan * chunk / occ), p1 = (int)((int64_t)npan * (chunk + 1) / occ);
-        const int i0 = p0 * MR, i1 = std::min(OC, p1 * MR);
-        if (i1 <= i0) continue;
-        gemm_packed(uk, i1 - i0, C, (int)nt, E + xi * estride + (int64_t)p0 * aps, aps, V + xi * vstride, bss,
-                    M + xi * mstride + (int64_t)i0 * C, C, 1.f, pass > 0);
-      }
-    }, 1);
+    for_position_chunks(npan, MR, OC, occ, [&](int xi, int p0, int i0, int i1) {
+      gemm_packed(uk, i1 - i0, C, (int)nt, E + xi * estride + (int64_t)p0 * aps, aps, V + xi * vstride, bss,
+                  M + xi * mstride + (int64_t)i0 * C, C, 1.f, pass > 0);
+    });
   }
   // 4. dw[oc][c] = G^T M G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]: L channels at a time.
   parallel_for(OC, [&](int64_t ob, int64_t oe) {

@@ -73,6 +73,16 @@ function maxErr(a: Float32Array, ref: Float64Array): number {
   return e;
 }
 
+/** The largest |a - ref| and the largest |ref|. */
+function spread(a: Float32Array, ref: Float32Array): { worst: number; big: number } {
+  let worst = 0, big = 0;
+  for (let i = 0; i < ref.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - ref[i]));
+    big = Math.max(big, Math.abs(ref[i]));
+  }
+  return { worst, big };
+}
+
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
   return ua.length === ub.length && ua.every((v, i) => v === ub[i]);
@@ -173,11 +183,7 @@ d('Winograd F(2x2, 3x3) convolutions', () => {
     const dw = new Float32Array(g.OC * g.C * 9), dwd = new Float32Array(dw.length);
     k.conv2d_backward_filter(x, dy, dw, null, p);
     direct(() => k.conv2d_backward_filter(x, dy, dwd, null, p));
-    let worst = 0, big = 0;
-    for (let i = 0; i < dw.length; i++) {
-      worst = Math.max(worst, Math.abs(dw[i] - dwd[i]));
-      big = Math.max(big, Math.abs(dwd[i]));
-    }
+    const { worst, big } = spread(dw, dwd);
     expect(big).toBeGreaterThan(5);
     expect(worst).toBeLessThan(1e-4);
     expect(bitsEqual(dw, dwd)).toBe(false);
@@ -199,11 +205,7 @@ d('Winograd F(2x2, 3x3) convolutions', () => {
     const y = new Float32Array(g.N * g.OC * g.OH * g.OW), yd = new Float32Array(y.length);
     k.conv2d_forward(x, w, b, y, p);
     direct(() => k.conv2d_forward(x, w, b, yd, p));
-    let worst = 0, big = 0;
-    for (let i = 0; i < y.length; i++) {
-      worst = Math.max(worst, Math.abs(y[i] - yd[i]));
-      big = Math.max(big, Math.abs(yd[i]));
-    }
+    const { worst, big } = spread(y, yd);
     expect(big).toBeGreaterThan(1);
     expect(worst).toBeLessThan(2e-5);
     expect(bitsEqual(y, yd)).toBe(false);
