@@ -25,8 +25,9 @@
  * minimum count and time are reached (capped); the median. The implementations of a (case, op)
  * take turns for --rounds rounds (3 by default, 1 with --quick) and each reports its median
  * round, so a slow minute on a shared machine does not land on one of them only. The slimprune
- * processes then make one more call with every kernel timed (the per-op breakdown: conv kinds apart, and "outside
- * kernels" = the call's wall time minus its kernels': executor, allocation, GC).
+ * processes then make one more call with every kernel timed (the per-op breakdown: conv kinds
+ * apart, and "outside kernels" = the call's wall time minus its kernels': executor, allocation,
+ * GC).
  * Rows under --json: {bench: 'model', case, op: 'fwd' | 'train', impl, threads, ms, peak_rss_mb}.
  */
 import { spawnSync } from 'child_process';
