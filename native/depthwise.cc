@@ -54,7 +54,8 @@ const DwFns& dw_fns() {
 void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
                        float alpha) {
   const FwdFn fn = dw_fns().fwd;
-  const size_t scratch = DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1;
+  // DwFlat's padded plane, or dw3's row of zeros (stride 1)
+  const size_t scratch = std::max<size_t>(DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1, dw3_usable(s) ? s.W : 1);
   check_scratch((double)scratch);
   parallel_for((int64_t)s.N * s.OC, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf buf;  // kept between calls: no allocation or zeroing per call
