@@ -280,6 +280,7 @@ void conv_forward_im2col_batched(const ConvShape& s, const float* x, const float
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
                        float alpha, bool flipped) {
   if (winograd_enabled() && conv_winograd_fits(s) && conv_forward_winograd(s, x, w, b, y, act, alpha, flipped)) return;
+  if (!flipped && stem_forward(s, x, w, b, y, act, alpha)) return;
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;
   // The bias rides along as one extra K row: W gets a column b[oc], col a row of ones.

@@ -134,6 +134,9 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
 void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
                        float alpha = 0.f);
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx);
+// The stem (depthwise_impl.h): 3x3 stride 2, padding 1, up to 4 input channels, one group, with
+// the GEMM path's bits; false (nothing written) for any other geometry.
+bool stem_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act, float alpha);
 void depthwise_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw, float* db);
 
 }  // namespace sp

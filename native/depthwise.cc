@@ -16,6 +16,8 @@ namespace sp {
 #define SP_DW_DECLARE(isa)                                                                                   \
   void depthwise_forward_range_##isa(const ConvShape&, const float*, const float*, const float*, float*,     \
                                      int64_t, int64_t, float*, int, float);                                  \
+  void stem_forward_range_##isa(const ConvShape&, const float*, const float*, const float*, float*, int64_t,  \
+                                int64_t, float*, int, float);                                                \
   void depthwise_backward_input_range_##isa(const ConvShape&, const float*, const float*, float*, int64_t,   \
                                             int64_t);                                                        \
   void depthwise_backward_filter_range_##isa(const ConvShape&, const float*, const float*, float*, float*,   \
@@ -34,18 +36,19 @@ struct DwFns {
   FwdFn fwd;
   BinFn bin;
   BwFn bw;
+  FwdFn stem;
 };
 const DwFns& dw_fns() {
   static const DwFns f = [] {
 #if defined(__x86_64__)
     if (cpu_has_avx512())
       return DwFns{depthwise_forward_range_avx512, depthwise_backward_input_range_avx512,
-                   depthwise_backward_filter_range_avx512};
+                   depthwise_backward_filter_range_avx512, stem_forward_range_avx512};
     if (cpu_has_avx2_fma())
       return DwFns{depthwise_forward_range_avx2, depthwise_backward_input_range_avx2,
-                   depthwise_backward_filter_range_avx2};
+                   depthwise_backward_filter_range_avx2, stem_forward_range_avx2};
 #endif
-    return DwFns{dw_forward_range, dw_backward_input_range, dw_backward_filter_range};
+    return DwFns{dw_forward_range, dw_backward_input_range, dw_backward_filter_range, stem_forward_range};
   }();
   return f;
 }
@@ -62,6 +65,19 @@ void depthwise_forward(const ConvShape& s, const float* x, const float* w, const
     fn(s, x, w, b, y, tb, te, buf.get(scratch), act, alpha);
     buf.release_if_over((size_t)1 << 20);
   }, 4);
+}
+
+bool stem_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act, float alpha) {
+  if (!stem_usable(s)) return false;
+  const FwdFn fn = dw_fns().stem;
+  const size_t scratch = (size_t)stem_scratch(s);
+  check_scratch((double)scratch);
+  parallel_for((int64_t)s.N * s.OH, [&](int64_t tb, int64_t te) {
+    static thread_local AlignedBuf buf;
+    fn(s, x, w, b, y, tb, te, buf.get(scratch), act, alpha);
+    buf.release_if_over((size_t)1 << 20);
+  }, 4);
+  return true;
 }
 
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx) {

@@ -9,6 +9,10 @@ void depthwise_forward_range_avx2(const ConvShape& s, const float* x, const floa
                                  int64_t tb, int64_t te, float* scratch, int act, float alpha) {
   dw_forward_range(s, x, w, b, y, tb, te, scratch, act, alpha);
 }
+void stem_forward_range_avx2(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
+                             int64_t te, float* scratch, int act, float alpha) {
+  stem_forward_range(s, x, w, b, y, tb, te, scratch, act, alpha);
+}
 void depthwise_backward_input_range_avx2(const ConvShape& s, const float* dy, const float* w, float* dx, int64_t tb,
                                         int64_t te) {
   dw_backward_input_range(s, dy, w, dx, tb, te);

@@ -48,6 +48,10 @@ const SHAPES: ConvShape[] = [
   { name: 'depthwise 5 3x3 pad1 3x70 batch2 (direct rows)', N: 2, C: 5, H: 3, W: 70, OC: 5, KH: 3, KW: 3, attrs: { groups: 5, padding: 1 }, bias: true },
   { name: 'depthwise 6 3x3 stride2 pad [1,2,1,2] 5x33 (direct rows)', N: 1, C: 6, H: 5, W: 33, OC: 6, KH: 3, KW: 3, attrs: { groups: 6, stride: 2, padding: [1, 2, 1, 2] }, bias: true },
   { name: 'depthwise 3 3x3 stride2 pad1 4x18 (direct rows)', N: 1, C: 3, H: 4, W: 18, OC: 3, KH: 3, KW: 3, attrs: { groups: 3, stride: 2, padding: 1 } },
+  // the stem path of the C++ kernels: 3x3 stride 2 padding 1, at most 4 input channels, 32x32
+  // outputs or more (output channels not a multiple of its 4; extra bottom/right padding)
+  { name: 'stem 3->5 3x3 stride2 pad1 66x70', N: 1, C: 3, H: 66, W: 70, OC: 5, KH: 3, KW: 3, attrs: { stride: 2, padding: 1 }, bias: true },
+  { name: 'stem 1->4 3x3 stride2 pad [1,2,1,2] 63x64 batch2', N: 2, C: 1, H: 63, W: 64, OC: 4, KH: 3, KW: 3, attrs: { stride: 2, padding: [1, 2, 1, 2] } },
   // 3x3 stride 1 with 64+ channels: Winograd F(2x2, 3x3) in the C++ kernels (odd sizes: partial tiles)
   { name: '64->70 3x3 asymmetric pad 7x9 batch2 (Winograd)', N: 2, C: 64, H: 7, W: 9, OC: 70, KH: 3, KW: 3, attrs: { padding: [0, 2, 1, 1] }, bias: true },
 ];
