@@ -2,8 +2,8 @@
  * `slimprune export` (slim/prune/export_model.py): build the inference graph, prune its shapes
  * as the checkpoint records (or as the flags say for a checkpoint without a record), load
  * `weights`, fold the norms and write `{output_dir}/{config name}/`: model.onnx (checked in
- * onnxruntime-node when it is installed; --with_postprocess adds box decoding and
- * NonMaxSuppression), model.json + weights.bin and infer_cfg.yml.
+ * onnxruntime-node when it is installed; --with_postprocess adds box decoding and Paddle's
+ * multiclass NMS), model.json + weights.bin and infer_cfg.yml.
  * Faster / Mask R-CNN write backbone_rpn.onnx + roi_heads.onnx and an infer_cfg.yml with the
  * proposal, NMS and mask settings in between (src/export/rcnn_export.ts), checked end to end on
  * one --verify_size image (default: the eval input size).
@@ -36,7 +36,7 @@ export const exportCommand: Subcommand<ExportOptions> = {
     addConfigFlags(cmd)
       .option('--output_dir <dir>', 'directory to write {output_dir}/{config name}/ into', 'output')
       .option('--format <fmt>', 'onnx, native (model.json + weights.bin) or both', 'both')
-      .option('--with_postprocess', 'put box decoding and NonMaxSuppression into the ONNX graph (extra input im_size [N, 2])')
+      .option('--with_postprocess', 'put box decoding and the multiclass NMS (nms_top_k, keep_top_k, pixel-inclusive IoU, as Paddle) into the ONNX graph (extra input im_size [N, 2])')
       .option('--verify_size <N>', 'R-CNN: side in pixels of the square image the ONNX check runs on (default: the eval input size)');
     addPruneFlags(cmd);
   },

@@ -9,13 +9,22 @@
  *                 box = (c - b/2, c + b/2), clipped to [0, (w, h) - 1]
  *                 score = sigmoid(obj) * [sigmoid(obj) >= conf_thresh] * sigmoid(class)
  *   outputs       boxes [N, M, 4] (x1, y1, x2, y2 pixels), scores [N, C, M],
- *                 selected_indices [K, 3] (image, class, box) from NonMaxSuppression with the
- *                 head's nms_threshold, score_threshold and keep_top_k per class.
+ *                 selected_indices [K, 3] (image, class, box): Paddle's multiclass_nms, built
+ *                 around ONNX's NonMaxSuppression:
+ *                   background_label   that class's scores never selected;
+ *                   nms_top_k          per class, scores below its nms_top_k-th best dropped
+ *                                      before the NMS (a tie with that score stays);
+ *                   normalized: false  the NMS sees (x1, y1, x2 + 1, y2 + 1), so its areas and
+ *                                      overlaps are Paddle's pixel-inclusive ones;
+ *                   nms_threshold, score_threshold as given, at most keep_top_k per class;
+ *                   keep_top_k         per image, the selections scoring below its keep_top_k-th
+ *                                      best dropped (a tie stays).
+ *                 Rows in NonMaxSuppression's order: image, class, descending score.
  * Boxes are in the same order as slimprune's own decoding (level, anchor, row, column).
- * ONNX's NonMaxSuppression measures IoU without Paddle's +1 pixel (normalized: false) and
- * has no overall keep_top_k: a runtime keeps the best keep_top_k of selected_indices itself.
+ * nms_eta < 1 (Paddle's adaptive threshold) has no ONNX counterpart: the export refuses it.
  */
-import type { YoloHeadConfig } from '../nn';
+import type { NmsConfig, YoloHeadConfig } from '../nn';
+import { ExportError } from './bn_fold';
 import { valueInfo, type OnnxBuilder } from './onnx';
 
 export const IM_SIZE_INPUT = 'im_size';
@@ -95,6 +104,79 @@ export function addYoloPostprocess(b: OnnxBuilder, rawOutputs: readonly string[]
   const M = rawOutputs.reduce((m, raw, i) => m + head.anchorMasks[i].length * g.shapeOf(raw)[2] * g.shapeOf(raw)[3], 0);
   b.node('Concat', boxes, ['boxes'], { axis: 1 });
   b.node('Concat', scores, ['scores'], { axis: 2 });
-  b.node('NonMaxSuppression', ['boxes', 'scores', b.int64Constant('keep_top_k', [head.nms.keepTopK]), b.constant('iou_threshold', [1], [head.nms.nmsThreshold]), b.constant('score_threshold', [1], [head.nms.scoreThreshold])], ['selected_indices'], { center_point_box: 0 });
+  addMulticlassNms(b, M, C, head.nms);
   b.outputs.push(valueInfo('boxes', [0, M, 4]), valueInfo('scores', [0, C, M]), valueInfo('selected_indices', [], { int64: true, dims: ['K', 3] }));
+}
+
+/** boxes [N, M, 4] + scores [N, C, M] -> selected_indices [K, 3], as Paddle's multiclass_nms (see the file comment). */
+function addMulticlassNms(b: OnnxBuilder, M: number, C: number, nms: NmsConfig): void {
+  if (nms.nmsEta < 1) throw new ExportError(`--with_postprocess: expected nms_eta 1 (ONNX NonMaxSuppression has no adaptive threshold), got ${nms.nmsEta}`);
+  const NEG = -Infinity;
+  let scores = 'scores';
+  // a score masked out: below any score_threshold, so never selected
+  const dropped = (keep: string): string => {
+    const out = b.fresh('nms_scores');
+    b.node('Where', [keep, scores, b.constant('neg_inf', [], [NEG])], [out]);
+    return out;
+  };
+  if (nms.backgroundLabel >= 0 && nms.backgroundLabel < C) {
+    const mask = new Float32Array(C).fill(1);
+    mask[nms.backgroundLabel] = 0;
+    scores = dropped(castBool(b, b.constant('foreground', [1, C, 1], mask)));
+  }
+  if (nms.nmsTopK === 0) {
+    scores = dropped(castBool(b, b.constant('none', [1, 1, 1], [0])));
+  } else if (nms.nmsTopK > 0 && nms.nmsTopK < M) {
+    const vals = b.fresh('nms_topk_vals'), idx = b.fresh('nms_topk_idx'), kth = b.fresh('nms_topk_kth'), keep = b.fresh('nms_topk_keep');
+    b.node('TopK', [scores, b.int64Constant('nms_top_k', [nms.nmsTopK])], [vals, idx], { axis: 2 });
+    b.node('ReduceMin', [vals], [kth], { axes: [2], keepdims: 1 });
+    b.node('GreaterOrEqual', [scores, kth], [keep]);
+    scores = dropped(keep);
+  }
+  let boxes = 'boxes';
+  if (!nms.normalized) {
+    boxes = b.fresh('nms_boxes_px');
+    b.node('Add', ['boxes', b.constant('px_inclusive', [1, 1, 4], [0, 0, 1, 1])], [boxes]);
+  }
+  // at most keep_top_k per class (0: none at all); the per-image cut below only for keep_top_k > 0
+  const perClass = nms.keepTopK > -1 ? nms.keepTopK : M;
+  const sel = nms.keepTopK > 0 ? b.fresh('nms_selected') : 'selected_indices';
+  b.node('NonMaxSuppression', [boxes, scores, b.int64Constant('max_per_class', [perClass]), b.constant('iou_threshold', [1], [nms.nmsThreshold]), b.constant('score_threshold', [1], [nms.scoreThreshold])], [sel], { center_point_box: 0 });
+  if (nms.keepTopK <= 0) return;
+  // keep_top_k per image: each selection's score against its image's keep_top_k-th best
+  const s = b.fresh('sel_score'), img2 = b.fresh('sel_image2'), img = b.fresh('sel_image'), n1 = b.fresh('n_images');
+  b.node('GatherND', ['scores', sel], [s]);
+  b.node('Gather', [sel, b.int64Constant('col0', [0])], [img2], { axis: 1 });
+  b.node('Squeeze', [img2, b.int64Constant('axis1', [1])], [img]);
+  b.node('Slice', [shapeOf(b, 'scores'), b.int64Constant('s0', [0]), b.int64Constant('e1', [1])], [n1]);
+  const onehot = b.fresh('sel_onehot'), isImg = b.fresh('sel_is_image'), s1 = b.fresh('sel_score_col'), kn = b.fresh('sel_scores_kn'), nk = b.fresh('sel_scores_nk'), padded = b.fresh('sel_scores_pad');
+  b.node('OneHot', [img, n1, b.constant('onehot_values', [2], [0, 1])], [onehot], { axis: -1 });
+  b.node('Cast', [onehot], [isImg], { to: 9 });
+  b.node('Unsqueeze', [s, b.int64Constant('axis1', [1])], [s1]);
+  b.node('Where', [isImg, s1, b.constant('neg_inf', [], [NEG])], [kn]);
+  b.node('Transpose', [kn], [nk], { perm: [1, 0] });
+  b.node('Pad', [nk, b.int64Constant('pad_one_col', [0, 0, 0, 1]), b.constant('neg_inf', [], [NEG])], [padded], { mode: 'constant' });
+  const width = b.fresh('sel_width'), k = b.fresh('keep_k'), vals = b.fresh('keep_vals'), idx = b.fresh('keep_idx'), thr = b.fresh('keep_thr'), thrSel = b.fresh('keep_thr_sel');
+  b.node('Slice', [shapeOf(b, padded), b.int64Constant('s1', [1]), b.int64Constant('e2', [2])], [width]);
+  b.node('Min', [width, b.int64Constant('keep_top_k', [nms.keepTopK])], [k]);
+  b.node('TopK', [padded, k], [vals, idx], { axis: 1 });
+  b.node('ReduceMin', [vals], [thr], { axes: [1], keepdims: 0 });
+  b.node('Gather', [thr, img], [thrSel], { axis: 0 });
+  const keep = b.fresh('keep'), nz = b.fresh('keep_nz'), rows = b.fresh('keep_rows');
+  b.node('GreaterOrEqual', [s, thrSel], [keep]);
+  b.node('NonZero', [keep], [nz]);
+  b.node('Squeeze', [nz, b.int64Constant('axis0', [0])], [rows]);
+  b.node('Gather', [sel, rows], ['selected_indices'], { axis: 0 });
+}
+
+function shapeOf(b: OnnxBuilder, x: string): string {
+  const out = b.fresh(`${x}.shape`);
+  b.node('Shape', [x], [out]);
+  return out;
+}
+
+function castBool(b: OnnxBuilder, x: string): string {
+  const out = b.fresh(`${x}.bool`);
+  b.node('Cast', [x], [out], { to: 9 });
+  return out;
 }
