@@ -25,7 +25,6 @@
 #include <vector>
 
 #include "conv_common.h"
-#include "fused_act.h"
 #include "gemm_internal.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -163,7 +162,7 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
             }
           }
           gemm_packed(uk, i1 - i0, ns * NR, kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps,
-                      col, bss, ct + (int64_t)i0 * ldct, ldct, 1.f, kb > 0);
+                      col, bss, ct + (int64_t)i0 * ldct, ldct, 1.f, kb > 0, kb == nkb - 1 ? act : -1, alpha);
         }
         // Store per image: the tile's slivers of image n are one run of flat positions [qa, qb);
         // of those, the columns with ow < OW, row segment by row segment.
@@ -181,10 +180,8 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
               const int len = (int)std::min<int64_t>(s.OW - ow, qe - q);
               const float* src = cbase + q;
               float* dst = yg + (int64_t)oh * s.OW + ow;
-              for (int oc = i0; oc < i1; ++oc) {
+              for (int oc = i0; oc < i1; ++oc)
                 std::memcpy(dst + (int64_t)oc * s.P, src + (int64_t)oc * ldct, sizeof(float) * len);
-                if (act >= 0) fused_act_inplace(dst + (int64_t)oc * s.P, len, act, alpha);
-              }
             }
             q = std::min(rowend, qe);
           }
@@ -259,7 +256,7 @@ void conv_forward_im2col_batched(const ConvShape& s, const float* x, const float
           chunk_rows((int)chunk, occ, npan, MR, s.OCg, i0, i1);
           if (i1 <= i0) continue;
           gemm_packed(uk, i1 - i0, ns * NR, Kb, Wp + ((int64_t)g * npan + i0 / MR) * aps, aps, col, sstride,
-                      ct + (int64_t)i0 * ldct, ldct, 1.f, false);
+                      ct + (int64_t)i0 * ldct, ldct, 1.f, false, act, alpha);
         }
       }, 1);
       parallel_for(s.OCg, [&](int64_t ob, int64_t oe) {
@@ -267,7 +264,6 @@ void conv_forward_im2col_batched(const ConvShape& s, const float* x, const float
           for (const Run& r : runs) {
             float* yo = y + (r.n * s.OC + (int64_t)g * s.OCg + oc) * s.P + r.pa;
             std::memcpy(yo, ct + oc * ldct + (int64_t)r.sa * NR, sizeof(float) * r.np);
-            if (act >= 0) fused_act_inplace(yo, r.np, act, alpha);
           }
       }, 16);
     }
@@ -387,10 +383,8 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
             for (int q = 0; q < NR; ++q) d[q] = 1.f;
           }
         gemm_packed(uk, i1 - i0, np, kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps, col,
-                    sstride, yg + (int64_t)i0 * s.P, s.P, 1.f, kb > 0);
+                    sstride, yg + (int64_t)i0 * s.P, s.P, 1.f, kb > 0, kb == nkb - 1 ? act : -1, alpha);
       }
-      if (act >= 0)
-        for (int oc = i0; oc < i1; ++oc) fused_act_inplace(yg + (int64_t)oc * s.P, np, act, alpha);
     }
     colbuf.release_if_over((size_t)1 << 22);
   }, 1);

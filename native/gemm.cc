@@ -13,6 +13,7 @@
 #include <new>
 
 #include "cpu.h"
+#include "fused_act.h"
 #include "gemm_internal.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -140,7 +141,7 @@ void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, i
 
 // ---- macro kernel -----------------------------------------------------------------------------
 void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int64_t aps, const float* Bp,
-                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate) {
+                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act, float act_alpha) {
   const int MR = uk.mr, NR = uk.nr;
   alignas(64) float tmp[kGemmMaxMR * kGemmMaxNR];
   for (int j = 0; j < n; j += NR) {
@@ -151,9 +152,9 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
       const float* a = Ap + (int64_t)(i / MR) * aps;
       float* c = C + (int64_t)i * ldc + j;
       if (mb == MR && nb == NR) {
-        uk.fn(kc, a, b, c, ldc, alpha, accumulate ? 1 : 0);
+        uk.fn(kc, a, b, c, ldc, alpha, accumulate ? 1 : 0, act, act_alpha);
       } else {
-        uk.fn(kc, a, b, tmp, NR, alpha, 0);
+        uk.fn(kc, a, b, tmp, NR, alpha, 0, -1, 0.f);
         for (int r = 0; r < mb; ++r) {
           float* cr = c + (int64_t)r * ldc;
           const float* tr = tmp + r * NR;
@@ -161,6 +162,7 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
             for (int q = 0; q < nb; ++q) cr[q] = cr[q] + tr[q];
           else
             for (int q = 0; q < nb; ++q) cr[q] = tr[q];
+          if (act >= 0) fused_act_inplace(cr, nb, act, act_alpha);
         }
       }
     }
@@ -174,20 +176,30 @@ constexpr int kGemmNC = 4096;  // columns of B per packed panel (kc x NC lives i
 }  // namespace
 
 void gemm_packed(const GemmMicro& uk, int m, int n, int K, const float* Ap, int64_t aps, const float* Bp,
-                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate) {
+                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act, float act_alpha) {
   if (m <= 0 || n <= 0) return;
   if (K <= 0) {
-    if (!accumulate)
-      for (int i = 0; i < m; ++i) std::memset(C + (int64_t)i * ldc, 0, sizeof(float) * n);
+    for (int i = 0; i < m; ++i) {
+      if (!accumulate) std::memset(C + (int64_t)i * ldc, 0, sizeof(float) * n);
+      if (act >= 0) fused_act_inplace(C + (int64_t)i * ldc, n, act, act_alpha);
+    }
     return;
   }
   const int MR = uk.mr, NR = uk.nr, MC = gemm_mc(uk);
   const int nkb = gemm_k_blocks(K);
+  // Short products (K under 48: the 32 -> 64 pointwise layer on 160x160 and 304x304 maps ran
+  // 0.84-0.95x with the activation in the microkernel) take it as a pass over the finished block.
+  if (act >= 0 && K < 48) {
+    gemm_packed(uk, m, n, K, Ap, aps, Bp, bss, C, ldc, alpha, accumulate);
+    for (int i = 0; i < m; ++i) fused_act_inplace(C + (int64_t)i * ldc, n, act, act_alpha);
+    return;
+  }
   for (int kb = 0; kb < nkb; ++kb) {
     const int k0 = gemm_k_begin(K, nkb, kb), kc = gemm_k_begin(K, nkb, kb + 1) - k0;
     for (int i0 = 0; i0 < m; i0 += MC)
       gemm_macro(uk, std::min(MC, m - i0), n, kc, Ap + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps,
-                 Bp + (int64_t)k0 * NR, bss, C + (int64_t)i0 * ldc, ldc, alpha, accumulate || kb > 0);
+                 Bp + (int64_t)k0 * NR, bss, C + (int64_t)i0 * ldc, ldc, alpha, accumulate || kb > 0,
+                 kb == nkb - 1 ? act : -1, act_alpha);
   }
 }
 

@@ -7,13 +7,33 @@
 #include <immintrin.h>
 
 #include "gemm_internal.h"
+#include "kernels.h"
 
 namespace sp {
 namespace {
 
 constexpr int MR = 6, NR = 16;
 
-void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate) {
+// v after the fused activation `act` (fused_act.h's forms: NaN passes, -0 stays).
+inline __m256 act8(__m256 v, int act, __m256 va) {
+  const __m256 z = _mm256_setzero_ps();
+  const __m256 neg = _mm256_cmp_ps(v, z, _CMP_LT_OQ);
+  switch (act) {
+    case ACT_RELU:
+      return _mm256_blendv_ps(v, z, neg);
+    case ACT_LEAKY_RELU:
+      return _mm256_blendv_ps(v, _mm256_mul_ps(va, v), neg);
+    case ACT_RELU6: {
+      const __m256 six = _mm256_set1_ps(6.f), t = _mm256_blendv_ps(v, z, neg);
+      return _mm256_blendv_ps(t, six, _mm256_cmp_ps(t, six, _CMP_GT_OQ));
+    }
+    default:
+      return v;
+  }
+}
+
+void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
+                int act, float act_alpha) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
          c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
          c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
@@ -44,7 +64,7 @@ void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ld
     a += MR;
     b += NR;
   }
-  const __m256 va = _mm256_set1_ps(alpha);
+  const __m256 va = _mm256_set1_ps(alpha), vact = _mm256_set1_ps(act_alpha);
   auto store = [&](int r, __m256 x0, __m256 x1) {
     float* cr = c + r * ldc;
     x0 = _mm256_mul_ps(x0, va);
@@ -52,6 +72,10 @@ void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ld
     if (accumulate) {
       x0 = _mm256_add_ps(_mm256_loadu_ps(cr), x0);
       x1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), x1);
+    }
+    if (act >= 0) {
+      x0 = act8(x0, act, vact);
+      x1 = act8(x1, act, vact);
     }
     _mm256_storeu_ps(cr, x0);
     _mm256_storeu_ps(cr + 8, x1);

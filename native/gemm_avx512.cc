@@ -7,13 +7,33 @@
 #include <immintrin.h>
 
 #include "gemm_internal.h"
+#include "kernels.h"
 
 namespace sp {
 namespace {
 
 constexpr int MR = 12, NR = 32;
 
-void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate) {
+// v after the fused activation `act` (fused_act.h's forms: NaN passes, -0 stays).
+inline __m512 act16(__m512 v, int act, __m512 va) {
+  const __m512 z = _mm512_setzero_ps();
+  const __mmask16 neg = _mm512_cmp_ps_mask(v, z, _CMP_LT_OQ);
+  switch (act) {
+    case ACT_RELU:
+      return _mm512_mask_blend_ps(neg, v, z);
+    case ACT_LEAKY_RELU:
+      return _mm512_mask_blend_ps(neg, v, _mm512_mul_ps(va, v));
+    case ACT_RELU6: {
+      const __m512 six = _mm512_set1_ps(6.f), t = _mm512_mask_blend_ps(neg, v, z);
+      return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, six, _CMP_GT_OQ), t, six);
+    }
+    default:
+      return v;
+  }
+}
+
+void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
+                 int act, float act_alpha) {
   __m512 acc[MR][2];
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
@@ -31,7 +51,7 @@ void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t l
     a += MR;
     b += NR;
   }
-  const __m512 va = _mm512_set1_ps(alpha);
+  const __m512 va = _mm512_set1_ps(alpha), vact = _mm512_set1_ps(act_alpha);
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
     float* cr = c + r * ldc;
@@ -39,6 +59,10 @@ void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t l
     if (accumulate) {
       x0 = _mm512_add_ps(_mm512_loadu_ps(cr), x0);
       x1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), x1);
+    }
+    if (act >= 0) {
+      x0 = act16(x0, act, vact);
+      x1 = act16(x1, act, vact);
     }
     _mm512_storeu_ps(cr, x0);
     _mm512_storeu_ps(cr + 16, x1);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "gemm_internal.h"
+#include "kernels.h"
 
 namespace sp {
 namespace {
@@ -16,7 +17,29 @@ constexpr int MR = 6, NR = 8;
 
 inline v4f splat(float x) { return v4f{x, x, x, x}; }
 
-void micro_6x8(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate) {
+// v after the fused activation `act` (fused_act.h's forms: NaN passes, -0 stays), lane-wise
+// selects written with vector compares.
+typedef int v4i __attribute__((vector_size(16)));
+inline v4f act4(v4f v, int act, float act_alpha) {
+  const v4f z = splat(0.f);
+  const v4i neg = v < z;
+  switch (act) {
+    case ACT_RELU:
+      return (v4f)(~neg & (v4i)v);
+    case ACT_LEAKY_RELU:
+      return (v4f)((neg & (v4i)(splat(act_alpha) * v)) | (~neg & (v4i)v));
+    case ACT_RELU6: {
+      const v4f six = splat(6.f), t = (v4f)(~neg & (v4i)v);
+      const v4i big = t > six;
+      return (v4f)((big & (v4i)six) | (~big & (v4i)t));
+    }
+    default:
+      return v;
+  }
+}
+
+void micro_6x8(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate, int act,
+               float act_alpha) {
   v4f acc[MR][2];
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = splat(0.f);
   for (int64_t k = 0; k < kc; ++k) {
@@ -37,6 +60,10 @@ void micro_6x8(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
     if (accumulate) {
       t0 = cr[0] + t0;
       t1 = cr[1] + t1;
+    }
+    if (act >= 0) {
+      t0 = act4(t0, act, act_alpha);
+      t1 = act4(t1, act, act_alpha);
     }
     cr[0] = t0;
     cr[1] = t1;

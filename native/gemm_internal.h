@@ -5,7 +5,9 @@
 //   B sliver: NR columns of op(B), stored k-major: sliver[k*NR + c]; columns past N are zero.
 // A packed matrix is a sequence of panels (slivers) with a fixed stride between them, so a
 // K-block [k0, k0+kc) of panel i starts at base + i*stride + k0*MR.
-// A microkernel computes one MR x NR tile: C = alpha * sum_k a[k] b[k]^T (+ C when accumulate).
+// A microkernel computes one MR x NR tile: C = alpha * sum_k a[k] b[k]^T (+ C when accumulate),
+// then, act >= 0, the fused activation of fused_act.h (same selects, same values) on the tile
+// while it is in registers.
 // The per-element summation order is fixed by K and the K-blocking alone (never by threads).
 #pragma once
 #include <cstddef>
@@ -14,7 +16,7 @@
 namespace sp {
 
 using GemmMicroFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                             int accumulate);
+                             int accumulate, int act, float act_alpha);
 
 // Interleaves rows: dst[k*R + r] = rows[r][k] for r < nrows, 0 for nrows <= r < R, k < kc
 // (R = MR for A panels, NR for B slivers). Packing op(A) by rows and op(B) by columns is a
@@ -60,13 +62,15 @@ void gemm_pack_rows_b(const GemmMicro& uk, const float* const* rows, int nrows, 
 // C[m x n] (ldc) = alpha * Apacked * Bpacked (+ C when accumulate), single thread.
 // Ap: panels with stride aps, already offset to the K-block start; Bp likewise (stride bss).
 // Loops: j-sliver outer (B sliver stays in L1), i-panel inner; edge tiles go through a buffer.
+// act >= 0: the fused activation applied to each finished tile (the block's K is the last one).
 void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int64_t aps, const float* Bp,
-                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate);
+                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act = -1, float act_alpha = 0.f);
 
 // Full-K product of pre-packed operands (panels/slivers packed over all K with strides
 // aps >= K*MR, bss >= K*NR): blocks K by gemm_k_blocks and M by an L2-sized MC.
+// act >= 0: the fused activation, applied with the last K-block.
 void gemm_packed(const GemmMicro& uk, int m, int n, int K, const float* Ap, int64_t aps, const float* Bp,
-                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate);
+                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act = -1, float act_alpha = 0.f);
 
 // Single-threaded sgemm (beta 0 or 1 only) for use inside parallel tasks.
 void sgemm_serial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int64_t lda,

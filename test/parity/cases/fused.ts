@@ -18,6 +18,7 @@ const CONVS: Array<{ name: string; x: number[]; w: number[]; attrs: ops.Conv2dAt
   { name: 'depthwise 4 3x3 pad1 2x66 (direct rows)', x: [1, 4, 2, 66], w: [4, 1, 3, 3], attrs: { groups: 4, padding: 1 }, bias: true },
   { name: 'depthwise 3 3x3 stride2 pad1 5x37 (direct rows)', x: [1, 3, 5, 37], w: [3, 1, 3, 3], attrs: { groups: 3, stride: 2, padding: 1 }, bias: true },
   { name: 'stem 3->6 3x3 stride2 pad1 64x65', x: [1, 3, 64, 65], w: [6, 3, 3, 3], attrs: { stride: 2, padding: 1 }, bias: true },
+  { name: '8->17 3x3 pad1 9x11 batch2 (activation in the GEMM microkernel)', x: [2, 8, 9, 11], w: [17, 8, 3, 3], attrs: { padding: 1 }, bias: true },
   { name: '4->6 groups2 3x3', x: [1, 4, 6, 7], w: [6, 2, 3, 3], attrs: { groups: 2, padding: 1 }, bias: false },
   { name: '64->96 3x3 5x5 batch1 (channel split)', x: [1, 64, 5, 5], w: [96, 64, 3, 3], attrs: { padding: 1 }, bias: true },
   { name: '96->64 1x1 6x6 batch1 (channel split)', x: [1, 96, 6, 6], w: [64, 96, 1, 1], attrs: {}, bias: false },
