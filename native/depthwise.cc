@@ -72,9 +72,11 @@ bool stem_forward(const ConvShape& s, const float* x, const float* w, const floa
   const FwdFn fn = dw_fns().stem;
   const size_t scratch = (size_t)stem_scratch(s);
   check_scratch((double)scratch);
+  std::vector<float> wp((size_t)stem_packed_size(s));
+  stem_pack_filter(s, w, wp.data());
   parallel_for((int64_t)s.N * s.OH, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf buf;
-    fn(s, x, w, b, y, tb, te, buf.get(scratch), act, alpha);
+    fn(s, x, wp.data(), b, y, tb, te, buf.get(scratch), act, alpha);
     buf.release_if_over((size_t)1 << 20);
   }, 4);
   return true;

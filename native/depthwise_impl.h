@@ -209,6 +209,30 @@ inline bool dw3_usable(const ConvShape& s) {
 }
 
 #define DW_SPLAT(v) (dw_v8{(v), (v), (v), (v), (v), (v), (v), (v)})
+typedef int dw_m8 __attribute__((vector_size(32)));
+
+// v = the fused activation `act` of v (< 0: none), fused_act.h's forms lane by lane (NaN passes,
+// -0 stays). By reference: a 32-byte vector argument or result would change the ABI of the
+// baseline build.
+inline void dw_act(dw_v8& v, int act, float alpha) {
+  const dw_m8 neg = v < DW_SPLAT(0.f);
+  switch (act) {
+    case ACT_RELU:
+      v = (dw_v8)(~neg & (dw_m8)v);
+      break;
+    case ACT_LEAKY_RELU:
+      v = (dw_v8)((neg & (dw_m8)(DW_SPLAT(alpha) * v)) | (~neg & (dw_m8)v));
+      break;
+    case ACT_RELU6: {
+      const dw_v8 six = DW_SPLAT(6.f), t = (dw_v8)(~neg & (dw_m8)v);
+      const dw_m8 big = t > six;
+      v = (dw_v8)((big & (dw_m8)six) | (~big & (dw_m8)t));
+      break;
+    }
+    default:
+      break;
+  }
+}
 
 // Runs the row [0, OW): scalar(ow) outside [lo, hi), and block(ow, wv, vb) on blocks of 8 outputs
 // covering [lo, hi) when it holds at least 8 (the last block may overlap the one before it: the
@@ -306,9 +330,10 @@ inline void dw3_forward_plane(const ConvShape& s, const float* xc, const float* 
 // An image's first layer (3 -> 32 channels) is a product with K = 27: too short for the packed
 // GEMM to pay for its column buffer, slivers and copy out. Per output row: the 9*C input rows
 // the row reads, split into even and odd columns once (t = (c*3 + kh)*3 + kw, zero outside the
-// image), then four output channels at a time, eight columns at a time. Each output is
+// image), then eight output channels at a time, eight columns at a time. Each output is
 // sum_t w[t] * x_t in t order from 0 and then + bias, as the GEMM path (bias as its last K row),
-// so the bits are that path's.
+// so the bits are that path's. Eight output channels at a time, their filters interleaved
+// (stem_pack_filter) so that one pointer walks all eight.
 // Maps of at least 32x32 outputs (measured 1.2-1.3x in CPU time on 3 -> 32 at 320 and 608; on
 // small maps the GEMM path is as fast).
 inline bool stem_usable(const ConvShape& s) {
@@ -318,7 +343,7 @@ inline bool stem_usable(const ConvShape& s) {
 // Scratch floats per row: 9*C rows of the row's columns, rounded up to whole blocks.
 inline int64_t stem_scratch(const ConvShape& s) { return (int64_t)9 * s.C * ((s.OW + 7) / 8 * 8); }
 
-// Output rows t = n*OH + oh in [tb, te).
+// Output rows t = n*OH + oh in [tb, te); w packed by stem_pack_filter.
 void stem_forward_range(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
                         int64_t te, float* in, int act, float alpha) {
   const int K = 9 * s.C, OW = s.OW, W = s.W;
@@ -353,45 +378,42 @@ void stem_forward_range(const ConvShape& s, const float* x, const float* w, cons
         }
         for (; ow < ldi; ++ow) one(ow);
       }
-    for (int oc0 = 0; oc0 < s.OC; oc0 += 4) {
-      const int no = dw_min(4, s.OC - oc0);
-      const float* wo[4];
-      float bo[4];
-      for (int j = 0; j < 4; ++j) {
-        const int oc = oc0 + dw_min(j, no - 1);
-        wo[j] = w + (int64_t)oc * K;
-        bo[j] = b ? b[oc] : 0.f;
-      }
+    for (int oc0 = 0; oc0 < s.OC; oc0 += 8) {
+      const int no = dw_min(8, s.OC - oc0);
+      const float* wg = w + (int64_t)oc0 * K;  // [k][8] of this group (stem_pack_filter)
       for (int ow = 0; ow < ldi; ow += 8) {
-        dw_v8 a0 = DW_SPLAT(0.f), a1 = a0, a2 = a0, a3 = a0;
+        dw_v8 acc[8];
+        for (int j = 0; j < 8; ++j) acc[j] = DW_SPLAT(0.f);
         for (int k = 0; k < K; ++k) {
           const dw_v8 v = *(const dw_v8u*)(in + (int64_t)k * ldi + ow);
-          a0 += DW_SPLAT(wo[0][k]) * v;
-          a1 += DW_SPLAT(wo[1][k]) * v;
-          a2 += DW_SPLAT(wo[2][k]) * v;
-          a3 += DW_SPLAT(wo[3][k]) * v;
+          const float* wk = wg + k * 8;
+#pragma GCC unroll 8
+          for (int j = 0; j < 8; ++j) acc[j] += DW_SPLAT(wk[j]) * v;
         }
-        if (b) {
-          a0 += DW_SPLAT(bo[0]);
-          a1 += DW_SPLAT(bo[1]);
-          a2 += DW_SPLAT(bo[2]);
-          a3 += DW_SPLAT(bo[3]);
-        }
-        const dw_v8 acc[4] = {a0, a1, a2, a3};
         const int len = dw_min(8, OW - ow);
         for (int j = 0; j < no; ++j) {
+          if (b) acc[j] += DW_SPLAT(b[oc0 + j]);
+          dw_v8 v = acc[j];
+          dw_act(v, act, alpha);
           float* yr = y + (((int64_t)n * s.OC + oc0 + j) * s.OH + oh) * OW + ow;
           if (len == 8)
-            *(dw_v8u*)yr = acc[j];
+            *(dw_v8u*)yr = v;
           else
-            for (int q = 0; q < len; ++q) yr[q] = acc[j][q];
+            for (int q = 0; q < len; ++q) yr[q] = v[q];
         }
       }
-      if (act >= 0)
-        for (int j = 0; j < no; ++j)
-          fused_act_inplace(y + (((int64_t)n * s.OC + oc0 + j) * s.OH + oh) * OW, OW, act, alpha);
     }
   }
+}
+
+// The filter (OC x K, K = 9*C) in the layout stem_forward_range reads: groups of 8 output
+// channels, [k][8] within a group, zeros past OC. dst: stem_packed_size(s) floats.
+inline int64_t stem_packed_size(const ConvShape& s) { return (int64_t)(s.OC + 7) / 8 * 8 * 9 * s.C; }
+inline void stem_pack_filter(const ConvShape& s, const float* w, float* dst) {
+  const int K = 9 * s.C;
+  for (int oc0 = 0; oc0 < s.OC; oc0 += 8)
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < 8; ++j) dst[(int64_t)oc0 * K + k * 8 + j] = oc0 + j < s.OC ? w[(int64_t)(oc0 + j) * K + k] : 0.f;
 }
 
 // Planes t = n*OC + oc in [tb, te); act >= 0: the fused activation (fused_act.h), applied to
