@@ -200,12 +200,12 @@ inline void dw_forward_flat_plane(const ConvShape& s, const DwFlat& f, const flo
 // and is written once. Per output the taps are added in the same order as the general paths, so
 // the bits are theirs: stride 1 as DwFlat (all nine taps from the bias, a tap outside the image
 // adding w * 0), stride 2 as the row path (taps outside the image skipped).
-// Where it measured faster (2 threads, MobileNetV1 layer shapes): stride 1 on rows of at least 64
-// (1.5-1.8x at 80 and 160; the padded copy's single flat loop wins on shorter rows), stride 2 on
-// rows under 128 (1.4-1.7x at 20-80; 0.7x at 160).
+// Where it measured faster (2 threads, MobileNetV1 layer shapes): stride 2 (1.1-1.7x from 20 to
+// 304 columns), stride 1 on rows of at least 64 (1.5-1.8x at 80 and 160; the padded copy's single
+// flat loop wins on shorter rows).
 inline bool dw3_usable(const ConvShape& s) {
   return s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 && s.PT == 1 && s.PL == 1 && s.SH == s.SW && s.OCg == 1 &&
-         ((s.SW == 2 && s.W < 128) || (s.SW == 1 && s.W >= 64));
+         (s.SW == 2 || s.W >= 64);
 }
 
 #define DW_SPLAT(v) (dw_v8{(v), (v), (v), (v), (v), (v), (v), (v)})

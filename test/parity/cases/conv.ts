@@ -43,7 +43,7 @@ const SHAPES: ConvShape[] = [
   { name: '128->96 1x1 5x5 batch1 (channel split)', N: 1, C: 128, H: 5, W: 5, OC: 96, KH: 1, KW: 1, attrs: {} },
   { name: '64->80 1x1 stride2 batch2 (channel split)', N: 2, C: 64, H: 7, W: 7, OC: 80, KH: 1, KW: 1, attrs: { stride: 2 }, bias: true },
   // depthwise 3x3 with padding 1 read straight from x in the C++ kernels: stride 1 on rows of 64
-  // and more, stride 2 on rows under 128 (vector blocks, an overlapping last block, scalar edges;
+  // and more, stride 2 on any row (vector blocks, an overlapping last block, scalar edges;
   // extra bottom/right padding; a row just wide enough for one block)
   { name: 'depthwise 5 3x3 pad1 3x70 batch2 (direct rows)', N: 2, C: 5, H: 3, W: 70, OC: 5, KH: 3, KW: 3, attrs: { groups: 5, padding: 1 }, bias: true },
   { name: 'depthwise 6 3x3 stride2 pad [1,2,1,2] 5x33 (direct rows)', N: 1, C: 6, H: 5, W: 33, OC: 6, KH: 3, KW: 3, attrs: { groups: 6, stride: 2, padding: [1, 2, 1, 2] }, bias: true },
