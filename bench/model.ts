@@ -134,6 +134,7 @@ export function headWidths(g: Graph): number[] {
 
 /** The kernel timers' label of one kernel call: convolutions by kind, everything else by kernel. */
 export function kernelLabel(kernel: string, p: ArrayLike<number> | null): string {
+  if (kernel === 'dwpw_act_forward') return 'conv depthwise + 1x1 fused';
   const dir = kernel === 'conv2d_forward' ? 'fwd' : kernel === 'conv2d_act_forward' ? 'fwd+act' : kernel === 'conv2d_backward_input' ? 'dx' : kernel === 'conv2d_backward_filter' ? 'dw' : null;
   if (!dir || !p) return kernel;
   const G = p[CG.G];

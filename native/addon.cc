@@ -198,6 +198,14 @@ const std::vector<Param> kConvActParams = [] {
   return v;
 }();
 const std::vector<Param> kNCHWAct = {D0("N"), D0("C"), E0("HW"), R("act", 0, 2)};
+// dwpw_act_forward: the depthwise layer's geometry and activation, the pointwise layer's output
+// channels and activation.
+const std::vector<Param> kDwPwParams = [] {
+  std::vector<Param> v = kConvActParams;
+  v.push_back(D1("OC2"));
+  v.push_back(R("act2", 0, 2));
+  return v;
+}();
 
 // ---- relations (the TS op layer computes OH/OW; the kernels accept any OH/OW whose implied
 // bottom/right padding is in [.., 2^24]: that bounds every position they compute) ---------------
@@ -222,6 +230,13 @@ std::string rel_conv(const int32_t* p) {
     return "expected C/G*KH*KW < 2^31 - 1 for p, got " + count_text(kg);
   std::string e = axis_relation("OH", p[CG_OH], p[CG_H], p[CG_PT], p[CG_KH], p[CG_DH], p[CG_SH], "bottom");
   return e.empty() ? axis_relation("OW", p[CG_OW], p[CG_W], p[CG_PL], p[CG_KW], p[CG_DW], p[CG_SW], "right") : e;
+}
+std::string rel_dwpw(const int32_t* p) {
+  using namespace sp;
+  if (p[CG_G] != p[CG_C] || p[CG_OC] != p[CG_C])
+    return "expected a depthwise layer (G == C == OC) for p, got C=" + S(p[CG_C]) + " OC=" + S(p[CG_OC]) + " G=" +
+           S(p[CG_G]);
+  return rel_conv(p);
 }
 std::string rel_pool(const int32_t* p) {
   using namespace sp;
@@ -372,6 +387,14 @@ const std::vector<Spec>& table() {
       {"conv2d_act_forward", {{"x", T}, {"w", T}, {"b", O}, {"y", T}}, kConvActParams, {"alpha"},
        [](const int32_t* p) { auto s = conv_sizes(p); return Sizes{s.x, s.w, s.b, s.y}; }, rel_conv, nullptr,
        [](void** b, const int32_t* p, const float* f) { sp::conv2d_act_forward(CF(0), CF(1), CF(2), F(3), p, f[0]); }},
+      {"dwpw_act_forward", {{"x", T}, {"wd", T}, {"bd", O}, {"wp", T}, {"bp", O}, {"y", T}}, kDwPwParams, {"alpha", "alpha2"},
+       [](const int32_t* p) {
+         auto s = conv_sizes(p);
+         const int64_t oc2 = p[sp::CG_COUNT + 1];
+         return Sizes{s.x, s.w, s.b, mul({oc2, p[sp::CG_OC]}), oc2, mul({p[sp::CG_N], oc2, p[sp::CG_OH], p[sp::CG_OW]})};
+       },
+       rel_dwpw, nullptr,
+       [](void** b, const int32_t* p, const float* f) { sp::dwpw_act_forward(CF(0), CF(1), CF(2), CF(3), CF(4), F(5), p, f[0], f[1]); }},
       {"batch_norm_act_train_forward",
        {{"x", T}, {"scale", T}, {"bias", T}, {"y", T}, {"saved_mean", T}, {"saved_invstd", T}, {"running_mean", T}, {"running_var", T}},
        kNCHWAct, {"eps", "momentum", "alpha"},
@@ -635,6 +658,7 @@ const std::vector<CudaEntry>& cuda_table() {
       CU(roi_align_forward, roi_align_forward(CF(0), CF(1), CI(2), F(3), p, f[0])),
       CU(roi_align_backward, roi_align_backward(CF(0), CF(1), CI(2), F(3), p, f[0])),
       CU(conv2d_act_forward, conv2d_act_forward(CF(0), CF(1), CF(2), F(3), p, f[0])),
+      CU(dwpw_act_forward, dwpw_act_forward(CF(0), CF(1), CF(2), CF(3), CF(4), F(5), p, f[0], f[1])),
       CU(batch_norm_act_train_forward,
          batch_norm_act_train_forward(CF(0), CF(1), CF(2), F(3), F(4), F(5), F(6), F(7), p, f[0], f[1], f[2])),
       CU(batch_norm_act_backward, batch_norm_act_backward(CF(0), CF(1), CF(2), CF(3), CF(4), CF(5), F(6), F(7), F(8), p, f[0])),

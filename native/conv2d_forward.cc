@@ -33,14 +33,6 @@ namespace sp {
 
 namespace {
 
-// Output-channel chunks per (image, group, tile) task: 1 when the tiles alone give enough tasks,
-// else enough chunks of at least 4 MR-row panels to reach about 8 tasks. Shape-only, never threads.
-int oc_chunks(int64_t tasks, int npan) {
-  constexpr int64_t kWant = 8;
-  if (tasks >= kWant) return 1;
-  return (int)std::max<int64_t>(1, std::min<int64_t>(npan / 4, (kWant + tasks - 1) / tasks));
-}
-
 // The im2col row of tap (kh, kw) of input plane xc, output positions [p0, p0 + np), dealt into
 // NR-wide slivers: position j lands at rowbase[(j / NR) * sstride + j % NR]; the lanes of the last
 // sliver past np are zero.
@@ -75,12 +67,6 @@ void im2col_slivers(const ConvShape& s, const float* xc, int kh, int kw, int64_t
     float* d = rowbase + (int64_t)(np / NR) * sstride;
     for (int q = np % NR; q < NR; ++q) d[q] = 0.f;
   }
-}
-
-// Rows [i0, i1) of chunk c of `occ` over npan panels of MR rows (OCg rows in all).
-inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& i1) {
-  i0 = (int)((int64_t)npan * c / occ) * MR;
-  i1 = std::min(OCg, (int)((int64_t)npan * (c + 1) / occ) * MR);
 }
 
 // The flat path (see the file comment): Wp holds the packed W_g (+ bias column) of every group.
@@ -273,6 +259,22 @@ void conv_forward_im2col_batched(const ConvShape& s, const float* x, const float
 
 }  // namespace
 
+void pack_conv_filter(const ConvShape& s, const float* w, const float* b, float* Wp) {
+  const GemmMicro& uk = gemm_micro();
+  const int MR = uk.mr;
+  const int npan = (s.OCg + MR - 1) / MR;
+  const int64_t aps = (int64_t)(s.Kg + (b ? 1 : 0)) * MR;
+  parallel_for((int64_t)s.G * npan, [&](int64_t ub, int64_t ue) {
+    for (int64_t u = ub; u < ue; ++u) {
+      const int g = (int)(u / npan), i = (int)(u % npan) * MR, mb = std::min(MR, s.OCg - i);
+      float* panel = Wp + u * aps;
+      gemm_pack_a(uk, false, w + (int64_t)g * s.OCg * s.Kg, s.Kg, i, mb, 0, s.Kg, panel, aps);
+      if (b)
+        for (int r = 0; r < MR; ++r) panel[(int64_t)s.Kg * MR + r] = r < mb ? b[g * s.OCg + i + r] : 0.f;
+    }
+  }, 16);
+}
+
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
                        float alpha, bool flipped) {
   if (winograd_enabled() && conv_winograd_fits(s) && conv_forward_winograd(s, x, w, b, y, act, alpha, flipped)) return;
@@ -312,15 +314,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
         for (int r = 0, i = (int)(u % npan) * MR; r < MR; ++r)
           Wp[u * aps + (int64_t)s.Kg * MR + r] = i + r < s.OCg ? b[(u / npan) * s.OCg + i + r] : 0.f;
   } else {
-    parallel_for((int64_t)s.G * npan, [&](int64_t ub, int64_t ue) {
-      for (int64_t u = ub; u < ue; ++u) {
-        const int g = (int)(u / npan), i = (int)(u % npan) * MR, mb = std::min(MR, s.OCg - i);
-        float* panel = Wp + u * aps;
-        gemm_pack_a(uk, false, w + (int64_t)g * s.OCg * s.Kg, s.Kg, i, mb, 0, s.Kg, panel, aps);
-        if (b)
-          for (int r = 0; r < MR; ++r) panel[(int64_t)s.Kg * MR + r] = r < mb ? b[g * s.OCg + i + r] : 0.f;
-      }
-    }, 16);
+    pack_conv_filter(s, w, b, Wp);
   }
 
   const bool pw = s.pointwise();

@@ -120,6 +120,27 @@ struct PhasePlanes {
 // packed panels (conv2d_backward_input).
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
                        float alpha = 0.f, bool flipped = false);
+// W_g (+ a bias column when b) of every group packed into the GEMM microkernel's MR-row panels,
+// panel stride (Kg + (b ? 1 : 0)) * MR, ceil(OCg / MR) panels per group: what conv_forward_gemm
+// multiplies.
+void pack_conv_filter(const ConvShape& s, const float* w, const float* b, float* Wp);
+
+// Output-channel chunks per (image, group, tile) task: 1 when the tiles alone give enough tasks,
+// else enough chunks of at least 4 MR-row panels to reach about 8 tasks. Shape-only, never threads.
+inline int oc_chunks(int64_t tasks, int npan) {
+  constexpr int64_t kWant = 8;
+  if (tasks >= kWant) return 1;
+  const int64_t want = (kWant + tasks - 1) / tasks, cap = npan / 4;
+  return (int)(want < cap ? (want > 1 ? want : 1) : (cap > 1 ? cap : 1));
+}
+
+// Rows [i0, i1) of chunk c of `occ` over npan panels of MR rows (OCg rows in all).
+inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& i1) {
+  i0 = (int)((int64_t)npan * c / occ) * MR;
+  const int e = (int)((int64_t)npan * (c + 1) / occ) * MR;
+  i1 = e < OCg ? e : OCg;
+}
+
 
 // Winograd F(2x2, 3x3) (conv_winograd.cc): 3x3, stride 1, dilation 1, one group, at least 64
 // channels in and out. conv_forward_gemm takes it first; false (a value beyond 2^50, Inf or NaN in
@@ -138,5 +159,13 @@ void depthwise_backward_input(const ConvShape& s, const float* dy, const float* 
 // the GEMM path's bits; false (nothing written) for any other geometry.
 bool stem_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act, float alpha);
 void depthwise_backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw, float* db);
+
+// The depthwise half of dwpw_forward (depthwise_impl.h, dw_band_range): 3x3, padding 1, stride 1
+// or 2, one channel per group; by rows (any band of output rows) or whole images only.
+bool dw_band_fits(const ConvShape& s);
+bool dw_band_by_rows(const ConvShape& s);
+int64_t dw_band_scratch_floats(const ConvShape& s);
+void dw_band(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0, int c1, int oh0, int oh1,
+             float* d, int64_t ldd, float* scratch, int act, float alpha);
 
 }  // namespace sp

@@ -21,7 +21,9 @@ namespace sp {
   void depthwise_backward_input_range_##isa(const ConvShape&, const float*, const float*, float*, int64_t,   \
                                             int64_t);                                                        \
   void depthwise_backward_filter_range_##isa(const ConvShape&, const float*, const float*, float*, float*,   \
-                                             int64_t, int64_t, float*);
+                                             int64_t, int64_t, float*);                                         \
+  void dw_band_range_##isa(const ConvShape&, const float*, const float*, const float*, int, int, int, int, int,     \
+                           float*, int64_t, float*, int, float);
 SP_DW_DECLARE(avx2)
 SP_DW_DECLARE(avx512)
 #undef SP_DW_DECLARE
@@ -32,23 +34,26 @@ using FwdFn = void (*)(const ConvShape&, const float*, const float*, const float
                        int, float);
 using BinFn = void (*)(const ConvShape&, const float*, const float*, float*, int64_t, int64_t);
 using BwFn = void (*)(const ConvShape&, const float*, const float*, float*, float*, int64_t, int64_t, float*);
+using BandFn = void (*)(const ConvShape&, const float*, const float*, const float*, int, int, int, int, int, float*,
+                        int64_t, float*, int, float);
 struct DwFns {
   FwdFn fwd;
   BinFn bin;
   BwFn bw;
   FwdFn stem;
+  BandFn band;
 };
 const DwFns& dw_fns() {
   static const DwFns f = [] {
 #if defined(__x86_64__)
     if (cpu_has_avx512())
       return DwFns{depthwise_forward_range_avx512, depthwise_backward_input_range_avx512,
-                   depthwise_backward_filter_range_avx512, stem_forward_range_avx512};
+                   depthwise_backward_filter_range_avx512, stem_forward_range_avx512, dw_band_range_avx512};
     if (cpu_has_avx2_fma())
       return DwFns{depthwise_forward_range_avx2, depthwise_backward_input_range_avx2,
-                   depthwise_backward_filter_range_avx2, stem_forward_range_avx2};
+                   depthwise_backward_filter_range_avx2, stem_forward_range_avx2, dw_band_range_avx2};
 #endif
-    return DwFns{dw_forward_range, dw_backward_input_range, dw_backward_filter_range, stem_forward_range};
+    return DwFns{dw_forward_range, dw_backward_input_range, dw_backward_filter_range, stem_forward_range, dw_band_range};
   }();
   return f;
 }
@@ -80,6 +85,14 @@ bool stem_forward(const ConvShape& s, const float* x, const float* w, const floa
     buf.release_if_over((size_t)1 << 20);
   }, 4);
   return true;
+}
+
+bool dw_band_fits(const ConvShape& s) { return dw_band_usable(s); }
+bool dw_band_by_rows(const ConvShape& s) { return dw_band_rows(s); }
+int64_t dw_band_scratch_floats(const ConvShape& s) { return dw_band_scratch(s); }
+void dw_band(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0, int c1, int oh0, int oh1,
+             float* d, int64_t ldd, float* scratch, int act, float alpha) {
+  dw_fns().band(s, x, w, b, n, c0, c1, oh0, oh1, d, ldd, scratch, act, alpha);
 }
 
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx) {

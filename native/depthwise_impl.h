@@ -308,16 +308,17 @@ inline void dw3_row_s2(const ConvShape& s, const float* const r[3], const float*
   });
 }
 
-// zeros: s.W floats of 0 (the rows outside the image of stride 1).
-inline void dw3_forward_plane(const ConvShape& s, const float* xc, const float* wk, float bias, float* yp, int act,
-                              float alpha, const float* zeros) {
-  for (int oh = 0; oh < s.OH; ++oh) {
+// Output rows [oh0, oh1) of a plane, row oh at yp + (oh - oh0) * OW; zeros: s.W floats of 0 (the
+// rows outside the image of stride 1).
+inline void dw3_forward_rows(const ConvShape& s, const float* xc, const float* wk, float bias, float* yp, int oh0,
+                             int oh1, int act, float alpha, const float* zeros) {
+  for (int oh = oh0; oh < oh1; ++oh) {
     const float* r[3];
     for (int kh = 0; kh < 3; ++kh) {
       const int ih = oh * s.SH - 1 + kh;
       r[kh] = ih >= 0 && ih < s.H ? xc + (int64_t)ih * s.W : s.SW == 1 ? zeros : nullptr;
     }
-    float* yr = yp + (int64_t)oh * s.OW;
+    float* yr = yp + (int64_t)(oh - oh0) * s.OW;
     if (s.SW == 1)
       dw3_row_s1(s, r, wk, bias, yr);
     else
@@ -416,6 +417,37 @@ inline void stem_pack_filter(const ConvShape& s, const float* w, float* dst) {
       for (int j = 0; j < 8; ++j) dst[(int64_t)oc0 * K + k * 8 + j] = oc0 + j < s.OC ? w[(int64_t)(oc0 + j) * K + k] : 0.f;
 }
 
+// ---- a band of output rows of every channel (the depthwise half of dwpw_forward) -----------
+// The 3x3, padding 1, multiplier 1 layers a depthwise -> pointwise pair fuses: the in-place rows
+// (dw3_usable) for any band of rows, else (stride 1 on rows under 64) the padded flat plane for
+// the whole image. Per output the same function as depthwise_forward on that shape, so the same
+// bits.
+inline bool dw_band_usable(const ConvShape& s) {
+  return s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 && s.PT == 1 && s.PL == 1 && s.SH == s.SW &&
+         (s.SW == 1 || s.SW == 2) && s.OCg == 1 && s.Cg == 1 && (dw3_usable(s) || DwFlat::usable(s));
+}
+// Bands must be whole images (the flat plane) unless the in-place rows apply.
+inline bool dw_band_rows(const ConvShape& s) { return dw3_usable(s); }
+// Scratch floats: the flat plane's, or one row of zeros.
+inline int64_t dw_band_scratch(const ConvShape& s) { return dw3_usable(s) ? s.W : DwFlat(s).scratch(s); }
+
+// Channels [c0, c1) of image n, output rows [oh0, oh1) (the whole image unless dw_band_rows):
+// channel c's rows go to d + (c - c0) * ldd, row oh at (oh - oh0) * OW.
+void dw_band_range(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0, int c1, int oh0,
+                   int oh1, float* d, int64_t ldd, float* scratch, int act, float alpha) {
+  if (dw3_usable(s)) {
+    if (s.SW == 1) std::memset(scratch, 0, sizeof(float) * s.W);
+    for (int c = c0; c < c1; ++c)
+      dw3_forward_rows(s, x + ((int64_t)n * s.C + c) * s.HW, w + (int64_t)c * 9, b ? b[c] : 0.f,
+                       d + (int64_t)(c - c0) * ldd, oh0, oh1, act, alpha, scratch);
+    return;
+  }
+  const DwFlat f(s);
+  for (int c = c0; c < c1; ++c)
+    dw_forward_flat_plane(s, f, x + ((int64_t)n * s.C + c) * s.HW, w + (int64_t)c * s.KK, b ? b[c] : 0.f,
+                          d + (int64_t)(c - c0) * ldd, scratch, act, alpha);
+}
+
 // Planes t = n*OC + oc in [tb, te); act >= 0: the fused activation (fused_act.h), applied to
 // each output row or flat plane while it is in cache.
 // scratch: DwFlat(s).scratch(s) floats when DwFlat::usable(s).
@@ -426,7 +458,7 @@ void dw_forward_range(const ConvShape& s, const float* x, const float* w, const 
     if (s.SW == 1) std::memset(scratch, 0, sizeof(float) * s.W);
     for (int64_t t = tb; t < te; ++t) {
       const int oc = (int)(t % s.OC), n = (int)(t / s.OC);
-      dw3_forward_plane(s, x + ((int64_t)n * s.C + oc) * s.HW, w + (int64_t)oc * 9, b ? b[oc] : 0.f, y + t * s.P, act,
+      dw3_forward_rows(s, x + ((int64_t)n * s.C + oc) * s.HW, w + (int64_t)oc * 9, b ? b[oc] : 0.f, y + t * s.P, 0, s.OH, act,
                         alpha, scratch);
     }
     return;

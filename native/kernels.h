@@ -109,6 +109,11 @@ void roi_align_backward(const float* dy, const float* rois, const int32_t* batch
 // p = conv geometry + {act}
 void conv2d_act_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p,
                         float alpha);
+// A depthwise layer (p = its conv geometry, G == C == OC) and the 1x1 layer reading it, with their
+// activations: p = conv geometry + {act, OC2, act2}; y = act2(conv1x1(act(dwconv(x, wd) + bd), wp)
+// + bp), wp OC2 x OC, y N x OC2 x OH x OW (dwpw_forward.cc).
+void dwpw_act_forward(const float* x, const float* wd, const float* bd /*nullable*/, const float* wp,
+                      const float* bp /*nullable*/, float* y, const int32_t* p, float alpha, float alpha2);
 // p = {N, C, HW, act}
 void batch_norm_act_train_forward(const float* x, const float* scale, const float* bias, float* y,
                                   float* saved_mean, float* saved_invstd, float* running_mean, float* running_var,

@@ -78,6 +78,9 @@ SP_EXPORT void sigmoid_bce_forward(CF x, CF label, F loss, CI p) { sp::sigmoid_b
 SP_EXPORT void sigmoid_bce_backward(CF x, CF label, CF dloss, F dx, CI p) { sp::sigmoid_bce_backward(x, label, dloss, dx, p); }
 SP_EXPORT void axpy(CF x, F y, CI p, float alpha) { sp::axpy(x, y, p, alpha); }
 SP_EXPORT void conv2d_act_forward(CF x, CF w, CF b, F y, CI p, float alpha) { sp::conv2d_act_forward(x, w, b, y, p, alpha); }
+SP_EXPORT void dwpw_act_forward(CF x, CF wd, CF bd, CF wp, CF bp, F y, CI p, float alpha, float alpha2) {
+  sp::dwpw_act_forward(x, wd, bd, wp, bp, y, p, alpha, alpha2);
+}
 SP_EXPORT void batch_norm_act_train_forward(CF x, CF scale, CF bias, F y, F saved_mean, F saved_invstd, F running_mean,
                                             F running_var, CI p, float eps, float momentum, float alpha) {
   sp::batch_norm_act_train_forward(x, scale, bias, y, saved_mean, saved_invstd, running_mean, running_var, p, eps, momentum,

@@ -41,5 +41,6 @@ export { axpy } from './axpy';
 export { roi_align_forward } from './roi_align_forward';
 export { roi_align_backward } from './roi_align_backward';
 export { conv2d_act_forward } from './conv2d_act_forward';
+export { dwpw_act_forward } from './dwpw_act_forward';
 export { batch_norm_act_train_forward } from './batch_norm_act_train_forward';
 export { batch_norm_act_backward } from './batch_norm_act_backward';

@@ -56,6 +56,9 @@ void check_launch(const char* kernel);
 cudaStream_t stream();
 // Device scratch of at least `bytes`, valid until the next launcher call (grows, never shrinks).
 void* scratch(size_t bytes);
+// A second such buffer, for a launcher that composes others (which use scratch()): the tensor it
+// passes between them.
+void* fused_scratch(size_t bytes);
 
 // Blocks of `threads` for n elements in a grid-stride loop (capped: the loop covers the rest).
 inline unsigned blocks_for(int64_t n, int threads, int64_t cap = 4096) {

@@ -77,6 +77,9 @@ SP_CUDA_LAUNCHER void roi_align_backward(const float* dy, const float* rois, con
 // p = conv geometry + {act}
 SP_CUDA_LAUNCHER void conv2d_act_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p,
                         float alpha);
+// p = the depthwise layer's conv geometry + {act, OC2, act2}
+SP_CUDA_LAUNCHER void dwpw_act_forward(const float* x, const float* wd, const float* bd /*nullable*/, const float* wp,
+                                       const float* bp /*nullable*/, float* y, const int32_t* p, float alpha, float alpha2);
 // p = {N, C, HW, act}
 SP_CUDA_LAUNCHER void batch_norm_act_train_forward(const float* x, const float* scale, const float* bias, float* y,
                                   float* saved_mean, float* saved_invstd, float* running_mean, float* running_var,

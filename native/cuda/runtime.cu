@@ -54,6 +54,7 @@ struct Grow {
   }
 };
 Grow scratch_block;
+Grow fused_block;  // a fused launcher's intermediate tensor (the launchers it composes use scratch_block)
 Grow index_slots[4];
 
 // y[i] = value for i < n.
@@ -84,6 +85,7 @@ cudaStream_t stream() {
 }
 
 void* scratch(size_t bytes) { return scratch_block.need(bytes, "cuda scratch"); }
+void* fused_scratch(size_t bytes) { return fused_block.need(bytes, "cuda fused scratch"); }
 
 const DeviceInfo& device_info() {
   static const DeviceInfo info = [] {

@@ -24,6 +24,11 @@ export interface Backend<S = unknown> {
   available(): Availability;
   /** Whether a kernel (with this geometry) runs here; false means "use another backend for it". */
   supports(kernel: KernelName, p?: ArrayLike<number>): boolean;
+  /**
+   * Whether a fused kernel that only the fusion pass chooses (dwpw_act_forward) is faster here than
+   * the kernels it replaces, for this geometry; absent: never chosen (both give the same numbers).
+   */
+  prefersFused?(kernel: KernelName, p: ArrayLike<number>): boolean;
   /** Element precision of storages: the reference computes in float64, everything else float32. */
   readonly precision: 'float32' | 'float64';
   alloc(n: number): S;

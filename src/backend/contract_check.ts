@@ -172,6 +172,8 @@ export function geometryProblem(kernel: KernelName, p: Int32Array): Problem | nu
       return convProblem(p);
     case 'conv2d_act_forward':
       return convProblem(p) ?? (p[16] > 2 ? ['a fused activation code in [0, 2]', 'p[16] (act)', String(p[16])] : null);
+    case 'dwpw_act_forward':
+      return convProblem(p) ?? dwpwProblem(p);
     case 'batch_norm_act_train_forward':
     case 'batch_norm_act_backward':
       return p[3] > 2 ? ['a fused activation code in [0, 2]', 'p[3] (act)', String(p[3])] : null;
@@ -247,6 +249,19 @@ function convProblem(p: Int32Array): Problem | null {
   const planes = C * (H + PT + Math.max(0, spanH - H - PT)) * (W + PL + Math.max(0, spanW - W - PL));
   const bytes = 4 * Math.max(cols, planes);
   if (bytes > MAX_SCRATCH_BYTES) return [`scratch of at most ${MAX_SCRATCH_BYTES} bytes (MAX_SCRATCH_BYTES)`, 'p (conv geometry)', `${bytes} bytes`];
+  return null;
+}
+
+// The depthwise half (G == C == OC, its activation), the pointwise half's OC2 and activation, and
+// the depthwise output a backend may hold whole (one tensor of N x C x OH x OW).
+function dwpwProblem(p: Int32Array): Problem | null {
+  const C = p[1], OC = p[4], G = p[15];
+  if (G !== C || OC !== C) return ['a depthwise layer (G == C == OC)', 'p[1], p[4], p[15] (C, OC, G)', `${C}, ${OC}, ${G}`];
+  if (p[16] > 2) return ['a fused activation code in [0, 2]', 'p[16] (act)', String(p[16])];
+  if (p[17] < 1) return ['at least 1 pointwise output channel', 'p[17] (OC2)', String(p[17])];
+  if (p[18] > 2) return ['a fused activation code in [0, 2]', 'p[18] (act2)', String(p[18])];
+  const bytes = 4 * p[0] * C * p[7] * p[8];
+  if (bytes > MAX_SCRATCH_BYTES) return [`a depthwise output of at most ${MAX_SCRATCH_BYTES} bytes (MAX_SCRATCH_BYTES)`, 'p (N, C, OH, OW)', `${bytes} bytes`];
   return null;
 }
 

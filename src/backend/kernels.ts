@@ -313,6 +313,18 @@ export const KERNELS = {
     sizes: (p) => { const s = convSizes(p); return [s.x, s.w, s.b, s.y]; },
   },
   /**
+   * A depthwise 3x3-or-any layer and the 1x1 layer that reads it, fused for inference:
+   * y = act2(conv1x1(act(conv2d(x, wd) + bd), wp) + bp). p = the depthwise layer's CONV_GEOM (G ==
+   * C == OC) + [act, OC2, act2]; wp is [OC2, OC, 1, 1], y [N, OC2, OH, OW]. The same numbers as
+   * conv2d_act_forward twice; the depthwise output never exists as a tensor. y overwritten.
+   */
+  dwpw_act_forward: {
+    bufs: [b('x', 'in'), b('wd', 'in'), b('bd', 'in', { optional: true }), b('wp', 'in'), b('bp', 'in', { optional: true }), b('y', 'out')],
+    params: [...CONV_GEOM, 'act', 'OC2', 'act2'],
+    floats: ['alpha', 'alpha2'],
+    sizes: (p) => { const s = convSizes(p), oc2 = p[17]; return [s.x, s.w, s.b, oc2 * p[4], oc2, p[0] * oc2 * p[7] * p[8]]; },
+  },
+  /**
    * Fused batch_norm_train_forward + activation: y = act(batch norm of x with batch statistics),
    * act by FUSED_ACT code p[3]; statistics, saved and running values as batch_norm_train_forward.
    */

@@ -98,6 +98,19 @@ export function nativeLoadError(): string {
   return failure;
 }
 
+/**
+ * Where the C++ dwpw_act_forward beats its two kernels (measured on MobileNetV1's pairs, 2
+ * threads): 3x3 depthwise with padding 1 whose rows it computes in place, band by band (stride 2,
+ * or stride 1 on rows of 64 and more; native/depthwise_impl.h dw3_usable), on output rows of at
+ * least 80 (1.05-1.33x at 80 to 304 columns; 0.87-1.01x at 40 and 76, where the depthwise
+ * output of the two kernels stays in cache anyway).
+ */
+export function dwpwRowsWin(p: ArrayLike<number>): boolean {
+  const [, C, , W, OC, KH, KW, , OW, SH, SW, PT, PL, DH, DW, G] = Array.from(p);
+  return G === C && OC === C && KH === 3 && KW === 3 && DH === 1 && DW === 1 && PT === 1 && PL === 1 && SH === SW &&
+    (SW === 2 || (SW === 1 && W >= 64)) && OW >= 80;
+}
+
 function makeNativeBackend(): Backend<Float32Array> {
   const kernels = {} as Record<KernelName, KernelFn<Float32Array>>;
   for (const k of KERNEL_NAMES) {
@@ -114,6 +127,7 @@ function makeNativeBackend(): Backend<Float32Array> {
       return loadAddon() ? { ok: true } : { ok: false, reason: failure };
     },
     supports: () => true,
+    prefersFused: (k, p) => k === 'dwpw_act_forward' && dwpwRowsWin(p),
     alloc: (n) => new Float32Array(n),
     // typed arrays convert in one bulk copy; Float32Array.from would walk an iterator
     fromArray: (d) => (ArrayBuffer.isView(d) ? new Float32Array(d as unknown as ArrayLike<number>) : Float32Array.from(d)),

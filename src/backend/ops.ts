@@ -14,7 +14,7 @@ export { gemm, matmul, matmulBackward, fullyConnected, fullyConnectedBackward, t
 export { batchNormTrain, batchNormInfer, batchNormBackward, affineChannel, affineChannelBackward, bnFold, type BatchNormAttrs } from './op/norm';
 export { gatherAxis, scatterAddAxis, concat, split, copy, channelCopy } from './op/layout';
 export { activation, activationBackward, ACTIVATIONS, DEFAULT_ALPHA, type ActivationName } from './op/activation';
-export { conv2dAct, batchNormActTrain, batchNormActBackward, isFusableActivation, FUSED_ACTIVATIONS, type FusedActivationName } from './op/fused';
+export { conv2dAct, dwpwAct, dwpwPrefers, batchNormActTrain, batchNormActBackward, isFusableActivation, FUSED_ACTIVATIONS, type FusedActivationName } from './op/fused';
 export { pool2d, pool2dBackward, poolGeometry, type Pool2dAttrs } from './op/pool';
 export { upsample, upsampleBackward, upsampleGeometry, type UpsampleAttrs } from './op/upsample';
 export { roiAlign, roiAlignBackward, roiAlignGeometry, type RoiAlignAttrs, type RoiBatch } from './op/roi_align';

@@ -320,7 +320,7 @@ function run(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions, po
   for (const v of inputGrads) if (!graph.inputs.includes(v)) fail('forward', `one of the graph inputs ${graph.inputs.join(', ')}`, 'inputGrads', v);
   // values a lazy feed reads are read outside the nodes: never fused away, like fetched ones
   const lazyReads = Object.values(feeds).flatMap((f) => (f instanceof LazyFeed ? f.after : []));
-  const nodes = opts.fuse === false ? graph.nodes : fuseNodes(graph, { training, fetch: [...fetch, ...lazyReads], backend });
+  const nodes = opts.fuse === false ? graph.nodes : fuseNodes(graph, { training, grad, fetch: [...fetch, ...lazyReads], backend });
   const p = plan(graph, grad, inputGrads, nodes);
 
   const values = new Map<string, Tensor>();

@@ -142,6 +142,13 @@ function validParams(name: string, g: Gen, extreme: boolean): number[] {
       return [g.int(1, 2), g.int(0, 4), g.int(1, 6), g.int(1, 6), g.int(0, 4), g.int(1, 4), g.int(1, 4), extreme ? g.int(0, 64) : g.int(0, 3)];
     case 'conv2d_act_forward':
       return [...validParams('conv2d_forward', g, extreme), g.int(0, 2)];
+    case 'dwpw_act_forward': {
+      // a depthwise layer (G == C == OC: the spatial relations are untouched), then OC2 outputs
+      const q = validParams('conv2d_forward', g, extreme);
+      q[4] = q[1];
+      q[15] = q[1];
+      return [...q, g.int(0, 2), g.int(1, 5), g.int(0, 2)];
+    }
     case 'batch_norm_act_train_forward':
     case 'batch_norm_act_backward':
       return [g.int(0, 3), g.int(0, 4), g.int(0, 10), g.int(0, 2)];

@@ -43,6 +43,7 @@ const BASE: Record<KernelName, { p: number[]; floats: number[] }> = {
   sigmoid_bce_backward: { p: [10], floats: [] },
   axpy: { p: [10], floats: [0.5] },
   conv2d_act_forward: { p: [1, 2, 5, 5, 4, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 2, 1], floats: [0.1] },
+  dwpw_act_forward: { p: [1, 2, 5, 5, 2, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 2, 1, 3, 0], floats: [0.1, 0] },
   batch_norm_act_train_forward: { p: [2, 3, 4, 0], floats: [1e-5, 0.9, 0] },
   batch_norm_act_backward: { p: [2, 3, 4, 2], floats: [0] },
   roi_align_forward: { p: [2, 3, 5, 6, 3, 2, 3, 0], floats: [0.5] },

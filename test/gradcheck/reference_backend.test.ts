@@ -37,6 +37,7 @@ const SAMPLES: Record<KernelName, { p: number[]; floats: number[] }> = {
   sigmoid_bce_backward: { p: [9], floats: [] },
   axpy: { p: [9], floats: [0.5] },
   conv2d_act_forward: { p: [2, 4, 5, 6, 6, 3, 2, 3, 4, 2, 2, 1, 0, 1, 1, 2, 1], floats: [0.1] },
+  dwpw_act_forward: { p: [2, 4, 5, 6, 4, 3, 2, 3, 4, 2, 2, 1, 0, 1, 1, 4, 1, 3, 0], floats: [0.1, 0] },
   batch_norm_act_train_forward: { p: [2, 3, 5, 2], floats: [1e-5, 0.9, 0] },
   batch_norm_act_backward: { p: [2, 3, 5, 0], floats: [0] },
   // batch indices are drawn in [0, p[1]): C = 2 keeps them below N = 3

@@ -63,10 +63,70 @@ describe('fuseNodes', () => {
   });
 });
 
+/** MobileNet's separable blocks: depthwise 3x3 (+bias) relu -> 1x1 (+bias) relu, stride 1 on 96 columns and stride 2, a 5x5 depthwise. */
+function separable(width = 96) {
+  const b = new GraphBuilder();
+  const x = b.input('x', [2, 4, 6, width]);
+  const d1 = b.conv2d(x, { name: 'dw1', out: 4, k: 3, groups: 4, bias: true, act: 'relu' });
+  const p1 = b.conv2d(d1, { name: 'pw1', out: 8, k: 1, bias: true, act: 'relu' });
+  const d2 = b.conv2d(p1, { name: 'dw2', out: 8, k: 3, stride: 2, groups: 8, bias: true, act: 'relu6' });
+  const p2 = b.conv2d(d2, { name: 'pw2', out: 6, k: 1, act: 'leaky_relu', alpha: 0.1 });
+  const d3 = b.conv2d(p2, { name: 'dw3', out: 6, k: 5, groups: 6, bias: true, act: 'relu' });
+  const p3 = b.conv2d(d3, { name: 'pw3', out: 3, k: 1, bias: true, act: 'relu' });
+  b.output(p3);
+  return { g: b.graph, d1, p1 };
+}
+
+describe('fuseNodes: depthwise -> pointwise (inference)', () => {
+  const types = (ns: { type: string }[]) => ns.map((n) => n.type);
+  // fusion is structural; the backend's prefersFused only picks the kernel at run time
+  const prefers = { ...referenceBackend, prefersFused: () => true };
+
+  test('each depthwise conv_act feeding only a 1x1 conv_act becomes one dwpw_act node', () => {
+    const { g, d1 } = separable();
+    const nodes = fuseNodes(g, { training: false, fetch: g.outputs, backend: prefers });
+    expect(types(nodes)).toEqual(['dwpw_act', 'dwpw_act', 'dwpw_act']);
+    expect(nodes[0].params).toEqual({ weight: 'dw1_weights', bias: 'dw1_bias', weight2: 'pw1_weights', bias2: 'pw1_bias' });
+    expect(nodes[1].params).toEqual({ weight: 'dw2_weights', bias: 'dw2_bias', weight2: 'pw2_weights' });
+    expect(nodes[1].attrs).toMatchObject({ act: 'relu6', pw_act: 'leaky_relu', pw_alpha: 0.1, strides: [2, 2] });
+    expect(nodes[0].inputs).toEqual(['x']);
+    // not in training, not when a backward pass follows, not when the depthwise output is fetched,
+    // not on a backend without prefersFused
+    expect(types(fuseNodes(g, { training: true, fetch: g.outputs, backend: prefers }))).not.toContain('dwpw_act');
+    expect(types(fuseNodes(g, { training: false, grad: true, fetch: g.outputs, backend: prefers }))).not.toContain('dwpw_act');
+    expect(types(fuseNodes(g, { training: false, fetch: [...g.outputs, d1], backend: prefers }))).toEqual(['conv2d_act', 'conv2d_act', 'dwpw_act', 'dwpw_act']);
+    expect(types(fuseNodes(g, { training: false, fetch: g.outputs, backend: referenceBackend }))).not.toContain('dwpw_act');
+  });
+
+  test('a depthwise output read twice, a grouped (not depthwise) conv and a 3x3 consumer stay apart', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 4, 8, 8]);
+    const d = b.conv2d(x, { name: 'dw', out: 4, k: 3, groups: 4, act: 'relu' });
+    const two = b.add(b.conv2d(d, { name: 'pwa', out: 4, k: 1, act: 'relu' }), d);
+    const gr = b.conv2d(two, { name: 'grouped', out: 4, k: 3, groups: 2, act: 'relu' });
+    const d2 = b.conv2d(b.conv2d(gr, { name: 'pwb', out: 4, k: 1, act: 'relu' }), { name: 'dw2', out: 4, k: 3, groups: 4, act: 'relu' });
+    b.output(b.conv2d(d2, { name: 'full', out: 4, k: 3, act: 'relu' }));
+    const nodes = fuseNodes(b.graph, { training: false, fetch: b.graph.outputs, backend: prefers });
+    expect(types(nodes)).not.toContain('dwpw_act');
+  });
+});
+
 const names = ['reference', ...listBackends().filter((b) => b.available && b.name !== 'cuda' && b.name !== 'reference').map((b) => b.name)];
 
 describe.each(names)('a fused run equals the unfused run on %s', (name) => {
   const be = name === 'reference' ? referenceBackend : backendByName(name);
+
+  /** One eval forward of a fresh graph (params seeded), its single output as numbers. */
+  const evalOnce = (g: ReturnType<typeof model>['g'], shape: number[], seed: number, fuse: boolean): number[] => {
+    initParams(g, { seed, backend: be });
+    const x = Tensor.from(randomArray(shape.reduce((a, d) => a * d, 1), seed + 1, -2, 2), shape, be);
+    const r = forward(g, { x }, { fuse });
+    const y = Array.from(r.outputs[g.outputs[0]].toArray());
+    r.outputs[g.outputs[0]].dispose();
+    x.dispose();
+    g.dispose();
+    return y;
+  };
 
   test('training step: outputs, parameter and input gradients, running statistics, bit for bit', () => {
     const runs = [true, false].map((fuse) => {
@@ -92,18 +152,28 @@ describe.each(names)('a fused run equals the unfused run on %s', (name) => {
     expect(runs[0]).toEqual(runs[1]);
   });
 
+  test('eval forward of separable blocks (depthwise -> pointwise fused): equal outputs', () => {
+    // the fused kernel runs where the backend prefers it (native: the first block's 96 columns)
+    const kernels = be.kernels as Record<string, (...a: unknown[]) => void>;
+    const real = kernels.dwpw_act_forward;
+    let calls = 0;
+    kernels.dwpw_act_forward = (...a: unknown[]) => {
+      calls++;
+      real(...a);
+    };
+    let outs: number[][];
+    try {
+      outs = [true, false].map((fuse) => evalOnce(separable().g, [2, 4, 6, 96], 5, fuse));
+    } finally {
+      kernels.dwpw_act_forward = real;
+    }
+    expect(calls).toBe(be.prefersFused ? 1 : 0);
+    expect(outs[0].length).toBe(2 * 3 * 3 * 48);
+    expect(outs[0]).toEqual(outs[1]);
+  });
+
   test('eval forward: equal outputs', () => {
-    const outs = [true, false].map((fuse) => {
-      const { g } = model();
-      initParams(g, { seed: 3, backend: be });
-      const x = Tensor.from(randomArray(2 * 3 * 81, 4, -2, 2), [2, 3, 9, 9], be);
-      const r = forward(g, { x }, { fuse });
-      const y = Array.from(r.outputs[g.outputs[0]].toArray());
-      r.outputs[g.outputs[0]].dispose();
-      x.dispose();
-      g.dispose();
-      return y;
-    });
+    const outs = [true, false].map((fuse) => evalOnce(model().g, [2, 3, 9, 9], 3, fuse));
     expect(outs[0]).toEqual(outs[1]);
   });
 });

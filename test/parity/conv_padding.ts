@@ -13,6 +13,17 @@ const finite = Number.isFinite;
 /** Per written buffer index (in the kernel's buffer order), the elements that may be NaN instead. */
 export function paddingNaNMask(kernel: KernelName, bufs: Array<Float64Array | Int32Array | null>, p: readonly number[]): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
+  if (kernel === 'dwpw_act_forward') {
+    // the depthwise half's mask, spread over every output channel of the 1x1 half at that position
+    const half = paddingNaNMask('conv2d_forward', [bufs[0], bufs[1], bufs[2], null], p.slice(0, 16)).get(3)!;
+    const [N, C, , , , , , OH, OW] = p, OC2 = p[17], P = OH * OW;
+    const m = new Uint8Array(N * OC2 * P);
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let q = 0; q < P; q++) if (half[(n * C + c) * P + q]) for (let o = 0; o < OC2; o++) m[(n * OC2 + o) * P + q] = 1;
+    out.set(5, m);
+    return out;
+  }
   if (kernel !== 'conv2d_forward' && kernel !== 'conv2d_act_forward' && kernel !== 'conv2d_backward_input' && kernel !== 'conv2d_backward_filter') return out;
   const [N, C, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G] = p;
   const Cg = C / G, OCg = OC / G;

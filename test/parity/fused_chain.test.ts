@@ -40,6 +40,34 @@ for (const [name, be, reason] of backends()) {
       }
     });
 
+    // dwpwAct against conv2dAct twice: the in-place rows (stride 1 on rows of 64+, stride 2; bands
+    // of rows that do not divide the map, several bands per image), the padded flat planes (whole
+    // images), K-blocks (more than 256 channels), output-channel chunks (few bands, many outputs),
+    // other depthwise geometries (the two kernels inside), with and without biases.
+    test.each(ACTS)('dwpwAct %s equals conv2dAct twice', (act, alpha) => {
+      for (const [xs, k, stride, pad, oc2, bias] of [
+        [[2, 5, 9, 70], 3, 1, 1, 7, true],
+        [[1, 6, 11, 66], 3, 2, 1, 13, false],
+        [[3, 4, 20, 33], 3, 2, 1, 5, true],
+        [[2, 17, 6, 5], 3, 1, 1, 9, true],
+        [[1, 300, 9, 66], 3, 1, 1, 100, true],
+        [[1, 24, 4, 64], 3, 1, 1, 130, false],
+        [[1, 4, 7, 8], 5, 1, 2, 3, true],
+        [[1, 3, 6, 6], 3, 1, 0, 4, true],
+      ] as Array<[number[], number, number, number, number, boolean]>) {
+        const C = xs[1];
+        const x = T(f32(xs.reduce((a, b) => a * b), 11, -2, 2), xs);
+        const wd = T(f32(C * k * k, 12, -1, 1), [C, 1, k, k]);
+        const bd = bias ? T(f32(C, 13, -1, 1), [C]) : null;
+        const wp = T(f32(oc2 * C, 14, -0.5, 0.5), [oc2, C, 1, 1]);
+        const bp = bias ? T(f32(oc2, 15, -1, 1), [oc2]) : null;
+        const attrs: ops.Conv2dAttrs = { groups: C, stride, padding: pad };
+        const fused = ops.dwpwAct(x, wd, bd, attrs, act, alpha, wp, bp, act, alpha);
+        const mid = ops.conv2dAct(x, wd, bd, attrs, act, alpha);
+        same(fused, ops.conv2dAct(mid, wp, bp, {}, act, alpha));
+      }
+    });
+
     test.each(ACTS)('batchNormActTrain and batchNormActBackward %s', (act, alpha) => {
       const shape = [2, 17, 5, 6], C = 17, n = 2 * 17 * 30;
       const x = T(f32(n, 4, -2, 5), shape), dy = T(f32(n, 5), shape);

@@ -52,11 +52,11 @@ const SPATIAL = [1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 16, 17];
 const outSize = (n: number, pa: number, pb: number, ext: number, s: number, ceil: boolean) =>
   Math.floor((n + pa + pb - ext + (ceil ? s - 1 : 0)) / s) + 1;
 
-function convGeometry(d: Dice): number[] {
-  const depthwise = d.chance(0.2);
+function convGeometry(d: Dice, mustBeDepthwise = false): number[] {
+  const depthwise = mustBeDepthwise || d.chance(0.2);
   const G = depthwise ? d.pick([1, 3, 4, 8, 17]) : d.pick([1, 1, 1, 2, 3]);
   const cpg = depthwise ? 1 : d.pick([1, 2, 3, 4, 5, 8]);
-  const opg = depthwise ? d.pick([1, 1, 2]) : d.pick([1, 2, 3, 4, 5, 8, 9]);
+  const opg = mustBeDepthwise ? 1 : depthwise ? d.pick([1, 1, 2]) : d.pick([1, 2, 3, 4, 5, 8, 9]);
   const N = d.int(1, 2), C = G * cpg, OC = G * opg;
   const KH = d.pick([1, 1, 2, 3, 3, 5]), KW = d.chance(0.2) ? d.pick([1, 7]) : KH;
   const DH = d.pick([1, 1, 1, 2, 3]), DW = d.chance(0.5) ? DH : d.pick([1, 2]);
@@ -171,6 +171,13 @@ function geometry(kernel: KernelName, d: Dice): Omit<FuzzCase, 'kernel' | 'seed'
       // to itself; relu6 would clamp the bound to 6 while the error scales with the sum of |terms|
       // (relu6 is covered by the parity cases)
       return { p: [...convGeometry(d), d.int(0, 1)], floats: [f(d.pick([0.1, 0.01]))], omit: d.chance(0.3) ? ['b'] : [] };
+    case 'dwpw_act_forward':
+      // a depthwise layer (multiplier 1), then OC2 outputs; relu and leaky_relu only, as above
+      return {
+        p: [...convGeometry(d, true), d.int(0, 1), d.pick([1, 2, 5, 13, 17]), d.int(0, 1)],
+        floats: [f(d.pick([0.1, 0.01])), f(d.pick([0.1, 0.01]))],
+        omit: [...(d.chance(0.3) ? ['bd'] : []), ...(d.chance(0.3) ? ['bp'] : [])],
+      };
     case 'batch_norm_act_train_forward':
       return { p: [...nchw(d), d.int(0, 2)], floats: [f(d.pick([1e-5, 1e-3])), f(d.pick([0.9, 0.99, 0.1])), f(d.pick([0.1, 0.01]))], omit: [] };
     case 'batch_norm_act_backward':

@@ -46,6 +46,8 @@ export interface IeeeContract {
 
 const SUM = 1e30;
 const PRODUCT = 1e15;
+/** three factors: x * wd * wp (dwpw_act_forward) */
+const TRIPLE = 1e11;
 /** batch norm multiplies up to five inputs (scale, invstd, dy, x - mean, invstd again) */
 const STATS = 1e4;
 
@@ -91,6 +93,7 @@ export const IEEE: Record<KernelName, IeeeContract> = {
   sigmoid_bce_backward: { tol: 'elementwise', huge: SUM, rules: 'dloss*(sigmoid(x) - z): sigmoid(+-Inf) = 1 / 0.' },
   axpy: { tol: 'sum', huge: SUM, rules: 'y += alpha*x: alpha = 0 still forms 0 * x (0 * Inf = NaN).' },
   conv2d_act_forward: { tol: 'sum', huge: PRODUCT, rules: 'conv2d_forward (padding taps included), then the activation as activation_forward: relu(NaN) = NaN, relu(-Inf) = 0, relu6(+Inf) = 6.' },
+  dwpw_act_forward: { tol: 'sum', huge: TRIPLE, rules: 'conv2d_act_forward of the depthwise layer (padding taps as conv2d_forward), then conv2d_act_forward of the 1x1 layer on its output: a NaN the depthwise half makes from a padding tap (allowed there) reaches every output channel at that position.' },
   batch_norm_act_train_forward: { tol: 'stat', huge: STATS, nonFinite: 'class', rules: 'batch_norm_train_forward, then the activation: a NaN or Inf in a channel makes its output NaN (which relu keeps).' },
   batch_norm_act_backward: { tol: 'stat', huge: STATS, nonFinite: 'class', rules: 'dz = dy * act\'(y) as activation_backward given y (relu and relu6 select: dz = 0 where y is NaN or outside the pass band, whatever dy is; leaky_relu: alpha*dy there), then batch_norm_backward: a NaN/Inf in a channel of dz poisons that channel only.' },
   roi_align_forward: { tol: 'sum', huge: SUM, absBufs: ['x'], rules: 'Mean of bilinear samples: samples outside the map are skipped (never multiplied), a sample inside forms all four weighted taps (a zero weight against an Inf tap is NaN). Rois whose scaled coordinates are NaN, infinite or beyond 2^24 give 0.' },

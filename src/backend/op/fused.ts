@@ -9,6 +9,7 @@
  * function of their output, so the fused backward reads the activation's output y (kept anyway
  * as the next layer's input) and the batch norm's input x, never the pre-activation tensor.
  */
+import type { Backend } from '../backend';
 import { FUSED_ACT, type FusedActivationName } from '../kernels';
 import type { Tensor } from '../tensor';
 import { DEFAULT_ALPHA } from './activation';
@@ -50,6 +51,58 @@ export function conv2dAct(x: Tensor, w: Tensor, b: Tensor | null, attrs: Conv2dA
   const y = empty([g.N, g.OC, g.OH, g.OW], be);
   launch(op, 'conv2d_act_forward', be, [x, w, b ?? null, y], packGeometry('conv2d_act_forward', { ...g, act: a.code }), [a.alpha]);
   return y;
+}
+
+/**
+ * act2(conv2d(act(conv2d(x, wd) + bd), wp) + bp) for a depthwise layer (groups == C, one output
+ * channel per group) followed by a 1x1, stride-1, unpadded, one-group layer: the numbers of
+ * conv2dAct twice, in one kernel (dwpw_act_forward) that never makes the depthwise output.
+ */
+export function dwpwAct(
+  x: Tensor, wd: Tensor, bd: Tensor | null, dwAttrs: Conv2dAttrs | undefined, act: FusedActivationName, alpha: number | undefined,
+  wp: Tensor, bp: Tensor | null, act2: FusedActivationName, alpha2?: number,
+): Tensor {
+  const op = 'dwpwAct';
+  rankArg(op, 'x', x, 4, 'input');
+  rankArg(op, 'wd', wd, 4);
+  rankArg(op, 'wp', wp, 4);
+  const g = convGeometry(op, x.shape, 'x', wd.shape, 'wd', dwAttrs);
+  if (g.G !== g.C || g.OC !== g.C) fail(op, `a depthwise filter (groups == C == OC = ${g.C})`, 'wd', `${formatShapeOf(wd.shape)} with groups ${g.G}`);
+  const OC2 = wp.shape[0];
+  if (!(OC2 >= 1)) fail(op, 'a pointwise filter with at least 1 output channel', 'wp', formatShapeOf(wp.shape));
+  shapeArg(op, 'wp', wp, [OC2, g.C, 1, 1]);
+  if (bd !== null && bd !== undefined) shapeArg(op, 'bd', bd, [g.C]);
+  if (bp !== null && bp !== undefined) shapeArg(op, 'bp', bp, [OC2]);
+  const a = actArg(op, act, alpha);
+  const a2 = actArg(op, act2, alpha2);
+  const be = commonBackend(op, { x, wd, bd, wp, bp });
+  const y = empty([g.N, OC2, g.OH, g.OW], be);
+  launch(op, 'dwpw_act_forward', be, [x, wd, bd ?? null, wp, bp ?? null, y],
+    packGeometry('dwpw_act_forward', { ...g, act: a.code, OC2, act2: a2.code }), [a.alpha, a2.alpha]);
+  return y;
+}
+
+/**
+ * Whether `backend` prefers dwpw_act_forward to two conv2d_act_forward calls for this pair: a
+ * depthwise layer (groups == C == OC) then a 1x1 / stride 1 / unpadded / one-group layer on its
+ * output, and the backend's prefersFused for the geometry. False (use the two kernels) for any
+ * pair outside that form, including one with bad shapes: the unfused ops then report them.
+ */
+export function dwpwPrefers(
+  backend: Backend<any>, xs: readonly number[], wds: readonly number[], dwAttrs: Conv2dAttrs | undefined, wps: readonly number[], pwAttrs: Conv2dAttrs | undefined,
+): boolean {
+  if (!backend.prefersFused || xs.length !== 4 || wds.length !== 4 || wps.length !== 4) return false;
+  try {
+    const g = convGeometry('dwpwAct', xs, 'x', wds, 'wd', dwAttrs);
+    if (g.G !== g.C || g.OC !== g.C) return false;
+    const q = convGeometry('dwpwAct', [g.N, g.OC, g.OH, g.OW], 'mid', wps, 'wp', pwAttrs);
+    const pointwise = q.KH === 1 && q.KW === 1 && q.SH === 1 && q.SW === 1 && q.DH === 1 && q.DW === 1 && q.G === 1 &&
+      q.PT === 0 && q.PB === 0 && q.PL === 0 && q.PR === 0;
+    if (!pointwise) return false;
+    return backend.prefersFused('dwpw_act_forward', packGeometry('dwpw_act_forward', { ...g, act: 0, OC2: q.OC, act2: 0 }));
+  } catch {
+    return false;
+  }
 }
 
 /** act(batchNormTrain(x)): y and the saved batch statistics; running statistics updated in place. */

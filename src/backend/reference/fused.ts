@@ -10,6 +10,8 @@
  * multiplies, as activation_backward does.
  *
  * conv2d_act_forward:  p = CONV_GEOM + [act], floats [alpha]; y = act(conv2d(x, w) + b).
+ * dwpw_act_forward: p = CONV_GEOM of a depthwise layer + [act, OC2, act2], floats [alpha, alpha2];
+ *   y = act2(conv1x1(act(conv2d(x, wd) + bd), wp) + bp): conv2d_act_forward twice.
  * batch_norm_act_train_forward: p = [N, C, HW, act], floats [eps, momentum, alpha];
  *   y = act(batch_norm_train(x)), saved and running statistics as batch_norm_train_forward.
  * batch_norm_act_backward: p = [N, C, HW, act], floats [alpha]; from x (the batch norm's input),
@@ -42,6 +44,13 @@ export function conv2d_act_forward(x: F64, w: F64, b: F64 | null, y: F64, p: Geo
   conv2d_forward(x, w, b, y, p);
   const n = p[0] * p[4] * p[7] * p[8], kind = p[16];
   for (let i = 0; i < n; i++) y[i] = fusedActivate(kind, y[i], alpha);
+}
+
+export function dwpw_act_forward(x: F64, wd: F64, bd: F64 | null, wp: F64, bp: F64 | null, y: F64, p: Geom, alpha: number, alpha2: number): void {
+  const N = p[0], C = p[4], OH = p[7], OW = p[8];
+  const mid = new Float64Array(N * C * OH * OW);
+  conv2d_act_forward(x, wd, bd, mid, Array.from(p).slice(0, 17), alpha);
+  conv2d_act_forward(mid, wp, bp, y, [N, C, OH, OW, p[17], 1, 1, OH, OW, 1, 1, 0, 0, 1, 1, 1, p[18]], alpha2);
 }
 
 export function batch_norm_act_train_forward(

@@ -14,7 +14,7 @@ import { binary_backward, binary_forward } from './binary';
 import { bn_fold } from './bn_fold';
 import { channel_copy } from './channel_copy';
 import { conv2d_backward_filter, conv2d_backward_input, conv2d_forward } from './conv2d';
-import { batch_norm_act_backward, batch_norm_act_train_forward, conv2d_act_forward } from './fused';
+import { batch_norm_act_backward, batch_norm_act_train_forward, conv2d_act_forward, dwpw_act_forward } from './fused';
 import { gather_axis, scatter_add_axis } from './gather_axis';
 import { gemm } from './gemm';
 import { pool2d_backward, pool2d_forward } from './pool2d';
@@ -58,6 +58,7 @@ export const referenceKernels = {
   roi_align_forward,
   roi_align_backward,
   conv2d_act_forward,
+  dwpw_act_forward,
   batch_norm_act_train_forward,
   batch_norm_act_backward,
 } satisfies Record<KernelName, (...args: never[]) => void>;

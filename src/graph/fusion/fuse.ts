@@ -9,7 +9,11 @@
  * - training: batch_norm (batch statistics, not use_global_stats) -> relu / leaky_relu (alpha
  *   >= 0) / relu6   becomes batch_norm_act;
  * - any mode: conv2d -> the same activations   becomes conv2d_act (an eval graph with its batch
- *   norms folded into the convs is conv(+bias) -> act throughout).
+ *   norms folded into the convs is conv(+bias) -> act throughout);
+ * - inference without a backward pass, on a backend with prefersFused: a depthwise conv2d_act
+ *   (groups == C == OC) whose output only a 1x1 conv2d_act reads   becomes dwpw_act (MobileNet's
+ *   separable blocks), which runs one kernel where the backend prefers it for the geometry and
+ *   the two otherwise.
  * The graph itself is never changed: it is the public model (pruning, export, checkpoints read
  * it); the fused list exists for one run.
  */
@@ -20,11 +24,13 @@ import type { Graph } from '../graph';
 import { opDef } from '../ops';
 import { boolAttr } from '../ops/attrs';
 import type { OpDef } from '../op_def';
-import type { Node } from '../types';
+import type { Attrs, Node } from '../types';
 import { FUSED_OPS } from './fused_ops';
 
 export interface FusionContext {
   training: boolean;
+  /** a backward pass follows (inputGrads in eval mode too): only fusions with a backward apply */
+  grad?: boolean;
   /** values the caller fetches: never fused away */
   fetch: readonly string[];
   backend: Backend<any>;
@@ -85,5 +91,45 @@ export function fuseNodes(graph: Graph, ctx: FusionContext): Node[] {
       params: n.params,
     });
   }
-  return fused ? out : graph.nodes;
+  const nodes = fused ? out : graph.nodes;
+  return !ctx.training && !ctx.grad && ctx.backend.prefersFused ? fuseSeparable(graph, nodes, uses, fetched) : nodes;
+}
+
+function paramShape(graph: Graph, name: string | undefined): readonly number[] | null {
+  if (!name) return null;
+  try {
+    return graph.param(name).shape;
+  } catch {
+    return null;
+  }
+}
+
+/** dwpw_act in place of each depthwise conv2d_act -> 1x1 conv2d_act pair (see the file comment). */
+function fuseSeparable(graph: Graph, nodes: Node[], uses: Map<string, number>, fetched: Set<string>): Node[] {
+  const reader = new Map<string, Node>();  // a value's reader in the fused list (single-input nodes)
+  for (const n of nodes) if (n.inputs.length === 1) reader.set(n.inputs[0], n);
+  const absorbed = new Set<string>();
+  const out: Node[] = [];
+  for (const n of nodes) {
+    if (absorbed.has(n.id)) continue;
+    const v = n.outputs[0];
+    const single = n.type === 'conv2d_act' && n.outputs.length === 1 && uses.get(v) === 1 && !fetched.has(v);
+    const pw = single && reader.get(v)?.type === 'conv2d_act' ? reader.get(v) : undefined;
+    const wd = paramShape(graph, n.params.weight), wp = paramShape(graph, pw?.params.weight);
+    const groups = n.attrs.groups;
+    const depthwise = !!wd && wd.length === 4 && wd[1] === 1 && typeof groups === 'number' && groups === wd[0] && groups > 1;
+    const pointwise = !!wp && !!wd && wp.length === 4 && wp[1] === wd[0] && wp[2] === 1 && wp[3] === 1;
+    if (!pw || !depthwise || !pointwise) {
+      out.push(n);
+      continue;
+    }
+    absorbed.add(pw.id);
+    const attrs: Attrs = { ...n.attrs };
+    for (const [k, val] of Object.entries(pw.attrs)) attrs[`pw_${k}`] = val;
+    const params: Record<string, string> = { weight: n.params.weight, weight2: pw.params.weight };
+    if (n.params.bias) params.bias = n.params.bias;
+    if (pw.params.bias) params.bias2 = pw.params.bias;
+    out.push({ id: `${n.id}+${pw.id}`, type: 'dwpw_act', inputs: n.inputs, outputs: pw.outputs, attrs, params });
+  }
+  return absorbed.size ? out : nodes;
 }

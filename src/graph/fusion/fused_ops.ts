@@ -8,6 +8,11 @@
  * - batch_norm_act: training batch norm (batch statistics) then the same activations, one kernel
  *   each way (batch_norm_act_train_forward, batch_norm_act_backward). Backward reads x (the
  *   batch norm's input) and y (the activation's output), as the unfused pair does.
+ * - dwpw_act (inference only): a depthwise conv2d_act (groups == C == OC) whose output only a
+ *   1x1 conv2d_act reads; one kernel (dwpw_act_forward) where the backend prefers it for the
+ *   geometry (Backend.prefersFused), else the two conv2d_act kernels: the same numbers either way.
+ *   Params weight/bias (depthwise) and weight2/bias2 (1x1); the 1x1 node's attributes are kept
+ *   under a `pw_` prefix (`pw_act`, `pw_alpha` its activation).
  * Attributes: the first node's attributes plus `act` (the activation's type) and `alpha`.
  */
 import * as ops from '../../backend/ops';
@@ -74,4 +79,41 @@ export const batchNormAct: OpDef = {
   },
 };
 
-export const FUSED_OPS: ReadonlyMap<string, OpDef> = new Map([conv2dAct, batchNormAct].map((d) => [d.type, d]));
+/** The 1x1 node of a dwpw_act node: its attributes (the `pw_` ones) and params, as a conv2d_act node. */
+function pointwiseHalf(node: Node, attrs: Attrs): { node: Node; attrs: Attrs } {
+  const pw: Attrs = {};
+  for (const [k, v] of Object.entries(attrs)) if (k.startsWith('pw_')) pw[k.slice(3)] = v;
+  const params: Record<string, string> = { weight: node.params.weight2 };
+  if (node.params.bias2) params.bias = node.params.bias2;
+  return { node: { ...node, type: 'conv2d_act', attrs: pw, params }, attrs: pw };
+}
+
+export const dwpwAct: OpDef = {
+  type: 'dwpw_act',
+  paramRoles: { required: ['weight', 'weight2'], optional: ['bias', 'bias2'] },
+  saves: { inputs: [], outputs: [] },
+  inferShape(ctx) {
+    const [mid] = conv2d.inferShape(ctx);
+    const pw = pointwiseHalf(ctx.node, ctx.attrs);
+    return conv2d.inferShape({ ...ctx, ...pw, inputs: [mid], params: { weight: ctx.params.weight2, ...(ctx.params.bias2 ? { bias: ctx.params.bias2 } : {}) } });
+  },
+  forward({ node, attrs, inputs, params, training, backend }) {
+    if (training) throw new Error(`dwpw_act: internal error, node ${node.id} fused in training`);
+    const { act, alpha } = actOf(node, attrs);
+    const pw = pointwiseHalf(node, attrs);
+    const { act: act2, alpha: alpha2 } = actOf(pw.node, pw.attrs);
+    const dwA = convAttrs(node, attrs), pwA = convAttrs(pw.node, pw.attrs);
+    const x = inputs[0], wd = params.weight, wp = params.weight2;
+    if (ops.dwpwPrefers(backend, x.shape, wd.shape, dwA, wp.shape, pwA)) {
+      return [ops.dwpwAct(x, wd, params.bias ?? null, dwA, act, alpha, wp, params.bias2 ?? null, act2, alpha2)];
+    }
+    const mid = ops.conv2dAct(x, wd, params.bias ?? null, dwA, act, alpha);
+    try {
+      return [ops.conv2dAct(mid, wp, params.bias2 ?? null, pwA, act2, alpha2)];
+    } finally {
+      mid.dispose();
+    }
+  },
+};
+
+export const FUSED_OPS: ReadonlyMap<string, OpDef> = new Map([conv2dAct, batchNormAct, dwpwAct].map((d) => [d.type, d]));

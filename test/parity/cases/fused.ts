@@ -1,7 +1,8 @@
 /**
  * Parity cases for the fused kernels: conv2d_act_forward (with and without bias, 3x3, 1x1,
  * depthwise, grouped, stride 2), batch_norm_act_train_forward (with its running-stat update) and
- * batch_norm_act_backward, over relu, leaky_relu and relu6 and 1, 3, 4, 5, 8 and 17 channels.
+ * batch_norm_act_backward, over relu, leaky_relu and relu6 and 1, 3, 4, 5, 8 and 17 channels, and
+ * dwpw_act_forward (in-place rows at both strides, flat planes, two K-blocks, a 5x5 layer).
  * The backward cases take y as an input ('wide': values on both sides of 0 and 6), so every
  * backend selects on identical values.
  */
@@ -54,4 +55,28 @@ const bnCases: ParityCase[] = SHAPES.flatMap((s) => ACTS.map(([act, alpha]): Par
   };
 }));
 
-export const FUSED_CASES: ParityCase[] = [...convCases, ...bnCases];
+// dwpw_act_forward: the depthwise layer's geometry [x shape, kernel, stride, padding], the 1x1
+// layer's output channels, biases
+const DWPW: Array<{ name: string; x: number[]; k: number; stride: number; pad: number; oc2: number; bias: boolean }> = [
+  { name: 'rows, stride 1, 3 bands', x: [1, 5, 9, 66], k: 3, stride: 1, pad: 1, oc2: 7, bias: true },
+  { name: 'rows, stride 2, batch 2', x: [2, 3, 9, 37], k: 3, stride: 2, pad: 1, oc2: 13, bias: false },
+  { name: 'flat planes', x: [2, 17, 6, 5], k: 3, stride: 1, pad: 1, oc2: 9, bias: true },
+  { name: 'two K-blocks, channel chunks', x: [1, 260, 3, 64], k: 3, stride: 1, pad: 1, oc2: 100, bias: true },
+  { name: '5x5 (two kernels inside)', x: [1, 4, 7, 8], k: 5, stride: 1, pad: 2, oc2: 3, bias: true },
+];
+
+const dwpwCases: ParityCase[] = DWPW.flatMap((c) => ACTS.map(([act, alpha]): ParityCase => {
+  const C = c.x[1];
+  return {
+    name: `dwpwAct ${act} ${c.name}`,
+    inputs: {
+      x: c.x, wd: { shape: [C, 1, c.k, c.k], dist: 'wide' }, wp: { shape: [c.oc2, C, 1, 1], dist: 'wide' },
+      ...(c.bias ? { bd: { shape: [C], dist: 'wide' }, bp: { shape: [c.oc2], dist: 'wide' } } : {}),
+    },
+    run: (t) => ({ y: ops.dwpwAct(t.x, t.wd, t.bd ?? null, { groups: C, stride: c.stride, padding: c.pad }, act, alpha, t.wp, t.bp ?? null, act, alpha) }),
+    reduce: (c.k * c.k + C) * 16,
+    kernels: ['dwpw_act_forward'],
+  };
+}));
+
+export const FUSED_CASES: ParityCase[] = [...convCases, ...bnCases, ...dwpwCases];
