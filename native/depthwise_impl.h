@@ -83,6 +83,32 @@ inline void dw_row_fused(float* __restrict yr, const float* xr, const float* wk,
   }
 }
 
+#define DW_SPLAT(v) (dw_v8{(v), (v), (v), (v), (v), (v), (v), (v)})
+typedef int dw_m8 __attribute__((vector_size(32)));
+
+// v = the fused activation `act` of v (< 0: none), fused_act.h's forms lane by lane (NaN passes,
+// -0 stays). By reference: a 32-byte vector argument or result would change the ABI of the
+// baseline build.
+inline void dw_act(dw_v8& v, int act, float alpha) {
+  const dw_m8 neg = v < DW_SPLAT(0.f);
+  switch (act) {
+    case ACT_RELU:
+      v = (dw_v8)(~neg & (dw_m8)v);
+      break;
+    case ACT_LEAKY_RELU:
+      v = (dw_v8)((neg & (dw_m8)(DW_SPLAT(alpha) * v)) | (~neg & (dw_m8)v));
+      break;
+    case ACT_RELU6: {
+      const dw_v8 six = DW_SPLAT(6.f), t = (dw_v8)(~neg & (dw_m8)v);
+      const dw_m8 big = t > six;
+      v = (dw_v8)((big & (dw_m8)six) | (~big & (dw_m8)t));
+      break;
+    }
+    default:
+      break;
+  }
+}
+
 // ---- stride-1 planes through a zero-padded copy ---------------------------------------------
 // With x copied into a zero-padded plane xp of row stride Wp, output (oh, ow) of tap t reads
 // xp[oh*Wp + ow + o_t], o_t = kh*DH*Wp + kw*DW: one long flat loop per plane instead of short
@@ -168,6 +194,58 @@ inline float dw_flat_sum(const float* d, int64_t L) {
   return sum;
 }
 
+// The flat plane's outputs written straight to y row by row (3x3, rows of at least 16): each output
+// the same sum as dw_flat_fused (bias, then the taps in order, 8 lanes at a time), the activation
+// applied in registers, the columns past OW never computed. Blocks of 8 (a row's last one
+// overlapping the one before it) run four at a time across rows for independent FMA chains.
+inline void dw_flat_rows9(float* __restrict yp, const float* __restrict xp, const float* wk, const int64_t* o, int OH,
+                          int OW, int Wp, float bias, int act, float alpha) {
+  dw_v8 wv[9];
+  for (int t = 0; t < 9; ++t) wv[t] = DW_SPLAT(wk[t]);
+  const dw_v8 vb = DW_SPLAT(bias);
+  const int nbr = (OW + 7) / 8;
+  int oh = 0, b = 0;  // the next block: row oh, block b of the row
+  const auto next = [&](const float*& src, float*& dst) {
+    const int ow = b * 8 + 8 > OW ? OW - 8 : b * 8;
+    src = xp + (int64_t)oh * Wp + ow;
+    dst = yp + (int64_t)oh * OW + ow;
+    if (++b == nbr) b = 0, ++oh;
+  };
+  const int64_t total = (int64_t)OH * nbr;
+  int64_t i = 0;
+  for (; i + 4 <= total; i += 4) {
+    const float* src[4];
+    float* dst[4];
+    for (int j = 0; j < 4; ++j) next(src[j], dst[j]);
+    dw_v8 a0 = vb, a1 = vb, a2 = vb, a3 = vb;
+    for (int t = 0; t < 9; ++t) {
+      a0 += wv[t] * *(const dw_v8u*)(src[0] + o[t]);
+      a1 += wv[t] * *(const dw_v8u*)(src[1] + o[t]);
+      a2 += wv[t] * *(const dw_v8u*)(src[2] + o[t]);
+      a3 += wv[t] * *(const dw_v8u*)(src[3] + o[t]);
+    }
+    if (act >= 0) {
+      dw_act(a0, act, alpha);
+      dw_act(a1, act, alpha);
+      dw_act(a2, act, alpha);
+      dw_act(a3, act, alpha);
+    }
+    *(dw_v8u*)dst[0] = a0;
+    *(dw_v8u*)dst[1] = a1;
+    *(dw_v8u*)dst[2] = a2;
+    *(dw_v8u*)dst[3] = a3;
+  }
+  for (; i < total; ++i) {
+    const float* src;
+    float* dst;
+    next(src, dst);
+    dw_v8 a = vb;
+    for (int t = 0; t < 9; ++t) a += wv[t] * *(const dw_v8u*)(src + o[t]);
+    if (act >= 0) dw_act(a, act, alpha);
+    *(dw_v8u*)dst = a;
+  }
+}
+
 inline void dw_forward_flat_plane(const ConvShape& s, const DwFlat& f, const float* xc, const float* wk, float bias,
                                   float* yp, float* scratch, int act, float alpha) {
   float* xp = scratch;
@@ -178,6 +256,10 @@ inline void dw_forward_flat_plane(const ConvShape& s, const DwFlat& f, const flo
   if (small)
     for (int kh = 0, t = 0; kh < s.KH; ++kh)
       for (int kw = 0; kw < s.KW; ++kw, ++t) o[t] = (int64_t)kh * s.DH * f.Wp + (int64_t)kw * s.DW;
+  if (small && s.KK == 9 && s.OW >= 16) {
+    dw_flat_rows9(yp, xp, wk, o, s.OH, s.OW, f.Wp, bias, act, alpha);
+    return;
+  }
   if (small && s.KK == 9) {
     dw_flat_fused<9>(yb, xp, wk, o, f.L, bias);
   } else if (small && s.KK == 25) {
@@ -206,32 +288,6 @@ inline void dw_forward_flat_plane(const ConvShape& s, const DwFlat& f, const flo
 inline bool dw3_usable(const ConvShape& s) {
   return s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 && s.PT == 1 && s.PL == 1 && s.SH == s.SW && s.OCg == 1 &&
          (s.SW == 2 || s.W >= 64);
-}
-
-#define DW_SPLAT(v) (dw_v8{(v), (v), (v), (v), (v), (v), (v), (v)})
-typedef int dw_m8 __attribute__((vector_size(32)));
-
-// v = the fused activation `act` of v (< 0: none), fused_act.h's forms lane by lane (NaN passes,
-// -0 stays). By reference: a 32-byte vector argument or result would change the ABI of the
-// baseline build.
-inline void dw_act(dw_v8& v, int act, float alpha) {
-  const dw_m8 neg = v < DW_SPLAT(0.f);
-  switch (act) {
-    case ACT_RELU:
-      v = (dw_v8)(~neg & (dw_m8)v);
-      break;
-    case ACT_LEAKY_RELU:
-      v = (dw_v8)((neg & (dw_m8)(DW_SPLAT(alpha) * v)) | (~neg & (dw_m8)v));
-      break;
-    case ACT_RELU6: {
-      const dw_v8 six = DW_SPLAT(6.f), t = (dw_v8)(~neg & (dw_m8)v);
-      const dw_m8 big = t > six;
-      v = (dw_v8)((big & (dw_m8)six) | (~big & (dw_m8)t));
-      break;
-    }
-    default:
-      break;
-  }
 }
 
 // Runs the row [0, OW): scalar(ow) outside [lo, hi), and block(ow, wv, vb) on blocks of 8 outputs

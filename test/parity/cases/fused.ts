@@ -18,6 +18,7 @@ const CONVS: Array<{ name: string; x: number[]; w: number[]; attrs: ops.Conv2dAt
   { name: 'depthwise 17 3x3 pad1', x: [2, 17, 6, 5], w: [17, 1, 3, 3], attrs: { groups: 17, padding: 1 }, bias: true },
   { name: 'depthwise 4 3x3 pad1 2x66 (direct rows)', x: [1, 4, 2, 66], w: [4, 1, 3, 3], attrs: { groups: 4, padding: 1 }, bias: true },
   { name: 'depthwise 3 3x3 stride2 pad1 5x37 (direct rows)', x: [1, 3, 5, 37], w: [3, 1, 3, 3], attrs: { groups: 3, stride: 2, padding: 1 }, bias: true },
+  { name: 'depthwise 5 3x3 pad1 4x21 (flat rows, activation in registers)', x: [2, 5, 4, 21], w: [5, 1, 3, 3], attrs: { groups: 5, padding: 1 }, bias: true },
   { name: 'stem 3->6 3x3 stride2 pad1 64x65', x: [1, 3, 64, 65], w: [6, 3, 3, 3], attrs: { stride: 2, padding: 1 }, bias: true },
   { name: '8->17 3x3 pad1 9x11 batch2 (activation in the GEMM microkernel)', x: [2, 8, 9, 11], w: [17, 8, 3, 3], attrs: { padding: 1 }, bias: true },
   { name: '4->6 groups2 3x3', x: [1, 4, 6, 7], w: [6, 2, 3, 3], attrs: { groups: 2, padding: 1 }, bias: false },
