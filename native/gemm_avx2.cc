@@ -1,12 +1,13 @@
 // AVX2+FMA GEMM microkernel: a 6 x 16 register tile (12 ymm accumulators, 2 B vectors, 1
 // broadcast), the classic shape for 16 ymm registers and two FMA pipes with 4-5 cycle latency.
 // Tile: C[r][0..16) = alpha * sum_k a[k*6 + r] * b[k*16 + 0..16) (+ C). Compiled with -mavx2
-// -mfma (CMakeLists.txt) and only called after cpu_has_avx2_fma(); empty off x86-64. Also the
-// transposing packs (8x8 shuffle transposes) for A by rows and B by columns.
+// -mfma (CMakeLists.txt) and only called after cpu_has_avx2_fma(); empty off x86-64. Its packs by
+// rows are gemm_pack_avx.h's.
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #include "gemm_internal.h"
+#include "gemm_pack_avx.h"
 #include "kernels.h"
 
 namespace sp {
@@ -88,66 +89,8 @@ void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ld
   store(5, c50, c51);
 }
 
-// 8x8 transpose: on return r[j] = (r_0[j], ..., r_7[j]).
-inline void transpose8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
-// dst[k*R + r] = rows[r][k] (zero for r >= nrows), in 8-row x 8-k transposed blocks; W (8 or 6)
-// lanes of each block are stored.
-template <int R>
-void pack_rows(const float* const* rows, int nrows, int kc, float* dst) {
-  static const float zeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  const int kv = kc & ~7;
-  for (int r0 = 0; r0 < R; r0 += 8) {
-    const int w = R - r0 < 8 ? R - r0 : 8;
-    const float* p[8];
-    int step[8];
-    for (int r = 0; r < 8; ++r) {
-      const bool live = r0 + r < nrows && r < w;
-      p[r] = live ? rows[r0 + r] : zeros;
-      step[r] = live ? 8 : 0;
-    }
-    for (int k = 0; k < kv; k += 8) {
-      __m256 v[8];
-      for (int r = 0; r < 8; ++r) v[r] = _mm256_loadu_ps(p[r] + (step[r] ? k : 0));
-      transpose8(v);
-      float* d = dst + (int64_t)k * R + r0;
-      if (w == 8) {
-        for (int j = 0; j < 8; ++j) _mm256_storeu_ps(d + (int64_t)j * R, v[j]);
-      } else {
-        for (int j = 0; j < 8; ++j) {
-          _mm_storeu_ps(d + (int64_t)j * R, _mm256_castps256_ps128(v[j]));
-          _mm_storel_pi((__m64*)(d + (int64_t)j * R + 4), _mm256_extractf128_ps(v[j], 1));
-        }
-      }
-    }
-  }
-  for (int k = kv; k < kc; ++k) {
-    float* d = dst + (int64_t)k * R;
-    int r = 0;
-    for (; r < nrows; ++r) d[r] = rows[r][k];
-    for (; r < R; ++r) d[r] = 0.f;
-  }
-}
-
-void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows<MR>(rows, nrows, kc, dst); }
-void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows<NR>(rows, nrows, kc, dst); }
+void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<MR>(rows, nrows, kc, dst); }
+void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<NR>(rows, nrows, kc, dst); }
 
 }  // namespace
 

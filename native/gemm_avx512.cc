@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include "gemm_internal.h"
+#include "gemm_pack_avx.h"
 #include "kernels.h"
 
 namespace sp {
@@ -69,10 +70,13 @@ void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t l
   }
 }
 
+void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<MR>(rows, nrows, kc, dst); }
+void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<NR>(rows, nrows, kc, dst); }
+
 }  // namespace
 
 const GemmMicro& gemm_micro_avx512() {
-  static const GemmMicro k{MR, NR, micro_12x32, "avx512"};
+  static const GemmMicro k{MR, NR, micro_12x32, "avx512", pack_a_rows, pack_b_rows};
   return k;
 }
 
