@@ -28,6 +28,9 @@
  * processes then make one more call with every kernel timed (the per-op breakdown: conv kinds
  * apart, and "outside kernels" = the call's wall time minus its kernels': executor, allocation,
  * GC).
+ * Then (not under --quick) the r578 speed-up once more for slimprune-native and onnxruntime, with
+ * both models in one process called in turn (runPair): a change of the machine's load between
+ * the separate processes above moves their ratio by itself.
  * Rows under --json: {bench: 'model', case, op: 'fwd' | 'train', impl, threads, ms, peak_rss_mb}.
  */
 import { spawnSync } from 'child_process';
@@ -117,7 +120,17 @@ export interface JobResult {
 
 type Job =
   | { kind: 'slimprune'; backend: string; c: ModelCase; op: ModelOp; threads: number; budget: ModelBudget; fuse?: boolean }
-  | { kind: 'onnxruntime'; c: ModelCase; threads: number; budget: ModelBudget; spin?: boolean };
+  | { kind: 'onnxruntime'; c: ModelCase; threads: number; budget: ModelBudget; spin?: boolean }
+  | { kind: 'pair'; impl: 'slimprune' | 'onnxruntime'; c: ModelCase; threads: number; pairs: number };
+
+/** The unpruned and r578 forward of one implementation, called in turn in one process. */
+export interface PairResult {
+  unprunedMs: number;
+  prunedMs: number;
+  /** the median of each pair's unpruned / r578 time */
+  ratio: number;
+  pairs: number;
+}
 
 /** The VOC model at the case's size and batch, weights seeded (7) on `backend`, r578-pruned when the case says. */
 export function caseModel(c: ModelCase, backend?: Backend<any>, mode: 'train' | 'test' = 'train'): YoloModel {
@@ -295,6 +308,59 @@ async function runOrt(job: Extract<Job, { kind: 'onnxruntime' }>): Promise<JobRe
 }
 
 /**
+ * The r578 speed-up measured so that a slow minute lands on both models: the unpruned and the
+ * r578 forward (case c's size and batch) built in one process, then `pairs` times one call of
+ * each in turn; the median of the pair ratios. (Across the separate processes of the main run, a
+ * change of the machine's load between two cases moves the ratio by itself.)
+ */
+export async function runPair(job: Extract<Job, { kind: 'pair' }>): Promise<PairResult> {
+  const { c } = job;
+  const dims = [c.batch, 3, c.size, c.size];
+  const image = randomArray(dims.reduce((a, d) => a * d, 1), 1);
+  const calls: Array<() => Promise<void> | void> = [];
+  const backend = getBackend();
+  backend.setThreads?.(job.threads);
+  for (const pruned of [false, true]) {
+    const m = caseModel({ ...c, pruned }, backend, 'test');
+    const { graph } = foldNorms(m.graph);
+    m.dispose();
+    if (job.impl === 'slimprune') {
+      const x = Tensor.from(image, dims, backend);
+      calls.push(() => {
+        const { outputs } = forward(graph, { [graph.inputs[0]]: x }, { training: false });
+        for (const o of Object.values(outputs)) o.dispose();
+      });
+    } else {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const ort = require('onnxruntime-node') as typeof Ort;
+      const session = await ort.InferenceSession.create(graphToOnnx(graph, { name: c.name }), {
+        intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
+        extra: { session: { intra_op: { allow_spinning: PEER_SPIN ? '1' : '0' } } },
+      });
+      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', image, dims) };
+      calls.push(async () => void (await session.run(feeds)));
+    }
+  }
+  for (const f of calls) for (let i = 0; i < 2; i++) await f();
+  const u: number[] = [], p: number[] = [], q: number[] = [];
+  for (let i = 0; i < job.pairs; i++) {
+    const a = performance.now();
+    await calls[0]();
+    const b = performance.now();
+    await calls[1]();
+    const e = performance.now();
+    u.push(b - a);
+    p.push(e - b);
+    q.push((b - a) / (e - b));
+  }
+  const med = (v: number[]) => {
+    const w = [...v].sort((x, y) => x - y);
+    return (w[(w.length - 1) >> 1] + w[w.length >> 1]) / 2;
+  };
+  return { unprunedMs: med(u), prunedMs: med(p), ratio: med(q), pairs: job.pairs };
+}
+
+/**
  * One result from a job's rounds: the median round (by ms; the upper median of an even count),
  * with every round's ms in the note; a failed round is reported only when every round failed.
  */
@@ -313,7 +379,7 @@ export function combineRounds(results: Array<JobResult | string>): JobResult | s
 export async function childMain(): Promise<void> {
   const job = JSON.parse(process.env[JOB_ENV] ?? 'null') as Job | null;
   if (!job) throw new Error(`model bench: expected a job in ${JOB_ENV}, got none`);
-  const r = job.kind === 'slimprune' ? await runSlimprune(job) : await runOrt(job);
+  const r = job.kind === 'slimprune' ? await runSlimprune(job) : job.kind === 'pair' ? await runPair(job) : await runOrt(job);
   process.stdout.write(JSON.stringify(r) + '\n');
 }
 
@@ -323,13 +389,13 @@ function lastJsonLine(out: string): JobResult {
   return JSON.parse(line) as JobResult;
 }
 
-function runJob(job: Job): JobResult | string {
+function runJob<R = JobResult>(job: Job): R | string {
   const r = spawnSync(process.execPath, ['-r', path.join(ROOT, 'scripts', 'ts-register.js'), '-e', `require(${JSON.stringify(__filename)}).childMain().then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exit(1); })`], {
     cwd: ROOT, env: { ...process.env, [JOB_ENV]: JSON.stringify(job) }, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (r.status !== 0) return `exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`;
   try {
-    return lastJsonLine(r.stdout);
+    return lastJsonLine(r.stdout) as unknown as R;
   } catch (e) {
     return `printed no result (${(e as Error).message})`;
   }
@@ -420,6 +486,22 @@ export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
     }
   }
   report(say, rows, breakdowns, cases);
+  if (!opts.quick) {
+    const pairRows: string[][] = [];
+    for (const c of CASES.filter((x) => !x.pruned)) {
+      const impls: Array<'slimprune' | 'onnxruntime'> = ortWhy ? ['slimprune'] : ['slimprune', 'onnxruntime'];
+      for (const impl of impls) {
+        const r = runJob<PairResult>({ kind: 'pair', impl, c, threads: opts.threads, pairs: 15 });
+        const name = impl === 'slimprune' ? 'slimprune-native' : impl;
+        if (typeof r === 'string') say(`  ${c.name} r578 pair ${name}: failed (${r})`);
+        else pairRows.push([c.name, name, fmtMs(r.unprunedMs), fmtMs(r.prunedMs), `${r.ratio.toFixed(2)}x`, String(r.pairs)]);
+      }
+    }
+    if (pairRows.length) {
+      say('\nr578 against unpruned, forward, interleaved: both models in one process, one call of each in turn (medians; speed-up = the median of the pair ratios)\n' +
+        table(['case', 'impl', 'unpruned ms', 'r578 ms', 'speed-up', 'pairs'], pairRows));
+    }
+  }
   return rows;
 }
 

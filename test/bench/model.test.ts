@@ -4,7 +4,7 @@
  * bench/torch_yolov3.py builds the same network as slimprune (parameter count and conv MACs,
  * the script's own check, which exits 2 on a mismatch). Nothing here asserts on time.
  */
-import { CASES, caseModel, combineRounds, headWidths, kernelLabel, runTorch, torchUnavailable } from '../../bench/model';
+import { CASES, caseModel, combineRounds, headWidths, kernelLabel, runPair, runTorch, torchUnavailable } from '../../bench/model';
 import { countFlops } from '../../src/graph/flops';
 import { CONV_GEOM } from '../../src/backend/kernels';
 
@@ -22,6 +22,12 @@ describe('model benchmark', () => {
     expect(c.note).toBe('rounds 30.0 / 10.0 / 20.0 ms, 1 failed');
     expect(combineRounds(['a', 'b'])).toBe('a');
     expect(combineRounds([r(7)])).toEqual(r(7));
+  });
+
+  test('the interleaved r578 pair: both models run in turn, medians and the median pair ratio reported', async () => {
+    const r = await runPair({ kind: 'pair', impl: 'slimprune', c: { name: 'tiny', size: 64, batch: 1, pruned: false }, threads: 1, pairs: 3 });
+    expect(r.pairs).toBe(3);
+    for (const v of [r.unprunedMs, r.prunedMs, r.ratio]) expect(Number.isFinite(v) && v > 0).toBe(true);
   });
 
   test('cases: 320 batch 2 and 608 batch 1, each unpruned and r578', () => {
