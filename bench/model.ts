@@ -271,6 +271,14 @@ async function runSlimprune(job: Extract<Job, { kind: 'slimprune' }>): Promise<J
   return { ...t, threads: backend.getThreads?.() ?? 1, peak_rss_mb: peak, breakdown };
 }
 
+/** An onnxruntime session on ONNX bytes as the bench runs them: `threads` intra-op threads, spinning or not. */
+function ortSession(ort: typeof Ort, bytes: Uint8Array, threads: number, spin: boolean): Promise<Ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
+    ...(spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  });
+}
+
 async function runOrt(job: Extract<Job, { kind: 'onnxruntime' }>): Promise<JobResult> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const ort = require('onnxruntime-node') as typeof Ort;
@@ -291,10 +299,7 @@ async function runOrt(job: Extract<Job, { kind: 'onnxruntime' }>): Promise<JobRe
   x.dispose();
   const bytes = graphToOnnx(graph, { name: c.name });
   graph.dispose();
-  const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
-    ...(job.spin === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
-  });
+  const session = await ortSession(ort, bytes, job.threads, job.spin !== false);
   try {
     const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', image, dims) };
     const got = await session.run(feeds);
@@ -333,10 +338,7 @@ export async function runPair(job: Extract<Job, { kind: 'pair' }>): Promise<Pair
     } else {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       const ort = require('onnxruntime-node') as typeof Ort;
-      const session = await ort.InferenceSession.create(graphToOnnx(graph, { name: c.name }), {
-        intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
-        extra: { session: { intra_op: { allow_spinning: PEER_SPIN ? '1' : '0' } } },
-      });
+      const session = await ortSession(ort, graphToOnnx(graph, { name: c.name }), job.threads, PEER_SPIN);
       const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', image, dims) };
       calls.push(async () => void (await session.run(feeds)));
     }

@@ -134,8 +134,7 @@ void conv_forward_flat(const ConvShape& s, const float* x, const float* Wp, int6
           for (int k = k0; k < k0 + kc; ++k) {
             float* d = col + (int64_t)(k - k0) * NR;
             if (k == s.Kg) {  // the bias row
-              for (int sl = 0; sl < ns; ++sl)
-                for (int q = 0; q < NR; ++q) d[sl * bss + q] = 1.f;
+              fill_bias_row(col, ns, bss, k - k0, NR);
               continue;
             }
             const float* src = xq + koff[k];
@@ -223,8 +222,7 @@ void conv_forward_im2col_batched(const ConvShape& s, const float* x, const float
       parallel_for(Kb, [&](int64_t kb, int64_t ke) {
         for (int64_t k = kb; k < ke; ++k) {
           if (k == s.Kg) {  // the bias row of ones
-            for (int sl = 0; sl < ns; ++sl)
-              for (int q = 0; q < NR; ++q) col[sl * sstride + k * NR + q] = 1.f;
+            fill_bias_row(col, ns, sstride, k, NR);
             continue;
           }
           const int c = (int)(k / s.KK), kh = (int)((k % s.KK) / s.KW), kw = (int)(k % s.KW);
@@ -371,11 +369,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
             im2col_slivers(s, xg + (int64_t)c * s.HW, kh, kw, p0, np, rowbase, sstride, NR);
           }
         }
-        if (kx < kc)  // the bias row of ones
-          for (int sl = 0; sl < nsl; ++sl) {
-            float* d = col + sl * sstride + (int64_t)kx * NR;
-            for (int q = 0; q < NR; ++q) d[q] = 1.f;
-          }
+        if (kx < kc) fill_bias_row(col, nsl, sstride, kx, NR);  // the bias row of ones
         gemm_packed(uk, i1 - i0, np, kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps, col,
                     sstride, yg + (int64_t)i0 * s.P, s.P, 1.f, kb > 0, kb == nkb - 1 ? act : -1, alpha);
       }

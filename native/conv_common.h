@@ -125,6 +125,15 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
 // multiplies.
 void pack_conv_filter(const ConvShape& s, const float* w, const float* b, float* Wp);
 
+// Row k of packed slivers (nsl slivers of NR floats per row, sliver stride sstride) set to ones:
+// the bias as one more K row of the column matrix (the filter panels carry b in that column).
+inline void fill_bias_row(float* col, int64_t nsl, int64_t sstride, int64_t k, int NR) {
+  for (int64_t sl = 0; sl < nsl; ++sl) {
+    float* d = col + sl * sstride + k * NR;
+    for (int q = 0; q < NR; ++q) d[q] = 1.f;
+  }
+}
+
 // Output-channel chunks per (image, group, tile) task: 1 when the tiles alone give enough tasks,
 // else enough chunks of at least 4 MR-row panels to reach about 8 tasks. Shape-only, never threads.
 inline int oc_chunks(int64_t tasks, int npan) {
@@ -140,7 +149,6 @@ inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& 
   const int e = (int)((int64_t)npan * (c + 1) / occ) * MR;
   i1 = e < OCg ? e : OCg;
 }
-
 
 // Winograd F(2x2, 3x3) (conv_winograd.cc): 3x3, stride 1, dilation 1, one group, at least 64
 // channels in and out. conv_forward_gemm takes it first; false (a value beyond 2^50, Inf or NaN in
@@ -162,9 +170,13 @@ void depthwise_backward_filter(const ConvShape& s, const float* x, const float* 
 
 // The depthwise half of dwpw_forward (depthwise_impl.h, dw_band_range): 3x3, padding 1, stride 1
 // or 2, one channel per group; by rows (any band of output rows) or whole images only.
-bool dw_band_fits(const ConvShape& s);
-bool dw_band_by_rows(const ConvShape& s);
-int64_t dw_band_scratch_floats(const ConvShape& s);
+// fits: the geometry is one of those; by_rows: bands may be any rows (else whole images);
+// scratch: floats of scratch dw_band needs.
+struct DwBandPlan {
+  bool fits, by_rows;
+  int64_t scratch;
+};
+DwBandPlan dw_band_plan(const ConvShape& s);
 void dw_band(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0, int c1, int oh0, int oh1,
              float* d, int64_t ldd, float* scratch, int act, float alpha);
 

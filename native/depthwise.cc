@@ -87,9 +87,10 @@ bool stem_forward(const ConvShape& s, const float* x, const float* w, const floa
   return true;
 }
 
-bool dw_band_fits(const ConvShape& s) { return dw_band_usable(s); }
-bool dw_band_by_rows(const ConvShape& s) { return dw_band_rows(s); }
-int64_t dw_band_scratch_floats(const ConvShape& s) { return dw_band_scratch(s); }
+DwBandPlan dw_band_plan(const ConvShape& s) {
+  const bool fits = dw_band_usable(s);
+  return DwBandPlan{fits, fits && dw3_usable(s), fits ? dw_band_scratch(s) : 0};
+}
 void dw_band(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0, int c1, int oh0, int oh1,
              float* d, int64_t ldd, float* scratch, int act, float alpha) {
   dw_fns().band(s, x, w, b, n, c0, c1, oh0, oh1, d, ldd, scratch, act, alpha);

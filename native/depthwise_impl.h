@@ -482,13 +482,11 @@ inline bool dw_band_usable(const ConvShape& s) {
   return s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 && s.PT == 1 && s.PL == 1 && s.SH == s.SW &&
          (s.SW == 1 || s.SW == 2) && s.OCg == 1 && s.Cg == 1 && (dw3_usable(s) || DwFlat::usable(s));
 }
-// Bands must be whole images (the flat plane) unless the in-place rows apply.
-inline bool dw_band_rows(const ConvShape& s) { return dw3_usable(s); }
 // Scratch floats: the flat plane's, or one row of zeros.
 inline int64_t dw_band_scratch(const ConvShape& s) { return dw3_usable(s) ? s.W : DwFlat(s).scratch(s); }
 
-// Channels [c0, c1) of image n, output rows [oh0, oh1) (the whole image unless dw_band_rows):
-// channel c's rows go to d + (c - c0) * ldd, row oh at (oh - oh0) * OW.
+// Channels [c0, c1) of image n, output rows [oh0, oh1) (the whole image unless dw3_usable: the
+// flat plane is whole): channel c's rows go to d + (c - c0) * ldd, row oh at (oh - oh0) * OW.
 void dw_band_range(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0, int c1, int oh0,
                    int oh1, float* d, int64_t ldd, float* scratch, int act, float alpha) {
   if (dw3_usable(s)) {
@@ -946,3 +944,29 @@ void dw_backward_filter_range(const ConvShape& s, const float* x, const float* d
 
 }  // namespace
 }  // namespace sp
+
+// The exported range functions of one ISA build (depthwise_avx2.cc, depthwise_avx512.cc): plain
+// functions named <kernel>_<isa> that depthwise.cc declares with the same suffix and dispatches to.
+#define SP_DW_ISA_EXPORTS(isa)                                                                                 \
+  namespace sp {                                                                                               \
+  void depthwise_forward_range_##isa(const ConvShape& s, const float* x, const float* w, const float* b, float* y, \
+                                     int64_t tb, int64_t te, float* scratch, int act, float alpha) {            \
+    dw_forward_range(s, x, w, b, y, tb, te, scratch, act, alpha);                                              \
+  }                                                                                                            \
+  void stem_forward_range_##isa(const ConvShape& s, const float* x, const float* w, const float* b, float* y,     \
+                                int64_t tb, int64_t te, float* scratch, int act, float alpha) {                 \
+    stem_forward_range(s, x, w, b, y, tb, te, scratch, act, alpha);                                            \
+  }                                                                                                            \
+  void dw_band_range_##isa(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0,    \
+                           int c1, int oh0, int oh1, float* d, int64_t ldd, float* scratch, int act, float alpha) { \
+    dw_band_range(s, x, w, b, n, c0, c1, oh0, oh1, d, ldd, scratch, act, alpha);                               \
+  }                                                                                                            \
+  void depthwise_backward_input_range_##isa(const ConvShape& s, const float* dy, const float* w, float* dx,      \
+                                            int64_t tb, int64_t te) {                                           \
+    dw_backward_input_range(s, dy, w, dx, tb, te);                                                             \
+  }                                                                                                            \
+  void depthwise_backward_filter_range_##isa(const ConvShape& s, const float* x, const float* dy, float* dw,     \
+                                             float* db, int64_t tb, int64_t te, float* acc) {                   \
+    dw_backward_filter_range(s, x, dy, dw, db, tb, te, acc);                                                   \
+  }                                                                                                            \
+  }  // namespace sp

@@ -19,22 +19,22 @@
 
 namespace sp {
 
-
 void dwpw_act_forward(const float* x, const float* wd, const float* bd, const float* wp, const float* bp, float* y,
                       const int32_t* p, float alpha1, float alpha2) {
   const ConvShape sd(p);
   const int act1 = p[CG_COUNT], OC2 = p[CG_COUNT + 1], act2 = p[CG_COUNT + 2];
-  if (!dw_band_fits(sd)) {
+  // the pointwise layer: the depthwise output in, OC2 out, 1x1, stride 1, unpadded, one group
+  const int32_t q[CG_COUNT] = {sd.N, sd.OC, sd.OH, sd.OW, OC2, 1, 1, sd.OH, sd.OW, 1, 1, 0, 0, 1, 1, 1};
+  const ConvShape sp(q);
+  const DwBandPlan band_plan = dw_band_plan(sd);
+  if (!band_plan.fits) {
     // Any other depthwise geometry: the two kernels one after the other.
     AlignedBuf mid;
     float* d = mid.get((size_t)sd.N * sd.OC * sd.P);
     depthwise_forward(sd, x, wd, bd, d, act1, alpha1);
-    const int32_t q[CG_COUNT] = {sd.N, sd.OC, sd.OH, sd.OW, OC2, 1, 1, sd.OH, sd.OW, 1, 1, 0, 0, 1, 1, 1};
-    conv_forward_gemm(ConvShape(q), d, wp, bp, y, act2, alpha2);
+    conv_forward_gemm(sp, d, wp, bp, y, act2, alpha2);
     return;
   }
-  const int32_t q[CG_COUNT] = {sd.N, sd.OC, sd.OH, sd.OW, OC2, 1, 1, sd.OH, sd.OW, 1, 1, 0, 0, 1, 1, 1};
-  const ConvShape sp(q);
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;
   const int C = sd.OC, Kb = C + (bp ? 1 : 0);
@@ -45,14 +45,14 @@ void dwpw_act_forward(const float* x, const float* wd, const float* bd, const fl
   pack_conv_filter(sp, wp, bp, Wp);
   // Bands of whole output rows, at least 256 positions (the pointwise path's tile), or whole
   // images where the depthwise half computes whole planes.
-  const int rows = dw_band_by_rows(sd) ? std::min(sd.OH, std::max(1, (256 + sd.OW - 1) / sd.OW)) : sd.OH;
+  const int rows = band_plan.by_rows ? std::min(sd.OH, std::max(1, (256 + sd.OW - 1) / sd.OW)) : sd.OH;
   const int nband = (sd.OH + rows - 1) / rows;
   const int64_t tasks = (int64_t)sd.N * nband;
   const int occ = oc_chunks(tasks, npan);
   const int nkb = gemm_k_blocks(Kb);
   const int kcmax = (Kb + nkb - 1) / nkb;
   const int64_t ldd = (int64_t)rows * sd.OW;  // floats per channel of a band
-  const int64_t dscr = dw_band_scratch_floats(sd);
+  const int64_t dscr = band_plan.scratch;
   check_scratch((double)kcmax * ldd + (double)dscr);
   parallel_for(tasks * occ, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf dbuf, colbuf, sbuf;
@@ -77,11 +77,7 @@ void dwpw_act_forward(const float* x, const float* wd, const float* bd, const fl
         for (int64_t j0 = 0; j0 < np; j0 += 256) {
           const int nj = (int)std::min<int64_t>(256, np - j0);
           gemm_pack_b(uk, false, d + j0, ldd, 0, kx, 0, nj, col, sstride);
-          if (kx < kc)
-            for (int sl = 0; sl < (nj + NR - 1) / NR; ++sl) {
-              float* o = col + sl * sstride + (int64_t)kx * NR;
-              for (int r = 0; r < NR; ++r) o[r] = 1.f;
-            }
+          if (kx < kc) fill_bias_row(col, (nj + NR - 1) / NR, sstride, kx, NR);
           gemm_packed(uk, i1 - i0, nj, kc, Wp + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps, col, sstride,
                       yb + j0, sp.P, 1.f, kb > 0, kb == nkb - 1 ? act2 : -1, alpha2);
         }
