@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cpu.h"
+#include "conv_common.h"
 #include "kernels.h"
 #include "threadpool.h"
 #ifdef SLIMPRUNE_WITH_CUDA
@@ -564,13 +565,9 @@ struct KernelCall {
   }
 };
 
-napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
-  KernelCall k;
-  if (!k.read(env, cbinfo)) return nullptr;
-  const Spec& s = *static_cast<const Spec*>(k.binding);
-  if (!k.check(env, s)) return nullptr;
+// The buffers of a checked call: types, lengths, then the data rule. Fills bufs; false after throwing.
+bool check_bufs(napi_env env, const Spec& s, const KernelCall& k, void** bufs) {
   const size_t nb = s.bufs.size();
-  void* bufs[16] = {nullptr};
   static float empty_storage[1];
   for (size_t i = 0; i < nb; ++i) {
     const BufDecl& d = s.bufs[i];
@@ -582,19 +579,24 @@ napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
       throw_error(env, ErrKind::Type, k.who + "expected " + (d.kind == BufKind::I32 ? "an Int32Array" : "a Float32Array") +
                                           (d.kind == BufKind::F32_OPT ? " or null" : "") + " for " + d.name + ", got " +
                                           describe(env, v));
-      return nullptr;
+      return false;
     }
     if ((int64_t)tv.length < k.need[i]) {
       throw_error(env, ErrKind::Range, k.who + "expected at least " + S(k.need[i]) + " elements for " + d.name + ", got " +
                                            S((int64_t)tv.length));
-      return nullptr;
+      return false;
     }
     // Never hand a kernel a null pointer (an empty or detached view); it reads nothing from it.
     bufs[i] = tv.length ? tv.data : static_cast<void*>(empty_storage);
   }
-  if (s.data && !rule_ok(env, k.who, s.data(k.p, bufs))) return nullptr;
+  return !s.data || rule_ok(env, k.who, s.data(k.p, bufs));
+}
+
+// Runs a checked kernel call, turning the kernels' exceptions into the call's errors.
+template <class Fn>
+void run_guarded(napi_env env, const KernelCall& k, Fn&& fn) {
   try {
-    s.invoke(bufs, k.p, k.fl);
+    fn();
   } catch (const sp::ScratchLimit& e) {
     throw_error(env, ErrKind::Range, k.who + "expected a geometry needing at most 2^30 bytes of scratch for p, got one needing " +
                                          number_text(std::floor(e.bytes)));
@@ -603,6 +605,113 @@ napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
   } catch (const std::exception& e) {
     throw_error(env, ErrKind::Plain, k.who + "expected the kernel to finish for p, got " + e.what());
   }
+}
+
+napi_value CallKernel(napi_env env, napi_callback_info cbinfo) {
+  KernelCall k;
+  if (!k.read(env, cbinfo)) return nullptr;
+  const Spec& s = *static_cast<const Spec*>(k.binding);
+  void* bufs[16] = {nullptr};
+  if (!k.check(env, s) || !check_bufs(env, s, k, bufs)) return nullptr;
+  run_guarded(env, k, [&] { s.invoke(bufs, k.p, k.fl); });
+  return nullptr;
+}
+
+// ---- filter caches (inference) -------------------------------------------------------------------
+// newFilterCache() makes an empty cache (an External); conv2d_act_forward_prepared(cache, x, w, b,
+// y, p, alpha) is conv2d_act_forward with act -1 allowed (none: conv2d_forward's numbers), which
+// keeps w's packed forms in the cache and reuses them on the next call with the same w and b
+// (sp::FilterCache); freeFilterCache(cache) empties it now rather than when it is collected. The
+// memory a cache holds is reported to the JS engine, so that the collector sees it.
+const napi_type_tag kFilterCacheTag = {0x736c696d70727565ULL, 0x66696c7465726361ULL};
+struct CacheBox {
+  sp::FilterCache fc;
+  int64_t reported = 0;  // bytes reported through napi_adjust_external_memory
+};
+void report_bytes(napi_env env, CacheBox* box) {
+  const int64_t now = (int64_t)box->fc.bytes;
+  int64_t total = 0;
+  if (now != box->reported) napi_adjust_external_memory(env, now - box->reported, &total);
+  box->reported = now;
+}
+void finalize_cache(napi_env env, void* data, void*) {
+  CacheBox* box = static_cast<CacheBox*>(data);
+  box->fc.clear();
+  report_bytes(env, box);
+  delete box;
+}
+napi_value NewFilterCache(napi_env env, napi_callback_info) {
+  CacheBox* box = new (std::nothrow) CacheBox();
+  napi_value v;
+  if (!box) {
+    throw_error(env, ErrKind::Plain, "newFilterCache: expected memory for a cache, got an allocation failure");
+    return nullptr;
+  }
+  if (napi_create_external(env, box, finalize_cache, nullptr, &v) != napi_ok ||
+      napi_type_tag_object(env, v, &kFilterCacheTag) != napi_ok) {
+    delete box;
+    return nullptr;
+  }
+  return v;
+}
+// The CacheBox of v; null after throwing `<who>expected a filter cache (newFilterCache()) for cache, got ...`.
+CacheBox* cache_arg(napi_env env, const std::string& who, napi_value v) {
+  bool tagged = false;
+  void* data = nullptr;
+  if (!type_of(env, v, napi_external) || napi_check_object_type_tag(env, v, &kFilterCacheTag, &tagged) != napi_ok ||
+      !tagged || napi_get_value_external(env, v, &data) != napi_ok || !data) {
+    clear_pending(env);
+    throw_error(env, ErrKind::Type, who + "expected a filter cache (newFilterCache()) for cache, got " + describe(env, v));
+    return nullptr;
+  }
+  return static_cast<CacheBox*>(data);
+}
+napi_value FreeFilterCache(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 1) {
+    throw_error(env, ErrKind::Type, "freeFilterCache: expected 1 argument (cache), got " + S(argc));
+    return nullptr;
+  }
+  CacheBox* box = cache_arg(env, "freeFilterCache: ", argv[0]);
+  if (!box) return nullptr;
+  box->fc.clear();
+  report_bytes(env, box);
+  return nullptr;
+}
+// conv2d_act_forward's checks with act in [-1, 2].
+const Spec& prepared_spec() {
+  static const Spec spec = [] {
+    Spec s = table()[0];
+    for (const Spec& t : table())
+      if (std::string(t.name) == "conv2d_act_forward") s = t;
+    s.name = "conv2d_act_forward_prepared";
+    s.params.back() = R("act", -1, 2);
+    return s;
+  }();
+  return spec;
+}
+napi_value CallPrepared(napi_env env, napi_callback_info cbinfo) {
+  KernelCall k;
+  if (napi_get_cb_info(env, cbinfo, &k.argc, k.argv, nullptr, nullptr) != napi_ok) return nullptr;
+  const Spec& s = prepared_spec();
+  const std::string who = std::string(s.name) + ": ";
+  if (k.argc < 1) {
+    throw_error(env, ErrKind::Type, who + "expected 7 arguments (cache, x, w, b, y, p, alpha) for the call, got 0");
+    return nullptr;
+  }
+  CacheBox* box = cache_arg(env, who, k.argv[0]);
+  if (!box) return nullptr;
+  std::copy(k.argv + 1, k.argv + k.argc, k.argv);  // the kernel's own arguments
+  --k.argc;
+  void* bufs[16] = {nullptr};
+  if (!k.check(env, s) || !check_bufs(env, s, k, bufs)) return nullptr;
+  run_guarded(env, k, [&] {
+    const auto in = [&](int i) { return static_cast<const float*>(bufs[i]); };
+    sp::conv2d_act_forward_prepared(&box->fc, in(0), in(1), in(2), static_cast<float*>(bufs[3]), k.p, k.fl[0]);
+  });
+  report_bytes(env, box);
   return nullptr;
 }
 
@@ -998,6 +1107,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinograd", Napi::Function::New(env, SetWinograd, "setWinograd"));
   exports.Set("getWinograd", Napi::Function::New(env, GetWinograd, "getWinograd"));
   exports.Set("cuda", MakeCuda(env));
+  const std::pair<const char*, napi_callback> caches[] = {
+      {"newFilterCache", NewFilterCache}, {"freeFilterCache", FreeFilterCache}, {"conv2d_act_forward_prepared", CallPrepared}};
+  for (const auto& c : caches) {
+    napi_value fn;
+    napi_create_function(env, c.first, NAPI_AUTO_LENGTH, c.second, nullptr, &fn);
+    exports.Set(c.first, Napi::Value(env, fn));
+  }
   return exports;
 }
 

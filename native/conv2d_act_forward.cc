@@ -18,4 +18,14 @@ void conv2d_act_forward(const float* x, const float* w, const float* b, float* y
   depthwise_forward(s, x, w, b, y, p[CG_COUNT], alpha);
 }
 
+void conv2d_act_forward_prepared(FilterCache* fc, const float* x, const float* w, const float* b, float* y,
+                                 const int32_t* p, float alpha) {
+  const ConvShape s(p);
+  if (s.depthwise()) {
+    depthwise_forward(s, x, w, b, y, p[CG_COUNT], alpha);  // nothing to keep: it reads w as it is
+    return;
+  }
+  conv_forward_gemm(s, x, w, b, y, p[CG_COUNT], alpha, false, fc);
+}
+
 }  // namespace sp

@@ -273,9 +273,31 @@ void pack_conv_filter(const ConvShape& s, const float* w, const float* b, float*
   }, 16);
 }
 
+void FilterCache::clear() {
+  gemm.release_if_over(0);
+  wino.release_if_over(0);
+  gemm_ready = false;
+  wino_state = 0;
+  wino_ucs = 0;
+  bytes = 0;
+  w = b = nullptr;
+  OC = 0;
+}
+
+void FilterCache::bind(const ConvShape& s, const float* w_, const float* b_) {
+  const int MR = gemm_micro().mr;
+  if (OC && w == w_ && b == b_ && OC == s.OC && Cg == s.Cg && KH == s.KH && KW == s.KW && G == s.G && mr == MR) return;
+  clear();
+  w = w_;
+  b = b_;
+  OC = s.OC, Cg = s.Cg, KH = s.KH, KW = s.KW, G = s.G, mr = MR;
+}
+
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
-                       float alpha, bool flipped) {
-  if (winograd_enabled() && conv_winograd_fits(s) && conv_forward_winograd(s, x, w, b, y, act, alpha, flipped)) return;
+                       float alpha, bool flipped, FilterCache* fc) {
+  if (flipped) fc = nullptr;
+  if (fc) fc->bind(s, w, b);
+  if (winograd_enabled() && conv_winograd_fits(s) && conv_forward_winograd(s, x, w, b, y, act, alpha, flipped, fc)) return;
   if (!flipped && stem_forward(s, x, w, b, y, act, alpha)) return;
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;
@@ -286,8 +308,11 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   // Kept per calling thread between calls: a fresh filter-sized buffer (up to ~19 MB for the
   // 1024-channel 3x3 layers) is a new mapping each call, page-faulted and zeroed by the kernel.
   static thread_local AlignedBuf wbuf;
-  float* Wp = wbuf.get((size_t)s.G * npan * aps);
-  if (flipped) {
+  const size_t wsize = (size_t)s.G * npan * aps;
+  float* Wp = fc ? fc->gemm.get(wsize) : wbuf.get(wsize);
+  if (fc && fc->gemm_ready) {
+    // packed by an earlier call
+  } else if (flipped) {
     // Row r, column k = (c, kk) of this layer is w[g*Cg + c][i + r][KK-1-kk] of the forward one.
     // Walked by c: each forward filter row w[g*Cg + c] is read once, front to back, and dealt
     // out as one MR x KK block to every panel of the group.
@@ -313,6 +338,10 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
           Wp[u * aps + (int64_t)s.Kg * MR + r] = i + r < s.OCg ? b[(u / npan) * s.OCg + i + r] : 0.f;
   } else {
     pack_conv_filter(s, w, b, Wp);
+    if (fc) {
+      fc->gemm_ready = true;
+      fc->bytes += wsize * sizeof(float);
+    }
   }
 
   const bool pw = s.pointwise();

@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 
+#include "gemm_internal.h"
 #include "kernels.h"
 
 namespace sp {
@@ -111,6 +112,32 @@ struct PhasePlanes {
   void unfill(const ConvShape& s, const float* src, float* dxc) const;
 };
 
+// One filter's packed forms, kept between inference calls (conv2d_act_forward_prepared): the GEMM
+// panels (pack_conv_filter's layout) and, for the Winograd layers, the transformed filter U in
+// the packed layout of all panels. Each is built from w and b by the first call that needs it
+// and reused by the later ones, which then skip packing (and the filter transform) altogether;
+// the numbers are those of a call without a cache, bit for bit. The caller guarantees that w and
+// b are not written while the cache is used with them; a call with another w or b (address) or
+// another filter geometry empties it first.
+struct FilterCache {
+  const float* w = nullptr;
+  const float* b = nullptr;
+  int OC = 0, Cg = 0, KH = 0, KW = 0, G = 0, mr = 0;
+  AlignedBuf gemm;  // G * ceil(OCg / MR) panels of (Kg + (b ? 1 : 0)) * MR floats
+  bool gemm_ready = false;
+  AlignedBuf wino;      // 16 positions x wino_ucs floats
+  int wino_state = 0;   // 0: not built; 1: built; -1: a tap beyond 2^50, Inf or NaN (direct path)
+  int64_t wino_ucs = 0;
+  size_t bytes = 0;     // held by gemm and wino
+  // Empties the cache when it was built for another filter; then it is this one's.
+  void bind(const ConvShape& s, const float* w, const float* b);
+  // Frees what it holds; it belongs to no filter.
+  void clear();
+};
+// conv2d_act_forward keeping w's packed forms in fc (act = p[CG_COUNT], -1: none).
+void conv2d_act_forward_prepared(FilterCache* fc, const float* x, const float* w, const float* b, float* y,
+                                 const int32_t* p, float alpha);
+
 // y = conv(x, w) + b through im2col + GEMM (any geometry, including negative padding PT/PL, which
 // backward_input uses to run stride-1 layers as a forward convolution). w: OC x Kg row-major.
 // act >= 0: the fused activation (fused_act.h) applied to each output tile as soon as it is
@@ -118,8 +145,9 @@ struct PhasePlanes {
 // flipped: w is instead the filter of the forward layer whose stride-1 input gradient this is
 // (G x s.Cg x s.OCg x KH x KW), read as its transpose with the taps reversed, straight into the
 // packed panels (conv2d_backward_input).
+// fc (forward only, not flipped): the filter's cache, used and filled (see FilterCache).
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
-                       float alpha = 0.f, bool flipped = false);
+                       float alpha = 0.f, bool flipped = false, FilterCache* fc = nullptr);
 // W_g (+ a bias column when b) of every group packed into the GEMM microkernel's MR-row panels,
 // panel stride (Kg + (b ? 1 : 0)) * MR, ceil(OCg / MR) panels per group: what conv_forward_gemm
 // multiplies.
@@ -155,7 +183,7 @@ inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& 
 // x or w) means the direct path must run (y may have been partly written; it overwrites all of y).
 bool conv_winograd_fits(const ConvShape& s);
 bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
-                           float alpha, bool flipped);
+                           float alpha, bool flipped, FilterCache* fc = nullptr);
 // dw (OC x C x 3 x 3, overwritten) of the same layers by F(3x3, 2x2); false as above.
 bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* dy, float* dw);
 

@@ -192,7 +192,8 @@ bool conv_winograd_fits(const ConvShape& s) {
 }
 
 bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
-                           float alpha, bool flipped) {
+                           float alpha, bool flipped, FilterCache* fc) {
+  if (fc && fc->wino_state < 0) return false;  // the filter cannot be transformed
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;
   if (NR % L) return false;
@@ -231,11 +232,13 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   //    group's panels itself and runs its rows of the 16 products and the output transform in
   //    chunks of cw tiles, U and the products staying in its core's cache (1.2-1.3x on 10x10 and
   //    19x19 maps; the first schedule is 1.1x faster where U is small).
+  //  - with a filter cache, U of all panels is built once (the first schedule's layout) and kept;
+  //    either schedule then reads its panels from there and transforms nothing.
   const bool shared_u = 16 * (double)npan * aps * sizeof(float) <= (double)(8 << 20);
   const int gp = std::max(1, std::min(npan, (64 + MR - 1) / MR));
   const int ngroups = (npan + gp - 1) / gp;
   const int64_t cw = std::max<int64_t>(NR, (6144 / (gp * MR)) / NR * NR);
-  const int64_t ucs = spread((int64_t)(shared_u ? npan : gp) * aps);  // per position
+  const int64_t ucs = spread((int64_t)(shared_u || fc ? npan : gp) * aps);  // per position
   // The 16 x MR x C transforms of panel pn's filters, packed at dst + xi*ucs; false when a tap is
   // beyond 2^50, Inf or NaN.
   const auto transform_panel = [&](int pn, float* dst, AlignedBuf& utbuf, AlignedBuf& tapbuf) {
@@ -263,14 +266,20 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     return over == 0;
   };
   static thread_local AlignedBuf ushared, mshared;
-  float* Ush = shared_u ? ushared.get((size_t)(16 * ucs)) : nullptr;
-  if (shared_u) {
+  // U of all panels (position stride ucs): the cache's, else this call's when shared_u
+  float* Ush = fc ? fc->wino.get((size_t)(16 * ucs)) : shared_u ? ushared.get((size_t)(16 * ucs)) : nullptr;
+  if (fc ? fc->wino_state == 0 : shared_u) {
     parallel_for(npan, [&](int64_t pb, int64_t pe) {
       static thread_local AlignedBuf utbuf, tapbuf;
       bool ok = true;
       for (int64_t pn = pb; pn < pe; ++pn) ok &= transform_panel((int)pn, Ush + pn * aps, utbuf, tapbuf);
       if (!ok) bad = true;
     }, 2);
+    if (fc) {
+      fc->wino_state = bad ? -1 : 1;
+      fc->wino_ucs = ucs;
+      fc->bytes += (size_t)(16 * ucs) * sizeof(float);
+    }
     if (bad) return false;
   }
 
@@ -365,11 +374,15 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
       static thread_local AlignedBuf ubuf, utbuf, tapbuf, mbuf;
       const int64_t ldm = cw, mstride = spread((int64_t)gp * MR * ldm);
       float* M = mbuf.get((size_t)(16 * mstride));
-      float* U = ubuf.get((size_t)(16 * ucs));
+      float* U = Ush ? nullptr : ubuf.get((size_t)(16 * ucs));
       bool ok = true;
       for (int64_t grp = gb; grp < ge && ok; ++grp) {
         const int p0 = (int)grp * gp, p1 = std::min(npan, p0 + gp);
-        for (int pn = p0; pn < p1; ++pn) ok &= transform_panel(pn, U + (int64_t)(pn - p0) * aps, utbuf, tapbuf);
+        if (Ush) {
+          U = Ush + (int64_t)p0 * aps;  // the cached panels of the group
+        } else {
+          for (int pn = p0; pn < p1; ++pn) ok &= transform_panel(pn, U + (int64_t)(pn - p0) * aps, utbuf, tapbuf);
+        }
         if (!ok) break;
         const int r0 = p0 * MR, rows = std::min(OC, p1 * MR) - r0;
         for (int64_t ch = 0; ch < nchunks; ++ch) {

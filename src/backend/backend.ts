@@ -29,6 +29,12 @@ export interface Backend<S = unknown> {
    * the kernels it replaces, for this geometry; absent: never chosen (both give the same numbers).
    */
   prefersFused?(kernel: KernelName, p: ArrayLike<number>): boolean;
+  /**
+   * Kept copies of convolution filters for repeated inference (src/backend/prepared.ts): a cache
+   * per filter, filled by the first conv2d_act_forward_prepared call and reused by the later ones
+   * with the same weight and bias storages; absent: filters are packed per call.
+   */
+  readonly filterCaches?: FilterCaches<S>;
   /** Element precision of storages: the reference computes in float64, everything else float32. */
   readonly precision: 'float32' | 'float64';
   alloc(n: number): S;
@@ -44,4 +50,13 @@ export interface Backend<S = unknown> {
   setThreads?(n: number): void;
   getThreads?(): number;
   readonly kernels: Record<KernelName, KernelFn<S>>;
+}
+
+/** Backend.filterCaches: opaque caches and the convolution that uses one. */
+export interface FilterCaches<S> {
+  create(): object;
+  /** frees what the cache holds now (it stays usable: the next call fills it again) */
+  free(cache: object): void;
+  /** conv2d_act_forward's arguments after the cache; p's act (last entry) may be -1: none */
+  conv2dAct(cache: object, x: S, w: S, b: S | null, y: S, p: Int32Array, alpha: number): void;
 }

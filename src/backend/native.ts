@@ -46,6 +46,10 @@ export interface NativeAddon {
   /** whether 3x3 stride-1 convolutions (64+ channels) may run as Winograd F(2x2, 3x3); on by default */
   setWinograd(on: boolean): void;
   getWinograd(): boolean;
+  /** filter caches (src/backend/prepared.ts) */
+  newFilterCache(): object;
+  freeFilterCache(cache: object): void;
+  conv2d_act_forward_prepared(cache: object, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, p: Int32Array, alpha: number): void;
   /** without CUDA compiled in, only available(), which says so */
   cuda: CudaAddonBuilt | { available(): CudaInfo };
 }
@@ -76,7 +80,8 @@ export function loadAddon(): NativeAddon | null {
       const holder = { exports: {} as NativeAddon };
       process.dlopen(holder, file, os.constants.dlopen.RTLD_NOW);
       const m = holder.exports;
-      const missing = KERNEL_NAMES.filter((k) => typeof m.kernels?.[k] !== 'function');
+      const missing: string[] = KERNEL_NAMES.filter((k) => typeof m.kernels?.[k] !== 'function');
+      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared'] as const) if (typeof m[f] !== 'function') missing.push(f);
       if (missing.length) {
         tried.push(`${file}: lacks kernels ${missing.join(', ')}`);
         continue;
@@ -120,9 +125,19 @@ function makeNativeBackend(): Backend<Float32Array> {
       (a.kernels[k] as (...x: unknown[]) => void)(...args);
     };
   }
+  const addonOrThrow = (): NativeAddon => {
+    const a = loadAddon();
+    if (!a) throw new Error(`native: ${failure}`);
+    return a;
+  };
   return {
     name: 'native',
     precision: 'float32',
+    filterCaches: {
+      create: () => addonOrThrow().newFilterCache(),
+      free: (c) => addonOrThrow().freeFilterCache(c),
+      conv2dAct: (c, x, w, b, y, p, alpha) => addonOrThrow().conv2d_act_forward_prepared(c, x, w, b, y, p, alpha),
+    },
     available(): Availability {
       return loadAddon() ? { ok: true } : { ok: false, reason: failure };
     },

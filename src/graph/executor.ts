@@ -35,6 +35,7 @@
 import type { Backend } from '../backend/backend';
 import { getBackend } from '../backend/loader';
 import * as ops from '../backend/ops';
+import type { PreparedWeights } from '../backend/prepared';
 import { Tensor, withStoragePool } from '../backend/tensor';
 import type { Graph } from './graph';
 import { memoryPoolOf, type GraphMemoryPool } from './memory_plan';
@@ -59,6 +60,11 @@ export interface ForwardOptions {
   memoryPlan?: boolean;
   /** run fused kernels for conv/batch-norm + activation chains (fusion/fuse.ts; default true) */
   fuse?: boolean;
+  /**
+   * inference only (training and grad false): kept filter copies, reused across calls
+   * (src/backend/prepared.ts); the graph's parameters must not be written while it is in use
+   */
+  prepared?: PreparedWeights;
 }
 
 /** A graph input computed during the run from values computed before it (see the header). */
@@ -318,6 +324,10 @@ function run(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions, po
   const backend = opts.backend ?? defaultBackend(graph, feeds);
   for (const v of fetch) graph.value(v);
   for (const v of inputGrads) if (!graph.inputs.includes(v)) fail('forward', `one of the graph inputs ${graph.inputs.join(', ')}`, 'inputGrads', v);
+  if (opts.prepared && (training || grad)) {
+    fail('forward', 'training: false and grad: false with prepared weights (kept filter copies assume parameters that do not change)', 'options', `training: ${training}, grad: ${grad}`);
+  }
+  const prepared = opts.prepared ?? null;
   // values a lazy feed reads are read outside the nodes: never fused away, like fetched ones
   const lazyReads = Object.values(feeds).flatMap((f) => (f instanceof LazyFeed ? f.after : []));
   const nodes = opts.fuse === false ? graph.nodes : fuseNodes(graph, { training, grad, fetch: [...fetch, ...lazyReads], backend });
@@ -399,7 +409,7 @@ function run(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions, po
       const recording = grad && p.active.has(node.id);
       stash = {};
       const outs = def.forward({
-        node, attrs: node.attrs, inputs, params, training, backend, recording,
+        node, attrs: node.attrs, inputs, params, training, backend, recording, prepared,
         save: (key, t) => {
           if (stash[key] && stash[key] !== t) stash[key].dispose();
           stash[key] = t;

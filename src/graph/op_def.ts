@@ -11,6 +11,7 @@
  *
  * A new op is one file exporting an OpDef plus one line in the table.
  */
+import type { PreparedWeights } from '../backend/prepared';
 import type { Backend } from '../backend/backend';
 import type { Tensor } from '../backend/tensor';
 import type { Attrs, Dims, Node } from './types';
@@ -30,6 +31,8 @@ export interface ForwardCtx {
   params: Record<string, Tensor>;
   training: boolean;
   backend: Backend<any>;
+  /** kept filter copies for inference (ForwardOptions.prepared); convolutions pass theirs to the op */
+  prepared?: PreparedWeights | null;
   /** true when a backward pass will follow: stash what backward needs with save() */
   recording: boolean;
   save(key: string, t: Tensor): void;

@@ -10,6 +10,7 @@
  * transforms, so an image is prepared exactly as `slimprune eval` prepares it; the graph runs
  * on the backend the engine picks (CUDA, native CPU, WASM, reference).
  */
+import { PreparedWeights } from '../backend/prepared';
 import { Tensor } from '../backend/tensor';
 import type { Backend } from '../backend/backend';
 import { buildTransform } from '../data/transforms';
@@ -53,8 +54,11 @@ export interface InferenceParts {
 
 export class InferenceModel {
   private readonly ops;
+  /** the filters' packed copies, kept across detect() calls when the model owns its graph (nothing else writes its weights) */
+  private readonly prepared: PreparedWeights | null;
 
   constructor(private readonly parts: InferenceParts) {
+    this.prepared = parts.owned ? new PreparedWeights() : null;
     this.ops = parts.preprocess.map((t) => {
       const op = buildTransform(t as never);
       if (op.kind !== 'sample') throw new InferError(`model: expected per-image preprocessing transforms, got ${op.name} (${op.kind})`);
@@ -94,7 +98,7 @@ export class InferenceModel {
     const x = Tensor.from(data, shape, this.backend());
     let raw: Array<{ data: ArrayLike<number>; shape: number[] }>;
     try {
-      const { outputs } = forward(this.parts.graph, { [this.parts.input]: x }, { training: false });
+      const { outputs } = forward(this.parts.graph, { [this.parts.input]: x }, { training: false, ...(this.prepared ? { prepared: this.prepared } : {}) });
       raw = this.parts.outputs.map((k) => ({ data: outputs[k].toArray(), shape: [...outputs[k].shape] }));
       Object.values(outputs).forEach((t) => t.dispose());
     } finally {
@@ -112,6 +116,7 @@ export class InferenceModel {
   }
 
   dispose(): void {
+    this.prepared?.dispose();
     if (this.parts.owned) this.parts.graph.dispose();
   }
 

@@ -9,6 +9,7 @@
  * truth is cut down to those images, so the ones not evaluated do not count as misses).
  * Every pass sees the same images in the same order: the reader is seeded.
  */
+import { PreparedWeights } from '../backend/prepared';
 import { Tensor } from '../backend/tensor';
 import type { SlimConfig } from '../config';
 import { createReader } from '../data';
@@ -91,10 +92,10 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
     if (!streamed) cache = kept;
   }
 
-  const run = (model: YoloModel, b: EvalBatch) => {
+  const run = (model: YoloModel, b: EvalBatch, prepared: PreparedWeights) => {
     const img = Tensor.from(b.image, b.shape);
     try {
-      const { outputs } = forward(model.graph, { [model.input]: img }, { training: false });
+      const { outputs } = forward(model.graph, { [model.input]: img }, { training: false, prepared });
       try {
         return model.postprocess(outputs, b.imSize);
       } finally {
@@ -105,11 +106,11 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
     }
   };
 
-  async function scoreVoc(model: YoloModel): Promise<number> {
+  async function scoreVoc(model: YoloModel, prepared: PreparedWeights): Promise<number> {
     const images: VocImage[] = [];
     for await (const b of batches()) {
       if (!b.gt) throw new RangeError('EvalReader: expected ground truth with every eval batch (fields gt_bbox, gt_class, is_difficult), got none');
-      run(model, b).forEach((d, n) => {
+      run(model, b, prepared).forEach((d, n) => {
         const gt = b.gt![n];
         images.push({ detections: d.map((x) => [x.classId, x.score, ...x.box]), gtBoxes: gt.boxes, gtLabels: gt.labels, difficult: gt.difficult });
       });
@@ -117,7 +118,7 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
     return vocMap(images, { classNum: model.head.numClasses, overlapThresh: 0.5, mapType: cfg.map_type as MapType, evaluateDifficult: false }).map;
   }
 
-  async function scoreCoco(model: YoloModel): Promise<number> {
+  async function scoreCoco(model: YoloModel, prepared: PreparedWeights): Promise<number> {
     if (!coco) {
       const gt = readCocoGt(cocoAnnoFile(cfg));
       const withBg = (cfg.EvalReader!.dataset as Record<string, unknown>)?.with_background === true;
@@ -127,7 +128,7 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
     const results: CocoDetection[] = [];
     const seen = new Set<number>();
     for await (const b of batches()) {
-      const dets = run(model, b);
+      const dets = run(model, b, prepared);
       dets.forEach((d, n) => {
         seen.add(b.imId[n]);
         results.push(...toCocoResults(b.imId[n], d, catIds));
@@ -139,7 +140,15 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
 
   return {
     metric: METRIC_NAMES[kind],
-    score: (model) => (kind === 'VOC' ? scoreVoc(model) : scoreCoco(model)),
+    // one pass over the set: the model's weights do not change during it, so their packed copies are kept
+    score: async (model) => {
+      const prepared = new PreparedWeights();
+      try {
+        return await (kind === 'VOC' ? scoreVoc(model, prepared) : scoreCoco(model, prepared));
+      } finally {
+        prepared.dispose();
+      }
+    },
     images: () => imageCount,
   };
 }

@@ -12,6 +12,8 @@ import {
   attrsArg, commonBackend, empty, fail, formatShapeOf, isInt, launch, OpArgumentError, packGeometry, padArg, pairArg,
   pattern, rankArg, shapeArg, shapeValue, show, type Padding, type Pads,
 } from './check';
+import type { Backend } from '../backend';
+import type { FilterCache } from '../prepared';
 import type { Tensor } from '../tensor';
 
 export interface Conv2dAttrs {
@@ -78,8 +80,22 @@ export function convGeometry(op: string, xs: readonly number[], xName: string, w
   return { N, C, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PB, PL, PR, DH, DW, G };
 }
 
-/** y = conv2d(x, w) + b. */
-export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, attrs?: Conv2dAttrs): Tensor {
+/**
+ * Runs conv2d_act_forward (act code, -1: none) through w's filter cache when `cache` is one for
+ * these tensors on this backend (src/backend/prepared.ts); false: the caller launches the kernel.
+ */
+export function launchPrepared(be: Backend<any>, cache: FilterCache | null | undefined, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, g: ConvGeometry, act: number, alpha: number): boolean {
+  const fc = be.filterCaches;
+  if (!cache || !fc || !cache.matches(be, w, b) || !be.supports('conv2d_act_forward')) return false;
+  const p = new Int32Array(CONV_GEOM.length + 1);
+  p.set(convParams(g));
+  p[CONV_GEOM.length] = act;
+  fc.conv2dAct(cache.handle, x.storage, w.storage, b ? b.storage : null, y.storage, p, alpha);
+  return true;
+}
+
+/** y = conv2d(x, w) + b; `cache`: w's filter cache for repeated inference (src/backend/prepared.ts). */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, attrs?: Conv2dAttrs, cache?: FilterCache | null): Tensor {
   const op = 'conv2d';
   rankArg(op, 'x', x, 4, 'input');
   rankArg(op, 'w', w, 4);
@@ -87,7 +103,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, attrs?: Conv2dAtt
   if (b !== null && b !== undefined) shapeArg(op, 'b', b, [g.OC]);
   const be = commonBackend(op, { x, w, b });
   const y = empty([g.N, g.OC, g.OH, g.OW], be);
-  launch(op, 'conv2d_forward', be, [x, w, b ?? null, y], convParams(g));
+  if (!launchPrepared(be, cache, x, w, b ?? null, y, g, -1, 0)) launch(op, 'conv2d_forward', be, [x, w, b ?? null, y], convParams(g));
   return y;
 }
 

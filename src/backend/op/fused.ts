@@ -14,7 +14,8 @@ import { FUSED_ACT, type FusedActivationName } from '../kernels';
 import type { Tensor } from '../tensor';
 import { DEFAULT_ALPHA } from './activation';
 import { commonBackend, empty, fail, formatShapeOf, launch, numArg, packGeometry, prod, rankArg, shapeArg, show } from './check';
-import { convGeometry, type Conv2dAttrs } from './conv';
+import type { FilterCache } from '../prepared';
+import { convGeometry, launchPrepared, type Conv2dAttrs } from './conv';
 
 export type { FusedActivationName };
 export const FUSED_ACTIVATIONS = Object.keys(FUSED_ACT) as FusedActivationName[];
@@ -39,8 +40,10 @@ function nchw(op: string, x: Tensor): { N: number; C: number; HW: number } {
   return { N: x.shape[0], C: x.shape[1], HW: prod(x.shape.slice(2)) };
 }
 
-/** y = act(conv2d(x, w) + b). */
-export function conv2dAct(x: Tensor, w: Tensor, b: Tensor | null, attrs: Conv2dAttrs | undefined, act: FusedActivationName, alpha?: number): Tensor {
+/** y = act(conv2d(x, w) + b); `cache`: w's filter cache for repeated inference (src/backend/prepared.ts). */
+export function conv2dAct(
+  x: Tensor, w: Tensor, b: Tensor | null, attrs: Conv2dAttrs | undefined, act: FusedActivationName, alpha?: number, cache?: FilterCache | null,
+): Tensor {
   const op = 'conv2dAct';
   rankArg(op, 'x', x, 4, 'input');
   rankArg(op, 'w', w, 4);
@@ -49,7 +52,9 @@ export function conv2dAct(x: Tensor, w: Tensor, b: Tensor | null, attrs: Conv2dA
   const a = actArg(op, act, alpha);
   const be = commonBackend(op, { x, w, b });
   const y = empty([g.N, g.OC, g.OH, g.OW], be);
-  launch(op, 'conv2d_act_forward', be, [x, w, b ?? null, y], packGeometry('conv2d_act_forward', { ...g, act: a.code }), [a.alpha]);
+  if (!launchPrepared(be, cache, x, w, b ?? null, y, g, a.code, a.alpha)) {
+    launch(op, 'conv2d_act_forward', be, [x, w, b ?? null, y], packGeometry('conv2d_act_forward', { ...g, act: a.code }), [a.alpha]);
+  }
   return y;
 }
 

@@ -39,9 +39,10 @@ export const conv2dAct: OpDef = {
   gradParams: conv2d.gradParams,
   saves: READS_X_AND_Y,
   inferShape: (ctx) => conv2d.inferShape(ctx),
-  forward({ node, attrs, inputs, params }) {
+  forward({ node, attrs, inputs, params, prepared }) {
     const { act, alpha } = actOf(node, attrs);
-    return [ops.conv2dAct(inputs[0], params.weight, params.bias ?? null, convAttrs(node, attrs), act, alpha)];
+    const b = params.bias ?? null;
+    return [ops.conv2dAct(inputs[0], params.weight, b, convAttrs(node, attrs), act, alpha, prepared?.filter(node.params.weight, node.params.bias, params.weight, b))];
   },
   backward(ctx) {
     const dy = ctx.dOutputs[0];
@@ -97,7 +98,7 @@ export const dwpwAct: OpDef = {
     const pw = pointwiseHalf(ctx.node, ctx.attrs);
     return conv2d.inferShape({ ...ctx, ...pw, inputs: [mid], params: { weight: ctx.params.weight2, ...(ctx.params.bias2 ? { bias: ctx.params.bias2 } : {}) } });
   },
-  forward({ node, attrs, inputs, params, training, backend }) {
+  forward({ node, attrs, inputs, params, training, backend, prepared }) {
     if (training) throw new Error(`dwpw_act: internal error, node ${node.id} fused in training`);
     const { act, alpha } = actOf(node, attrs);
     const pw = pointwiseHalf(node, attrs);
@@ -109,7 +110,8 @@ export const dwpwAct: OpDef = {
     }
     const mid = ops.conv2dAct(x, wd, params.bias ?? null, dwA, act, alpha);
     try {
-      return [ops.conv2dAct(mid, wp, params.bias2 ?? null, pwA, act2, alpha2)];
+      const bp = params.bias2 ?? null;
+      return [ops.conv2dAct(mid, wp, bp, pwA, act2, alpha2, prepared?.filter(node.params.weight2, node.params.bias2, wp, bp))];
     } finally {
       mid.dispose();
     }

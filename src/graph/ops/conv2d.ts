@@ -51,8 +51,9 @@ export const conv2d: OpDef = {
     const OW = convOut(x[3], KW, a.stride[1], pl, pr, a.dilation[1]);
     return [[x[0], OC, OH, OW]];
   },
-  forward({ node, attrs, inputs, params }) {
-    return [ops.conv2d(inputs[0], params.weight, params.bias ?? null, convAttrs(node, attrs))];
+  forward({ node, attrs, inputs, params, prepared }) {
+    const b = params.bias ?? null;
+    return [ops.conv2d(inputs[0], params.weight, b, convAttrs(node, attrs), prepared?.filter(node.params.weight, node.params.bias, params.weight, b))];
   },
   backward: (ctx) => convBackward(ctx, convAttrs(ctx.node, ctx.attrs), ops.conv2dBackwardInput, ops.conv2dBackwardFilter),
 };
