@@ -144,28 +144,38 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act, float act_alpha) {
   const int MR = uk.mr, NR = uk.nr;
   alignas(64) float tmp[kGemmMaxMR * kGemmMaxNR];
-  for (int j = 0; j < n; j += NR) {
-    const int nb = std::min(NR, n - j);
+  const auto tile = [&](int i, int j) {
+    const int mb = std::min(MR, m - i), nb = std::min(NR, n - j);
+    const float* a = Ap + (int64_t)(i / MR) * aps;
     const float* b = Bp + (int64_t)(j / NR) * bss;
-    for (int i = 0; i < m; i += MR) {
-      const int mb = std::min(MR, m - i);
-      const float* a = Ap + (int64_t)(i / MR) * aps;
-      float* c = C + (int64_t)i * ldc + j;
-      if (mb == MR && nb == NR) {
-        uk.fn(kc, a, b, c, ldc, alpha, accumulate ? 1 : 0, act, act_alpha);
-      } else {
-        uk.fn(kc, a, b, tmp, NR, alpha, 0, -1, 0.f);
-        for (int r = 0; r < mb; ++r) {
-          float* cr = c + (int64_t)r * ldc;
-          const float* tr = tmp + r * NR;
-          if (accumulate)
-            for (int q = 0; q < nb; ++q) cr[q] = cr[q] + tr[q];
-          else
-            for (int q = 0; q < nb; ++q) cr[q] = tr[q];
-          if (act >= 0) fused_act_inplace(cr, nb, act, act_alpha);
-        }
-      }
+    float* c = C + (int64_t)i * ldc + j;
+    if (mb == MR && nb == NR) {
+      uk.fn(kc, a, b, c, ldc, alpha, accumulate ? 1 : 0, act, act_alpha);
+      return;
     }
+    uk.fn(kc, a, b, tmp, NR, alpha, 0, -1, 0.f);
+    for (int r = 0; r < mb; ++r) {
+      float* cr = c + (int64_t)r * ldc;
+      const float* tr = tmp + r * NR;
+      if (accumulate)
+        for (int q = 0; q < nb; ++q) cr[q] = cr[q] + tr[q];
+      else
+        for (int q = 0; q < nb; ++q) cr[q] = tr[q];
+      if (act >= 0) fused_act_inplace(cr, nb, act, act_alpha);
+    }
+  };
+  // Which operand stays in L1 while the other streams past it. A B block of up to kAOuterBytes
+  // stays in L2, so the A panel (kc x MR) is kept in L1 and the slivers stream from L2 (i outer:
+  // 1.1-1.3x on the pointwise layers of 40x40 to 80x80 maps, whose 256-column tiles fit);
+  // a larger B (sgemm's 4096-column panels) would stream from L3 once per panel, so the B
+  // sliver is kept instead. The order of the tiles changes nothing in any tile's sums.
+  constexpr int64_t kAOuterBytes = 512 << 10;
+  if ((int64_t)((n + NR - 1) / NR) * kc * NR * (int64_t)sizeof(float) <= kAOuterBytes) {
+    for (int i = 0; i < m; i += MR)
+      for (int j = 0; j < n; j += NR) tile(i, j);
+  } else {
+    for (int j = 0; j < n; j += NR)
+      for (int i = 0; i < m; i += MR) tile(i, j);
   }
 }
 
