@@ -1,7 +1,8 @@
 # The slimprune CPU addon described for node-gyp, the same build as CMakeLists.txt without CUDA:
 # native/*.cc at generic x86-64, plus native/*_avx2.cc and native/*_avx512.cc compiled with their
 # ISA flags (gyp has no per-file flags, so each ISA is a static library of its own, linked into
-# the addon; those kernels run only after the run-time CPU check in native/cpu.cc).
+# the addon; those kernels run only after the run-time CPU check in native/cpu.cc); the norm_*
+# copies also get -ffp-contract=off, as in CMakeLists.txt.
 #
 # node-gyp only reads a file named binding.gyp in its working directory and always builds into
 # ./build, so `npm run build:gyp` (scripts/build-gyp.js) copies this file to build-gyp/binding.gyp
@@ -35,9 +36,21 @@
       'cflags': ['-mavx512f', '-mavx512dq', '-mavx512bw', '-mavx512vl', '-mavx2', '-mfma'],
     },
     {
+      'target_name': 'slimprune_norm_avx2',
+      'type': 'static_library',
+      'sources': ['<!@(node <(sp_root)/scripts/gyp-sources.js <(sp_root) norm-avx2)'],
+      'cflags': ['-mavx2', '-mfma', '-mf16c', '-ffp-contract=off'],
+    },
+    {
+      'target_name': 'slimprune_norm_avx512',
+      'type': 'static_library',
+      'sources': ['<!@(node <(sp_root)/scripts/gyp-sources.js <(sp_root) norm-avx512)'],
+      'cflags': ['-mavx512f', '-mavx512dq', '-mavx512bw', '-mavx512vl', '-mavx2', '-mfma', '-ffp-contract=off', '-mprefer-vector-width=512'],
+    },
+    {
       'target_name': 'slimprune',
       'sources': ['<!@(node <(sp_root)/scripts/gyp-sources.js <(sp_root) generic)'],
-      'dependencies': ['slimprune_avx2', 'slimprune_avx512'],
+      'dependencies': ['slimprune_avx2', 'slimprune_avx512', 'slimprune_norm_avx2', 'slimprune_norm_avx512'],
     },
   ],
 }
