@@ -201,7 +201,6 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   const int64_t ntiles = s.N * PassTiles::per_image(s);
   const int npan = (OC + MR - 1) / MR;
   const int64_t aps = (int64_t)C * MR;
-  const int64_t Cr = spread(C);
   std::atomic<bool> bad{false};
 
   // The filter transform G g G^T is linear in the 9 taps: U[xi] = sum_k T[xi][k] g[k] with
@@ -240,29 +239,32 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   const int64_t cw = std::max<int64_t>(NR, (6144 / (gp * MR)) / NR * NR);
   const int64_t ucs = spread((int64_t)(shared_u || fc ? npan : gp) * aps);  // per position
   // The 16 x MR x C transforms of panel pn's filters, packed at dst + xi*ucs; false when a tap is
-  // beyond 2^50, Inf or NaN.
-  const auto transform_panel = [&](int pn, float* dst, AlignedBuf& utbuf, AlignedBuf& tapbuf) {
-    const int64_t gsl = (C + NR - 1) / NR;
-    float* ut = utbuf.get((size_t)(16 * MR * Cr));
-    float* taps = tapbuf.get((size_t)(gsl * 9 * NR));
+  // beyond 2^50, Inf or NaN. One product T (16 x 9) * taps (9 x C*MR) whose column j = c*MR + r
+  // holds the taps of (output channel i0 + r, input channel c): row xi of the product is then
+  // exactly panel pn of U_xi ([c][r]), so it is written in place (rows r past the panel's
+  // channels read zero taps: the panel's zero padding). Each value is the same 9-term dot product
+  // as a product per output channel followed by a pack, without the intermediate and the pack.
+  static const float kZeroTaps[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const auto transform_panel = [&](int pn, float* dst, AlignedBuf& tapbuf) {
     const int i0 = pn * MR, mb = std::min(MR, OC - i0);
+    const int64_t ncols = (int64_t)C * MR, nsl = (ncols + NR - 1) / NR;
+    float* taps = tapbuf.get((size_t)(nsl * 9 * NR));
+    const float* cols[kGemmMaxNR];
+    for (int64_t sl = 0; sl < nsl; ++sl) {
+      const int64_t j0 = sl * NR;
+      const int nb = (int)std::min<int64_t>(NR, ncols - j0);
+      for (int q = 0; q < nb; ++q) {
+        const int64_t c = (j0 + q) / MR;
+        const int r = (int)((j0 + q) % MR);
+        // taps of (oc, c): forward w[oc][c][k], flipped w[c][oc][k] (the input gradient of a
+        // forward layer whose w is [C][OC][3][3] here)
+        cols[q] = r >= mb ? kZeroTaps : flipped ? w + (c * OC + i0 + r) * 9 : w + ((int64_t)(i0 + r) * C + c) * 9;
+      }
+      gemm_pack_rows_b(uk, cols, nb, 9, taps + sl * 9 * NR);
+    }
     int over = 0;
-    for (int r = 0; r < mb; ++r) {
-      const int oc = i0 + r;
-      // taps of (oc, c) at column c: forward w[oc][c][k], flipped w[c][oc][k] (the input
-      // gradient of a forward layer whose w is [C][OC][3][3] here)
-      if (flipped)
-        gemm_pack_b(uk, true, w + (int64_t)oc * 9, (int64_t)OC * 9, 0, 9, 0, C, taps, 9 * NR);
-      else
-        gemm_pack_b(uk, true, w + (int64_t)oc * C * 9, 9, 0, 9, 0, C, taps, 9 * NR);
-      for (int64_t i = 0; i < gsl * 9 * NR; ++i) over += !(std::fabs(taps[i]) <= kWinoMax);
-      gemm_packed(uk, 16, C, 9, Tp, 9 * MR, taps, 9 * NR, ut + (int64_t)r * Cr, (int64_t)MR * Cr, 1.f, false);
-    }
-    for (int xi = 0; xi < 16; ++xi) {
-      const float* rows[kGemmMaxMR];
-      for (int r = 0; r < mb; ++r) rows[r] = ut + ((int64_t)xi * MR + r) * Cr;
-      gemm_pack_rows_a(uk, rows, mb, C, dst + xi * ucs);
-    }
+    for (int64_t i = 0; i < nsl * 9 * NR; ++i) over += !(std::fabs(taps[i]) <= kWinoMax);
+    gemm_packed(uk, 16, (int)ncols, 9, Tp, 9 * MR, taps, 9 * NR, dst, ucs, 1.f, false);
     return over == 0;
   };
   static thread_local AlignedBuf ushared, mshared;
@@ -270,9 +272,9 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   float* Ush = fc ? fc->wino.get((size_t)(16 * ucs)) : shared_u ? ushared.get((size_t)(16 * ucs)) : nullptr;
   if (fc ? fc->wino_state == 0 : shared_u) {
     parallel_for(npan, [&](int64_t pb, int64_t pe) {
-      static thread_local AlignedBuf utbuf, tapbuf;
+      static thread_local AlignedBuf tapbuf;
       bool ok = true;
-      for (int64_t pn = pb; pn < pe; ++pn) ok &= transform_panel((int)pn, Ush + pn * aps, utbuf, tapbuf);
+      for (int64_t pn = pb; pn < pe; ++pn) ok &= transform_panel((int)pn, Ush + pn * aps, tapbuf);
       if (!ok) bad = true;
     }, 2);
     if (fc) {
@@ -371,7 +373,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     // 16 products and their output transform.
     const int64_t nchunks = (nt + cw - 1) / cw;
     parallel_for(ngroups, [&](int64_t gb, int64_t ge) {
-      static thread_local AlignedBuf ubuf, utbuf, tapbuf, mbuf;
+      static thread_local AlignedBuf ubuf, tapbuf, mbuf;
       const int64_t ldm = cw, mstride = spread((int64_t)gp * MR * ldm);
       float* M = mbuf.get((size_t)(16 * mstride));
       float* U = Ush ? nullptr : ubuf.get((size_t)(16 * ucs));
@@ -381,7 +383,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
         if (Ush) {
           U = Ush + (int64_t)p0 * aps;  // the cached panels of the group
         } else {
-          for (int pn = p0; pn < p1; ++pn) ok &= transform_panel(pn, U + (int64_t)(pn - p0) * aps, utbuf, tapbuf);
+          for (int pn = p0; pn < p1; ++pn) ok &= transform_panel(pn, U + (int64_t)(pn - p0) * aps, tapbuf);
         }
         if (!ok) break;
         const int r0 = p0 * MR, rows = std::min(OC, p1 * MR) - r0;
