@@ -250,20 +250,21 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     const int64_t ncols = (int64_t)C * MR, nsl = (ncols + NR - 1) / NR;
     float* taps = tapbuf.get((size_t)(nsl * 9 * NR));
     const float* cols[kGemmMaxNR];
+    int64_t c = 0;
+    int r = 0;  // column c*MR + r of the product, walked in order
+    int over = 0;
     for (int64_t sl = 0; sl < nsl; ++sl) {
-      const int64_t j0 = sl * NR;
-      const int nb = (int)std::min<int64_t>(NR, ncols - j0);
+      const int nb = (int)std::min<int64_t>(NR, ncols - sl * NR);
       for (int q = 0; q < nb; ++q) {
-        const int64_t c = (j0 + q) / MR;
-        const int r = (int)((j0 + q) % MR);
         // taps of (oc, c): forward w[oc][c][k], flipped w[c][oc][k] (the input gradient of a
         // forward layer whose w is [C][OC][3][3] here)
         cols[q] = r >= mb ? kZeroTaps : flipped ? w + (c * OC + i0 + r) * 9 : w + ((int64_t)(i0 + r) * C + c) * 9;
+        if (++r == MR) r = 0, ++c;
       }
-      gemm_pack_rows_b(uk, cols, nb, 9, taps + sl * 9 * NR);
+      float* t = taps + sl * 9 * NR;
+      gemm_pack_rows_b(uk, cols, nb, 9, t);
+      for (int i = 0; i < 9 * NR; ++i) over += !(std::fabs(t[i]) <= kWinoMax);  // while in L1
     }
-    int over = 0;
-    for (int64_t i = 0; i < nsl * 9 * NR; ++i) over += !(std::fabs(taps[i]) <= kWinoMax);
     gemm_packed(uk, 16, (int)ncols, 9, Tp, 9 * MR, taps, 9 * NR, dst, ucs, 1.f, false);
     return over == 0;
   };
