@@ -18,7 +18,7 @@
 #include "norm_impl.h"
 #include "threadpool.h"
 
-SP_NORM_DEFINE(bn_act_train_channels_generic)
+SP_NORM_DEFINE(generic)
 
 namespace sp {
 

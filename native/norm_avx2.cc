@@ -1,5 +1,5 @@
-// batch_norm_act_train_forward's channels for AVX2 (norm_impl.h); called only after a run-time CPU check.
+// batch_norm_act_train_forward's and batch_norm_act_backward's channels for AVX2 (norm_impl.h); called only after a run-time CPU check.
 #if defined(__x86_64__)
 #include "norm_impl.h"
-SP_NORM_DEFINE(bn_act_train_channels_avx2)
+SP_NORM_DEFINE(avx2)
 #endif
