@@ -22,26 +22,10 @@
 
 namespace sp {
 
-void bn_act_backward_channels_generic(const float*, const float*, const float*, const float*, const float*,
-                                      const float*, float*, float*, float*, const int32_t*, float, int64_t, int64_t);
-#if defined(__x86_64__)
-void bn_act_backward_channels_avx2(const float*, const float*, const float*, const float*, const float*, const float*,
-                                   float*, float*, float*, const int32_t*, float, int64_t, int64_t);
-void bn_act_backward_channels_avx512(const float*, const float*, const float*, const float*, const float*,
-                                     const float*, float*, float*, float*, const int32_t*, float, int64_t, int64_t);
-#endif
-
 void batch_norm_act_backward(const float* x, const float* y, const float* dy, const float* scale,
                              const float* saved_mean, const float* saved_invstd, float* dx, float* dscale,
                              float* dbias, const int32_t* p, float alpha) {
-  using Fn = decltype(&bn_act_backward_channels_generic);
-  static const Fn fn = [] {
-#if defined(__x86_64__)
-    if (cpu_has_avx512()) return bn_act_backward_channels_avx512;
-    if (cpu_has_avx2_fma()) return bn_act_backward_channels_avx2;
-#endif
-    return bn_act_backward_channels_generic;
-  }();
+  static const auto fn = SP_NORM_PICK(bn_act_backward_channels);
   parallel_for(p[1], [&](int64_t c0, int64_t c1) {
     fn(x, y, dy, scale, saved_mean, saved_invstd, dx, dscale, dbias, p, alpha, c0, c1);
   });

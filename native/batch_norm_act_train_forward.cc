@@ -22,24 +22,10 @@ SP_NORM_DEFINE(generic)
 
 namespace sp {
 
-#if defined(__x86_64__)
-void bn_act_train_channels_avx2(const float*, const float*, const float*, float*, float*, float*, float*, float*,
-                                const int32_t*, float, float, float, int64_t, int64_t);
-void bn_act_train_channels_avx512(const float*, const float*, const float*, float*, float*, float*, float*, float*,
-                                  const int32_t*, float, float, float, int64_t, int64_t);
-#endif
-
 void batch_norm_act_train_forward(const float* x, const float* scale, const float* bias, float* y,
                                   float* saved_mean, float* saved_invstd, float* running_mean, float* running_var,
                                   const int32_t* p, float eps, float momentum, float alpha) {
-  using Fn = decltype(&bn_act_train_channels_generic);
-  static const Fn fn = [] {
-#if defined(__x86_64__)
-    if (cpu_has_avx512()) return bn_act_train_channels_avx512;
-    if (cpu_has_avx2_fma()) return bn_act_train_channels_avx2;
-#endif
-    return bn_act_train_channels_generic;
-  }();
+  static const auto fn = SP_NORM_PICK(bn_act_train_channels);
   parallel_for(p[1], [&](int64_t c0, int64_t c1) {
     fn(x, scale, bias, y, saved_mean, saved_invstd, running_mean, running_var, p, eps, momentum, alpha, c0, c1);
   });

@@ -12,6 +12,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "cpu.h"
 #include "fused_act.h"
 #include "sum_util.h"
 
@@ -258,3 +259,22 @@ inline void bn_act_backward_channels_impl(const float* x, const float* y, const 
     bn_act_backward_channels_impl(x, y, dy, scale, saved_mean, saved_invstd, dx, dscale, dbias, p, alpha, c0, c1); \
   }                                                                                                               \
   }
+
+// The declarations of every ISA's copy (defined by SP_NORM_DEFINE in batch_norm_act_train_forward.cc,
+// norm_avx2.cc and norm_avx512.cc), and the copy for the ISA the kernels dispatch to (cpu.h).
+#define SP_NORM_DECLARE(isa)                                                                                      \
+  namespace sp {                                                                                                  \
+  void bn_act_train_channels_##isa(const float*, const float*, const float*, float*, float*, float*, float*,    \
+                                   float*, const int32_t*, float, float, float, int64_t, int64_t);              \
+  void bn_act_backward_channels_##isa(const float*, const float*, const float*, const float*, const float*,     \
+                                      const float*, float*, float*, float*, const int32_t*, float, int64_t,      \
+                                      int64_t);                                                                 \
+  }
+SP_NORM_DECLARE(generic)
+#if defined(__x86_64__)
+SP_NORM_DECLARE(avx2)
+SP_NORM_DECLARE(avx512)
+#define SP_NORM_PICK(name) ::sp::isa_pick(name##_generic, name##_avx2, name##_avx512)
+#else
+#define SP_NORM_PICK(name) name##_generic
+#endif
