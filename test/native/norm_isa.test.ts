@@ -8,7 +8,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-const ADDON_PATH = process.env.SLIMPRUNE_ADDON ?? path.join(__dirname, '..', '..', 'build', 'Release', 'slimprune.node');
+const ADDON_PATH = path.resolve(process.env.SLIMPRUNE_ADDON ?? path.join(__dirname, '..', '..', 'build', 'Release', 'slimprune.node'));
 const have = fs.existsSync(ADDON_PATH);
 if (!have) console.log(`native/norm_isa: skipping, ${ADDON_PATH} does not exist; build it with \`npm run build:native\``);
 const d = have ? describe : describe.skip;
