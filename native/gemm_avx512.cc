@@ -42,6 +42,9 @@ void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t l
   for (int r = 0; r < MR; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; ++k) {
+    // B streams from L2 (gemm_macro keeps the A panel in L1): fetch 8 rows ahead
+    _mm_prefetch((const char*)(b + 8 * NR), _MM_HINT_T0);
+    _mm_prefetch((const char*)(b + 8 * NR + 16), _MM_HINT_T0);
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
     for (int r = 0; r < MR; ++r) {
