@@ -683,9 +683,8 @@ napi_value FreeFilterCache(napi_env env, napi_callback_info cbinfo) {
 // conv2d_act_forward's checks with act in [-1, 2].
 const Spec& prepared_spec() {
   static const Spec spec = [] {
-    Spec s = table()[0];
-    for (const Spec& t : table())
-      if (std::string(t.name) == "conv2d_act_forward") s = t;
+    Spec s = *std::find_if(table().begin(), table().end(),
+                           [](const Spec& t) { return std::string(t.name) == "conv2d_act_forward"; });
     s.name = "conv2d_act_forward_prepared";
     s.params.back() = R("act", -1, 2);
     return s;

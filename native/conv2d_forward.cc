@@ -273,12 +273,59 @@ void pack_conv_filter(const ConvShape& s, const float* w, const float* b, float*
   }, 16);
 }
 
+namespace {
+
+// The panels conv_forward_gemm multiplies when w is the filter of the forward layer whose stride-1
+// input gradient this is (see `flipped` there), bias column included.
+void pack_flipped_filter(const ConvShape& s, const float* w, const float* b, float* Wp) {
+  const GemmMicro& uk = gemm_micro();
+  const int MR = uk.mr;
+  const int npan = (s.OCg + MR - 1) / MR;
+  const int64_t aps = (int64_t)(s.Kg + (b ? 1 : 0)) * MR;
+  // Row r, column k = (c, kk) of this layer is w[g*Cg + c][i + r][KK-1-kk] of the forward one.
+  // By blocks of 8 panels: for each c the block's rows of w[g*Cg + c] (8*MR*KK contiguous
+  // floats) are read once and each MR x KK piece is transposed by the microkernel's row pack
+  // (taps in order) and copied, its KK columns of MR in reverse, to the end of its panel (8
+  // sequential write streams; dealing each filter row to all panels at once, 43 scattered
+  // streams, or one panel at a time, a page per c, ran at a third of the forward pack's speed).
+  const int pb = 8, nblk = (npan + pb - 1) / pb;
+  parallel_for((int64_t)s.G * nblk, [&](int64_t bb, int64_t be) {
+    static thread_local AlignedBuf tbuf;
+    float* tp = tbuf.get((size_t)s.KK * MR);
+    const float* rows[kGemmMaxMR];
+    for (int64_t gb = bb; gb < be; ++gb) {
+      const int g = (int)(gb / nblk), u0 = (int)(gb % nblk) * pb, u1 = std::min(npan, u0 + pb);
+      for (int c = 0; c < s.Cg; ++c) {
+        const float* wc = w + ((int64_t)g * s.Cg + c) * s.OCg * s.KK;
+        for (int u = u0; u < u1; ++u) {
+          const int i = u * MR, mb = std::min(MR, s.OCg - i);
+          float* d = Wp + ((int64_t)g * npan + u) * aps + (int64_t)c * s.KK * MR;
+          if (s.KK == 1) {  // a 1x1 filter: the block is MR contiguous floats already
+            std::memcpy(d, wc + i, sizeof(float) * mb);
+            for (int r = mb; r < MR; ++r) d[r] = 0.f;
+            continue;
+          }
+          for (int r = 0; r < mb; ++r) rows[r] = wc + (int64_t)(i + r) * s.KK;
+          gemm_pack_rows_a(uk, rows, mb, s.KK, tp);
+          for (int kk = 0; kk < s.KK; ++kk)
+            std::memcpy(d + (int64_t)kk * MR, tp + (int64_t)(s.KK - 1 - kk) * MR, sizeof(float) * MR);
+        }
+      }
+    }
+  }, 1);
+  if (b)
+    for (int64_t u = 0; u < (int64_t)s.G * npan; ++u)
+      for (int r = 0, i = (int)(u % npan) * MR; r < MR; ++r)
+        Wp[u * aps + (int64_t)s.Kg * MR + r] = i + r < s.OCg ? b[(u / npan) * s.OCg + i + r] : 0.f;
+}
+
+}  // namespace
+
 void FilterCache::clear() {
   gemm.release_if_over(0);
   wino.release_if_over(0);
   gemm_ready = false;
   wino_state = 0;
-  wino_ucs = 0;
   bytes = 0;
   w = b = nullptr;
   OC = 0;
@@ -310,47 +357,11 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   static thread_local AlignedBuf wbuf;
   const size_t wsize = (size_t)s.G * npan * aps;
   float* Wp = fc ? fc->gemm.get(wsize) : wbuf.get(wsize);
-  if (fc && fc->gemm_ready) {
-    // packed by an earlier call
-  } else if (flipped) {
-    // Row r, column k = (c, kk) of this layer is w[g*Cg + c][i + r][KK-1-kk] of the forward one.
-    // By blocks of 8 panels: for each c the block's rows of w[g*Cg + c] (8*MR*KK contiguous
-    // floats) are read once and each MR x KK piece is transposed by the microkernel's row pack
-    // (taps in order) and copied, its KK columns of MR in reverse, to the end of its panel (8
-    // sequential write streams; dealing each filter row to all panels at once, 43 scattered
-    // streams, or one panel at a time, a page per c, ran at a third of the forward pack's speed).
-    const int pb = 8, nblk = (npan + pb - 1) / pb;
-    parallel_for((int64_t)s.G * nblk, [&](int64_t bb, int64_t be) {
-      alignas(64) float t[kGemmMaxMR * 49];
-      static thread_local AlignedBuf tbuf;
-      float* tp = s.KK <= 49 ? t : tbuf.get((size_t)s.KK * MR);
-      const float* rows[kGemmMaxMR];
-      for (int64_t gb = bb; gb < be; ++gb) {
-        const int g = (int)(gb / nblk), u0 = (int)(gb % nblk) * pb, u1 = std::min(npan, u0 + pb);
-        for (int c = 0; c < s.Cg; ++c) {
-          const float* wc = w + ((int64_t)g * s.Cg + c) * s.OCg * s.KK;
-          for (int u = u0; u < u1; ++u) {
-            const int i = u * MR, mb = std::min(MR, s.OCg - i);
-            float* d = Wp + ((int64_t)g * npan + u) * aps + (int64_t)c * s.KK * MR;
-            if (s.KK == 1) {  // a 1x1 filter: the block is MR contiguous floats already
-              std::memcpy(d, wc + i, sizeof(float) * mb);
-              for (int r = mb; r < MR; ++r) d[r] = 0.f;
-              continue;
-            }
-            for (int r = 0; r < mb; ++r) rows[r] = wc + (int64_t)(i + r) * s.KK;
-            gemm_pack_rows_a(uk, rows, mb, s.KK, tp);
-            for (int kk = 0; kk < s.KK; ++kk)
-              std::memcpy(d + (int64_t)kk * MR, tp + (int64_t)(s.KK - 1 - kk) * MR, sizeof(float) * MR);
-          }
-        }
-      }
-    }, 1);
-    if (b)
-      for (int64_t u = 0; u < (int64_t)s.G * npan; ++u)
-        for (int r = 0, i = (int)(u % npan) * MR; r < MR; ++r)
-          Wp[u * aps + (int64_t)s.Kg * MR + r] = i + r < s.OCg ? b[(u / npan) * s.OCg + i + r] : 0.f;
-  } else {
-    pack_conv_filter(s, w, b, Wp);
+  if (!fc || !fc->gemm_ready) {  // else packed by an earlier call
+    if (flipped)
+      pack_flipped_filter(s, w, b, Wp);
+    else
+      pack_conv_filter(s, w, b, Wp);
     if (fc) {
       fc->gemm_ready = true;
       fc->bytes += wsize * sizeof(float);

@@ -125,9 +125,8 @@ struct FilterCache {
   int OC = 0, Cg = 0, KH = 0, KW = 0, G = 0, mr = 0;
   AlignedBuf gemm;  // G * ceil(OCg / MR) panels of (Kg + (b ? 1 : 0)) * MR floats
   bool gemm_ready = false;
-  AlignedBuf wino;      // 16 positions x wino_ucs floats
+  AlignedBuf wino;      // U: 16 positions of all panels (conv_forward_winograd's shared layout)
   int wino_state = 0;   // 0: not built; 1: built; -1: a tap beyond 2^50, Inf or NaN (direct path)
-  int64_t wino_ucs = 0;
   size_t bytes = 0;     // held by gemm and wino
   // Empties the cache when it was built for another filter; then it is this one's.
   void bind(const ConvShape& s, const float* w, const float* b);

@@ -280,7 +280,6 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     }, 2);
     if (fc) {
       fc->wino_state = bad ? -1 : 1;
-      fc->wino_ucs = ucs;
       fc->bytes += (size_t)(16 * ucs) * sizeof(float);
     }
     if (bad) return false;

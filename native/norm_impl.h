@@ -1,8 +1,9 @@
 // The per-channel bodies of batch_norm_act_train_forward and batch_norm_act_backward (see those
 // files), compiled three times: for generic x86-64 there and for AVX2 / AVX-512 in norm_avx2.cc /
-// norm_avx512.cc, which only widen the vectors of their loops (the same lanes, in the same order). Those files are built with -ffp-contract=off
-// (CMakeLists.txt, bindings.gyp), so no multiply-add is fused and every ISA gives the same bits,
-// and the AVX-512 one with -mprefer-vector-width=512 (GCC's default for it is 256-bit vectors).
+// norm_avx512.cc, which only widen the vectors of their loops (the same lanes, in the same order).
+// Those files are built with -ffp-contract=off (CMakeLists.txt, bindings.gyp), so no multiply-add
+// is fused and every ISA gives the same bits, and the AVX-512 one with -mprefer-vector-width=512
+// (GCC's default for it is 256-bit vectors).
 #pragma once
 #include <cmath>
 #include <cstdint>

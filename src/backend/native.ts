@@ -117,19 +117,13 @@ export function dwpwRowsWin(p: ArrayLike<number>): boolean {
 }
 
 function makeNativeBackend(): Backend<Float32Array> {
-  const kernels = {} as Record<KernelName, KernelFn<Float32Array>>;
-  for (const k of KERNEL_NAMES) {
-    kernels[k] = (...args) => {
-      const a = loadAddon();
-      if (!a) throw new Error(`native: ${failure}`);
-      (a.kernels[k] as (...x: unknown[]) => void)(...args);
-    };
-  }
   const addonOrThrow = (): NativeAddon => {
     const a = loadAddon();
     if (!a) throw new Error(`native: ${failure}`);
     return a;
   };
+  const kernels = {} as Record<KernelName, KernelFn<Float32Array>>;
+  for (const k of KERNEL_NAMES) kernels[k] = (...args) => (addonOrThrow().kernels[k] as (...x: unknown[]) => void)(...args);
   return {
     name: 'native',
     precision: 'float32',

@@ -98,7 +98,7 @@ export class InferenceModel {
     const x = Tensor.from(data, shape, this.backend());
     let raw: Array<{ data: ArrayLike<number>; shape: number[] }>;
     try {
-      const { outputs } = forward(this.parts.graph, { [this.parts.input]: x }, { training: false, ...(this.prepared ? { prepared: this.prepared } : {}) });
+      const { outputs } = forward(this.parts.graph, { [this.parts.input]: x }, { training: false, prepared: this.prepared ?? undefined });
       raw = this.parts.outputs.map((k) => ({ data: outputs[k].toArray(), shape: [...outputs[k].shape] }));
       Object.values(outputs).forEach((t) => t.dispose());
     } finally {

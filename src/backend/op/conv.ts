@@ -87,9 +87,7 @@ export function convGeometry(op: string, xs: readonly number[], xName: string, w
 export function launchPrepared(be: Backend<any>, cache: FilterCache | null | undefined, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, g: ConvGeometry, act: number, alpha: number): boolean {
   const fc = be.filterCaches;
   if (!cache || !fc || !cache.matches(be, w, b) || !be.supports('conv2d_act_forward')) return false;
-  const p = new Int32Array(CONV_GEOM.length + 1);
-  p.set(convParams(g));
-  p[CONV_GEOM.length] = act;
+  const p = packGeometry('conv2d_act_forward', { ...g, act });
   fc.conv2dAct(cache.handle, x.storage, w.storage, b ? b.storage : null, y.storage, p, alpha);
   return true;
 }

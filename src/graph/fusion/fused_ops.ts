@@ -17,7 +17,7 @@
  */
 import * as ops from '../../backend/ops';
 import type { FusedActivationName } from '../../backend/ops';
-import { conv2d, convAttrs, convBackward } from '../ops/conv2d';
+import { conv2d, convAttrs, convBackward, keptFilter } from '../ops/conv2d';
 import { batchNorm, batchStatGrads, keepBatchStats } from '../ops/batch_norm';
 import { fail, numAttr } from '../ops/attrs';
 import type { OpDef } from '../op_def';
@@ -39,10 +39,10 @@ export const conv2dAct: OpDef = {
   gradParams: conv2d.gradParams,
   saves: READS_X_AND_Y,
   inferShape: (ctx) => conv2d.inferShape(ctx),
-  forward({ node, attrs, inputs, params, prepared }) {
+  forward(ctx) {
+    const { node, attrs, inputs, params } = ctx;
     const { act, alpha } = actOf(node, attrs);
-    const b = params.bias ?? null;
-    return [ops.conv2dAct(inputs[0], params.weight, b, convAttrs(node, attrs), act, alpha, prepared?.filter(node.params.weight, node.params.bias, params.weight, b))];
+    return [ops.conv2dAct(inputs[0], params.weight, params.bias ?? null, convAttrs(node, attrs), act, alpha, keptFilter(ctx))];
   },
   backward(ctx) {
     const dy = ctx.dOutputs[0];
@@ -98,7 +98,8 @@ export const dwpwAct: OpDef = {
     const pw = pointwiseHalf(ctx.node, ctx.attrs);
     return conv2d.inferShape({ ...ctx, ...pw, inputs: [mid], params: { weight: ctx.params.weight2, ...(ctx.params.bias2 ? { bias: ctx.params.bias2 } : {}) } });
   },
-  forward({ node, attrs, inputs, params, training, backend, prepared }) {
+  forward(ctx) {
+    const { node, attrs, inputs, params, training, backend } = ctx;
     if (training) throw new Error(`dwpw_act: internal error, node ${node.id} fused in training`);
     const { act, alpha } = actOf(node, attrs);
     const pw = pointwiseHalf(node, attrs);
@@ -110,8 +111,7 @@ export const dwpwAct: OpDef = {
     }
     const mid = ops.conv2dAct(x, wd, params.bias ?? null, dwA, act, alpha);
     try {
-      const bp = params.bias2 ?? null;
-      return [ops.conv2dAct(mid, wp, bp, pwA, act2, alpha2, prepared?.filter(node.params.weight2, node.params.bias2, wp, bp))];
+      return [ops.conv2dAct(mid, wp, params.bias2 ?? null, pwA, act2, alpha2, keptFilter(ctx, 'weight2', 'bias2'))];
     } finally {
       mid.dispose();
     }

@@ -10,7 +10,8 @@
 import * as ops from '../../backend/ops';
 import type { Tensor } from '../../backend/tensor';
 import type { Attrs, Dims, Node } from '../types';
-import type { BackwardCtx, BackwardResult, OpDef } from '../op_def';
+import type { FilterCache } from '../../backend/prepared';
+import type { BackwardCtx, BackwardResult, ForwardCtx, OpDef } from '../op_def';
 import { convOut, fail, inputCount, intAttr, intsAttr, paddingAttr, rankCheck } from './attrs';
 
 export interface ConvAttrs {
@@ -24,6 +25,15 @@ export function convAttrs(node: Node, attrs: Attrs): ConvAttrs {
   const [sh, sw] = intsAttr(node, attrs, 'strides', 2, [1, 1], 1);
   const [dh, dw] = intsAttr(node, attrs, 'dilations', 2, [1, 1], 1);
   return { stride: [sh, sw], padding: paddingAttr(node, attrs), dilation: [dh, dw], groups: intAttr(node, attrs, 'groups', 1, 1) };
+}
+
+/**
+ * The kept copy of the node's filter (params `weightRole`, `biasRole`) when the run has
+ * PreparedWeights (ForwardOptions.prepared), for the op's `cache` argument.
+ */
+export function keptFilter(ctx: ForwardCtx, weightRole = 'weight', biasRole = 'bias'): FilterCache | null | undefined {
+  const { node, params, prepared } = ctx;
+  return prepared?.filter(node.params[weightRole], node.params[biasRole], params[weightRole], params[biasRole] ?? null);
 }
 
 export const conv2d: OpDef = {
@@ -51,9 +61,9 @@ export const conv2d: OpDef = {
     const OW = convOut(x[3], KW, a.stride[1], pl, pr, a.dilation[1]);
     return [[x[0], OC, OH, OW]];
   },
-  forward({ node, attrs, inputs, params, prepared }) {
-    const b = params.bias ?? null;
-    return [ops.conv2d(inputs[0], params.weight, b, convAttrs(node, attrs), prepared?.filter(node.params.weight, node.params.bias, params.weight, b))];
+  forward(ctx) {
+    const { node, attrs, inputs, params } = ctx;
+    return [ops.conv2d(inputs[0], params.weight, params.bias ?? null, convAttrs(node, attrs), keptFilter(ctx))];
   },
   backward: (ctx) => convBackward(ctx, convAttrs(ctx.node, ctx.attrs), ops.conv2dBackwardInput, ops.conv2dBackwardFilter),
 };
