@@ -12,6 +12,7 @@
 // the thread-pool calls live in depthwise.cc.
 #pragma once
 #include <cstring>
+#include "fused_act_simd.h"
 
 #include "conv_common.h"
 #include "fused_act.h"
@@ -277,6 +278,167 @@ inline void dw_forward_flat_plane(const ConvShape& s, const DwFlat& f, const flo
   for (int oh = 0; oh < s.OH; ++oh) std::memcpy(yp + (int64_t)oh * s.OW, yb + (int64_t)oh * f.Wp, sizeof(float) * s.OW);
 }
 
+// ---- 3x3 stride 1 over the whole plane as one flat run, taps masked (AVX2 / AVX-512) ------
+// With padding 1 on every side (OH == H, OW == W), output p = oh*W + ow of tap t = (kh, kw)
+// reads x[p + (kh-1)*W + kw-1]: each tap is the plane itself shifted, so the outputs are one
+// contiguous run of vectors. A lane whose tap falls outside the image (a row above or below, or a
+// column that would wrap into the next row) is masked off in the load, which reads 0: the same
+// w * 0 the padded plane (DwFlat) adds, in the same order from the bias, so the same bits, with
+// no padded copy, no copy out and every lane an output (rows of 20 filled 20/32 of the lanes of
+// the row-wise vectors). The masks depend on the block's place in the plane only: one table per
+// call, built into the scratch (DwFlat's, which is larger).
+#if defined(__AVX512F__) || defined(__AVX2__)
+#define SP_DWM 1
+#if defined(__AVX512F__)
+constexpr int kDwmVL = 16;
+typedef __m512 dwm_v;
+typedef uint16_t dwm_bits;
+inline dwm_v dwm_splat(float v) { return _mm512_set1_ps(v); }
+inline dwm_v dwm_load(const float* p, dwm_bits m) { return _mm512_maskz_loadu_ps((__mmask16)m, p); }
+inline dwm_v dwm_fma(dwm_v w, dwm_v x, dwm_v a) { return _mm512_fmadd_ps(w, x, a); }
+inline void dwm_store(float* p, dwm_v v, int n) {
+  if (n == kDwmVL)
+    _mm512_storeu_ps(p, v);
+  else
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
+}
+inline dwm_v dwm_act(dwm_v v, int act, dwm_v va) { return act16(v, act, va); }
+#else
+constexpr int kDwmVL = 8;
+typedef __m256 dwm_v;
+typedef uint8_t dwm_bits;
+inline dwm_v dwm_splat(float v) { return _mm256_set1_ps(v); }
+inline __m256i dwm_lanes(unsigned m) {
+  const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)m), bit), bit);
+}
+inline dwm_v dwm_load(const float* p, dwm_bits m) { return _mm256_maskload_ps(p, dwm_lanes(m)); }
+inline dwm_v dwm_fma(dwm_v w, dwm_v x, dwm_v a) { return _mm256_fmadd_ps(w, x, a); }
+inline void dwm_store(float* p, dwm_v v, int n) {
+  if (n == kDwmVL)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, dwm_lanes((1u << n) - 1), v);
+}
+inline dwm_v dwm_act(dwm_v v, int act, dwm_v va) { return act8(v, act, va); }
+#endif
+
+// Rows of at most 63 (wider rows take the in-place rows, dw3_forward_rows); the table (9 masks
+// per block of kDwmVL outputs) fits in DwFlat's scratch.
+inline bool dwm_usable(const ConvShape& s) {
+  return s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 && s.PT == 1 && s.PL == 1 && s.SH == 1 && s.SW == 1 &&
+         s.OH == s.H && s.OW == s.W && s.W < 64 && DwFlat::usable(s);
+}
+
+// The table: bits[b*9 + t], lane i set where output b*VL + i exists and its tap t is in the image.
+inline void dwm_masks(const ConvShape& s, dwm_bits* bits) {
+  const int64_t P = (int64_t)s.H * s.W, nblk = (P + kDwmVL - 1) / kDwmVL;
+  int oh = 0, ow = 0;
+  for (int64_t b = 0; b < nblk; ++b) {
+    unsigned m[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < kDwmVL && b * kDwmVL + i < P; ++i) {
+      const unsigned bit = 1u << i;
+      for (int kh = 0; kh < 3; ++kh) {
+        const int ih = oh + kh - 1;
+        if (ih < 0 || ih >= s.H) continue;
+        if (ow >= 1) m[kh * 3] |= bit;
+        m[kh * 3 + 1] |= bit;
+        if (ow + 1 < s.W) m[kh * 3 + 2] |= bit;
+      }
+      if (++ow == s.W) ow = 0, ++oh;
+    }
+    for (int t = 0; t < 9; ++t) bits[b * 9 + t] = (dwm_bits)m[t];
+  }
+}
+
+struct DwmTrue {
+  static constexpr bool value = true;
+};
+struct DwmFalse {
+  static constexpr bool value = false;
+};
+
+// U blocks from block b0 of one plane: y[p] = act(bias + sum_t w[t] * x[p + o[t]]), taps in order.
+// Inner (AVX2 only): every tap of the blocks reads inside the plane, so a plain load with the
+// wrapping columns cleared (AND) replaces the masked load (slow on Intel's AVX2 cores): the lanes
+// are the same (+0 where masked).
+template <int U, bool Inner>
+inline void dwm_blocks(const float* xc, float* yp, const dwm_v* wv, dwm_v vb, const int64_t* o, const dwm_bits* bits,
+                       int64_t b0, int64_t P, int act, dwm_v va) {
+  dwm_v a[U];
+#pragma GCC unroll 8
+  for (int u = 0; u < U; ++u) a[u] = vb;
+#if !defined(__AVX512F__)
+  if (Inner) {
+    __m256 cm[U][2];  // columns kw = 0 and kw = 2 (the middle row's masks: no row is out of the image)
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) {
+      cm[u][0] = _mm256_castsi256_ps(dwm_lanes(bits[(b0 + u) * 9 + 3]));
+      cm[u][1] = _mm256_castsi256_ps(dwm_lanes(bits[(b0 + u) * 9 + 5]));
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; ++t)
+#pragma GCC unroll 8
+      for (int u = 0; u < U; ++u) {
+        const int64_t q = (b0 + u) * kDwmVL;
+        __m256 v = _mm256_loadu_ps(xc + q + o[t]);
+        if (t % 3 != 1) v = _mm256_and_ps(v, cm[u][t % 3 == 2]);
+        a[u] = dwm_fma(wv[t], v, a[u]);
+      }
+  } else
+#endif
+#pragma GCC unroll 9
+  for (int t = 0; t < 9; ++t)
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) {
+      const int64_t q = (b0 + u) * kDwmVL;
+      a[u] = dwm_fma(wv[t], dwm_load(xc + q + o[t], bits[(b0 + u) * 9 + t]), a[u]);
+    }
+#pragma GCC unroll 8
+  for (int u = 0; u < U; ++u) {
+    const int64_t q = (b0 + u) * kDwmVL;
+    if (act >= 0) a[u] = dwm_act(a[u], act, va);
+    dwm_store(yp + q, a[u], P - q < kDwmVL ? (int)(P - q) : kDwmVL);
+  }
+}
+
+inline void dwm_plane(const ConvShape& s, const float* xc, const float* wk, float bias, float* yp, const dwm_bits* bits,
+                      int act, float alpha) {
+  const int64_t P = (int64_t)s.H * s.W, nblk = (P + kDwmVL - 1) / kDwmVL;
+  int64_t o[9];
+  dwm_v wv[9];
+  for (int t = 0; t < 9; ++t) {
+    o[t] = (int64_t)(t / 3 - 1) * s.W + (t % 3 - 1);
+    wv[t] = dwm_splat(wk[t]);
+  }
+  const dwm_v vb = dwm_splat(bias), va = dwm_splat(alpha);
+#if defined(__AVX512F__)
+  const int64_t ilo = nblk, ihi = nblk;  // masked loads throughout
+#else
+  // blocks [ilo, ihi) read only inside the plane: q0 - W - 1 >= 0 and q0 + VL + W + 1 <= P
+  const int64_t ilo = (s.W + 1 + kDwmVL - 1) / kDwmVL;
+  const int64_t ihi = dw_max((int)ilo, (int)((P - s.W - 1 - kDwmVL) >= 0 ? (P - s.W - 1 - kDwmVL) / kDwmVL + 1 : 0));
+#endif
+  int64_t b = 0;
+  const auto run = [&](int64_t end, auto inner) {
+    constexpr bool I = decltype(inner)::value;
+    for (; b + 8 <= end; b += 8) dwm_blocks<8, I>(xc, yp, wv, vb, o, bits, b, P, act, va);
+    if (b + 4 <= end) {
+      dwm_blocks<4, I>(xc, yp, wv, vb, o, bits, b, P, act, va);
+      b += 4;
+    }
+    if (b + 2 <= end) {
+      dwm_blocks<2, I>(xc, yp, wv, vb, o, bits, b, P, act, va);
+      b += 2;
+    }
+    if (b < end) dwm_blocks<1, I>(xc, yp, wv, vb, o, bits, b++, P, act, va);
+  };
+  run(dw_min((int)ilo, (int)nblk), DwmFalse());
+  if (ihi > b) run(ihi, DwmTrue());
+  run(nblk, DwmFalse());
+}
+#endif
+
 // ---- 3x3, padding 1 (top/left), stride 1 or 2: straight from x ------------------------------
 // No padded copy and no copy out: each output row reads its (up to) three input rows in place
 // and is written once. Per output the taps are added in the same order as the general paths, so
@@ -496,6 +658,16 @@ void dw_band_range(const ConvShape& s, const float* x, const float* w, const flo
                        d + (int64_t)(c - c0) * ldd, oh0, oh1, act, alpha, scratch);
     return;
   }
+#if defined(SP_DWM)
+  if (dwm_usable(s)) {  // the whole plane (oh0 = 0, oh1 = OH: not dw3_usable)
+    dwm_bits* bits = reinterpret_cast<dwm_bits*>(scratch);
+    dwm_masks(s, bits);
+    for (int c = c0; c < c1; ++c)
+      dwm_plane(s, x + ((int64_t)n * s.C + c) * s.HW, w + (int64_t)c * 9, b ? b[c] : 0.f, d + (int64_t)(c - c0) * ldd,
+                bits, act, alpha);
+    return;
+  }
+#endif
   const DwFlat f(s);
   for (int c = c0; c < c1; ++c)
     dw_forward_flat_plane(s, f, x + ((int64_t)n * s.C + c) * s.HW, w + (int64_t)c * s.KK, b ? b[c] : 0.f,
@@ -508,6 +680,18 @@ void dw_band_range(const ConvShape& s, const float* x, const float* w, const flo
 void dw_forward_range(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
                       int64_t te, float* scratch, int act, float alpha) {
   const int mult = s.OCg;
+#if defined(SP_DWM)
+  if (dwm_usable(s)) {
+    dwm_bits* bits = reinterpret_cast<dwm_bits*>(scratch);
+    dwm_masks(s, bits);
+    for (int64_t t = tb; t < te; ++t) {
+      const int oc = (int)(t % s.OC), n = (int)(t / s.OC);
+      dwm_plane(s, x + ((int64_t)n * s.C + oc / mult) * s.HW, w + (int64_t)oc * 9, b ? b[oc] : 0.f, y + t * s.P, bits,
+                act, alpha);
+    }
+    return;
+  }
+#endif
   if (dw3_usable(s)) {
     if (s.SW == 1) std::memset(scratch, 0, sizeof(float) * s.W);
     for (int64_t t = tb; t < te; ++t) {

@@ -6,6 +6,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "fused_act_simd.h"
 #include "gemm_internal.h"
 #include "gemm_pack_avx.h"
 #include "kernels.h"
@@ -14,24 +15,6 @@ namespace sp {
 namespace {
 
 constexpr int MR = 6, NR = 16;
-
-// v after the fused activation `act` (fused_act.h's forms: NaN passes, -0 stays).
-inline __m256 act8(__m256 v, int act, __m256 va) {
-  const __m256 z = _mm256_setzero_ps();
-  const __m256 neg = _mm256_cmp_ps(v, z, _CMP_LT_OQ);
-  switch (act) {
-    case ACT_RELU:
-      return _mm256_blendv_ps(v, z, neg);
-    case ACT_LEAKY_RELU:
-      return _mm256_blendv_ps(v, _mm256_mul_ps(va, v), neg);
-    case ACT_RELU6: {
-      const __m256 six = _mm256_set1_ps(6.f), t = _mm256_blendv_ps(v, z, neg);
-      return _mm256_blendv_ps(t, six, _mm256_cmp_ps(t, six, _CMP_GT_OQ));
-    }
-    default:
-      return v;
-  }
-}
 
 void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
                 int act, float act_alpha) {

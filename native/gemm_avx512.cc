@@ -6,6 +6,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "fused_act_simd.h"
 #include "gemm_internal.h"
 #include "gemm_pack_avx.h"
 #include "kernels.h"
@@ -14,24 +15,6 @@ namespace sp {
 namespace {
 
 constexpr int MR = 12, NR = 32;
-
-// v after the fused activation `act` (fused_act.h's forms: NaN passes, -0 stays).
-inline __m512 act16(__m512 v, int act, __m512 va) {
-  const __m512 z = _mm512_setzero_ps();
-  const __mmask16 neg = _mm512_cmp_ps_mask(v, z, _CMP_LT_OQ);
-  switch (act) {
-    case ACT_RELU:
-      return _mm512_mask_blend_ps(neg, v, z);
-    case ACT_LEAKY_RELU:
-      return _mm512_mask_blend_ps(neg, v, _mm512_mul_ps(va, v));
-    case ACT_RELU6: {
-      const __m512 six = _mm512_set1_ps(6.f), t = _mm512_mask_blend_ps(neg, v, z);
-      return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, six, _CMP_GT_OQ), t, six);
-    }
-    default:
-      return v;
-  }
-}
 
 void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
                  int act, float act_alpha) {

@@ -48,10 +48,17 @@ const SHAPES: ConvShape[] = [
   { name: 'depthwise 5 3x3 pad1 3x70 batch2 (direct rows)', N: 2, C: 5, H: 3, W: 70, OC: 5, KH: 3, KW: 3, attrs: { groups: 5, padding: 1 }, bias: true },
   { name: 'depthwise 6 3x3 stride2 pad [1,2,1,2] 5x33 (direct rows)', N: 1, C: 6, H: 5, W: 33, OC: 6, KH: 3, KW: 3, attrs: { groups: 6, stride: 2, padding: [1, 2, 1, 2] }, bias: true },
   { name: 'depthwise 3 3x3 stride2 pad1 4x18 (direct rows)', N: 1, C: 3, H: 4, W: 18, OC: 3, KH: 3, KW: 3, attrs: { groups: 3, stride: 2, padding: 1 } },
-  // stride 1 on rows of 16 to 63: the padded plane's outputs stored row by row, 8 lanes at a time
-  // (the last block of a row overlapping), four blocks across rows per pass, odd widths and heights
+  // stride 1 on rows under 64 with padding 1 on every side: with AVX2 / AVX-512, the whole plane as
+  // one run of vectors with masked taps (blocks across row ends, a partial last block, inner blocks
+  // read unmasked, one-row and one-column planes); otherwise the padded plane's outputs stored row
+  // by row, 8 lanes at a time (the last block of a row overlapping), odd widths and heights
   { name: 'depthwise 7 3x3 pad1 5x19 batch2 (flat rows)', N: 2, C: 7, H: 5, W: 19, OC: 7, KH: 3, KW: 3, attrs: { groups: 7, padding: 1 }, bias: true },
   { name: 'depthwise multiplier 2->4 3x3 pad1 3x40 (flat rows)', N: 1, C: 2, H: 3, W: 40, OC: 4, KH: 3, KW: 3, attrs: { groups: 2, padding: 1 } },
+  { name: 'depthwise 9 3x3 pad1 13x21 batch2 (masked run)', N: 2, C: 9, H: 13, W: 21, OC: 9, KH: 3, KW: 3, attrs: { groups: 9, padding: 1 }, bias: true },
+  { name: 'depthwise 6 3x3 pad1 20x20 (masked run, whole blocks)', N: 1, C: 6, H: 20, W: 20, OC: 6, KH: 3, KW: 3, attrs: { groups: 6, padding: 1 } },
+  { name: 'depthwise 4 3x3 pad1 1x30 (masked run, one row)', N: 1, C: 4, H: 1, W: 30, OC: 4, KH: 3, KW: 3, attrs: { groups: 4, padding: 1 }, bias: true },
+  { name: 'depthwise 4 3x3 pad1 30x1 (masked run, one column)', N: 1, C: 4, H: 30, W: 1, OC: 4, KH: 3, KW: 3, attrs: { groups: 4, padding: 1 }, bias: true },
+  { name: 'depthwise multiplier 3->6 3x3 pad1 10x63 (masked run)', N: 1, C: 3, H: 10, W: 63, OC: 6, KH: 3, KW: 3, attrs: { groups: 3, padding: 1 } },
   // the stem path of the C++ kernels: 3x3 stride 2 padding 1, at most 4 input channels, 32x32
   // outputs or more (output channels not a multiple of its 4; extra bottom/right padding)
   { name: 'stem 3->5 3x3 stride2 pad1 66x70', N: 1, C: 3, H: 66, W: 70, OC: 5, KH: 3, KW: 3, attrs: { stride: 2, padding: 1 }, bias: true },

@@ -19,6 +19,8 @@ const CONVS: Array<{ name: string; x: number[]; w: number[]; attrs: ops.Conv2dAt
   { name: 'depthwise 4 3x3 pad1 2x66 (direct rows)', x: [1, 4, 2, 66], w: [4, 1, 3, 3], attrs: { groups: 4, padding: 1 }, bias: true },
   { name: 'depthwise 3 3x3 stride2 pad1 5x37 (direct rows)', x: [1, 3, 5, 37], w: [3, 1, 3, 3], attrs: { groups: 3, stride: 2, padding: 1 }, bias: true },
   { name: 'depthwise 5 3x3 pad1 4x21 (flat rows, activation in registers)', x: [2, 5, 4, 21], w: [5, 1, 3, 3], attrs: { groups: 5, padding: 1 }, bias: true },
+  { name: 'depthwise 5 3x3 pad1 4x21 asymmetric (flat rows, activation in registers)', x: [2, 5, 4, 21], w: [5, 1, 3, 3], attrs: { groups: 5, padding: [1, 0, 1, 0] }, bias: true },
+  { name: 'depthwise 6 3x3 pad1 11x11 (masked run, activation in registers)', x: [2, 6, 11, 11], w: [6, 1, 3, 3], attrs: { groups: 6, padding: 1 }, bias: true },
   { name: 'stem 3->6 3x3 stride2 pad1 64x65', x: [1, 3, 64, 65], w: [6, 3, 3, 3], attrs: { stride: 2, padding: 1 }, bias: true },
   { name: '8->17 3x3 pad1 9x11 batch2 (activation in the GEMM microkernel)', x: [2, 8, 9, 11], w: [17, 8, 3, 3], attrs: { padding: 1 }, bias: true },
   { name: '4->6 groups2 3x3', x: [1, 4, 6, 7], w: [6, 2, 3, 3], attrs: { groups: 2, padding: 1 }, bias: false },
@@ -62,6 +64,7 @@ const DWPW: Array<{ name: string; x: number[]; k: number; stride: number; pad: n
   { name: 'rows, stride 1, 3 bands', x: [1, 5, 9, 66], k: 3, stride: 1, pad: 1, oc2: 7, bias: true },
   { name: 'rows, stride 2, batch 2', x: [2, 3, 9, 37], k: 3, stride: 2, pad: 1, oc2: 13, bias: false },
   { name: 'flat planes', x: [2, 17, 6, 5], k: 3, stride: 1, pad: 1, oc2: 9, bias: true },
+  { name: 'masked runs 10x10', x: [2, 20, 10, 10], k: 3, stride: 1, pad: 1, oc2: 14, bias: true },
   { name: 'two K-blocks, channel chunks', x: [1, 260, 3, 64], k: 3, stride: 1, pad: 1, oc2: 100, bias: true },
   { name: '5x5 (two kernels inside)', x: [1, 4, 7, 8], k: 5, stride: 1, pad: 2, oc2: 3, bias: true },
 ];
