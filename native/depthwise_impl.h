@@ -473,6 +473,26 @@ inline void dw3_row(int OW, int lo, int hi, const float* wk, float bias, S scala
   for (; ow < OW; ++ow) scalar(ow);
 }
 
+#if defined(__AVX512F__)
+// dw3_row in blocks of 16 (block(ow, wv, vb) with __m512 taps and bias), when [lo, hi) holds at
+// least 16 outputs; false (nothing done) otherwise.
+template <class S, class B>
+inline bool dw3_row16(int OW, int lo, int hi, const float* wk, float bias, S scalar, B block) {
+  if (hi - lo < 16) return false;
+  for (int ow = 0; ow < lo; ++ow) scalar(ow);
+  __m512 wv[9];
+  for (int t = 0; t < 9; ++t) wv[t] = _mm512_set1_ps(wk[t]);
+  const __m512 vb = _mm512_set1_ps(bias);
+  for (int ow = lo;; ow += 16) {
+    if (ow + 16 > hi) ow = hi - 16;
+    block(ow, wv, vb);
+    if (ow + 16 >= hi) break;
+  }
+  for (int ow = hi; ow < OW; ++ow) scalar(ow);
+  return true;
+}
+#endif
+
 // One output row oh of a 3x3 stride-1 plane: r[kh] is input row oh - 1 + kh (a row of zeros
 // outside the image).
 inline void dw3_row_s1(const ConvShape& s, const float* const r[3], const float* wk, float bias, float* __restrict yr) {
@@ -488,6 +508,14 @@ inline void dw3_row_s1(const ConvShape& s, const float* const r[3], const float*
   };
   // Interior: every column tap in bounds (ow >= 1 and ow + 1 < W).
   const int lo = dw_min(OW, 1);
+#if defined(__AVX512F__)
+  if (dw3_row16(OW, lo, dw_max(lo, dw_min(OW, W - 1)), wk, bias, scalar, [&](int ow, const __m512* wv, __m512 a) {
+        for (int kh = 0; kh < 3; ++kh)
+          for (int kw = 0; kw < 3; ++kw) a = _mm512_fmadd_ps(wv[kh * 3 + kw], _mm512_loadu_ps(r[kh] + ow - 1 + kw), a);
+        _mm512_storeu_ps(yr + ow, a);
+      }))
+    return;
+#endif
   dw3_row(OW, lo, dw_max(lo, dw_min(OW, W - 1)), wk, bias, scalar, [&](int ow, const dw_v8* wv, dw_v8 a) {
     for (int kh = 0; kh < 3; ++kh)
       for (int kw = 0; kw < 3; ++kw) a += wv[kh * 3 + kw] * *(const dw_v8u*)(r[kh] + ow - 1 + kw);
@@ -512,6 +540,27 @@ inline void dw3_row_s2(const ConvShape& s, const float* const r[3], const float*
   // Interior blocks: lanes ow .. ow + 7 read columns 2*ow - 1 .. 2*ow + 15 (ow >= 1 and
   // 2*ow + 16 <= W).
   const int lo = dw_min(OW, 1), hi = W >= 16 ? dw_max(lo, dw_min(OW, (W - 16) / 2 + 8)) : lo;
+#if defined(__AVX512F__)
+  // 16 lanes: columns 2*ow - 1 .. 2*ow + 31 (ow >= 1 and 2*ow + 32 <= W)
+  const int hi16 = W >= 32 ? dw_max(lo, dw_min(OW, (W - 32) / 2 + 16)) : lo;
+  if (hi16 == hi) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    if (dw3_row16(OW, lo, hi, wk, bias, scalar, [&](int ow, const __m512* wv, __m512 a) {
+          for (int kh = 0; kh < 3; ++kh) {
+            if (!r[kh]) continue;
+            const float* x = r[kh] + 2 * ow - 1;
+            const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+            const __m512 u0 = _mm512_loadu_ps(x + 1), u1 = _mm512_loadu_ps(x + 17);
+            a = _mm512_fmadd_ps(wv[kh * 3], _mm512_permutex2var_ps(v0, even, v1), a);
+            a = _mm512_fmadd_ps(wv[kh * 3 + 1], _mm512_permutex2var_ps(v0, odd, v1), a);
+            a = _mm512_fmadd_ps(wv[kh * 3 + 2], _mm512_permutex2var_ps(u0, odd, u1), a);
+          }
+          _mm512_storeu_ps(yr + ow, a);
+        }))
+      return;
+  }
+#endif
   dw3_row(OW, lo, hi, wk, bias, scalar, [&](int ow, const dw_v8* wv, dw_v8 a) {
     for (int kh = 0; kh < 3; ++kh) {
       if (!r[kh]) continue;
