@@ -696,8 +696,8 @@ napi_value CallPrepared(napi_env env, napi_callback_info cbinfo) {
   if (napi_get_cb_info(env, cbinfo, &k.argc, k.argv, nullptr, nullptr) != napi_ok) return nullptr;
   const Spec& s = prepared_spec();
   const std::string who = std::string(s.name) + ": ";
-  if (k.argc < 1) {
-    throw_error(env, ErrKind::Type, who + "expected 7 arguments (cache, x, w, b, y, p, alpha) for the call, got 0");
+  if (k.argc != 7) {  // counted here, cache included (the kernel's own check would count one less)
+    throw_error(env, ErrKind::Type, who + "expected 7 arguments (cache, x, w, b, y, p, alpha) for the call, got " + S(k.argc));
     return nullptr;
   }
   CacheBox* box = cache_arg(env, who, k.argv[0]);

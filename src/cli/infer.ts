@@ -135,21 +135,24 @@ async function inferRcnn(o: InferOptions, cfg: SlimConfig, images: string[], ctx
   const { InferenceModel } = await import('../infer');
   const { labelsOf, testTransforms } = await import('../export/infer_cfg');
   const { Tensor } = await import('../backend/tensor');
+  const { PreparedWeights } = await import('../backend/prepared');
   const { model } = await loadTrainedRcnn(cfg, { mode: 'test', weights: cfg.weights, prune: o.prune, log: (l) => ctx.out(l) });
   try {
     const labels = labelsOf(cfg, model.settings.numClasses - 1);
     // only its TestReader preprocessing is used: the R-CNN's detections come from the model object
     const prep = new InferenceModel({ graph: model.graph, input: model.input, outputs: [], head: null as never, labels, preprocess: testTransforms(cfg), owned: false });
+    const kept = new PreparedWeights();
     await drawAll(o, images, ctx, async (bytes) => {
       const { data, shape, imSize } = await prep.prepare(bytes);
       const x = Tensor.from(data, shape);
       try {
-        const found = model.detect(x, [{ height: shape[2], width: shape[3], scale: shape[2] / imSize[0], origHeight: imSize[0], origWidth: imSize[1] }])[0];
+        const found = model.detect(x, [{ height: shape[2], width: shape[3], scale: shape[2] / imSize[0], origHeight: imSize[0], origWidth: imSize[1] }], kept)[0];
         return found.map((d) => ({ ...d, label: labels[d.classId] ?? String(d.classId) }));
       } finally {
         x.dispose();
       }
     });
+    kept.dispose();
   } finally {
     model.dispose();
   }

@@ -4,6 +4,7 @@
  * size, the feeds of a forward (image plus RoIs made mid-forward from the RPN's outputs) and the
  * post-processing of its raw outputs (rcnn_run.ts).
  */
+import type { PreparedWeights } from '../backend/prepared';
 import type { Tensor } from '../backend/tensor';
 import { forward, type Feed } from '../graph/executor';
 import type { Graph } from '../graph/graph';
@@ -55,9 +56,11 @@ export interface RcnnModel {
   masks(maskLogits: Tensor, dets: RcnnDetection[][], imInfo: RcnnImInfo[]): RcnnDetection[][];
   /**
    * Inference on a batch: one forward for the boxes, and for Mask R-CNN a second over the
-   * detections as RoIs for their masks (eval mode, no gradient).
+   * detections as RoIs for their masks (eval mode, no gradient). `prepared`: kept filter copies
+   * for a run of calls over unchanged weights (an evaluation, a folder of images); see
+   * PreparedWeights.
    */
-  detect(image: Tensor, imInfo: RcnnImInfo[]): RcnnDetection[][];
+  detect(image: Tensor, imInfo: RcnnImInfo[], prepared?: PreparedWeights): RcnnDetection[][];
   dispose(): void;
   [Symbol.dispose](): void;
 }
@@ -95,9 +98,9 @@ export function buildRcnn(arch: 'FasterRCNN' | 'MaskRCNN', model: Component, res
   const seed = opts.seed ?? 0;
   const run = makeRcnnRun(graph, s, values, mode, anchors, seed);
   const loss = makeRcnnLoss(s, values, anchors, run.sampled, seed);
-  const detect = (image: Tensor, imInfo: RcnnImInfo[]): RcnnDetection[][] => {
+  const detect = (image: Tensor, imInfo: RcnnImInfo[], prepared?: PreparedWeights): RcnnDetection[][] => {
     const f = run.feeds(image, imInfo);
-    const first = forward(graph, f.feeds, { fetch: [values.clsScore, values.bboxPred, values.rois, values.roisBatch] });
+    const first = forward(graph, f.feeds, { fetch: [values.clsScore, values.bboxPred, values.rois, values.roisBatch], prepared });
     let dets: RcnnDetection[][];
     try {
       dets = run.postprocess(first.outputs, imInfo);
@@ -106,7 +109,7 @@ export function buildRcnn(arch: 'FasterRCNN' | 'MaskRCNN', model: Component, res
     }
     if (!values.maskLogits) return dets;
     const feeds = run.boxFeeds(image, imInfo, dets);
-    const second = forward(graph, feeds, { fetch: [values.maskLogits] });
+    const second = forward(graph, feeds, { fetch: [values.maskLogits], prepared });
     try {
       return run.masks(second.outputs[values.maskLogits], dets, imInfo);
     } finally {

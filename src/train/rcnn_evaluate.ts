@@ -6,6 +6,7 @@
  * order; boxes [x1, y1, x2 - x1 + 1, y2 - y1 + 1]; masks as COCO RLE), scored by cocoEval with
  * iouType bbox and, for Mask R-CNN, segm.
  */
+import { PreparedWeights } from '../backend/prepared';
 import { Tensor } from '../backend/tensor';
 import type { SlimConfig } from '../config';
 import { createReader } from '../data';
@@ -47,13 +48,15 @@ export async function evaluateRcnnCoco(model: RcnnModel, cfg: SlimConfig, o: { s
   const segmResults: CocoDetection[] = [];
   let images = 0;
   const evaluated: number[] = [];
+  // the weights do not change during an evaluation: each conv's packed filter is made once
+  const prepared = new PreparedWeights();
   try {
     for await (const batch of reader.batches()) {
       const info = batchImInfo(batch, 'EvalReader');
       const img = Tensor.from(batch.image, batch.shape);
       let dets;
       try {
-        dets = model.detect(img, info);
+        dets = model.detect(img, info, prepared);
       } finally {
         img.dispose();
       }
@@ -72,6 +75,7 @@ export async function evaluateRcnnCoco(model: RcnnModel, cfg: SlimConfig, o: { s
       evaluated.push(...batch.imId);
     }
   } finally {
+    prepared.dispose();
     await reader.close();
   }
   // scored over the images evaluated (all of them, unless EvalReader.dataset.sample_num limits them)

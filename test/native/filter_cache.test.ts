@@ -108,6 +108,8 @@ d('filter caches (native)', () => {
     expect(() => a.conv2d_act_forward_prepared({} as object, x, w, null, y, Int32Array.from(p), 0)).toThrow(
       'conv2d_act_forward_prepared: expected a filter cache (newFilterCache()) for cache, got an object');
     expect(() => (a.conv2d_act_forward_prepared as (...v: unknown[]) => void)()).toThrow(/expected 7 arguments/);
+    expect(() => (a.conv2d_act_forward_prepared as (...v: unknown[]) => void)({}, x, w, null, y, Int32Array.from(p))).toThrow(
+      'conv2d_act_forward_prepared: expected 7 arguments (cache, x, w, b, y, p, alpha) for the call, got 6');
     const c = a.newFilterCache();
     expect(() => a.conv2d_act_forward_prepared(c, x, w, null, y, Int32Array.from([...p.slice(0, 16), 3]), 0)).toThrow(
       /expected an integer in \[-1, 2\] for act/);
