@@ -157,6 +157,10 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
       uk.fn(kc, a, b, c, ldc, alpha, accumulate ? 1 : 0, act, act_alpha);
       return;
     }
+    if (uk.edge) {
+      uk.edge(kc, a, b, c, ldc, alpha, accumulate ? 1 : 0, act, act_alpha, mb, nb);
+      return;
+    }
     uk.fn(kc, a, b, tmp, NR, alpha, 0, -1, 0.f);
     for (int r = 0; r < mb; ++r) {
       float* cr = c + (int64_t)r * ldc;

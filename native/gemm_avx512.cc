@@ -16,13 +16,17 @@ namespace {
 
 constexpr int MR = 12, NR = 32;
 
-void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
-                 int act, float act_alpha) {
-  __m512 acc[MR][2];
+// The first R rows (R = MR for a whole tile) and nb columns of the tile; Full: all NR columns
+// (plain loads and stores), else the columns past nb masked off (the edge tiles of C, with the
+// same products and epilogue lane by lane).
+template <int R, bool Full>
+inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
+                       int act, float act_alpha, int nb) {
+  __m512 acc[R][2];
 #pragma GCC unroll 12
-  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
 #pragma GCC unroll 12
-  for (int r = 0; r < MR; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+  for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; ++k) {
     // B streams from L2 (gemm_macro keeps the A panel in L1): fetch 8 rows ahead
@@ -30,7 +34,7 @@ void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t l
     _mm_prefetch((const char*)(b + 8 * NR + 16), _MM_HINT_T0);
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < R; ++r) {
       const __m512 ar = _mm512_set1_ps(a[r]);
       acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
@@ -38,21 +42,48 @@ void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t l
     a += MR;
     b += NR;
   }
+  const __mmask16 m0 = Full || nb >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nb) - 1);
+  const __mmask16 m1 = Full ? (__mmask16)0xFFFF : nb <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nb - 16)) - 1);
   const __m512 va = _mm512_set1_ps(alpha), vact = _mm512_set1_ps(act_alpha);
 #pragma GCC unroll 12
-  for (int r = 0; r < MR; ++r) {
+  for (int r = 0; r < R; ++r) {
     float* cr = c + r * ldc;
     __m512 x0 = _mm512_mul_ps(acc[r][0], va), x1 = _mm512_mul_ps(acc[r][1], va);
     if (accumulate) {
-      x0 = _mm512_add_ps(_mm512_loadu_ps(cr), x0);
-      x1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), x1);
+      x0 = _mm512_add_ps(Full ? _mm512_loadu_ps(cr) : _mm512_maskz_loadu_ps(m0, cr), x0);
+      x1 = _mm512_add_ps(Full ? _mm512_loadu_ps(cr + 16) : _mm512_maskz_loadu_ps(m1, cr + 16), x1);
     }
     if (act >= 0) {
       x0 = act16(x0, act, vact);
       x1 = act16(x1, act, vact);
     }
-    _mm512_storeu_ps(cr, x0);
-    _mm512_storeu_ps(cr + 16, x1);
+    if (Full) {
+      _mm512_storeu_ps(cr, x0);
+      _mm512_storeu_ps(cr + 16, x1);
+    } else {
+      _mm512_mask_storeu_ps(cr, m0, x0);
+      _mm512_mask_storeu_ps(cr + 16, m1, x1);
+    }
+  }
+}
+
+void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
+                 int act, float act_alpha) {
+  micro_tile<MR, true>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, NR);
+}
+
+void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate, int act,
+               float act_alpha, int mb, int nb) {
+  switch (mb) {
+#define SP_EDGE_CASE(R) \
+  case R:               \
+    micro_tile<R, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb); \
+    return;
+    SP_EDGE_CASE(1) SP_EDGE_CASE(2) SP_EDGE_CASE(3) SP_EDGE_CASE(4) SP_EDGE_CASE(5) SP_EDGE_CASE(6)
+    SP_EDGE_CASE(7) SP_EDGE_CASE(8) SP_EDGE_CASE(9) SP_EDGE_CASE(10) SP_EDGE_CASE(11)
+#undef SP_EDGE_CASE
+    default:
+      micro_tile<MR, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
   }
 }
 
@@ -62,7 +93,7 @@ void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack
 }  // namespace
 
 const GemmMicro& gemm_micro_avx512() {
-  static const GemmMicro k{MR, NR, micro_12x32, "avx512", pack_a_rows, pack_b_rows};
+  static const GemmMicro k{MR, NR, micro_12x32, "avx512", pack_a_rows, pack_b_rows, edge_tile};
   return k;
 }
 

@@ -23,12 +23,19 @@ using GemmMicroFn = void (*)(int64_t kc, const float* a, const float* b, float* 
 // transpose; ISAs with vector shuffles provide a blocked version.
 using GemmPackRowsFn = void (*)(const float* const* rows, int nrows, int kc, float* dst);
 
+// A partial tile: the first mb rows (1..mr) and nb columns (1..nr) of what GemmMicroFn computes
+// (the same sums, the same bits), written straight to C: the rows past mb are not computed and no
+// column past nb is touched.
+using GemmEdgeFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                            int accumulate, int act, float act_alpha, int mb, int nb);
+
 struct GemmMicro {
   int mr, nr;
   GemmMicroFn fn;
   const char* isa;
   GemmPackRowsFn pack_a_rows = nullptr;  // R = mr; null: the portable loop
   GemmPackRowsFn pack_b_rows = nullptr;  // R = nr
+  GemmEdgeFn edge = nullptr;  // null: partial tiles go through a full tile in scratch
 };
 
 const GemmMicro& gemm_micro_generic();
