@@ -72,13 +72,72 @@ void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ld
   store(5, c50, c51);
 }
 
+// micro_6x16's first R rows and nb columns for the edge tiles of C (vmaskmov past nb): the same
+// products and epilogue lane by lane, the same bits.
+template <int R>
+void micro_edge(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
+                int act, float act_alpha, int nb) {
+  __m256 acc[R][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb - 8), lane);
+  const __m256 va = _mm256_set1_ps(alpha), vact = _mm256_set1_ps(act_alpha);
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+    __m256 x0 = _mm256_mul_ps(acc[r][0], va), x1 = _mm256_mul_ps(acc[r][1], va);
+    if (accumulate) {
+      x0 = _mm256_add_ps(_mm256_maskload_ps(cr, m0), x0);
+      x1 = _mm256_add_ps(_mm256_maskload_ps(cr + 8, m1), x1);
+    }
+    if (act >= 0) {
+      x0 = act8(x0, act, vact);
+      x1 = act8(x1, act, vact);
+    }
+    _mm256_maskstore_ps(cr, m0, x0);
+    _mm256_maskstore_ps(cr + 8, m1, x1);
+  }
+}
+
+void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate, int act,
+               float act_alpha, int mb, int nb) {
+  switch (mb) {
+    case 1:
+      return micro_edge<1>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+    case 2:
+      return micro_edge<2>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+    case 3:
+      return micro_edge<3>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+    case 4:
+      return micro_edge<4>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+    case 5:
+      return micro_edge<5>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+    default:
+      return micro_edge<MR>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+  }
+}
+
 void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<MR>(rows, nrows, kc, dst); }
 void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<NR>(rows, nrows, kc, dst); }
 
 }  // namespace
 
 const GemmMicro& gemm_micro_avx2() {
-  static const GemmMicro k{MR, NR, micro_6x16, "avx2", pack_a_rows, pack_b_rows};
+  static const GemmMicro k{MR, NR, micro_6x16, "avx2", pack_a_rows, pack_b_rows, edge_tile};
   return k;
 }
 
