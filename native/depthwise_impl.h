@@ -445,8 +445,9 @@ inline void dwm_plane(const ConvShape& s, const float* xc, const float* wk, floa
 // the bits are theirs: stride 1 as DwFlat (all nine taps from the bias, a tap outside the image
 // adding w * 0), stride 2 as the row path (taps outside the image skipped).
 // Where it measured faster (2 threads, MobileNetV1 layer shapes): stride 2 (1.1-1.7x from 20 to
-// 304 columns), stride 1 on rows of at least 64 (1.5-1.8x at 80 and 160; the padded copy's single
-// flat loop wins on shorter rows).
+// 304 columns), stride 1 on rows of at least 64 (1.5-1.8x at 80 and 160; on shorter rows the
+// masked run (dwm_plane, AVX2 / AVX-512) or else the padded copy's single flat loop wins; the
+// masked run measured 0.4-0.8x this path on rows of 80 to 304).
 inline bool dw3_usable(const ConvShape& s) {
   return s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 && s.PT == 1 && s.PL == 1 && s.SH == s.SW && s.OCg == 1 &&
          (s.SW == 2 || s.W >= 64);
