@@ -21,9 +21,11 @@ export interface BenchOptions {
   all?: boolean;
   /** --rounds N: measure every implementation N times, round-robin, and report the median (model bench) */
   rounds?: number;
+  /** --ops: the model bench's layer-by-layer comparison with onnxruntime instead of its main run */
+  ops?: boolean;
 }
 
-/** Parses `[--json] [--threads N] [--quick] [--all] [--rounds N]`; threads defaults to every logical CPU. */
+/** Parses `[--json] [--threads N] [--quick] [--all] [--ops] [--rounds N]`; threads defaults to every logical CPU. */
 export function parseOptions(argv: string[]): BenchOptions {
   const o: BenchOptions = { json: false, threads: os.cpus().length, quick: false };
   for (let i = 0; i < argv.length; i++) {
@@ -31,6 +33,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (a === '--json') o.json = true;
     else if (a === '--quick') o.quick = true;
     else if (a === '--all') o.all = true;
+    else if (a === '--ops') o.ops = true;
     else if (a === '--threads' || a.startsWith('--threads=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       const n = Number(v);
@@ -41,7 +44,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 20) throw new Error(`bench: expected an integer in [1, 20] for --rounds, got ${v}`);
       o.rounds = n;
-    } else throw new Error(`bench: expected --json, --threads N, --quick, --all or --rounds N, got '${a}'`);
+    } else throw new Error(`bench: expected --json, --threads N, --quick, --all, --ops or --rounds N, got '${a}'`);
   }
   return o;
 }

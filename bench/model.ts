@@ -32,13 +32,15 @@
  * both models in one process called in turn (runPair): a change of the machine's load between
  * the separate processes above moves their ratio by itself.
  * Rows under --json: {bench: 'model', case, op: 'fwd' | 'train', impl, threads, ms, peak_rss_mb}.
+ * --ops instead: each case's forward layer by layer against onnxruntime's profiler (runOps), rows
+ * {bench: 'model-ops', case, layer, slimprune_ms, onnxruntime_ms} under --json.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as Ort from 'onnxruntime-node';
 import type { Backend } from '../src/backend/backend';
-import { CG, type KernelName } from '../src/backend/kernels';
+import { CG, CONV_GEOM, type KernelName } from '../src/backend/kernels';
 import { availableBackends, getBackend } from '../src/backend/loader';
 import { PreparedWeights } from '../src/backend/prepared';
 import { Tensor } from '../src/backend/tensor';
@@ -122,7 +124,23 @@ export interface JobResult {
 type Job =
   | { kind: 'slimprune'; backend: string; c: ModelCase; op: ModelOp; threads: number; budget: ModelBudget; fuse?: boolean }
   | { kind: 'onnxruntime'; c: ModelCase; threads: number; budget: ModelBudget; spin?: boolean }
-  | { kind: 'pair'; impl: 'slimprune' | 'onnxruntime'; c: ModelCase; threads: number; pairs: number };
+  | { kind: 'pair'; impl: 'slimprune' | 'onnxruntime'; c: ModelCase; threads: number; pairs: number }
+  | { kind: 'ops'; c: ModelCase; threads: number; rounds: number };
+
+/**
+ * --ops: where a forward's time goes, layer by layer, against onnxruntime (one process, `rounds`
+ * turns each): slimprune's kernel calls of one forward recorded and replayed straight into the
+ * backend (the kernels alone, timed per call), onnxruntime's own per-node profile of the same ONNX
+ * bytes; plus the whole forward of each and the replay's total, whose difference from the forward
+ * is the time outside the kernels (executor, and its code run cold between kernels).
+ */
+export interface OpsResult {
+  forwardMs: number;
+  replayMs: number;
+  ortMs: number;
+  /** per layer label, ms per forward; null where that implementation has no such layer */
+  layers: Array<{ label: string; slimprune: number | null; onnxruntime: number | null }>;
+}
 
 /** The unpruned and r578 forward of one implementation, called in turn in one process. */
 export interface PairResult {
@@ -372,6 +390,139 @@ export async function runPair(job: Extract<Job, { kind: 'pair' }>): Promise<Pair
   return { unprunedMs: med(u), prunedMs: med(p), ratio: med(q), pairs: job.pairs };
 }
 
+/** dwpw_act_forward's p: the pointwise layer's output channels follow the depthwise geometry and act. */
+const CG_OC2 = CONV_GEOM.length + 1;
+
+/** A convolution's label for --ops, from its geometry (the same for slimprune's and onnxruntime's layers). */
+export function convLabel(C: number, OC: number, KH: number, KW: number, G: number, H: number, W: number, OH: number, OW: number): string {
+  const kind = G > 1 && G === C ? 'depthwise' : `${KH}x${KW}${G > 1 ? ` groups ${G}` : ''}`;
+  return `conv ${kind} ${C}->${OC} ${H}x${W}->${OH}x${OW}`;
+}
+
+export async function runOps(job: Extract<Job, { kind: 'ops' }>): Promise<OpsResult> {
+  const { c } = job;
+  const backend = getBackend();
+  backend.setThreads?.(job.threads);
+  const dims = [c.batch, 3, c.size, c.size];
+  const image = randomArray(dims.reduce((a, d) => a * d, 1), 1);
+  const m = caseModel(c, backend, 'test');
+  const { graph } = foldNorms(m.graph);
+  m.dispose();
+  const x = Tensor.from(image, dims, backend);
+  const prepared = new PreparedWeights();
+  const fwd = () => {
+    const { outputs } = forward(graph, { [graph.inputs[0]]: x }, { training: false, prepared });
+    return outputs;
+  };
+  for (let i = 0; i < 2; i++) for (const o of Object.values(fwd())) o.dispose();
+  // one forward's kernel calls, with their arguments (the buffers they ran on)
+  const calls: Array<{ run: (...a: unknown[]) => void; args: unknown[]; label: string }> = [];
+  const kernels = backend.kernels as Record<string, (...a: unknown[]) => void>;
+  const saved = { ...kernels };
+  const label = (name: string, p: ArrayLike<number> | undefined): string => {
+    if (!p) return name;
+    if (name === 'dwpw_act_forward') return `depthwise + 1x1 fused ${p[CG.C]}->${p[CG.OC]}->${p[CG_OC2]} ${p[CG.H]}x${p[CG.W]}->${p[CG.OH]}x${p[CG.OW]}`;
+    if (!/^conv2d/.test(name)) return name;
+    return convLabel(p[CG.C], p[CG.OC], p[CG.KH], p[CG.KW], p[CG.G], p[CG.H], p[CG.W], p[CG.OH], p[CG.OW]);
+  };
+  for (const [name, k] of Object.entries(saved)) {
+    kernels[name] = (...a: unknown[]) => {
+      calls.push({ run: k, args: a, label: label(name, a.find((v) => v instanceof Int32Array) as Int32Array | undefined) });
+      return k(...a);
+    };
+  }
+  const caches = backend.filterCaches as { conv2dAct: (...a: unknown[]) => void } | undefined;
+  const savedConv = caches?.conv2dAct;
+  if (caches && savedConv) {
+    caches.conv2dAct = (...a: unknown[]) => {
+      calls.push({ run: savedConv, args: a, label: label('conv2d_act_forward', a[5] as Int32Array) });
+      return savedConv(...a);
+    };
+  }
+  let kept: Record<string, Tensor>;
+  try {
+    kept = fwd();  // its outputs stay alive: the recorded calls write them
+  } finally {
+    Object.assign(kernels, saved);
+    if (caches && savedConv) caches.conv2dAct = savedConv;
+  }
+  const ours = new Map<string, number>();
+  const replay = (timed: boolean) => {
+    for (const k of calls) {
+      const t = performance.now();
+      k.run(...k.args);
+      if (timed) ours.set(k.label, (ours.get(k.label) ?? 0) + performance.now() - t);
+    }
+  };
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const ort = require('onnxruntime-node') as typeof Ort;
+  const profileDir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'slimprune-ops-'));
+  const session = await ort.InferenceSession.create(graphToOnnx(graph, { name: c.name }), {
+    intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
+    enableProfiling: true, profileFilePrefix: path.join(profileDir, 'ort'),
+    ...(PEER_SPIN ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  });
+  try {
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', image, dims) };
+    for (let i = 0; i < 2; i++) {
+      await session.run(feeds);
+      replay(false);
+    }
+    const tf: number[] = [], tr: number[] = [], to: number[] = [];
+    for (let r = 0; r < job.rounds; r++) {
+      let t = performance.now();
+      for (const o of Object.values(fwd())) o.dispose();
+      tf.push(performance.now() - t);
+      t = performance.now();
+      replay(true);
+      tr.push(performance.now() - t);
+      t = performance.now();
+      await session.run(feeds);
+      to.push(performance.now() - t);
+    }
+    session.endProfiling();
+    const file = fs.readdirSync(profileDir).map((f) => path.join(profileDir, f)).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error('onnxruntime wrote no profile');
+    const theirs = ortLayers(JSON.parse(fs.readFileSync(file, 'utf8')), job.rounds);
+    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    const labels = [...new Set([...ours.keys(), ...theirs.keys()])];
+    const layers = labels.map((l) => ({
+      label: l,
+      slimprune: ours.has(l) ? ours.get(l)! / job.rounds : null,
+      onnxruntime: theirs.has(l) ? theirs.get(l)! / job.rounds : null,
+    })).sort((a, b) => Math.max(b.slimprune ?? 0, b.onnxruntime ?? 0) - Math.max(a.slimprune ?? 0, a.onnxruntime ?? 0));
+    return { forwardMs: med(tf), replayMs: med(tr), ortMs: med(to), layers };
+  } finally {
+    await session.release();
+    fs.rmSync(profileDir, { recursive: true, force: true });
+    for (const o of Object.values(kept)) o.dispose();
+    prepared.dispose();
+    graph.dispose();
+    x.dispose();
+  }
+}
+
+/** onnxruntime's profile: kernel time per layer label over its last `runs` model runs. */
+export function ortLayers(events: Array<Record<string, any>>, runs: number): Map<string, number> {
+  const sessions = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+  const from = sessions.length >= runs ? sessions[sessions.length - runs].ts : 0;
+  const out = new Map<string, number>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || typeof e.name !== 'string' || !e.name.endsWith('_kernel_time') || e.ts < from) continue;
+    const args = e.args ?? {};
+    const dims = (list: unknown): number[][] => (Array.isArray(list) ? list.map((d) => Object.values(d as object)[0] as number[]) : []);
+    const ins = dims(args.input_type_shape), outs = dims(args.output_type_shape);
+    let l = String(args.op_name);
+    // a Conv on NCHW tensors: [N, C, H, W] in, [OC, C/G, KH, KW] weights, [N, OC, OH, OW] out
+    if (/Conv$/.test(l) && ins[0]?.length === 4 && ins[1]?.length === 4 && outs[0]?.length === 4) {
+      const [, C, H, W] = ins[0], [OC, CG, KH, KW] = ins[1], [, , OH, OW] = outs[0];
+      l = convLabel(C, OC, KH, KW, C / CG, H, W, OH, OW);
+    } else l = `onnxruntime ${l}`;
+    out.set(l, (out.get(l) ?? 0) + e.dur / 1000);
+  }
+  return out;
+}
+
 /**
  * One result from a job's rounds: the median round (by ms; the upper median of an even count),
  * with every round's ms in the note; a failed round is reported only when every round failed.
@@ -391,7 +542,7 @@ export function combineRounds(results: Array<JobResult | string>): JobResult | s
 export async function childMain(): Promise<void> {
   const job = JSON.parse(process.env[JOB_ENV] ?? 'null') as Job | null;
   if (!job) throw new Error(`model bench: expected a job in ${JOB_ENV}, got none`);
-  const r = job.kind === 'slimprune' ? await runSlimprune(job) : job.kind === 'pair' ? await runPair(job) : await runOrt(job);
+  const r = job.kind === 'slimprune' ? await runSlimprune(job) : job.kind === 'pair' ? await runPair(job) : job.kind === 'ops' ? await runOps(job) : await runOrt(job);
   process.stdout.write(JSON.stringify(r) + '\n');
 }
 
@@ -401,7 +552,7 @@ function lastJsonLine(out: string): JobResult {
   return JSON.parse(line) as JobResult;
 }
 
-function runJob<R = JobResult>(job: Job): R | string {
+export function runJob<R = JobResult>(job: Job): R | string {
   const r = spawnSync(process.execPath, ['-r', path.join(ROOT, 'scripts', 'ts-register.js'), '-e', `require(${JSON.stringify(__filename)}).childMain().then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exit(1); })`], {
     cwd: ROOT, env: { ...process.env, [JOB_ENV]: JSON.stringify(job) }, encoding: 'utf8', maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -440,8 +591,40 @@ export interface ModelBenchOptions extends BenchOptions {
   all?: boolean;
 }
 
+/** --ops: the layer-by-layer comparison (runOps) of each case's forward, instead of the main run. */
+async function opsReport(opts: ModelBenchOptions, say: (s: string) => void): Promise<ModelRow[]> {
+  try {
+    require('onnxruntime-node');
+  } catch (e) {
+    say(`n/a: --ops compares with onnxruntime, which is not loadable (${(e as Error).message.split('\n')[0]})`);
+    return [];
+  }
+  const rounds = opts.rounds ?? (opts.quick ? 3 : 10);
+  const cases = opts.quick ? CASES.slice(0, 1) : CASES;
+  for (const c of cases) {
+    const r = runJob<OpsResult>({ kind: 'ops', c, threads: opts.threads, rounds });
+    if (typeof r === 'string') {
+      say(`${c.name} --ops: failed (${r})`);
+      continue;
+    }
+    const cell = (v: number | null) => (v === null ? '-' : fmtMs(v));
+    const sum = (k: 'slimprune' | 'onnxruntime') => r.layers.reduce((a, l) => a + (l[k] ?? 0), 0);
+    say(`\n${c.name} forward, layer by layer (ms per forward, ${rounds} rounds in turn in one process; slimprune: its kernel calls replayed; onnxruntime: its profiler; '-': no such layer there, e.g. a fused pair against its two layers)\n` +
+      table(['layer', 'slimprune', 'onnxruntime'], [
+        ...r.layers.map((l) => [l.label, cell(l.slimprune), cell(l.onnxruntime)]),
+        ['sum of the layers', fmtMs(sum('slimprune')), fmtMs(sum('onnxruntime'))],
+      ]) +
+      `\nwhole forward (medians): slimprune ${fmtMs(r.forwardMs)} ms, its kernels replayed ${fmtMs(r.replayMs)} ms (outside the kernels: ${fmtMs(r.forwardMs - r.replayMs)}), onnxruntime ${fmtMs(r.ortMs)} ms (its profiler on)`);
+    if (opts.json) {
+      for (const l of r.layers) process.stdout.write(JSON.stringify({ bench: 'model-ops', case: c.name, layer: l.label, slimprune_ms: l.slimprune, onnxruntime_ms: l.onnxruntime }) + '\n');
+    }
+  }
+  return [];
+}
+
 export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
   const say = (s: string) => (opts.json ? process.stderr : process.stdout).write(s + '\n');
+  if (opts.ops) return opsReport(opts, say);
   const budget = opts.quick ? QUICK : FULL;
   const rounds = opts.rounds ?? (opts.quick ? 1 : 3);
   const cases = opts.quick ? CASES.slice(0, 1) : CASES;

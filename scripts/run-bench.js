@@ -29,7 +29,7 @@ function registerTypeScript() {
 }
 
 function usage(stream) {
-  stream.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--json] [--threads N] [--quick] [--all]\n`);
+  stream.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--json] [--threads N] [--quick] [--all] [--ops] [--rounds N]\n`);
 }
 
 async function main(argv) {

@@ -1,10 +1,11 @@
 /**
  * The model benchmark's set-up: its cases, the head widths it hands the PyTorch peer (unpruned
- * and r578), the kernel timers' labels, and, where /usr/bin/python3 imports torch, that
+ * and r578), the kernel timers' labels, --ops's layer table (onnxruntime's profile read per layer;
+ * a small model's layers on both sides), and, where /usr/bin/python3 imports torch, that
  * bench/torch_yolov3.py builds the same network as slimprune (parameter count and conv MACs,
  * the script's own check, which exits 2 on a mismatch). Nothing here asserts on time.
  */
-import { CASES, caseModel, combineRounds, headWidths, kernelLabel, runPair, runTorch, torchUnavailable } from '../../bench/model';
+import { CASES, caseModel, combineRounds, convLabel, headWidths, kernelLabel, ortLayers, runJob, runPair, runTorch, torchUnavailable, type OpsResult } from '../../bench/model';
 import { countFlops } from '../../src/graph/flops';
 import { CONV_GEOM } from '../../src/backend/kernels';
 
@@ -22,6 +23,50 @@ describe('model benchmark', () => {
     expect(c.note).toBe('rounds 30.0 / 10.0 / 20.0 ms, 1 failed');
     expect(combineRounds(['a', 'b'])).toBe('a');
     expect(combineRounds([r(7)])).toEqual(r(7));
+  });
+
+  test('--ops: onnxruntime profile events summed per layer over the last runs, labelled as slimprune labels its convs', () => {
+    const node = (ts: number, op: string, ins: number[][], out: number[], dur: number) => ({
+      cat: 'Node', name: `n${ts}_kernel_time`, ts, dur,
+      args: { op_name: op, input_type_shape: ins.map((d) => ({ float: d })), output_type_shape: [{ float: out }] },
+    });
+    const events = [
+      { cat: 'Session', name: 'model_run', ts: 0, dur: 50 },
+      node(1, 'Conv', [[1, 8, 10, 10], [16, 8, 3, 3]], [1, 16, 10, 10], 9000),  // the first run: not counted
+      { cat: 'Session', name: 'model_run', ts: 100, dur: 50 },
+      node(101, 'FusedConv', [[1, 8, 10, 10], [16, 8, 3, 3]], [1, 16, 10, 10], 2000),
+      node(102, 'Conv', [[1, 16, 10, 10], [16, 1, 3, 3]], [1, 16, 5, 5], 500),
+      node(103, 'Concat', [[1, 8, 5, 5], [1, 8, 5, 5]], [1, 16, 5, 5], 250),
+      { cat: 'Session', name: 'model_run', ts: 200, dur: 50 },
+      node(201, 'Conv', [[1, 8, 10, 10], [16, 8, 3, 3]], [1, 16, 10, 10], 3000),
+    ];
+    const m = ortLayers(events, 2);
+    expect([...m.entries()].sort()).toEqual([
+      [convLabel(8, 16, 3, 3, 1, 10, 10, 10, 10), 5],
+      [convLabel(16, 16, 3, 3, 16, 10, 10, 5, 5), 0.5],
+      ['onnxruntime Concat', 0.25],
+    ].sort());
+    expect(convLabel(16, 16, 3, 3, 16, 10, 10, 5, 5)).toBe('conv depthwise 16->16 10x10->5x5');
+    expect(convLabel(8, 12, 1, 1, 2, 4, 4, 4, 4)).toBe('conv 1x1 groups 2 8->12 4x4->4x4');
+  });
+
+  // in a child process, as the bench runs it: onnxruntime-node's Float32Arrays come from Node's own
+  // realm, which onnxruntime-common's instanceof checks reject inside jest's sandbox
+  test('--ops on a small model: every slimprune layer timed, onnxruntime beside it', () => {
+    try {
+      require('onnxruntime-node');
+    } catch (e) {
+      console.log(`model bench test: the --ops check is skipped: onnxruntime-node is not loadable (${(e as Error).message.split('\n')[0]})`);
+      return;
+    }
+    const r = runJob<OpsResult>({ kind: 'ops', c: { name: 'tiny', size: 64, batch: 1, pruned: false }, threads: 1, rounds: 2 });
+    if (typeof r === 'string') throw new Error(r);
+    for (const v of [r.forwardMs, r.replayMs, r.ortMs]) expect(Number.isFinite(v) && v > 0).toBe(true);
+    const ours = r.layers.filter((l) => l.slimprune !== null);
+    expect(ours.some((l) => l.label.startsWith('conv 3x3 3->32 64x64->32x32'))).toBe(true);
+    // the stem has the same geometry in both runtimes, so it is one row with both figures
+    const stem = r.layers.find((l) => l.label === 'conv 3x3 3->32 64x64->32x32');
+    expect(stem?.onnxruntime).not.toBeNull();
   });
 
   test('the interleaved r578 pair: both models run in turn, medians and the median pair ratio reported', async () => {

@@ -54,7 +54,7 @@ describe('bench options', () => {
   });
   test('bad flags are refused with one message', () => {
     expect(() => parseOptions(['--threads', '0'])).toThrow('bench: expected an integer in [1, 1024] for --threads, got 0');
-    expect(() => parseOptions(['--fast'])).toThrow("bench: expected --json, --threads N, --quick, --all or --rounds N, got '--fast'");
+    expect(() => parseOptions(['--fast'])).toThrow("bench: expected --json, --threads N, --quick, --all, --ops or --rounds N, got '--fast'");
     expect(parseOptions(['--rounds', '3']).rounds).toBe(3);
     expect(() => parseOptions(['--rounds=0'])).toThrow('bench: expected an integer in [1, 20] for --rounds, got 0');
   });
