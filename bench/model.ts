@@ -37,6 +37,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type * as Ort from 'onnxruntime-node';
 import type { Backend } from '../src/backend/backend';
@@ -456,7 +457,7 @@ export async function runOps(job: Extract<Job, { kind: 'ops' }>): Promise<OpsRes
   };
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const ort = require('onnxruntime-node') as typeof Ort;
-  const profileDir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'slimprune-ops-'));
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimprune-ops-'));
   const session = await ort.InferenceSession.create(graphToOnnx(graph, { name: c.name }), {
     intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
     enableProfiling: true, profileFilePrefix: path.join(profileDir, 'ort'),

@@ -12,10 +12,10 @@
 // the thread-pool calls live in depthwise.cc.
 #pragma once
 #include <cstring>
-#include "fused_act_simd.h"
 
 #include "conv_common.h"
 #include "fused_act.h"
+#include "fused_act_simd.h"
 
 namespace sp {
 namespace {
@@ -330,8 +330,10 @@ inline bool dwm_usable(const ConvShape& s) {
          s.OH == s.H && s.OW == s.W && s.W < 64 && DwFlat::usable(s);
 }
 
-// The table: bits[b*9 + t], lane i set where output b*VL + i exists and its tap t is in the image.
-inline void dwm_masks(const ConvShape& s, dwm_bits* bits) {
+// The table, built in `scratch` and returned: bits[b*9 + t], lane i set where output b*VL + i
+// exists and its tap t is in the image.
+inline const dwm_bits* dwm_masks(const ConvShape& s, float* scratch) {
+  dwm_bits* bits = reinterpret_cast<dwm_bits*>(scratch);
   const int64_t P = (int64_t)s.H * s.W, nblk = (P + kDwmVL - 1) / kDwmVL;
   int oh = 0, ow = 0;
   for (int64_t b = 0; b < nblk; ++b) {
@@ -349,6 +351,7 @@ inline void dwm_masks(const ConvShape& s, dwm_bits* bits) {
     }
     for (int t = 0; t < 9; ++t) bits[b * 9 + t] = (dwm_bits)m[t];
   }
+  return bits;
 }
 
 struct DwmTrue {
@@ -737,8 +740,7 @@ void dw_band_range(const ConvShape& s, const float* x, const float* w, const flo
   }
 #if defined(SP_DWM)
   if (dwm_usable(s)) {  // the whole plane (oh0 = 0, oh1 = OH: not dw3_usable)
-    dwm_bits* bits = reinterpret_cast<dwm_bits*>(scratch);
-    dwm_masks(s, bits);
+    const dwm_bits* bits = dwm_masks(s, scratch);
     for (int c = c0; c < c1; ++c)
       dwm_plane(s, x + ((int64_t)n * s.C + c) * s.HW, w + (int64_t)c * 9, b ? b[c] : 0.f, d + (int64_t)(c - c0) * ldd,
                 bits, act, alpha);
@@ -759,8 +761,7 @@ void dw_forward_range(const ConvShape& s, const float* x, const float* w, const 
   const int mult = s.OCg;
 #if defined(SP_DWM)
   if (dwm_usable(s)) {
-    dwm_bits* bits = reinterpret_cast<dwm_bits*>(scratch);
-    dwm_masks(s, bits);
+    const dwm_bits* bits = dwm_masks(s, scratch);
     for (int64_t t = tb; t < te; ++t) {
       const int oc = (int)(t % s.OC), n = (int)(t / s.OC);
       dwm_plane(s, x + ((int64_t)n * s.C + oc / mult) * s.HW, w + (int64_t)oc * 9, b ? b[oc] : 0.f, y + t * s.P, bits,
