@@ -49,6 +49,7 @@ import { readConfig } from '../src/config';
 import { foldNorms } from '../src/export/bn_fold';
 import { graphToOnnx } from '../src/export/onnx';
 import { forward } from '../src/graph/executor';
+import { InferenceRunner } from '../src/graph/replay';
 import { countFlops } from '../src/graph/flops';
 import type { Graph } from '../src/graph/graph';
 import { initParams } from '../src/graph/init';
@@ -275,14 +276,17 @@ async function runSlimprune(job: Extract<Job, { kind: 'slimprune' }>): Promise<J
   let run: () => void;
   let graph: Graph;
   const m = caseModel(c, backend, job.op === 'fwd' ? 'test' : 'train');
-  let prepared: PreparedWeights | null = null;
+  let runner: InferenceRunner | null = null;
   if (job.op === 'fwd') {
     graph = foldNorms(m.graph).graph;
     m.dispose();
-    // as an inference session keeps them (onnxruntime prepacks its weights once per session too)
-    const kept = (prepared = new PreparedWeights());
+    // as an inference model runs it (InferenceModel): packed filters kept and the kernel calls
+    // replayed (onnxruntime prepacks its weights and plans its run once per session too);
+    // unfused: the executor, node by node
+    const g = graph;
+    const r = (runner = job.fuse !== false ? new InferenceRunner(g) : null);
     run = () => {
-      const { outputs } = forward(graph, { [m.input]: x }, { training: false, fuse: job.fuse !== false, prepared: kept });
+      const outputs = r ? r.run({ [m.input]: x }) : forward(g, { [m.input]: x }, { training: false, fuse: false }).outputs;
       for (const o of Object.values(outputs)) o.dispose();
     };
   } else {
@@ -293,7 +297,7 @@ async function runSlimprune(job: Extract<Job, { kind: 'slimprune' }>): Promise<J
   const t = await timeIt(run, job.budget);
   const peak = hwm ? peakRssMb() : null;
   const breakdown = timeKernels(backend, run);
-  prepared?.dispose();
+  runner?.dispose();
   graph.dispose();
   x.dispose();
   return { ...t, threads: backend.getThreads?.() ?? 1, peak_rss_mb: peak, breakdown };
@@ -359,10 +363,9 @@ export async function runPair(job: Extract<Job, { kind: 'pair' }>): Promise<Pair
     m.dispose();
     if (job.impl === 'slimprune') {
       const x = Tensor.from(image, dims, backend);
-      const prepared = new PreparedWeights();
+      const runner = new InferenceRunner(graph);
       calls.push(() => {
-        const { outputs } = forward(graph, { [graph.inputs[0]]: x }, { training: false, prepared });
-        for (const o of Object.values(outputs)) o.dispose();
+        for (const o of Object.values(runner.run({ [graph.inputs[0]]: x }))) o.dispose();
       });
     } else {
       // eslint-disable-next-line @typescript-eslint/no-var-requires

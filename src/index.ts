@@ -12,6 +12,7 @@ export * from './backend';
 export { Graph } from './graph/graph';
 export { GraphBuilder } from './graph/builder';
 export { forward, Tape, type ForwardOptions, type ForwardResult, type Gradients } from './graph/executor';
+export { InferenceRunner, type InferenceRunnerOptions, type ReplayState } from './graph/replay';
 export { countFlops, type FlopsReport } from './graph/flops';
 export { initParams } from './graph/init';
 export type { Param, Node, Attrs, Dims, InitSpec } from './graph/types';

@@ -140,7 +140,7 @@ function paramTensor(graph: Graph, name: string, node: Node): Tensor {
 }
 
 /** The parameters' backend; for a graph without parameters, the first feed's. */
-function defaultBackend(graph: Graph, feeds: Record<string, Feed>): Backend<any> {
+export function defaultBackend(graph: Graph, feeds: Record<string, Feed>): Backend<any> {
   for (const p of graph.params.values()) if (p.tensor) return p.tensor.backend;
   for (const name of graph.inputs) {
     const f = feeds[name];
@@ -306,7 +306,15 @@ export class Tape {
  * Feeds on another backend than the parameters are copied over.
  */
 export function forward(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions = {}): ForwardResult {
-  const pool = opts.memoryPlan === false ? null : memoryPoolOf(graph);
+  return forwardWithPool(graph, feeds, opts, opts.memoryPlan === false ? null : memoryPoolOf(graph));
+}
+
+/**
+ * forward() with its storages from `pool` rather than the graph's own (null: none). The replayed
+ * inference (replay.ts) records a forward in a pool of its own, so that no storage the recorded
+ * kernel calls write can ever be handed to anyone else.
+ */
+export function forwardWithPool(graph: Graph, feeds: Record<string, Feed>, opts: ForwardOptions, pool: GraphMemoryPool | null): ForwardResult {
   pool?.beginCycle();
   try {
     return withStoragePool(pool, () => run(graph, feeds, opts, pool));

@@ -10,7 +10,6 @@
  * transforms, so an image is prepared exactly as `slimprune eval` prepares it; the graph runs
  * on the backend the engine picks (CUDA, native CPU, WASM, reference).
  */
-import { PreparedWeights } from '../backend/prepared';
 import { Tensor } from '../backend/tensor';
 import type { Backend } from '../backend/backend';
 import { buildTransform } from '../data/transforms';
@@ -19,6 +18,7 @@ import { loadSharp } from '../data/image';
 import type { Sample } from '../data/types';
 import type { Graph } from '../graph/graph';
 import { forward } from '../graph/executor';
+import { InferenceRunner } from '../graph/replay';
 import type { YoloHeadConfig } from '../nn';
 import { readNativeModel } from '../export/native_format';
 import { yoloDetections } from '../nn/yolo_detections';
@@ -54,11 +54,14 @@ export interface InferenceParts {
 
 export class InferenceModel {
   private readonly ops;
-  /** the filters' packed copies, kept across detect() calls when the model owns its graph (nothing else writes its weights) */
-  private readonly prepared: PreparedWeights | null;
+  /**
+   * when the model owns its graph (nothing else writes its weights): the filters' packed copies
+   * and each input shape's recorded kernel calls, kept across detect() calls (graph/replay.ts)
+   */
+  private readonly runner: InferenceRunner | null;
 
   constructor(private readonly parts: InferenceParts) {
-    this.prepared = parts.owned ? new PreparedWeights() : null;
+    this.runner = parts.owned ? new InferenceRunner(parts.graph, { fetch: parts.outputs }) : null;
     this.ops = parts.preprocess.map((t) => {
       const op = buildTransform(t as never);
       if (op.kind !== 'sample') throw new InferError(`model: expected per-image preprocessing transforms, got ${op.name} (${op.kind})`);
@@ -98,7 +101,8 @@ export class InferenceModel {
     const x = Tensor.from(data, shape, this.backend());
     let raw: Array<{ data: ArrayLike<number>; shape: number[] }>;
     try {
-      const { outputs } = forward(this.parts.graph, { [this.parts.input]: x }, { training: false, prepared: this.prepared ?? undefined });
+      const feeds = { [this.parts.input]: x };
+      const outputs = this.runner ? this.runner.run(feeds) : forward(this.parts.graph, feeds, { training: false, fetch: this.parts.outputs }).outputs;
       raw = this.parts.outputs.map((k) => ({ data: outputs[k].toArray(), shape: [...outputs[k].shape] }));
       Object.values(outputs).forEach((t) => t.dispose());
     } finally {
@@ -116,7 +120,7 @@ export class InferenceModel {
   }
 
   dispose(): void {
-    this.prepared?.dispose();
+    this.runner?.dispose();
     if (this.parts.owned) this.parts.graph.dispose();
   }
 

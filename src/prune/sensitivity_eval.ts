@@ -9,7 +9,7 @@
  * truth is cut down to those images, so the ones not evaluated do not count as misses).
  * Every pass sees the same images in the same order: the reader is seeded.
  */
-import { PreparedWeights } from '../backend/prepared';
+import { InferenceRunner } from '../graph/replay';
 import { Tensor } from '../backend/tensor';
 import type { SlimConfig } from '../config';
 import { createReader } from '../data';
@@ -17,7 +17,6 @@ import type { Batch } from '../data/types';
 import { cocoEval, type CocoDetection, type CocoGt } from '../eval/coco_eval';
 import { clsToCatId, cocoAnnoFile, readCocoGt, toCocoResults } from '../eval/evaluate';
 import { vocMap, type MapType, type VocImage } from '../eval/voc_map';
-import { forward } from '../graph/executor';
 import type { YoloModel } from '../nn';
 
 /** What the file records for each config metric. */
@@ -92,10 +91,10 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
     if (!streamed) cache = kept;
   }
 
-  const run = (model: YoloModel, b: EvalBatch, prepared: PreparedWeights) => {
+  const run = (model: YoloModel, b: EvalBatch, runner: InferenceRunner) => {
     const img = Tensor.from(b.image, b.shape);
     try {
-      const { outputs } = forward(model.graph, { [model.input]: img }, { training: false, prepared });
+      const outputs = runner.run({ [model.input]: img });
       try {
         return model.postprocess(outputs, b.imSize);
       } finally {
@@ -106,11 +105,11 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
     }
   };
 
-  async function scoreVoc(model: YoloModel, prepared: PreparedWeights): Promise<number> {
+  async function scoreVoc(model: YoloModel, runner: InferenceRunner): Promise<number> {
     const images: VocImage[] = [];
     for await (const b of batches()) {
       if (!b.gt) throw new RangeError('EvalReader: expected ground truth with every eval batch (fields gt_bbox, gt_class, is_difficult), got none');
-      run(model, b, prepared).forEach((d, n) => {
+      run(model, b, runner).forEach((d, n) => {
         const gt = b.gt![n];
         images.push({ detections: d.map((x) => [x.classId, x.score, ...x.box]), gtBoxes: gt.boxes, gtLabels: gt.labels, difficult: gt.difficult });
       });
@@ -118,7 +117,7 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
     return vocMap(images, { classNum: model.head.numClasses, overlapThresh: 0.5, mapType: cfg.map_type as MapType, evaluateDifficult: false }).map;
   }
 
-  async function scoreCoco(model: YoloModel, prepared: PreparedWeights): Promise<number> {
+  async function scoreCoco(model: YoloModel, runner: InferenceRunner): Promise<number> {
     if (!coco) {
       const gt = readCocoGt(cocoAnnoFile(cfg));
       const withBg = (cfg.EvalReader!.dataset as Record<string, unknown>)?.with_background === true;
@@ -128,7 +127,7 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
     const results: CocoDetection[] = [];
     const seen = new Set<number>();
     for await (const b of batches()) {
-      const dets = run(model, b, prepared);
+      const dets = run(model, b, runner);
       dets.forEach((d, n) => {
         seen.add(b.imId[n]);
         results.push(...toCocoResults(b.imId[n], d, catIds));
@@ -140,13 +139,14 @@ export function createEvalSet(cfg: SlimConfig, o: EvalSetOptions): EvalSet {
 
   return {
     metric: METRIC_NAMES[kind],
-    // one pass over the set: the model's weights do not change during it, so their packed copies are kept
+    // one pass over the set: the model's weights do not change during it, so their packed copies
+    // and each batch shape's kernel calls are kept (graph/replay.ts)
     score: async (model) => {
-      const prepared = new PreparedWeights();
+      const runner = new InferenceRunner(model.graph);
       try {
-        return await (kind === 'VOC' ? scoreVoc(model, prepared) : scoreCoco(model, prepared));
+        return await (kind === 'VOC' ? scoreVoc(model, runner) : scoreCoco(model, runner));
       } finally {
-        prepared.dispose();
+        runner.dispose();
       }
     },
     images: () => imageCount,

@@ -3,11 +3,10 @@
  * DetectionMAP at IoU 0.5 with the config's map_type), and forward latency at batch 1.
  * Both run the eval-mode graph (batch norms on running statistics), box decoding and NMS.
  */
-import { PreparedWeights } from '../backend/prepared';
+import { InferenceRunner } from '../graph/replay';
 import { Tensor } from '../backend/tensor';
 import type { SlimConfig } from '../config';
 import { vocMap, type MapType, type VocImage } from '../eval/voc_map';
-import { forward } from '../graph/executor';
 import type { YoloModel } from '../nn';
 import { createReader } from '../data';
 import { buildModel, initModel } from '../nn';
@@ -47,13 +46,14 @@ export async function evaluateVoc(model: YoloModel, cfg: SlimConfig, o: { seed?:
     ...(o.datasetDir ? { datasetDirOverride: o.datasetDir } : {}),
   });
   const images: VocImage[] = [];
-  // the weights stay as they are for the whole evaluation: their packed copies are kept
-  const prepared = new PreparedWeights();
+  // the weights stay as they are for the whole evaluation: their packed copies and each batch
+  // shape's kernel calls are kept
+  const runner = new InferenceRunner(model.graph);
   try {
     for await (const batch of reader.batches()) {
       if (!batch.gt) throw new EvalError('eval: expected ground truth with every eval batch (EvalReader fields gt_bbox, gt_class, is_difficult), got none');
       const img = Tensor.from(batch.image, batch.shape);
-      const { outputs } = forward(model.graph, { [model.input]: img }, { training: false, prepared });
+      const outputs = runner.run({ [model.input]: img });
       img.dispose();
       const dets = model.postprocess(outputs, batch.imSize);
       Object.values(outputs).forEach((t) => t.dispose());
@@ -68,7 +68,7 @@ export async function evaluateVoc(model: YoloModel, cfg: SlimConfig, o: { seed?:
       });
     }
   } finally {
-    prepared.dispose();
+    runner.dispose();
     await reader.close();
   }
   const r = vocMap(images, { classNum, overlapThresh: 0.5, mapType: cfg.map_type as MapType, evaluateDifficult: false });
@@ -81,16 +81,16 @@ export function measureLatency(model: YoloModel, size: number, runs = 10): numbe
   for (let i = 0; i < data.length; i++) data[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
   const img = Tensor.from(data, [1, 3, size, size]);
   const times: number[] = [];
-  const prepared = new PreparedWeights();
+  const runner = new InferenceRunner(model.graph);
   try {
     for (let k = 0; k < runs + 2; k++) {
       const t0 = process.hrtime.bigint();
-      const { outputs } = forward(model.graph, { [model.input]: img }, { training: false, prepared });
+      const outputs = runner.run({ [model.input]: img });
       Object.values(outputs).forEach((t) => t.dispose());
       if (k >= 2) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
   } finally {
-    prepared.dispose();
+    runner.dispose();
     img.dispose();
   }
   times.sort((a, b) => a - b);

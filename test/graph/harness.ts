@@ -6,6 +6,7 @@
  */
 import { backendByName } from '../../src/backend/loader';
 import { Tensor } from '../../src/backend/tensor';
+import { GraphBuilder } from '../../src/graph/builder';
 import { forward } from '../../src/graph/executor';
 import { initParams } from '../../src/graph/init';
 import type { Graph } from '../../src/graph/graph';
@@ -13,6 +14,25 @@ import { checkGrad, dot } from '../util/gradcheck';
 import { randomArray } from '../util/rng';
 
 export const reference = () => backendByName('reference');
+
+/**
+ * A small net touching conv, eval/train batch norm + activation, add, sigmoid, split, upsample,
+ * concat, max pool and a biased conv: input 'image' [n, 3, hw, hw].
+ */
+export function smallNet(n = 2, hw = 8): Graph {
+  const b = new GraphBuilder();
+  const x = b.input('image', [n, 3, hw, hw]);
+  let y = b.conv2d(x, { name: 'c1', out: 4, k: 3 });
+  y = b.batchNorm(y, { name: 'c1_bn', act: 'leaky_relu', alpha: 0.1 });
+  const r = b.conv2d(y, { name: 'c2', out: 4, k: 1 });
+  y = b.add(y, b.sigmoid(r), { name: 'sum' });
+  const [a, c] = b.split(y, [1, 3]);
+  y = b.concat([b.upsample(a, { scale: 2 }), b.upsample(c, { scale: 2 })]);
+  y = b.pool2d(y, { type: 'max', k: 2, stride: 2 });
+  b.output(b.conv2d(y, { name: 'c3', out: 5, k: 3, bias: true }));
+  return b.graph;
+}
+
 
 /**
  * Paddle's initialisation (seeded) on the reference backend, then norm parameters moved off

@@ -10,13 +10,12 @@ import type { Backend } from '../../src/backend/backend';
 import { listBackends, backendByName } from '../../src/backend/loader';
 import { Tensor } from '../../src/backend/tensor';
 import { readConfig } from '../../src/config';
-import { GraphBuilder } from '../../src/graph/builder';
 import { forward } from '../../src/graph/executor';
 import type { Graph } from '../../src/graph/graph';
 import { GraphMemoryPool, memoryPoolOf } from '../../src/graph/memory_plan';
 import { buildModel, initModel } from '../../src/nn';
 import { randomArray } from '../util/rng';
-import { randomizeParams, reference } from './harness';
+import { randomizeParams, reference, smallNet } from './harness';
 
 /** A backend counting its live storages and its allocs of new storages (fromArray, a copy of host data, apart). */
 function counting(inner: Backend<any>): { be: Backend<any>; live: () => number; allocs: () => number } {
@@ -34,19 +33,6 @@ function counting(inner: Backend<any>): { be: Backend<any>; live: () => number; 
   return { be, live: () => live, allocs: () => allocs };
 }
 
-function smallNet(n = 2, hw = 8): Graph {
-  const b = new GraphBuilder();
-  const x = b.input('image', [n, 3, hw, hw]);
-  let y = b.conv2d(x, { name: 'c1', out: 4, k: 3 });
-  y = b.batchNorm(y, { name: 'c1_bn', act: 'leaky_relu', alpha: 0.1 });
-  const r = b.conv2d(y, { name: 'c2', out: 4, k: 1 });
-  y = b.add(y, b.sigmoid(r), { name: 'sum' });
-  const [a, c] = b.split(y, [1, 3]);
-  y = b.concat([b.upsample(a, { scale: 2 }), b.upsample(c, { scale: 2 })]);
-  y = b.pool2d(y, { type: 'max', k: 2, stride: 2 });
-  b.output(b.conv2d(y, { name: 'c3', out: 5, k: 3, bias: true }));
-  return b.graph;
-}
 
 interface StepOut {
   out: Float32Array | Float64Array;

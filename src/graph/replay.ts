@@ -1,0 +1,367 @@
+/**
+ * Replayed inference: repeated eval-mode forwards of one graph at one input shape, run as the
+ * list of kernel calls that one forward made, without the executor in between.
+ *
+ * Why: between two kernels the executor walks its plan, frees and takes storages, checks
+ * arguments and builds geometry, and on a small (pruned) network that work, and the cache lines
+ * it evicts, is a tenth of a forward. With the input's shape fixed, every forward makes the same
+ * kernel calls on the same storages, so one recorded forward is the whole program.
+ *
+ * How (InferenceRunner.run, per input shape):
+ * 1. the first call runs the executor as usual and keeps a copy of its inputs and outputs (the
+ *    witness);
+ * 2. the second call records: the plan's own input storages get the feeds, and the executor runs
+ *    in a storage pool of the plan's own (so that no storage a recorded call writes can ever be
+ *    handed to anyone else), while every kernel call, filter-cache convolution, fill and write on
+ *    the backend is listed with its arguments. Its outputs are copied out as this call's answer;
+ * 3. the plan is then checked: replaying the list on the witness's inputs must give the witness's
+ *    outputs bit for bit (when the two calls had the same inputs, a synthetic input and a fresh
+ *    executor run stand in for the witness). A forward that read computed tensor data back into
+ *    JS (data that decides what runs, such as RoI coordinates) is refused at once; reading the
+ *    parameters is fine (eval batch norm folds its statistics in JS), they are constants here;
+ * 4. later calls copy their feeds into the plan's inputs, replay, and copy the outputs out.
+ * A refused shape runs the executor from then on; `states` says why. Outputs always belong to
+ * the caller, as forward()'s do.
+ *
+ * The promise is PreparedWeights' (the runner keeps one): the graph's parameters do not change
+ * while the runner is in use, and the runner is disposed before the graph. SLIMPRUNE_REPLAY=0
+ * turns replay off (every call runs the executor).
+ */
+import type { Backend } from '../backend/backend';
+import * as ops from '../backend/ops';
+import { PreparedWeights } from '../backend/prepared';
+import { Tensor, withStoragePool } from '../backend/tensor';
+import { defaultBackend, forward, forwardWithPool } from './executor';
+import type { Graph } from './graph';
+import { GraphMemoryPool, memoryPoolOf } from './memory_plan';
+
+type AnyFn = (...a: unknown[]) => unknown;
+
+/**
+ * One recorded call: target[key](...args), looked up at each replay, so that whatever wraps the
+ * backend's functions then (kernel timers) sees the replayed calls too.
+ */
+interface Call {
+  target: Record<string, AnyFn>;
+  key: string;
+  args: unknown[];
+}
+
+export interface InferenceRunnerOptions {
+  /** values to return (default: graph.outputs) */
+  fetch?: string[];
+  /** input shapes with a plan kept at once; the least recently used goes first (default 4) */
+  maxShapes?: number;
+  /** false: every call runs the executor (default: true unless SLIMPRUNE_REPLAY=0) */
+  replay?: boolean;
+}
+
+/** Where one input shape stands. */
+export interface ReplayState {
+  /** the graph inputs' shapes, e.g. '[2, 3, 320, 320]' */
+  shape: string;
+  /** seen: one executor run so far; replayed: later calls replay; refused: later calls run the executor */
+  state: 'seen' | 'replayed' | 'refused';
+  /** why a shape was refused */
+  reason?: string;
+  /** the number of recorded calls of a replayed shape */
+  calls?: number;
+}
+
+type Arrays = Array<Float32Array | Float64Array>;
+
+interface Witness {
+  inputs: Arrays;
+  outputs: Arrays;
+}
+
+type Entry =
+  | { state: 'seen'; witness: Witness }
+  | { state: 'replayed'; plan: Plan }
+  | { state: 'refused'; reason: string };
+
+/** Same values bit for bit (NaN equal to NaN). */
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(a[i] !== a[i] && b[i] !== b[i])) return i;
+  return -1;
+}
+
+/** t's data copied into dst (same element count), by a kernel when both are on one backend. */
+function copyInto(dst: Tensor, t: Tensor): void {
+  if (t.backend !== dst.backend) {
+    dst.set(t.toArray());
+    return;
+  }
+  // one run of `size` elements (channel_copy copies `inner` elements at a time)
+  ops.channelCopy(t.reshape([1, 1, t.size]), 0, dst.reshape([1, 1, dst.size]), 0, 1);
+}
+
+/**
+ * Runs body with every call on backend's kernels, filter-cache convolution, fill and writes listed;
+ * readBack: whether it read a storage other than `constants` (the parameters) back into JS.
+ */
+function record<T>(backend: Backend<any>, constants: Set<unknown>, body: () => T): { result: T; calls: Call[]; readBack: boolean } {
+  const calls: Call[] = [];
+  let readBack = false;
+  const kernels = backend.kernels as unknown as Record<string, AnyFn>;
+  const savedKernels = { ...kernels };
+  const be = backend as unknown as Record<'read' | 'write' | 'fill' | 'fromArray', AnyFn>;
+  const saved = { read: be.read, write: be.write, fill: be.fill, fromArray: be.fromArray };
+  const fc = backend.filterCaches as unknown as Record<'conv2dAct', AnyFn> | undefined;
+  const savedConv = fc?.conv2dAct;
+  const listed = (target: Record<string, AnyFn>, key: string, fn: AnyFn) => (...args: unknown[]) => {
+    calls.push({ target, key, args });
+    return fn(...args);
+  };
+  // written data is copied: the caller may change its array afterwards
+  const copyOf = (d: unknown) => Float64Array.from(d as ArrayLike<number>);
+  for (const [name, fn] of Object.entries(savedKernels)) kernels[name] = listed(kernels, name, fn);
+  if (fc && savedConv) fc.conv2dAct = listed(fc, 'conv2dAct', savedConv);
+  be.fill = listed(be, 'fill', saved.fill);
+  be.write = (s: unknown, d: unknown) => {
+    calls.push({ target: be, key: 'write', args: [s, copyOf(d)] });
+    return saved.write(s, d);
+  };
+  be.fromArray = (d: unknown) => {
+    const s = saved.fromArray(d);
+    calls.push({ target: be, key: 'write', args: [s, copyOf(d)] });
+    return s;
+  };
+  be.read = (...a: unknown[]) => {
+    if (!constants.has(a[0])) readBack = true;
+    return saved.read(...a);
+  };
+  try {
+    return { result: body(), calls, readBack };
+  } finally {
+    Object.assign(kernels, savedKernels);
+    Object.assign(be, saved);
+    if (fc && savedConv) fc.conv2dAct = savedConv;
+  }
+}
+
+/** One input shape's recorded forward: its own inputs, outputs, storage pool and call list. */
+class Plan {
+  /**
+   * per input: where its storage is an argument of a recorded call ([call, argument] pairs); empty
+   * for an input that is also fetched (a feed is then copied into it)
+   */
+  private readonly uses: Array<Array<[number, number]>>;
+
+  constructor(
+    readonly inputs: Tensor[],
+    readonly outputs: Record<string, Tensor>,
+    readonly calls: Call[],
+    private readonly pool: GraphMemoryPool,
+  ) {
+    const fetched = new Set(Object.values(outputs).map((t) => t.storage));
+    this.uses = inputs.map((t) => {
+      const s = t.storage;
+      if (fetched.has(s)) return [];
+      return calls.flatMap((c, i) => c.args.flatMap((a, j) => (a === s ? [[i, j] as [number, number]] : [])));
+    });
+  }
+
+  /**
+   * Replays the calls on `feeds` (one per input, in order; absent: the plan's own inputs as they
+   * are). A feed of the plan's backend and size is read where it lies: the recorded forward only
+   * reads its inputs (the executor never writes a fed tensor); any other is copied in.
+   */
+  replay(feeds?: Tensor[]): void {
+    const swapped: number[] = [];
+    const point = (k: number, s: unknown) => {
+      for (const [i, j] of this.uses[k]) this.calls[i].args[j] = s;
+    };
+    try {
+      feeds?.forEach((t, k) => {
+        const own = this.inputs[k];
+        if (t.backend !== own.backend || t.size !== own.size || !this.uses[k].length) copyInto(own, t);
+        else {
+          swapped.push(k);
+          point(k, t.storage);
+        }
+      });
+      for (const c of this.calls) c.target[c.key](...c.args);
+    } finally {
+      // no reference to the caller's storage stays behind
+      for (const k of swapped) point(k, this.inputs[k].storage);
+    }
+  }
+
+  /** The outputs copied into tensors of the caller's (outside any pool). */
+  answer(): Record<string, Tensor> {
+    return withStoragePool(null, () => Object.fromEntries(Object.entries(this.outputs).map(([k, t]) => [k, ops.copy(t)])));
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.outputs)) t.dispose();
+    for (const t of this.inputs) t.dispose();
+    this.pool.release();
+  }
+}
+
+function shapeKey(shapes: number[][]): string {
+  return shapes.map((s) => `[${s.join(', ')}]`).join(' ');
+}
+
+/** Deterministic values in [-1, 1) unlike the feeds (a witness input when two calls had the same input). */
+function synthetic(n: number, salt: number): Float32Array {
+  const a = new Float32Array(n);
+  let h = (0x9e3779b9 ^ salt) >>> 0;
+  for (let i = 0; i < n; i++) {
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    h = (h ^ (h >>> 12)) >>> 0;
+    a[i] = h / 2 ** 31 - 1;
+  }
+  return a;
+}
+
+/**
+ * Eval-mode forwards of one graph (inputs fed as tensors), replayed per input shape (see the
+ * header). run() answers what forward(graph, feeds, { training: false }).outputs would, bit for
+ * bit, the outputs owned by the caller.
+ */
+export class InferenceRunner {
+  private readonly prepared = new PreparedWeights();
+  private readonly entries = new Map<string, Entry>();
+  private readonly fetch: string[];
+  private readonly maxShapes: number;
+  private readonly replayOn: boolean;
+  private disposed = false;
+
+  constructor(readonly graph: Graph, o: InferenceRunnerOptions = {}) {
+    this.fetch = o.fetch ?? graph.outputs;
+    const m = o.maxShapes ?? 4;
+    if (!Number.isInteger(m) || m < 1) throw new RangeError(`InferenceRunner: expected maxShapes to be a positive integer, got ${m}`);
+    this.maxShapes = m;
+    this.replayOn = o.replay ?? process.env.SLIMPRUNE_REPLAY !== '0';
+  }
+
+  /** Every input shape seen so far, least recently used first. */
+  get states(): ReplayState[] {
+    return [...this.entries].map(([shape, e]) => (e.state === 'replayed'
+      ? { shape, state: e.state, calls: e.plan.calls.length }
+      : e.state === 'refused' ? { shape, state: e.state, reason: e.reason } : { shape, state: e.state }));
+  }
+
+  run(feeds: Record<string, Tensor>): Record<string, Tensor> {
+    if (this.disposed) throw new Error('InferenceRunner: used after dispose');
+    const names = this.graph.inputs;
+    const plain = names.every((n) => feeds[n] instanceof Tensor);
+    if (!this.replayOn || !plain) return this.executor(feeds);
+    const key = shapeKey(names.map((n) => feeds[n].shape));
+    const e = this.entries.get(key);
+    if (e) {
+      this.entries.delete(key);
+      this.entries.set(key, e);
+    }
+    if (!e) {
+      const outputs = this.executor(feeds);
+      const witness = { inputs: names.map((n) => feeds[n].toArray()), outputs: this.fetch.map((v) => outputs[v].toArray()) };
+      this.remember(key, { state: 'seen', witness });
+      return outputs;
+    }
+    if (e.state === 'refused') return this.executor(feeds);
+    if (e.state === 'replayed') {
+      e.plan.replay(names.map((n) => feeds[n]));
+      return e.plan.answer();
+    }
+    return this.capture(key, feeds, e.witness);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const e of this.entries.values()) if (e.state === 'replayed') e.plan.dispose();
+    this.entries.clear();
+    this.prepared.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private executor(feeds: Record<string, Tensor>): Record<string, Tensor> {
+    return forward(this.graph, feeds, { training: false, fetch: this.fetch, prepared: this.prepared }).outputs;
+  }
+
+  private remember(key: string, e: Entry): void {
+    const old = this.entries.get(key);
+    if (old?.state === 'replayed') old.plan.dispose();
+    this.entries.delete(key);
+    while (this.entries.size >= this.maxShapes) {
+      const [k, first] = this.entries.entries().next().value as [string, Entry];
+      if (first.state === 'replayed') first.plan.dispose();
+      this.entries.delete(k);
+    }
+    this.entries.set(key, e);
+  }
+
+  /** Records this call's forward (its answer) and checks the plan against the witness. */
+  private capture(key: string, feeds: Record<string, Tensor>, witness: Witness): Record<string, Tensor> {
+    const names = this.graph.inputs;
+    const backend = defaultBackend(this.graph, feeds);
+    const inputs = withStoragePool(null, () => names.map((n) => Tensor.empty(feeds[n].shape, backend)));
+    const pool = new GraphMemoryPool();
+    let plan: Plan | null = null;
+    let answer: Record<string, Tensor> | null = null;
+    try {
+      names.forEach((n, i) => copyInto(inputs[i], feeds[n]));
+      const planFeeds = Object.fromEntries(names.map((n, i) => [n, inputs[i]]));
+      // parameters are constants here (the runner's promise): what JS computes from them (eval
+      // batch norm's per-channel factors) is the same at every call
+      const constants = new Set<unknown>();
+      for (const p of this.graph.params.values()) if (p.tensor) constants.add(p.tensor.storage);
+      const rec = record(backend, constants, () => forwardWithPool(this.graph, planFeeds, { training: false, fetch: this.fetch, prepared: this.prepared }, pool).outputs);
+      plan = new Plan(inputs, rec.result, rec.calls, pool);
+      answer = plan.answer();
+      const reason = rec.readBack
+        ? 'the forward reads computed tensor data back into JS (what runs depends on the data)'
+        : this.check(plan, feeds, witness);
+      if (reason) {
+        plan.dispose();
+        this.remember(key, { state: 'refused', reason });
+      } else {
+        this.remember(key, { state: 'replayed', plan });
+        // the executor's storages for this shape are not needed any more
+        memoryPoolOf(this.graph).drain();
+      }
+      return answer;
+    } catch (err) {
+      if (answer) Object.values(answer).forEach((t) => t.dispose());
+      if (plan) plan.dispose();
+      else {
+        inputs.forEach((t) => t.dispose());
+        pool.release();
+      }
+      this.entries.delete(key);
+      throw err;
+    }
+  }
+
+  /** Why the plan does not reproduce the executor (null: it does). */
+  private check(plan: Plan, feeds: Record<string, Tensor>, witness: Witness): string | null {
+    const names = this.graph.inputs;
+    let w = witness;
+    if (names.every((n, i) => sameBits(feeds[n].toArray(), witness.inputs[i]) < 0)) {
+      // the same inputs twice: a synthetic input, run by the executor, is the witness
+      const xs = names.map((n, i) => Tensor.from(synthetic(feeds[n].size, i), feeds[n].shape, plan.inputs[i].backend));
+      try {
+        const outs = this.executor(Object.fromEntries(names.map((n, i) => [n, xs[i]])));
+        w = { inputs: xs.map((t) => t.toArray()), outputs: this.fetch.map((v) => outs[v].toArray()) };
+        Object.values(outs).forEach((t) => t.dispose());
+      } finally {
+        xs.forEach((t) => t.dispose());
+      }
+    }
+    w.inputs.forEach((d, i) => plan.inputs[i].set(d));
+    plan.replay();
+    for (let k = 0; k < this.fetch.length; k++) {
+      const got = plan.outputs[this.fetch[k]].toArray();
+      const at = sameBits(got, w.outputs[k]);
+      if (at >= 0) return `replaying the recorded kernel calls gives other values than the executor (output ${this.fetch[k]}, element ${at}: ${got[at]} vs ${w.outputs[k][at]})`;
+    }
+    return null;
+  }
+}
