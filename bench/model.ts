@@ -284,7 +284,7 @@ async function runSlimprune(job: Extract<Job, { kind: 'slimprune' }>): Promise<J
     // replayed (onnxruntime prepacks its weights and plans its run once per session too);
     // unfused: the executor, node by node
     const g = graph;
-    const r = (runner = job.fuse !== false ? new InferenceRunner(g) : null);
+    const r = (runner = job.fuse !== false ? new InferenceRunner(g, { captureAfter: 1 }) : null);
     run = () => {
       const outputs = r ? r.run({ [m.input]: x }) : forward(g, { [m.input]: x }, { training: false, fuse: false }).outputs;
       for (const o of Object.values(outputs)) o.dispose();
@@ -363,7 +363,7 @@ export async function runPair(job: Extract<Job, { kind: 'pair' }>): Promise<Pair
     m.dispose();
     if (job.impl === 'slimprune') {
       const x = Tensor.from(image, dims, backend);
-      const runner = new InferenceRunner(graph);
+      const runner = new InferenceRunner(graph, { captureAfter: 1 });
       calls.push(() => {
         for (const o of Object.values(runner.run({ [graph.inputs[0]]: x }))) o.dispose();
       });

@@ -9,8 +9,8 @@
  *
  * How (InferenceRunner.run, per input shape):
  * 1. the first call runs the executor as usual and keeps a copy of its inputs and outputs (the
- *    witness);
- * 2. the second call records: the plan's own input storages get the feeds, and the executor runs
+ *    witness); so do the calls after it, up to `captureAfter` in all;
+ * 2. the next call records: the plan's own input storages get the feeds, and the executor runs
  *    in a storage pool of the plan's own (so that no storage a recorded call writes can ever be
  *    handed to anyone else), while every kernel call, filter-cache convolution, fill and write on
  *    the backend is listed with its arguments. Its outputs are copied out as this call's answer;
@@ -54,14 +54,23 @@ export interface InferenceRunnerOptions {
   maxShapes?: number;
   /** false: every call runs the executor (default: true unless SLIMPRUNE_REPLAY=0) */
   replay?: boolean;
+  /**
+   * executor calls of an input shape before the next one records (default 8). Recording and its
+   * check cost about one forward more, and a replayed call saves a tenth of one or less, so a
+   * short run (an evaluation of a few batches) is better off never recording; a latency
+   * measurement or a server records early (1).
+   */
+  captureAfter?: number;
 }
 
 /** Where one input shape stands. */
 export interface ReplayState {
   /** the graph inputs' shapes, e.g. '[2, 3, 320, 320]' */
   shape: string;
-  /** seen: one executor run so far; replayed: later calls replay; refused: later calls run the executor */
+  /** seen: executor runs so far (`runs` of them); replayed: later calls replay; refused: later calls run the executor */
   state: 'seen' | 'replayed' | 'refused';
+  /** executor calls of a shape still seen */
+  runs?: number;
   /** why a shape was refused */
   reason?: string;
   /** the number of recorded calls of a replayed shape */
@@ -76,7 +85,7 @@ interface Witness {
 }
 
 type Entry =
-  | { state: 'seen'; witness: Witness }
+  | { state: 'seen'; witness: Witness; runs: number }
   | { state: 'replayed'; plan: Plan }
   | { state: 'refused'; reason: string };
 
@@ -228,6 +237,7 @@ export class InferenceRunner {
   private readonly fetch: string[];
   private readonly maxShapes: number;
   private readonly replayOn: boolean;
+  private readonly captureAfter: number;
   private disposed = false;
 
   constructor(readonly graph: Graph, o: InferenceRunnerOptions = {}) {
@@ -236,13 +246,16 @@ export class InferenceRunner {
     if (!Number.isInteger(m) || m < 1) throw new RangeError(`InferenceRunner: expected maxShapes to be a positive integer, got ${m}`);
     this.maxShapes = m;
     this.replayOn = o.replay ?? process.env.SLIMPRUNE_REPLAY !== '0';
+    const c = o.captureAfter ?? 8;
+    if (!Number.isInteger(c) || c < 1) throw new RangeError(`InferenceRunner: expected captureAfter to be a positive integer, got ${c}`);
+    this.captureAfter = c;
   }
 
   /** Every input shape seen so far, least recently used first. */
   get states(): ReplayState[] {
     return [...this.entries].map(([shape, e]) => (e.state === 'replayed'
       ? { shape, state: e.state, calls: e.plan.calls.length }
-      : e.state === 'refused' ? { shape, state: e.state, reason: e.reason } : { shape, state: e.state }));
+      : e.state === 'refused' ? { shape, state: e.state, reason: e.reason } : { shape, state: e.state, runs: e.runs }));
   }
 
   run(feeds: Record<string, Tensor>): Record<string, Tensor> {
@@ -259,10 +272,14 @@ export class InferenceRunner {
     if (!e) {
       const outputs = this.executor(feeds);
       const witness = { inputs: names.map((n) => feeds[n].toArray()), outputs: this.fetch.map((v) => outputs[v].toArray()) };
-      this.remember(key, { state: 'seen', witness });
+      this.remember(key, { state: 'seen', witness, runs: 1 });
       return outputs;
     }
     if (e.state === 'refused') return this.executor(feeds);
+    if (e.state === 'seen' && e.runs < this.captureAfter) {
+      e.runs++;
+      return this.executor(feeds);
+    }
     if (e.state === 'replayed') {
       e.plan.replay(names.map((n) => feeds[n]));
       return e.plan.answer();

@@ -61,7 +61,7 @@ export class InferenceModel {
   private readonly runner: InferenceRunner | null;
 
   constructor(private readonly parts: InferenceParts) {
-    this.runner = parts.owned ? new InferenceRunner(parts.graph, { fetch: parts.outputs }) : null;
+    this.runner = parts.owned ? new InferenceRunner(parts.graph, { fetch: parts.outputs, captureAfter: 2 }) : null;
     this.ops = parts.preprocess.map((t) => {
       const op = buildTransform(t as never);
       if (op.kind !== 'sample') throw new InferError(`model: expected per-image preprocessing transforms, got ${op.name} (${op.kind})`);

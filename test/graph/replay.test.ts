@@ -54,7 +54,7 @@ describe.each(names)('InferenceRunner on %s', (name) => {
 
   test('answers as the executor does, bit for bit, call after call, on different inputs', () => {
     const { be, g } = setup();
-    const r = new InferenceRunner(g);
+    const r = new InferenceRunner(g, { captureAfter: 1 });
     const xs = [1, 2, 3, 4, 1].map((s) => Tensor.from(randomArray(2 * 3 * 8 * 8, s), [2, 3, 8, 8], be));
     const states: string[] = [];
     for (const x of xs) {
@@ -69,9 +69,25 @@ describe.each(names)('InferenceRunner on %s', (name) => {
     g.dispose();
   });
 
-  test('the same input twice is checked against a synthetic one and replayed', () => {
+  test('by default a shape runs the executor 8 times before it records (short runs never pay for recording)', () => {
     const { be, g } = setup();
     const r = new InferenceRunner(g);
+    const states: string[] = [];
+    for (let s = 0; s < 10; s++) {
+      const x = Tensor.from(randomArray(2 * 3 * 8 * 8, 60 + s), [2, 3, 8, 8], be);
+      expect(runner(r, { image: x })).toEqual(executor(g, { image: x }));
+      states.push(r.states[0].state === 'seen' ? `seen ${r.states[0].runs}` : r.states[0].state);
+      x.dispose();
+    }
+    expect(states).toEqual(['seen 1', 'seen 2', 'seen 3', 'seen 4', 'seen 5', 'seen 6', 'seen 7', 'seen 8', 'replayed', 'replayed']);
+    expect(() => new InferenceRunner(g, { captureAfter: 0.5 })).toThrow('InferenceRunner: expected captureAfter to be a positive integer, got 0.5');
+    r.dispose();
+    g.dispose();
+  });
+
+  test('the same input twice is checked against a synthetic one and replayed', () => {
+    const { be, g } = setup();
+    const r = new InferenceRunner(g, { captureAfter: 1 });
     const x = Tensor.from(randomArray(2 * 3 * 8 * 8, 5), [2, 3, 8, 8], be);
     const want = executor(g, { image: x });
     for (let k = 0; k < 3; k++) expect(runner(r, { image: x })).toEqual(want);
@@ -83,7 +99,7 @@ describe.each(names)('InferenceRunner on %s', (name) => {
 
   test('the outputs are the caller\'s and the plan keeps nothing of the caller\'s', () => {
     const { be, g } = setup();
-    const r = new InferenceRunner(g);
+    const r = new InferenceRunner(g, { captureAfter: 1 });
     const mk = (s: number) => Tensor.from(randomArray(2 * 3 * 8 * 8, s), [2, 3, 8, 8], be);
     for (let k = 0; k < 2; k++) {
       const x = mk(20 + k);
@@ -113,7 +129,7 @@ describe.each(names)('InferenceRunner on %s', (name) => {
 
   test('one plan per input shape, the least recently used dropped past maxShapes', () => {
     const { be, g } = setup();
-    const r = new InferenceRunner(g, { maxShapes: 2 });
+    const r = new InferenceRunner(g, { maxShapes: 2, captureAfter: 1 });
     const x8 = Tensor.from(randomArray(2 * 3 * 8 * 8, 6), [2, 3, 8, 8], be);
     const x16 = Tensor.from(randomArray(1 * 3 * 16 * 16, 7), [1, 3, 16, 16], be);
     const x12 = Tensor.from(randomArray(2 * 3 * 12 * 12, 8), [2, 3, 12, 12], be);
@@ -131,7 +147,7 @@ describe.each(names)('InferenceRunner on %s', (name) => {
 
   test('a fetched graph input comes back as this call\'s feed', () => {
     const { be, g } = setup();
-    const r = new InferenceRunner(g, { fetch: ['image', g.outputs[0]] });
+    const r = new InferenceRunner(g, { fetch: ['image', g.outputs[0]], captureAfter: 1 });
     for (let s = 40; s < 44; s++) {
       const x = Tensor.from(randomArray(2 * 3 * 8 * 8, s), [2, 3, 8, 8], be);
       const got = runner(r, { image: x });
@@ -155,7 +171,7 @@ describe('InferenceRunner refuses what it cannot replay', () => {
     const batch = b.input('batch', [3]);
     b.output(b.roiAlign(x, rois, batch, { pooledH: 2, pooledW: 2, samplingRatio: 2, spatialScale: 1 }));
     const g = b.graph;
-    const r = new InferenceRunner(g);
+    const r = new InferenceRunner(g, { captureAfter: 1 });
     for (let s = 0; s < 3; s++) {
       const feeds = {
         x: Tensor.from(randomArray(128, s), [1, 2, 8, 8], be),
@@ -183,7 +199,7 @@ describe('InferenceRunner refuses what it cannot replay', () => {
     g.addInput('x', [2, 3]);
     g.addNode({ id: 'sq', type: 'test_replay_js_square', inputs: ['x'], outputs: ['y'] });
     g.outputs = ['y'];
-    const r = new InferenceRunner(g);
+    const r = new InferenceRunner(g, { captureAfter: 1 });
     for (let s = 0; s < 4; s++) {
       const x = Tensor.from(randomArray(6, s), [2, 3], be);
       expect(runner(r, { x })).toEqual(executor(g, { x }));
@@ -216,7 +232,7 @@ if (!native?.available) console.log(`replay on the demo YOLOv3: skipped: ${nativ
     const cfg = readConfig(demo, ['YOLOv3Head.width_scale=0.25']) as never;
     const m = buildModel(cfg, { mode: 'test', inputShape: [2, 3, 96, 96] });
     initModel(m, { seed: 3, backend: be });
-    const r = new InferenceRunner(m.graph);
+    const r = new InferenceRunner(m.graph, { captureAfter: 1 });
     for (let s = 0; s < 4; s++) {
       const x = Tensor.from(randomArray(2 * 3 * 96 * 96, 50 + s), [2, 3, 96, 96], be);
       expect(runner(r, { [m.input]: x })).toEqual(executor(m.graph, { [m.input]: x }));
