@@ -19,7 +19,8 @@
  *    executor run stand in for the witness). A forward that read computed tensor data back into
  *    JS (data that decides what runs, such as RoI coordinates) is refused at once; reading the
  *    parameters is fine (eval batch norm folds its statistics in JS), they are constants here;
- * 4. later calls copy their feeds into the plan's inputs, replay, and copy the outputs out.
+ * 4. later calls replay on their feeds (read where they lie when the recorded calls only read
+ *    the plan's inputs, else copied in) and copy the outputs out.
  * A refused shape runs the executor from then on; `states` says why. Outputs always belong to
  * the caller, as forward()'s do.
  *
@@ -28,6 +29,7 @@
  * turns replay off (every call runs the executor).
  */
 import type { Backend } from '../backend/backend';
+import { KERNELS, type KernelName } from '../backend/kernels';
 import * as ops from '../backend/ops';
 import { PreparedWeights } from '../backend/prepared';
 import { Tensor, withStoragePool } from '../backend/tensor';
@@ -150,6 +152,13 @@ function record<T>(backend: Backend<any>, constants: Set<unknown>, body: () => T
   }
 }
 
+/** Whether argument j of a recorded call is only read (a kernel's 'in' buffer, the convolution's x, w, b). */
+function readOnly(c: Call, j: number): boolean {
+  if (c.key === 'conv2dAct') return j >= 1 && j <= 3;
+  const spec = (KERNELS as Record<string, (typeof KERNELS)[KernelName] | undefined>)[c.key];
+  return spec?.bufs[j]?.role === 'in';
+}
+
 /** One input shape's recorded forward: its own inputs, outputs, storage pool and call list. */
 class Plan {
   /**
@@ -168,14 +177,15 @@ class Plan {
     this.uses = inputs.map((t) => {
       const s = t.storage;
       if (fetched.has(s)) return [];
-      return calls.flatMap((c, i) => c.args.flatMap((a, j) => (a === s ? [[i, j] as [number, number]] : [])));
+      const uses = calls.flatMap((c, i) => c.args.flatMap((a, j) => (a === s ? [[i, j] as [number, number]] : [])));
+      return uses.every(([i, j]) => readOnly(calls[i], j)) ? uses : [];
     });
   }
 
   /**
    * Replays the calls on `feeds` (one per input, in order; absent: the plan's own inputs as they
-   * are). A feed of the plan's backend and size is read where it lies: the recorded forward only
-   * reads its inputs (the executor never writes a fed tensor); any other is copied in.
+   * are). A feed of the plan's backend and size is read where it lies when every recorded call
+   * only reads that input (the executor never writes a fed tensor); else it is copied in.
    */
   replay(feeds?: Tensor[]): void {
     const swapped: number[] = [];
