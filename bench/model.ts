@@ -5,6 +5,9 @@
  *   fwd:   inference, eval mode. slimprune and onnxruntime run the same BN-folded graph (what
  *          `slimprune export` writes; onnxruntime gets that graph's ONNX bytes); PyTorch runs
  *          its module in eval() under no_grad (BN unfolded, as a PyTorch user runs it).
+ *          slimprune runs it as InferenceModel does: an InferenceRunner (src/graph/replay.ts)
+ *          that keeps the packed filters and replays one recorded forward's kernel calls
+ *          (SLIMPRUNE_REPLAY=0: the executor every time).
  *   train: a training step: train-mode forward (batch statistics), backward seeded by fixed
  *          random output gradients (the loss is plain JS and not what is measured), one
  *          Momentum step (0.9, L2 5e-4) over every trainable parameter.
