@@ -67,6 +67,38 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
   }
 }
 
+// The first R rows and nb <= 16 columns of a tile: the first 16-lane vector only (the second half
+// of the tile is neither computed nor touched); the same products and epilogue as micro_tile's
+// first vector, so the same bits.
+template <int R>
+inline void micro_tile_half(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                            int accumulate, int act, float act_alpha, int nb) {
+  __m512 acc[R];
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; ++k) {
+    _mm_prefetch((const char*)(b + 8 * NR), _MM_HINT_T0);
+    const __m512 b0 = _mm512_loadu_ps(b);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, acc[r]);
+    a += MR;
+    b += NR;
+  }
+  const __mmask16 m0 = (__mmask16)((1u << nb) - 1);
+  const __m512 va = _mm512_set1_ps(alpha), vact = _mm512_set1_ps(act_alpha);
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+    __m512 x0 = _mm512_mul_ps(acc[r], va);
+    if (accumulate) x0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), x0);
+    if (act >= 0) x0 = act16(x0, act, vact);
+    _mm512_mask_storeu_ps(cr, m0, x0);
+  }
+}
+
 void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
                  int act, float act_alpha) {
   micro_tile<MR, true>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, NR);
@@ -74,16 +106,20 @@ void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t l
 
 void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate, int act,
                float act_alpha, int mb, int nb) {
-  switch (mb) {
-#define SP_EDGE_CASE(R) \
-  case R:               \
-    micro_tile<R, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb); \
+  // at most 16 columns: only the first vector is computed
+  switch (nb <= 16 ? mb : mb + MR) {
+#define SP_EDGE_CASE(R)                                                                 \
+  case R:                                                                               \
+    micro_tile_half<R>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);        \
+    return;                                                                             \
+  case R + MR:                                                                          \
+    micro_tile<R, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);      \
     return;
     SP_EDGE_CASE(1) SP_EDGE_CASE(2) SP_EDGE_CASE(3) SP_EDGE_CASE(4) SP_EDGE_CASE(5) SP_EDGE_CASE(6)
-    SP_EDGE_CASE(7) SP_EDGE_CASE(8) SP_EDGE_CASE(9) SP_EDGE_CASE(10) SP_EDGE_CASE(11)
+    SP_EDGE_CASE(7) SP_EDGE_CASE(8) SP_EDGE_CASE(9) SP_EDGE_CASE(10) SP_EDGE_CASE(11) SP_EDGE_CASE(12)
 #undef SP_EDGE_CASE
     default:
-      micro_tile<MR, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+      break;
   }
 }
 
