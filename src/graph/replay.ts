@@ -33,6 +33,7 @@ import { KERNELS, type KernelName } from '../backend/kernels';
 import * as ops from '../backend/ops';
 import { PreparedWeights } from '../backend/prepared';
 import { Tensor, withStoragePool } from '../backend/tensor';
+import { Rng } from '../data/rng';
 import { defaultBackend, forward, forwardWithPool } from './executor';
 import type { Graph } from './graph';
 import { GraphMemoryPool, memoryPoolOf } from './memory_plan';
@@ -224,16 +225,10 @@ function shapeKey(shapes: number[][]): string {
   return shapes.map((s) => `[${s.join(', ')}]`).join(' ');
 }
 
-/** Deterministic values in [-1, 1) unlike the feeds (a witness input when two calls had the same input). */
+/** Seeded values in [-1, 1) unlike the feeds (a witness input when two calls had the same input). */
 function synthetic(n: number, salt: number): Float32Array {
-  const a = new Float32Array(n);
-  let h = (0x9e3779b9 ^ salt) >>> 0;
-  for (let i = 0; i < n; i++) {
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-    h = (h ^ (h >>> 12)) >>> 0;
-    a[i] = h / 2 ** 31 - 1;
-  }
-  return a;
+  const r = new Rng(0x5eed + salt);
+  return Float32Array.from({ length: n }, () => r.uniform(-1, 1));
 }
 
 /**
