@@ -733,9 +733,17 @@ void dw_band_range(const ConvShape& s, const float* x, const float* w, const flo
                    int oh1, float* d, int64_t ldd, float* scratch, int act, float alpha) {
   if (dw3_usable(s)) {
     if (s.SW == 1) std::memset(scratch, 0, sizeof(float) * s.W);
-    for (int c = c0; c < c1; ++c)
-      dw3_forward_rows(s, x + ((int64_t)n * s.C + c) * s.HW, w + (int64_t)c * 9, b ? b[c] : 0.f,
-                       d + (int64_t)(c - c0) * ldd, oh0, oh1, act, alpha, scratch);
+    // The band's input rows of a channel are a few short runs a plane apart, too short for the
+    // hardware prefetcher: those of the next channel are fetched while this one is computed.
+    const int ih0 = dw_max(0, oh0 * s.SH - 1), ih1 = dw_min(s.H, (oh1 - 1) * s.SH + 2);
+    const int64_t run = (int64_t)(ih1 - ih0) * s.W;
+    for (int c = c0; c < c1; ++c) {
+      const float* xc = x + ((int64_t)n * s.C + c) * s.HW;
+      if (c + 1 < c1)
+        for (int64_t i = 0; i < run; i += 16) __builtin_prefetch(xc + s.HW + (int64_t)ih0 * s.W + i, 0, 3);
+      dw3_forward_rows(s, xc, w + (int64_t)c * 9, b ? b[c] : 0.f, d + (int64_t)(c - c0) * ldd, oh0, oh1, act, alpha,
+                       scratch);
+    }
     return;
   }
 #if defined(SP_DWM)

@@ -76,6 +76,9 @@ void dwpw_act_forward(const float* x, const float* wd, const float* bd, const fl
         const int64_t sstride = (int64_t)kc * NR;
         for (int64_t j0 = 0; j0 < np; j0 += 256) {
           const int nj = (int)std::min<int64_t>(256, np - j0);
+          if (gemm_direct(uk, i1 - i0, nj, kx, kx < kc, Wp + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps, d + j0,
+                          ldd, yb + j0, sp.P, kb > 0, kb == nkb - 1 ? act2 : -1, alpha2))
+            continue;
           gemm_pack_b(uk, false, d + j0, ldd, 0, kx, 0, nj, col, sstride);
           if (kx < kc) fill_bias_row(col, (nj + NR - 1) / NR, sstride, kx, NR);
           gemm_packed(uk, i1 - i0, nj, kc, Wp + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps, col, sstride,

@@ -186,6 +186,24 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
   }
 }
 
+bool gemm_direct(const GemmMicro& uk, int m, int n, int kc, bool ones, const float* Ap, int64_t aps, const float* B,
+                 int64_t ldb, float* C, int64_t ldc, bool accumulate, int act, float act_alpha) {
+  if (!uk.direct) return false;
+  const int MR = uk.mr, NR = uk.nr;
+  // gemm_macro's order: per block of columns (its B within kBBlockBytes), each A panel sweeps the
+  // block's slivers.
+  const int64_t sliver_bytes = (int64_t)(kc + 1) * NR * (int64_t)sizeof(float);
+  const int bj = (int)std::max<int64_t>(1, kBBlockBytes / sliver_bytes) * NR;
+  for (int j0 = 0; j0 < n; j0 += bj) {
+    const int j1 = std::min(n, j0 + bj);
+    for (int i = 0; i < m; i += MR)
+      for (int j = j0; j < j1; j += NR)
+        uk.direct(kc, Ap + (int64_t)(i / MR) * aps, B + j, ldb, ones, C + (int64_t)i * ldc + j, ldc, accumulate ? 1 : 0,
+                  act, act_alpha, std::min(MR, m - i), std::min(NR, n - j));
+  }
+  return true;
+}
+
 namespace {
 // MC: rows of A kept in L2 per K-block (a multiple of MR).
 int gemm_mc(const GemmMicro& uk) { return std::max(uk.mr, (192 / uk.mr) * uk.mr); }

@@ -19,10 +19,16 @@ constexpr int MR = 6, NR = 16;
 // The first R rows (R = MR for a whole tile) and nb columns of the tile: 2*R ymm accumulators
 // (12 of the 16 registers for a whole tile), 2 B vectors, 1 broadcast. Full: all NR columns
 // (plain loads and stores), else vmaskmov past nb (the edge tiles of C, with the same products and
-// epilogue lane by lane).
-template <int R, bool Full>
+// epilogue lane by lane). Direct: B is read where it lies, row k at b + k*ldb (columns past nb
+// never read), and, ones, a last row of ones follows the kc rows (the bias row a packed sliver
+// carries): the same products in the same order as the packed sliver's.
+template <int R, bool Full, bool Direct = false>
 inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
-                       int act, float act_alpha, int nb) {
+                       int act, float act_alpha, int nb, int64_t ldb = NR, bool ones = false) {
+  const int64_t bstep = Direct ? ldb : NR;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb - 8), lane);
   __m256 acc[R][2];
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
@@ -31,7 +37,8 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
     for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    const __m256 b0 = Direct && !Full ? _mm256_maskload_ps(b, m0) : _mm256_loadu_ps(b);
+    const __m256 b1 = Direct && !Full ? _mm256_maskload_ps(b + 8, m1) : _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
       const __m256 ar = _mm256_broadcast_ss(a + r);
@@ -39,11 +46,17 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
       acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
     }
     a += MR;
-    b += NR;
+    b += bstep;
   }
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb), lane);
-  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb - 8), lane);
+  if (Direct && ones) {
+    const __m256 one = _mm256_set1_ps(1.f);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      acc[r][0] = _mm256_fmadd_ps(ar, one, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(ar, one, acc[r][1]);
+    }
+  }
   const __m256 va = _mm256_set1_ps(alpha), vact = _mm256_set1_ps(act_alpha);
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) {
@@ -90,13 +103,33 @@ void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   }
 }
 
+// A tile of mb rows and nb columns with B read in place (GemmDirectFn).
+void direct_tile(int64_t kc, const float* a, const float* b, int64_t ldb, bool ones, float* c, int64_t ldc,
+                 int accumulate, int act, float act_alpha, int mb, int nb) {
+  if (mb == MR && nb == NR) return micro_tile<MR, true, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, NR, ldb, ones);
+  switch (mb) {
+    case 1:
+      return micro_tile<1, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+    case 2:
+      return micro_tile<2, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+    case 3:
+      return micro_tile<3, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+    case 4:
+      return micro_tile<4, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+    case 5:
+      return micro_tile<5, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+    default:
+      return micro_tile<MR, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+  }
+}
+
 void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<MR>(rows, nrows, kc, dst); }
 void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<NR>(rows, nrows, kc, dst); }
 
 }  // namespace
 
 const GemmMicro& gemm_micro_avx2() {
-  static const GemmMicro k{MR, NR, micro_6x16, "avx2", pack_a_rows, pack_b_rows, edge_tile};
+  static const GemmMicro k{MR, NR, micro_6x16, "avx2", pack_a_rows, pack_b_rows, edge_tile, direct_tile};
   return k;
 }
 

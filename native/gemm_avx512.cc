@@ -18,10 +18,15 @@ constexpr int MR = 12, NR = 32;
 
 // The first R rows (R = MR for a whole tile) and nb columns of the tile; Full: all NR columns
 // (plain loads and stores), else the columns past nb masked off (the edge tiles of C, with the
-// same products and epilogue lane by lane).
-template <int R, bool Full>
+// same products and epilogue lane by lane). Direct: B is read where it lies, row k at b + k*ldb
+// (columns past nb never read), and, ones, a last row of ones follows the kc rows (the bias row
+// a packed sliver carries): the same products in the same order as the packed sliver's.
+template <int R, bool Full, bool Direct = false>
 inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
-                       int act, float act_alpha, int nb) {
+                       int act, float act_alpha, int nb, int64_t ldb = NR, bool ones = false) {
+  const int64_t bstep = Direct ? ldb : NR;
+  const __mmask16 m0 = Full || nb >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nb) - 1);
+  const __mmask16 m1 = Full ? (__mmask16)0xFFFF : nb <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nb - 16)) - 1);
   __m512 acc[R][2];
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
@@ -30,9 +35,10 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; ++k) {
     // B streams from L2 (gemm_macro keeps the A panel in L1): fetch 8 rows ahead
-    _mm_prefetch((const char*)(b + 8 * NR), _MM_HINT_T0);
-    _mm_prefetch((const char*)(b + 8 * NR + 16), _MM_HINT_T0);
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    _mm_prefetch((const char*)(b + 8 * bstep), _MM_HINT_T0);
+    _mm_prefetch((const char*)(b + 8 * bstep + 16), _MM_HINT_T0);
+    const __m512 b0 = Direct && !Full ? _mm512_maskz_loadu_ps(m0, b) : _mm512_loadu_ps(b);
+    const __m512 b1 = Direct && !Full ? _mm512_maskz_loadu_ps(m1, b + 16) : _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
     for (int r = 0; r < R; ++r) {
       const __m512 ar = _mm512_set1_ps(a[r]);
@@ -40,10 +46,17 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
       acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
     }
     a += MR;
-    b += NR;
+    b += bstep;
   }
-  const __mmask16 m0 = Full || nb >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nb) - 1);
-  const __mmask16 m1 = Full ? (__mmask16)0xFFFF : nb <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nb - 16)) - 1);
+  if (Direct && ones) {
+    const __m512 one = _mm512_set1_ps(1.f);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(ar, one, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ar, one, acc[r][1]);
+    }
+  }
   const __m512 va = _mm512_set1_ps(alpha), vact = _mm512_set1_ps(act_alpha);
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
@@ -69,10 +82,12 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
 
 // The first R rows and nb <= 16 columns of a tile: the first 16-lane vector only (the second half
 // of the tile is neither computed nor touched); the same products and epilogue as micro_tile's
-// first vector, so the same bits.
-template <int R>
+// first vector, so the same bits. Direct and ones as for micro_tile.
+template <int R, bool Direct = false>
 inline void micro_tile_half(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                            int accumulate, int act, float act_alpha, int nb) {
+                            int accumulate, int act, float act_alpha, int nb, int64_t ldb = NR, bool ones = false) {
+  const int64_t bstep = Direct ? ldb : NR;
+  const __mmask16 m0 = (__mmask16)((1u << nb) - 1);
   __m512 acc[R];
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
@@ -80,14 +95,18 @@ inline void micro_tile_half(int64_t kc, const float* a, const float* b, float* c
   for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; ++k) {
-    _mm_prefetch((const char*)(b + 8 * NR), _MM_HINT_T0);
-    const __m512 b0 = _mm512_loadu_ps(b);
+    _mm_prefetch((const char*)(b + 8 * bstep), _MM_HINT_T0);
+    const __m512 b0 = Direct ? _mm512_maskz_loadu_ps(m0, b) : _mm512_loadu_ps(b);
 #pragma GCC unroll 12
     for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, acc[r]);
     a += MR;
-    b += NR;
+    b += bstep;
   }
-  const __mmask16 m0 = (__mmask16)((1u << nb) - 1);
+  if (Direct && ones) {
+    const __m512 one = _mm512_set1_ps(1.f);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), one, acc[r]);
+  }
   const __m512 va = _mm512_set1_ps(alpha), vact = _mm512_set1_ps(act_alpha);
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
@@ -123,13 +142,31 @@ void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   }
 }
 
+// A tile of mb rows and nb columns with B read in place (GemmDirectFn).
+void direct_tile(int64_t kc, const float* a, const float* b, int64_t ldb, bool ones, float* c, int64_t ldc,
+                 int accumulate, int act, float act_alpha, int mb, int nb) {
+  if (mb == MR && nb == NR) return micro_tile<MR, true, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, NR, ldb, ones);
+  switch (nb <= 16 ? mb : mb + MR) {
+#define SP_DIRECT_CASE(R)                                                                          \
+  case R:                                                                                          \
+    return micro_tile_half<R, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones); \
+  case R + MR:                                                                                     \
+    return micro_tile<R, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+    SP_DIRECT_CASE(1) SP_DIRECT_CASE(2) SP_DIRECT_CASE(3) SP_DIRECT_CASE(4) SP_DIRECT_CASE(5) SP_DIRECT_CASE(6)
+    SP_DIRECT_CASE(7) SP_DIRECT_CASE(8) SP_DIRECT_CASE(9) SP_DIRECT_CASE(10) SP_DIRECT_CASE(11) SP_DIRECT_CASE(12)
+#undef SP_DIRECT_CASE
+    default:
+      break;
+  }
+}
+
 void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<MR>(rows, nrows, kc, dst); }
 void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<NR>(rows, nrows, kc, dst); }
 
 }  // namespace
 
 const GemmMicro& gemm_micro_avx512() {
-  static const GemmMicro k{MR, NR, micro_12x32, "avx512", pack_a_rows, pack_b_rows, edge_tile};
+  static const GemmMicro k{MR, NR, micro_12x32, "avx512", pack_a_rows, pack_b_rows, edge_tile, direct_tile};
   return k;
 }
 

@@ -29,6 +29,13 @@ using GemmPackRowsFn = void (*)(const float* const* rows, int nrows, int kc, flo
 using GemmEdgeFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                             int accumulate, int act, float act_alpha, int mb, int nb);
 
+// A tile of mb rows and nb columns whose B is read where it lies: row k of op(B) at b + k*ldb
+// (columns past nb never read) for k < kc, then, ones, a row of ones (the bias row of a packed
+// sliver); alpha 1. The same products in the same order as packing those rows into a sliver and
+// running the tile: the same bits.
+using GemmDirectFn = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, bool ones, float* c,
+                              int64_t ldc, int accumulate, int act, float act_alpha, int mb, int nb);
+
 struct GemmMicro {
   int mr, nr;
   GemmMicroFn fn;
@@ -36,6 +43,7 @@ struct GemmMicro {
   GemmPackRowsFn pack_a_rows = nullptr;  // R = mr; null: the portable loop
   GemmPackRowsFn pack_b_rows = nullptr;  // R = nr
   GemmEdgeFn edge = nullptr;  // null: partial tiles go through a full tile in scratch
+  GemmDirectFn direct = nullptr;  // null: B is always packed (gemm_direct declines)
 };
 
 const GemmMicro& gemm_micro_generic();
@@ -78,6 +86,15 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
 // act >= 0: the fused activation, applied with the last K-block.
 void gemm_packed(const GemmMicro& uk, int m, int n, int K, const float* Ap, int64_t aps, const float* Bp,
                  int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act = -1, float act_alpha = 0.f);
+
+// One K-block of a product whose B is not packed: C[m x n] (ldc) = Ap (panels, stride aps, kc
+// rows, the bias column after them when ones) * B (row k of op(B) at B + k*ldb, then a row of
+// ones when ones) (+ C when accumulate), act as gemm_macro's. The tiles, sums and bits of packing
+// B (gemm_pack_b plus fill_bias_row) and running gemm_macro, without the pack: for operands read
+// once per panel sweep, such as a pointwise layer's input. False, doing nothing, when the CPU's
+// microkernel has no direct form.
+bool gemm_direct(const GemmMicro& uk, int m, int n, int kc, bool ones, const float* Ap, int64_t aps, const float* B,
+                 int64_t ldb, float* C, int64_t ldc, bool accumulate, int act = -1, float act_alpha = 0.f);
 
 // Single-threaded sgemm (beta 0 or 1 only) for use inside parallel tasks.
 void sgemm_serial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int64_t lda,

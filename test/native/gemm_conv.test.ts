@@ -24,7 +24,7 @@ try {
   reason = `native addon not loaded (${(e as Error).message.split('\n')[0]}); build it with \`npm run build:native\``;
 }
 
-type Part = 'gemm' | 'forward' | 'backward_input' | 'backward_filter' | 'threads';
+type Part = 'gemm' | 'forward' | 'backward_input' | 'backward_filter' | 'threads' | 'pointwise';
 
 /**
  * Runs one part of the checks against `lib` (the addon) and returns the failures. Self-contained
@@ -58,7 +58,7 @@ function runChecks(lib: NativeAddon, part: Part): string[] {
     const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
     for (let i = 0; i < ua.length; i++)
       if (ua[i] !== ub[i]) {
-        fails.push(`${what}: element ${i} differs between thread counts (${a[i]} vs ${b[i]})`);
+        fails.push(`${what}: element ${i} differs (${a[i]} vs ${b[i]})`);
         return;
       }
   };
@@ -226,6 +226,23 @@ function runChecks(lib: NativeAddon, part: Part): string[] {
     } finally {
       lib.setThreads(prev);
     }
+  } else if (part === 'pointwise') {
+    // A 1x1 layer reads x in place where its rows are few or close together and packs them
+    // otherwise (conv_forward_gemm); either way each output is the same sum. The first r rows of
+    // a map whose rows pack must come out, bit for bit, as the whole of the r-row map, which is
+    // read in place: one K-block (64 channels), two (300), edge tiles of both sizes (37 and 13
+    // outputs, widths off the vector length), with and without bias.
+    for (const [N, C, H, W, OC, r, bias] of [[2, 64, 48, 48, 37, 5, 1], [1, 300, 33, 35, 13, 3, 0], [1, 64, 40, 70, 30, 2, 1]]) {
+      const x = fill(N * C * H * W), w = fill(OC * C), b = bias ? fill(OC) : null;
+      const y = new Float32Array(N * OC * H * W), ys = new Float32Array(N * OC * r * W);
+      const xs = new Float32Array(N * C * r * W);
+      for (let p = 0; p < N * C; p++) xs.set(x.subarray(p * H * W, p * H * W + r * W), p * r * W);
+      lib.kernels.conv2d_forward(x, w, b, y, [N, C, H, W, OC, 1, 1, H, W, 1, 1, 0, 0, 1, 1, 1]);
+      lib.kernels.conv2d_forward(xs, w, b, ys, [N, C, r, W, OC, 1, 1, r, W, 1, 1, 0, 0, 1, 1, 1]);
+      const first = new Float32Array(ys.length);
+      for (let p = 0; p < N * OC; p++) first.set(y.subarray(p * H * W, p * H * W + r * W), p * r * W);
+      sameBits(`pointwise ${C} -> ${OC} at ${H}x${W}, first ${r} rows against the ${r}-row map`, first, ys);
+    }
   } else {
     for (const sh of SHAPES) convCase(sh, part);
   }
@@ -237,7 +254,7 @@ if (!addon) console.log(`gemm_conv tests skipped: ${reason}`);
 
 d('native gemm and conv kernels', () => {
   const lib = addon as NativeAddon;
-  const parts: Part[] = ['gemm', 'forward', 'backward_input', 'backward_filter', 'threads'];
+  const parts: Part[] = ['gemm', 'forward', 'backward_input', 'backward_filter', 'threads', 'pointwise'];
   for (const part of parts) {
     it(`${part} matches the float64 reference (${addon ? lib.cpuInfo().isa : 'no addon'})`, () => {
       expect(runChecks(lib, part)).toEqual([]);

@@ -43,7 +43,8 @@ for (const [name, be, reason] of backends()) {
     // dwpwAct against conv2dAct twice: the in-place rows (stride 1 on rows of 64+, stride 2; bands
     // of rows that do not divide the map, several bands per image), the padded flat planes (whole
     // images), K-blocks (more than 256 channels), output-channel chunks (few bands, many outputs),
-    // other depthwise geometries (the two kernels inside), with and without biases.
+    // other depthwise geometries (the two kernels inside), with and without biases; a map whose
+    // standalone 1x1 layer packs its input rows where the fused one reads its band in place.
     test.each(ACTS)('dwpwAct %s equals conv2dAct twice', (act, alpha) => {
       for (const [xs, k, stride, pad, oc2, bias] of [
         [[2, 5, 9, 70], 3, 1, 1, 7, true],
@@ -54,6 +55,7 @@ for (const [name, be, reason] of backends()) {
         [[1, 24, 4, 64], 3, 1, 1, 130, false],
         [[1, 4, 7, 8], 5, 1, 2, 3, true],
         [[1, 3, 6, 6], 3, 1, 0, 4, true],
+        [[1, 64, 48, 48], 3, 1, 1, 37, true],
       ] as Array<[number[], number, number, number, number, boolean]>) {
         const C = xs[1];
         const x = T(f32(xs.reduce((a, b) => a * b), 11, -2, 2), xs);
