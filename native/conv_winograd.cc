@@ -231,13 +231,15 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   //    group's panels itself and runs its rows of the 16 products and the output transform in
   //    chunks of cw tiles, U and the products staying in its core's cache (1.2-1.3x on 10x10 and
   //    19x19 maps; the first schedule is 1.1x faster where U is small).
-  //  - with a filter cache, U of all panels is built once (the first schedule's layout) and kept;
-  //    either schedule then reads its panels from there and transforms nothing.
-  const bool shared_u = 16 * (double)npan * aps * sizeof(float) <= (double)(8 << 20);
+  //  - with a filter cache, U of all panels is built once (the first schedule's layout) and kept,
+  //    and the first schedule reads it from there: with nothing to transform per call it is the
+  //    faster one at any size (A/B in one process: 256 -> 512 at 10x10 and 19x19 1.11-1.19x,
+  //    512 -> 512 at 10x10 1.12x, 512 -> 1024 at 10x10 and 19x19 1.05x).
+  const bool shared_u = fc || 16 * (double)npan * aps * sizeof(float) <= (double)(8 << 20);
   const int gp = std::max(1, std::min(npan, (64 + MR - 1) / MR));
   const int ngroups = (npan + gp - 1) / gp;
   const int64_t cw = std::max<int64_t>(NR, (6144 / (gp * MR)) / NR * NR);
-  const int64_t ucs = spread((int64_t)(shared_u || fc ? npan : gp) * aps);  // per position
+  const int64_t ucs = spread((int64_t)(shared_u ? npan : gp) * aps);  // per position
   // The 16 x MR x C transforms of panel pn's filters, packed at dst + xi*ucs; false when a tap is
   // beyond 2^50, Inf or NaN. One product T (16 x 9) * taps (9 x C*MR) whose column j = c*MR + r
   // holds the taps of (output channel i0 + r, input channel c): row xi of the product is then
@@ -376,15 +378,11 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
       static thread_local AlignedBuf ubuf, tapbuf, mbuf;
       const int64_t ldm = cw, mstride = spread((int64_t)gp * MR * ldm);
       float* M = mbuf.get((size_t)(16 * mstride));
-      float* U = Ush ? nullptr : ubuf.get((size_t)(16 * ucs));
+      float* U = ubuf.get((size_t)(16 * ucs));
       bool ok = true;
       for (int64_t grp = gb; grp < ge && ok; ++grp) {
         const int p0 = (int)grp * gp, p1 = std::min(npan, p0 + gp);
-        if (Ush) {
-          U = Ush + (int64_t)p0 * aps;  // the cached panels of the group
-        } else {
-          for (int pn = p0; pn < p1; ++pn) ok &= transform_panel(pn, U + (int64_t)(pn - p0) * aps, tapbuf);
-        }
+        for (int pn = p0; pn < p1; ++pn) ok &= transform_panel(pn, U + (int64_t)(pn - p0) * aps, tapbuf);
         if (!ok) break;
         const int r0 = p0 * MR, rows = std::min(OC, p1 * MR) - r0;
         for (int64_t ch = 0; ch < nchunks; ++ch) {

@@ -2,7 +2,7 @@
  * Kept filter copies (src/backend/prepared.ts, native FilterCache): a convolution through a cache
  * gives the bits of the same convolution without one, on its first call (which fills the cache)
  * and on the later ones (which read it), on every path of conv_forward_gemm (Winograd with U
- * shared or by groups of output channels, flat, batched im2col, pointwise, strided im2col, groups,
+ * shared, or by groups of output channels without a cache against the cache's shared U, flat, batched im2col, pointwise, strided im2col, groups,
  * the stem, depthwise); a cache used with another filter is rebuilt, not misread; bad handles
  * and arguments are errors, never a crash; the executor keeps caches only in inference.
  */
@@ -26,7 +26,7 @@ const bits = (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(t.toArr
 // [x shape, w shape, attrs, bias]: the paths of conv_forward_gemm
 const CASES: Array<[string, number[], number[], ops.Conv2dAttrs, boolean]> = [
   ['winograd, U shared', [2, 64, 10, 10], [72, 64, 3, 3], { padding: 1 }, true],
-  ['winograd, U by groups (more than 8 MiB)', [1, 384, 6, 6], [400, 384, 3, 3], { padding: 1 }, true],
+  ['winograd, U over 8 MiB (by groups uncached, shared cached)', [1, 384, 6, 6], [400, 384, 3, 3], { padding: 1 }, true],
   ['flat 3x3 (narrow: no winograd)', [2, 16, 13, 11], [24, 16, 3, 3], { padding: 1 }, true],
   ['flat 3x3 stride 2', [1, 32, 20, 20], [40, 32, 3, 3], { padding: 1, stride: 2 }, false],
   ['batched im2col (4x4 map)', [3, 20, 4, 4], [30, 20, 3, 3], { padding: 1 }, true],
