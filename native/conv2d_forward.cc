@@ -389,7 +389,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   const int64_t tasks = (int64_t)s.N * s.G * tl.count;
   const int occ = oc_chunks(tasks, npan);
   const int nkb = gemm_k_blocks(Kb);
-  parallel_for(tasks * occ, [&](int64_t tb, int64_t te) {
+  parallel_tasks(tasks * occ, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf colbuf;
     float* col = colbuf.get((size_t)kGemmKC * tl.len);
     for (int64_t t = tb; t < te; ++t) {
@@ -438,7 +438,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
       }
     }
     colbuf.release_if_over((size_t)1 << 22);
-  }, 1);
+  });
   wbuf.release_if_over((size_t)1 << 24);
 }
 
