@@ -80,6 +80,41 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
   }
 }
 
+// The first R rows and nb <= 8 columns of a tile: the first 8-lane vector only (the second half
+// of the tile is neither computed nor touched); the same products and epilogue as micro_tile's
+// first vector, so the same bits. Direct and ones as for micro_tile.
+template <int R, bool Direct = false>
+inline void micro_tile_half(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                            int accumulate, int act, float act_alpha, int nb, int64_t ldb = NR, bool ones = false) {
+  const int64_t bstep = Direct ? ldb : NR;
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256 acc[R];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256 b0 = Direct ? _mm256_maskload_ps(b, m0) : _mm256_loadu_ps(b);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), b0, acc[r]);
+    a += MR;
+    b += bstep;
+  }
+  if (Direct && ones) {
+    const __m256 one = _mm256_set1_ps(1.f);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), one, acc[r]);
+  }
+  const __m256 va = _mm256_set1_ps(alpha), vact = _mm256_set1_ps(act_alpha);
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+    __m256 x0 = _mm256_mul_ps(acc[r], va);
+    if (accumulate) x0 = _mm256_add_ps(_mm256_maskload_ps(cr, m0), x0);
+    if (act >= 0) x0 = act8(x0, act, vact);
+    _mm256_maskstore_ps(cr, m0, x0);
+  }
+}
+
 void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate,
                 int act, float act_alpha) {
   micro_tile<MR, true>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, NR);
@@ -87,19 +122,17 @@ void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ld
 
 void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate, int act,
                float act_alpha, int mb, int nb) {
-  switch (mb) {
-    case 1:
-      return micro_tile<1, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
-    case 2:
-      return micro_tile<2, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
-    case 3:
-      return micro_tile<3, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
-    case 4:
-      return micro_tile<4, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
-    case 5:
-      return micro_tile<5, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+  // at most 8 columns: only the first vector is computed
+  switch (nb <= 8 ? mb : mb + MR) {
+#define SP_EDGE_CASE(R)                                                                  \
+  case R:                                                                                \
+    return micro_tile_half<R>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);  \
+  case R + MR:                                                                           \
+    return micro_tile<R, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+    SP_EDGE_CASE(1) SP_EDGE_CASE(2) SP_EDGE_CASE(3) SP_EDGE_CASE(4) SP_EDGE_CASE(5) SP_EDGE_CASE(6)
+#undef SP_EDGE_CASE
     default:
-      return micro_tile<MR, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
+      break;
   }
 }
 
@@ -107,19 +140,16 @@ void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
 void direct_tile(int64_t kc, const float* a, const float* b, int64_t ldb, bool ones, float* c, int64_t ldc,
                  int accumulate, int act, float act_alpha, int mb, int nb) {
   if (mb == MR && nb == NR) return micro_tile<MR, true, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, NR, ldb, ones);
-  switch (mb) {
-    case 1:
-      return micro_tile<1, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
-    case 2:
-      return micro_tile<2, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
-    case 3:
-      return micro_tile<3, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
-    case 4:
-      return micro_tile<4, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
-    case 5:
-      return micro_tile<5, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+  switch (nb <= 8 ? mb : mb + MR) {
+#define SP_DIRECT_CASE(R)                                                                               \
+  case R:                                                                                               \
+    return micro_tile_half<R, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);  \
+  case R + MR:                                                                                          \
+    return micro_tile<R, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+    SP_DIRECT_CASE(1) SP_DIRECT_CASE(2) SP_DIRECT_CASE(3) SP_DIRECT_CASE(4) SP_DIRECT_CASE(5) SP_DIRECT_CASE(6)
+#undef SP_DIRECT_CASE
     default:
-      return micro_tile<MR, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
+      break;
   }
 }
 
