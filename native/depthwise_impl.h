@@ -23,6 +23,32 @@ namespace {
 typedef float dw_v8 __attribute__((vector_size(32)));
 typedef float dw_v8u __attribute__((vector_size(32), aligned(4)));
 
+// The fused activation (act >= 0) of one value and of 8 lanes, applied before they are stored:
+// the values of fused_act_inplace on them.
+inline float dw_act1(float v, int act, float alpha) {
+  fused_act_inplace(&v, 1, act, alpha);
+  return v;
+}
+inline void dw_act8(dw_v8& v, int act, float alpha) {
+#if defined(__AVX2__)
+  v = (dw_v8)act8((__m256)v, act, _mm256_set1_ps(alpha));
+#else
+  float t[8];
+  __builtin_memcpy(t, &v, sizeof t);
+  fused_act_inplace(t, 8, act, alpha);
+  __builtin_memcpy(&v, t, sizeof t);
+#endif
+}
+// a + w * x as the vector lanes of the same build compute it: one fused multiply-add where the
+// build has FMA (the lanes' `a += w * x` contract to it), else a product and a sum.
+inline float dw_madd(float a, float w, float x) {
+#if defined(__FMA__)
+  return __builtin_fmaf(w, x, a);
+#else
+  return a + w * x;
+#endif
+}
+
 inline int dw_min(int a, int b) { return a < b ? a : b; }
 inline int dw_max(int a, int b) { return a > b ? a : b; }
 
@@ -511,36 +537,40 @@ inline bool dw3_row16(int OW, int lo, int hi, const float* wk, float bias, S sca
 
 // One output row oh of a 3x3 stride-1 plane: r[kh] is input row oh - 1 + kh (a row of zeros
 // outside the image).
-inline void dw3_row_s1(const ConvShape& s, const float* const r[3], const float* wk, float bias, float* __restrict yr) {
+inline void dw3_row_s1(const ConvShape& s, const float* const r[3], const float* wk, float bias, float* __restrict yr,
+                       int act, float alpha) {
   const int OW = s.OW, W = s.W;
   auto scalar = [&](int ow) {
     float a = bias;
     for (int kh = 0; kh < 3; ++kh)
       for (int kw = 0; kw < 3; ++kw) {
         const int iw = ow - 1 + kw;
-        a += wk[kh * 3 + kw] * (iw >= 0 && iw < W ? r[kh][iw] : 0.f);
+        a = dw_madd(a, wk[kh * 3 + kw], iw >= 0 && iw < W ? r[kh][iw] : 0.f);
       }
-    yr[ow] = a;
+    yr[ow] = act >= 0 ? dw_act1(a, act, alpha) : a;
   };
   // Interior: every column tap in bounds (ow >= 1 and ow + 1 < W).
   const int lo = dw_min(OW, 1);
 #if defined(__AVX512F__)
+  const __m512 va = _mm512_set1_ps(alpha);
   if (dw3_row16(OW, lo, dw_max(lo, dw_min(OW, W - 1)), wk, bias, scalar, [&](int ow, const __m512* wv, __m512 a) {
         for (int kh = 0; kh < 3; ++kh)
           for (int kw = 0; kw < 3; ++kw) a = _mm512_fmadd_ps(wv[kh * 3 + kw], _mm512_loadu_ps(r[kh] + ow - 1 + kw), a);
-        _mm512_storeu_ps(yr + ow, a);
+        _mm512_storeu_ps(yr + ow, act >= 0 ? act16(a, act, va) : a);
       }))
     return;
 #endif
   dw3_row(OW, lo, dw_max(lo, dw_min(OW, W - 1)), wk, bias, scalar, [&](int ow, const dw_v8* wv, dw_v8 a) {
     for (int kh = 0; kh < 3; ++kh)
       for (int kw = 0; kw < 3; ++kw) a += wv[kh * 3 + kw] * *(const dw_v8u*)(r[kh] + ow - 1 + kw);
+    if (act >= 0) dw_act8(a, act, alpha);
     *(dw_v8u*)(yr + ow) = a;
   });
 }
 
 // One output row of a 3x3 stride-2 plane: r[kh] is input row 2*oh - 1 + kh, or null outside.
-inline void dw3_row_s2(const ConvShape& s, const float* const r[3], const float* wk, float bias, float* __restrict yr) {
+inline void dw3_row_s2(const ConvShape& s, const float* const r[3], const float* wk, float bias, float* __restrict yr,
+                       int act, float alpha) {
   const int OW = s.OW, W = s.W;
   auto scalar = [&](int ow) {
     float a = bias;
@@ -548,10 +578,10 @@ inline void dw3_row_s2(const ConvShape& s, const float* const r[3], const float*
       if (!r[kh]) continue;
       for (int kw = 0; kw < 3; ++kw) {
         const int iw = 2 * ow - 1 + kw;
-        if (iw >= 0 && iw < W) a += wk[kh * 3 + kw] * r[kh][iw];
+        if (iw >= 0 && iw < W) a = dw_madd(a, wk[kh * 3 + kw], r[kh][iw]);
       }
     }
-    yr[ow] = a;
+    yr[ow] = act >= 0 ? dw_act1(a, act, alpha) : a;
   };
   // Interior blocks: lanes ow .. ow + 7 read columns 2*ow - 1 .. 2*ow + 15 (ow >= 1 and
   // 2*ow + 16 <= W).
@@ -560,6 +590,7 @@ inline void dw3_row_s2(const ConvShape& s, const float* const r[3], const float*
   // 16 lanes: columns 2*ow - 1 .. 2*ow + 31 (ow >= 1 and 2*ow + 32 <= W)
   const int hi16 = W >= 32 ? dw_max(lo, dw_min(OW, (W - 32) / 2 + 16)) : lo;
   if (hi16 == hi) {
+    const __m512 va = _mm512_set1_ps(alpha);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     if (dw3_row16(OW, lo, hi, wk, bias, scalar, [&](int ow, const __m512* wv, __m512 a) {
@@ -572,7 +603,7 @@ inline void dw3_row_s2(const ConvShape& s, const float* const r[3], const float*
             a = _mm512_fmadd_ps(wv[kh * 3 + 1], _mm512_permutex2var_ps(v0, odd, v1), a);
             a = _mm512_fmadd_ps(wv[kh * 3 + 2], _mm512_permutex2var_ps(u0, odd, u1), a);
           }
-          _mm512_storeu_ps(yr + ow, a);
+          _mm512_storeu_ps(yr + ow, act >= 0 ? act16(a, act, va) : a);
         }))
       return;
   }
@@ -587,6 +618,7 @@ inline void dw3_row_s2(const ConvShape& s, const float* const r[3], const float*
       a += wv[kh * 3 + 1] * __builtin_shufflevector(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15);
       a += wv[kh * 3 + 2] * __builtin_shufflevector(u0, u1, 1, 3, 5, 7, 9, 11, 13, 15);
     }
+    if (act >= 0) dw_act8(a, act, alpha);
     *(dw_v8u*)(yr + ow) = a;
   });
 }
@@ -602,11 +634,13 @@ inline void dw3_forward_rows(const ConvShape& s, const float* xc, const float* w
       r[kh] = ih >= 0 && ih < s.H ? xc + (int64_t)ih * s.W : s.SW == 1 ? zeros : nullptr;
     }
     float* yr = yp + (int64_t)(oh - oh0) * s.OW;
+    // the activation is applied to each value before it is stored: a pass over the row just
+    // written would load across the row's overlapping stores, which the CPU cannot forward
+    // (measured 2.3x on 512 channels of 20x20 -> 10x10 with the pass)
     if (s.SW == 1)
-      dw3_row_s1(s, r, wk, bias, yr);
+      dw3_row_s1(s, r, wk, bias, yr, act, alpha);
     else
-      dw3_row_s2(s, r, wk, bias, yr);
-    if (act >= 0) fused_act_inplace(yr, s.OW, act, alpha);
+      dw3_row_s2(s, r, wk, bias, yr, act, alpha);
   }
 }
 
