@@ -6,4 +6,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 120000,
+  // folders the tests make under the temporary folder are removed after each file
+  setupFilesAfterEnv: ['<rootDir>/test/util/tmp_cleanup.ts'],
 };
