@@ -142,6 +142,11 @@ void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, i
 // ---- macro kernel -----------------------------------------------------------------------------
 namespace {
 constexpr int64_t kBBlockBytes = 256 << 10;  // the block of B gemm_macro keeps in L2
+// Columns of B per block (a multiple of NR) when a sliver holds `rows` K rows.
+int b_block_cols(int64_t rows, int NR) {
+  const int64_t sliver_bytes = std::max<int64_t>(rows, 1) * NR * (int64_t)sizeof(float);
+  return (int)std::max<int64_t>(1, kBBlockBytes / sliver_bytes) * NR;
+}
 }  // namespace
 
 void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int64_t aps, const float* Bp,
@@ -177,8 +182,7 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
   // the B sliver kept in L1 instead (32 KiB at kc = 256 of a 48 KiB L1) and the panels streaming,
   // the pointwise layers of 40x40 to 80x80 maps ran 1.1-1.3x slower. The order of the tiles
   // changes nothing in any tile's sums.
-  const int64_t sliver_bytes = (int64_t)kc * NR * (int64_t)sizeof(float);
-  const int bj = (int)std::max<int64_t>(1, kBBlockBytes / std::max<int64_t>(sliver_bytes, 1)) * NR;
+  const int bj = b_block_cols(kc, NR);
   for (int j0 = 0; j0 < n; j0 += bj) {
     const int j1 = std::min(n, j0 + bj);
     for (int i = 0; i < m; i += MR)
@@ -192,8 +196,7 @@ bool gemm_direct(const GemmMicro& uk, int m, int n, int kc, bool ones, const flo
   const int MR = uk.mr, NR = uk.nr;
   // gemm_macro's order: per block of columns (its B within kBBlockBytes), each A panel sweeps the
   // block's slivers.
-  const int64_t sliver_bytes = (int64_t)(kc + 1) * NR * (int64_t)sizeof(float);
-  const int bj = (int)std::max<int64_t>(1, kBBlockBytes / sliver_bytes) * NR;
+  const int bj = b_block_cols(kc + 1, NR);
   for (int j0 = 0; j0 < n; j0 += bj) {
     const int j1 = std::min(n, j0 + bj);
     for (int i = 0; i < m; i += MR)

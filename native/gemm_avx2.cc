@@ -120,37 +120,35 @@ void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ld
   micro_tile<MR, true>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, NR);
 }
 
-void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate, int act,
-               float act_alpha, int mb, int nb) {
-  // at most 8 columns: only the first vector is computed
+// A tile of mb rows and nb columns: the whole-tile code, the first vector only when nb <= 8, else
+// both vectors masked past nb; Direct and ones as for micro_tile.
+template <bool Direct>
+void any_tile(int64_t kc, const float* a, const float* b, int64_t ldb, bool ones, float* c, int64_t ldc, float alpha,
+              int accumulate, int act, float act_alpha, int mb, int nb) {
+  if (mb == MR && nb == NR)
+    return micro_tile<MR, true, Direct>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, NR, ldb, ones);
   switch (nb <= 8 ? mb : mb + MR) {
-#define SP_EDGE_CASE(R)                                                                  \
-  case R:                                                                                \
-    return micro_tile_half<R>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);  \
-  case R + MR:                                                                           \
-    return micro_tile<R, false>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb);
-    SP_EDGE_CASE(1) SP_EDGE_CASE(2) SP_EDGE_CASE(3) SP_EDGE_CASE(4) SP_EDGE_CASE(5) SP_EDGE_CASE(6)
-#undef SP_EDGE_CASE
+#define SP_TILE_CASE(R)                                                                                       \
+  case R:                                                                                                     \
+    return micro_tile_half<R, Direct>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb, ldb, ones);   \
+  case R + MR:                                                                                                \
+    return micro_tile<R, false, Direct>(kc, a, b, c, ldc, alpha, accumulate, act, act_alpha, nb, ldb, ones);
+    SP_TILE_CASE(1) SP_TILE_CASE(2) SP_TILE_CASE(3) SP_TILE_CASE(4) SP_TILE_CASE(5) SP_TILE_CASE(6)
+#undef SP_TILE_CASE
     default:
       break;
   }
 }
 
-// A tile of mb rows and nb columns with B read in place (GemmDirectFn).
+void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, int accumulate, int act,
+               float act_alpha, int mb, int nb) {
+  any_tile<false>(kc, a, b, NR, false, c, ldc, alpha, accumulate, act, act_alpha, mb, nb);
+}
+
+// A tile with B read in place (GemmDirectFn).
 void direct_tile(int64_t kc, const float* a, const float* b, int64_t ldb, bool ones, float* c, int64_t ldc,
                  int accumulate, int act, float act_alpha, int mb, int nb) {
-  if (mb == MR && nb == NR) return micro_tile<MR, true, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, NR, ldb, ones);
-  switch (nb <= 8 ? mb : mb + MR) {
-#define SP_DIRECT_CASE(R)                                                                               \
-  case R:                                                                                               \
-    return micro_tile_half<R, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);  \
-  case R + MR:                                                                                          \
-    return micro_tile<R, false, true>(kc, a, b, c, ldc, 1.f, accumulate, act, act_alpha, nb, ldb, ones);
-    SP_DIRECT_CASE(1) SP_DIRECT_CASE(2) SP_DIRECT_CASE(3) SP_DIRECT_CASE(4) SP_DIRECT_CASE(5) SP_DIRECT_CASE(6)
-#undef SP_DIRECT_CASE
-    default:
-      break;
-  }
+  any_tile<true>(kc, a, b, ldb, ones, c, ldc, 1.f, accumulate, act, act_alpha, mb, nb);
 }
 
 void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<MR>(rows, nrows, kc, dst); }
