@@ -8,17 +8,17 @@
  *   3x3s2  3x3 stride 2 pad 1, 32 -> 64 at 112x112          (downsampling)
  *
  * Implementations, each prepared and timed in turn on the same data: every available slimprune
- * backend, onnxruntime-node (forward), TensorFlow.js on tfjs-backend-cpu and
- * tfjs-backend-wasm, and oneDNN through the optional C++ comparator. Each output is compared
- * with slimprune-native's (largest difference relative to the largest value; the first
- * implementation's when native is absent) so that a peer
- * set up with the wrong geometry shows instead of producing a flattering time.
+ * backend, onnxruntime-node (forward: session.run, and its Conv kernel alone from its profiler),
+ * TensorFlow.js on tfjs-backend-cpu and tfjs-backend-wasm, and oneDNN through the optional C++
+ * comparator. Each output is compared with slimprune-native's (largest difference relative to the
+ * largest value; the first implementation's when native is absent) so that a peer set up with the
+ * wrong geometry shows instead of producing a flattering time.
  * GFLOP/s = 2 x N x OC x OH x OW x C/G x KH x KW / time, for each of the three ops.
  */
 import { type BenchOptions, FULL_BUDGET, type Op, QUICK_BUDGET, Reporter, fmtMs, measure, randomArray, relError, table } from './harness';
 import { describeMachine, fp32Peak, machine } from './machine';
 import { onednnConv } from './impl/comparator';
-import { onnxruntimeConv } from './impl/onnxruntime';
+import { onnxruntimeConv, onnxruntimeConvKernel } from './impl/onnxruntime';
 import { slimpruneBackends, slimpruneConv } from './impl/slimprune';
 import { tfjsConv } from './impl/tfjs';
 import { type Absent, type ConvCase, type ConvData, type ConvImpl, type ConvOp, convMacs, isNa } from './impl/types';
@@ -56,6 +56,7 @@ async function implementations(opts: BenchOptions, rep: Reporter): Promise<{ imp
   const absent = [...sp.absent];
   const peers: Array<[string, ConvImpl | string]> = [
     ['onnxruntime', onnxruntimeConv(opts.threads)],
+    ['onnxruntime-kernel', onnxruntimeConvKernel(opts.threads, budget)],
     ['tfjs-cpu', await tfjsConv('cpu')],
     ['tfjs-wasm', await tfjsConv('wasm')],
     ['onednn', onednnConv(opts.threads, budget)],

@@ -3,9 +3,19 @@
  * bias) built in memory with onnx-proto, run by an InferenceSession with the same number of
  * intra-op threads as slimprune and every graph optimisation on. Forward only: the package runs
  * inference and has no training kernels. A timed call includes ORT's own output allocation.
+ *
+ * Two rows: 'onnxruntime' times session.run as a caller of the one-node model waits for it, which
+ * includes the layout reorders onnxruntime puts around a lone Conv on NCHW tensors (its NCHWc
+ * kernels) and the call's overhead; 'onnxruntime-kernel' runs the same session with onnxruntime's
+ * profiler on and reports the Conv kernel's own time per run from the profile, the figure to set
+ * against a slimprune kernel layer by layer (inside a model the reorders happen once, at its ends).
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
+import { type Budget, measure } from '../harness';
 import type { ConvCase, ConvImpl, ConvOp, Prepared } from './types';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -54,6 +64,19 @@ export function convModel(c: ConvCase, w: Float32Array): Uint8Array {
   }).finish();
 }
 
+function sessionOptions(threads: number, profilePrefix?: string): Ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+  };
+}
+
+const NA = { na: 'onnxruntime-node runs inference only, it has no training kernels' };
+
 /** The ORT conv implementation, or why it is absent. */
 export function onnxruntimeConv(threads: number): ConvImpl | string {
   const ort = loadOrt();
@@ -61,30 +84,77 @@ export function onnxruntimeConv(threads: number): ConvImpl | string {
   return {
     name: 'onnxruntime',
     threads,
-    note: 'forward only (inference runtime)',
+    note: 'forward only (inference runtime); session.run, layout reorders included',
     async prepare(c, d): Promise<Prepared<ConvOp>> {
-      const session = await ort.InferenceSession.create(convModel(c, d.w), {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
+      const session = await ort.InferenceSession.create(convModel(c, d.w), sessionOptions(threads));
       const feeds = { x: new ort.Tensor('float32', d.x, [c.N, c.C, c.H, c.W]) };
       let last: Float32Array | null = null;
-      const na = { na: 'onnxruntime-node runs inference only, it has no training kernels' };
       return {
         ops: {
           fwd: async () => {
             const r = await session.run(feeds);
             last = r.y.data as Float32Array;
           },
-          dx: na,
-          dw: na,
+          dx: NA,
+          dw: NA,
         },
         result: () => last ?? new Float32Array(0),
         dispose: () => session.release(),
       };
+    },
+  };
+}
+
+/**
+ * The durations (ms) of the convolution kernels in an onnxruntime profile, in run order: one per
+ * run of a one-node Conv model (the node may run as Conv, NchwcConv or FusedConv).
+ */
+export function convKernelTimes(events: Array<Record<string, unknown>>): number[] {
+  return events
+    .filter((e) => e.cat === 'Node' && typeof e.name === 'string' && e.name.endsWith('_kernel_time') &&
+      /Conv$/.test(String((e.args as Record<string, unknown> | undefined)?.op_name ?? '')))
+    .sort((a, b) => Number(a.ts) - Number(b.ts))
+    .map((e) => Number(e.dur) / 1000);
+}
+
+/**
+ * The ORT conv kernel alone (see the file comment): the session runs under the harness's budget
+ * while its profiler records, then the median Conv kernel time of the timed runs (the warm-up
+ * run left out) is this row's time; its output is the plain row's (same session settings).
+ */
+export function onnxruntimeConvKernel(threads: number, budget: Budget): ConvImpl | string {
+  const ort = loadOrt();
+  if (typeof ort === 'string') return ort;
+  return {
+    name: 'onnxruntime-kernel',
+    threads,
+    note: "forward only; the Conv kernel's time from onnxruntime's profiler, reorders and call overhead excluded",
+    async prepare(c, d): Promise<Prepared<ConvOp>> {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimprune-ort-profile-'));
+      try {
+        const session = await ort.InferenceSession.create(convModel(c, d.w), sessionOptions(threads, path.join(dir, 'ort')));
+        const feeds = { x: new ort.Tensor('float32', d.x, [c.N, c.C, c.H, c.W]) };
+        let timing;
+        try {
+          timing = await measure(async () => {
+            await session.run(feeds);
+          }, budget);
+          session.endProfiling();
+        } finally {
+          await session.release();
+        }
+        const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
+        if (!file) throw new Error('onnxruntime wrote no profile');
+        const runs = convKernelTimes(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+        // measure() makes one warm-up call, then `samples` timed ones (the slow path counts its warm-up)
+        const timed = runs.slice(-timing.samples).sort((a, b) => a - b);
+        if (!timed.length) throw new Error(`the profile holds no Conv kernel time (${runs.length} conv events for ${timing.samples} runs)`);
+        const n = timed.length;
+        const ms = n % 2 ? timed[(n - 1) / 2] : 0.5 * (timed[n / 2 - 1] + timed[n / 2]);
+        return { ops: { dx: NA, dw: NA }, timed: { fwd: { ms, samples: n } }, dispose: () => undefined };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

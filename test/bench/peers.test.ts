@@ -9,6 +9,7 @@ import * as path from 'path';
 import { parseOptions, relError, randomArray, table } from '../../bench/harness';
 import { convCases } from '../../bench/conv';
 import { fp32Peak, machine } from '../../bench/machine';
+import { convKernelTimes } from '../../bench/impl/onnxruntime';
 import { tfjsConv } from '../../bench/impl/tfjs';
 import { type ConvCase, type ConvData, convGeom, convMacs, isNa } from '../../bench/impl/types';
 import { referenceBackend } from '../../src/backend/reference';
@@ -125,6 +126,62 @@ describe('peers compute the reference convolution', () => {
     expect(out.error).toBeUndefined();
     expect(out.errs).toHaveLength(TINY.length);
     for (const e of out.errs ?? []) expect(e).toBeLessThan(1e-5);
+  });
+
+  test("onnxruntime-kernel: the Conv kernel's time per run from the profile", () => {
+    // what onnxruntime writes for one run of a lone Conv on NCHW tensors (fields trimmed)
+    const run = (ts: number, conv: string, dur: number) => [
+      { cat: 'Session', name: 'model_run', ts, dur: dur + 90 },
+      { cat: 'Node', name: 'reorder_input_kernel_time', ts: ts + 1, dur: 30, args: { op_name: 'ReorderInput' } },
+      { cat: 'Node', name: 'conv_fence_before', ts: ts + 2, dur: 0, args: { op_name: conv } },
+      { cat: 'Node', name: 'conv_kernel_time', ts: ts + 3, dur, args: { op_name: conv } },
+      { cat: 'Node', name: 'reorder_output_kernel_time', ts: ts + 4, dur: 40, args: { op_name: 'ReorderOutput' } },
+    ];
+    const events = [...run(500, 'NchwcConv', 2500), ...run(100, 'Conv', 1500), ...run(900, 'FusedConv', 750)];
+    expect(convKernelTimes(events)).toEqual([1.5, 2.5, 0.75]);
+    expect(convKernelTimes([])).toEqual([]);
+
+    const script = `
+      const fs = require('fs'), os = require('os');
+      const { onnxruntimeConvKernel } = require('./bench/impl/onnxruntime.ts');
+      const { QUICK_BUDGET, randomArray } = require('./bench/harness.ts');
+      const cases = ${JSON.stringify(TINY)};
+      const left = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('slimprune-ort-profile-')).length;
+      (async () => {
+        const impl = onnxruntimeConvKernel(1, QUICK_BUDGET);
+        if (typeof impl === 'string') { console.log(JSON.stringify({ skipped: impl })); return; }
+        const before = left(), rows = [];
+        for (const c of cases) {
+          const d = { x: randomArray(c.N * c.C * c.H * c.W, 11), w: randomArray(c.OC * (c.C / c.G) * c.KH * c.KW, 12), dy: new Float32Array(0) };
+          const prep = await impl.prepare(c, d);
+          rows.push({ timed: prep.timed.fwd, dx: 'na' in prep.ops.dx, fwd: prep.ops.fwd === undefined });
+          await prep.dispose();
+        }
+        console.log(JSON.stringify({ rows, leftover: left() - before }));
+      })().catch((e) => { console.log(JSON.stringify({ error: String(e) })); });`;
+    const r = spawnSync(process.execPath, ['-r', './scripts/ts-register.js', '-e', script], {
+      cwd: path.join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as {
+      skipped?: string; error?: string; leftover?: number; rows?: Array<{ timed: { ms: number; samples: number }; dx: boolean; fwd: boolean }>;
+    };
+    if (out.skipped) {
+      console.log(`onnxruntime-kernel check skipped: ${out.skipped}`);
+      expect(out.skipped).toMatch(/onnxruntime-node/);
+      return;
+    }
+    expect(out.error).toBeUndefined();
+    expect(out.rows).toHaveLength(TINY.length);
+    for (const row of out.rows ?? []) {
+      // a kernel time was found for the timed runs (QUICK_BUDGET: at least 2 of them), and the
+      // row offers no call of its own to time, no training ops
+      expect(row.timed.samples).toBeGreaterThanOrEqual(2);
+      expect(Number.isFinite(row.timed.ms) && row.timed.ms > 0).toBe(true);
+      expect(row.dx).toBe(true);
+      expect(row.fwd).toBe(true);
+    }
+    expect(out.leftover).toBe(0);  // the profile folders are removed
   });
 
   test('tfjs-cpu forward and input gradient, after the layout transposes', async () => {
