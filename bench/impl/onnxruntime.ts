@@ -16,7 +16,7 @@ import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
 import { type Budget, measure } from '../harness';
-import type { ConvCase, ConvImpl, ConvOp, Prepared } from './types';
+import type { ConvCase, ConvData, ConvImpl, ConvOp, Prepared } from './types';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
@@ -77,6 +77,12 @@ function sessionOptions(threads: number, profilePrefix?: string): Ort.InferenceS
 
 const NA = { na: 'onnxruntime-node runs inference only, it has no training kernels' };
 
+/** A session of the case's one-node model and its input, profiled under `profilePrefix` when given. */
+async function openSession(ort: typeof Ort, c: ConvCase, d: ConvData, threads: number, profilePrefix?: string) {
+  const session = await ort.InferenceSession.create(convModel(c, d.w), sessionOptions(threads, profilePrefix));
+  return { session, feeds: { x: new ort.Tensor('float32', d.x, [c.N, c.C, c.H, c.W]) } };
+}
+
 /** The ORT conv implementation, or why it is absent. */
 export function onnxruntimeConv(threads: number): ConvImpl | string {
   const ort = loadOrt();
@@ -86,8 +92,7 @@ export function onnxruntimeConv(threads: number): ConvImpl | string {
     threads,
     note: 'forward only (inference runtime); session.run, layout reorders included',
     async prepare(c, d): Promise<Prepared<ConvOp>> {
-      const session = await ort.InferenceSession.create(convModel(c, d.w), sessionOptions(threads));
-      const feeds = { x: new ort.Tensor('float32', d.x, [c.N, c.C, c.H, c.W]) };
+      const { session, feeds } = await openSession(ort, c, d, threads);
       let last: Float32Array | null = null;
       return {
         ops: {
@@ -132,8 +137,7 @@ export function onnxruntimeConvKernel(threads: number, budget: Budget): ConvImpl
     async prepare(c, d): Promise<Prepared<ConvOp>> {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slimprune-ort-profile-'));
       try {
-        const session = await ort.InferenceSession.create(convModel(c, d.w), sessionOptions(threads, path.join(dir, 'ort')));
-        const feeds = { x: new ort.Tensor('float32', d.x, [c.N, c.C, c.H, c.W]) };
+        const { session, feeds } = await openSession(ort, c, d, threads, path.join(dir, 'ort'));
         let timing;
         try {
           timing = await measure(async () => {
