@@ -19,7 +19,7 @@ import { type BenchOptions, FULL_BUDGET, type Op, QUICK_BUDGET, Reporter, fmtMs,
 import { describeMachine, fp32Peak, machine } from './machine';
 import { onednnConv } from './impl/comparator';
 import { onnxruntimeConv, onnxruntimeConvKernel } from './impl/onnxruntime';
-import { slimpruneBackends, slimpruneConv } from './impl/slimprune';
+import { slimpruneBackends, slimpruneConv, slimpruneConvPrepared } from './impl/slimprune';
 import { tfjsConv } from './impl/tfjs';
 import { type Absent, type ConvCase, type ConvData, type ConvImpl, type ConvOp, convMacs, isNa } from './impl/types';
 
@@ -52,7 +52,10 @@ function caseData(c: ConvCase, seed: number): ConvData {
 async function implementations(opts: BenchOptions, rep: Reporter): Promise<{ impls: ConvImpl[]; absent: Absent[] }> {
   const budget = opts.quick ? QUICK_BUDGET : FULL_BUDGET;
   const sp = slimpruneBackends();
-  const impls: ConvImpl[] = sp.backends.map((b) => slimpruneConv(b, opts.threads));
+  const impls: ConvImpl[] = sp.backends.flatMap((b) => {
+    const prepared = slimpruneConvPrepared(b, opts.threads);
+    return prepared ? [slimpruneConv(b, opts.threads), prepared] : [slimpruneConv(b, opts.threads)];
+  });
   const absent = [...sp.absent];
   const peers: Array<[string, ConvImpl | string]> = [
     ['onnxruntime', onnxruntimeConv(opts.threads)],

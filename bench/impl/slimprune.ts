@@ -5,6 +5,10 @@
  * the float64 reference (the test oracle, far too slow to time at these sizes).
  * They are timed without the op layer's validation (src/backend/ops.ts), which runs once per
  * call in TypeScript and would only add a constant to every figure.
+ * A backend with filter caches also gets a `-prepared` forward row: the convolution as models
+ * run it (src/graph/replay.ts, PreparedWeights), its packed or transformed filter kept in a cache
+ * from the warm-up call on, as onnxruntime keeps its prepacked weights; the plain row packs the
+ * filter in every call, as the contract kernel does.
  */
 import type { Backend } from '../../src/backend/backend';
 import type { KernelName } from '../../src/backend/kernels';
@@ -71,6 +75,40 @@ export function slimpruneConv(b: AnyBackend, threads: number): ConvImpl {
         },
         result: (op) => Float32Array.from(b.read(out[op][0], out[op][1])),
         dispose: () => [x, w, dy, y, dx, dw].forEach((s) => b.free(s)),
+      };
+    },
+  };
+}
+
+/** The `-prepared` forward row of a backend with filter caches (see the file comment), or null. */
+export function slimpruneConvPrepared(b: AnyBackend, threads: number): ConvImpl | null {
+  const caches = b.filterCaches;
+  if (!caches) return null;
+  const used = withThreads(b, threads);
+  const na = { na: 'the filter cache serves the forward convolution only' };
+  return {
+    name: `slimprune-${b.name}-prepared`,
+    threads: used,
+    note: 'forward with the filter kept packed between calls',
+    async prepare(c, d): Promise<Prepared<ConvOp>> {
+      withThreads(b, threads);
+      const p = Int32Array.from([...convGeom(c), -1]);  // conv2d_act_forward's geometry, no activation
+      const ny = c.N * c.OC * c.OH * c.OW;
+      const x = b.fromArray(d.x);
+      const w = b.fromArray(d.w);
+      const y = b.alloc(ny);
+      const cache = caches.create();
+      return {
+        ops: {
+          fwd: gap(b, 'conv2d_act_forward', p) ?? (() => caches.conv2dAct(cache, x, w, null, y, p, 0)),
+          dx: na,
+          dw: na,
+        },
+        result: () => Float32Array.from(b.read(y, ny)),
+        dispose: () => {
+          caches.free(cache);
+          [x, w, y].forEach((s) => b.free(s));
+        },
       };
     },
   };

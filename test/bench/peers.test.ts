@@ -10,8 +10,10 @@ import { parseOptions, relError, randomArray, table } from '../../bench/harness'
 import { convCases } from '../../bench/conv';
 import { fp32Peak, machine } from '../../bench/machine';
 import { convKernelTimes } from '../../bench/impl/onnxruntime';
+import { slimpruneConvPrepared } from '../../bench/impl/slimprune';
 import { tfjsConv } from '../../bench/impl/tfjs';
 import { type ConvCase, type ConvData, convGeom, convMacs, isNa } from '../../bench/impl/types';
+import { backendByName, listBackends } from '../../src/backend/loader';
 import { referenceBackend } from '../../src/backend/reference';
 
 function tiny(N: number, C: number, HW: number, OC: number, K: number, S: number, P: number, G: number): ConvCase {
@@ -182,6 +184,31 @@ describe('peers compute the reference convolution', () => {
       expect(row.fwd).toBe(true);
     }
     expect(out.leftover).toBe(0);  // the profile folders are removed
+  });
+
+  test('slimprune-native-prepared: the forward with a kept filter, call after call', async () => {
+    const entry = listBackends().find((e) => e.name === 'native');
+    if (!entry?.available) {
+      console.log(`native prepared check skipped: ${entry?.reason ?? 'no native backend'}`);
+      expect(entry?.available).toBeFalsy();
+      return;
+    }
+    const impl = slimpruneConvPrepared(backendByName('native'), 2);
+    if (!impl) throw new Error('expected the native backend to offer filter caches');
+    expect(impl.name).toBe('slimprune-native-prepared');
+    for (const c of TINY) {
+      const d = data(c);
+      const ref = reference(c, d);
+      const prep = await impl.prepare(c, d);
+      const fn = prep.ops.fwd;
+      if (!fn || isNa(fn)) throw new Error('expected the prepared forward to run');
+      for (let call = 0; call < 2; call++) {  // the first call fills the cache, the second reads it
+        await fn();
+        expect(relError(await prep.result!('fwd'), ref.fwd)).toBeLessThan(1e-5);
+      }
+      expect(isNa(prep.ops.dx)).toBe(true);
+      await prep.dispose();
+    }
   });
 
   test('tfjs-cpu forward and input gradient, after the layout transposes', async () => {
