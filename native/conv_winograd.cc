@@ -43,12 +43,23 @@ constexpr float kWinoMax = 1125899906842624.f;  // 2^50: no transform or product
 constexpr int L = 8;
 using Lanes = float[L];
 
-// True when every lane of every row is within +-2^50 (false for NaN too).
+// True when every lane of every row is within +-2^50 (false for NaN too). On the magnitude bits
+// as integers (|x| <= 2^50 exactly when they are at most 2^50's, and Inf and NaN lie above), so
+// that the check is a vector max instead of one scalar compare per value.
 inline bool lanes_ok(const Lanes* a, int rows) {
-  bool ok = true;
+  uint32_t lim;
+  std::memcpy(&lim, &kWinoMax, sizeof lim);
+  uint32_t m[L] = {};
   for (int r = 0; r < rows; ++r)
-    for (int l = 0; l < L; ++l) ok &= std::fabs(a[r][l]) <= kWinoMax;
-  return ok;
+    for (int l = 0; l < L; ++l) {
+      uint32_t u;
+      std::memcpy(&u, &a[r][l], sizeof u);
+      u &= 0x7fffffffu;
+      m[l] = m[l] > u ? m[l] : u;
+    }
+  uint32_t all = 0;
+  for (int l = 0; l < L; ++l) all = all > m[l] ? all : m[l];
+  return all <= lim;
 }
 
 // Lane l of the 4x4 input patch d whose top-left is input (ih0, iw0) of a plane, p pointing at

@@ -215,6 +215,7 @@ d('Winograd F(2x2, 3x3) convolutions', () => {
     ['an Inf input', 'x', Infinity, null],
     ['a NaN input', 'x', NaN, null],
     ['an input of 1e30', 'x', 1e30, null],
+    ['an input one float over 2^50', 'x', -(2 ** 50) * (1 + 2 ** -23), null],
     ['a NaN weight', 'w', NaN, null],
     ['a weight of -3e20', 'w', -3e20, null],
     ['a NaN weight, wide layer (per-group schedule)', 'w', NaN, geo(1, 256, 6, 6, 600, 1)],
