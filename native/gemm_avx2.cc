@@ -153,11 +153,17 @@ void direct_tile(int64_t kc, const float* a, const float* b, int64_t ldb, bool o
 
 void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<MR>(rows, nrows, kc, dst); }
 void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<NR>(rows, nrows, kc, dst); }
+void copy_b(const float* src, int64_t ldb, int kc, float* dst) {
+  for (int k = 0; k < kc; ++k, src += ldb, dst += NR) {
+    _mm256_storeu_ps(dst, _mm256_loadu_ps(src));
+    _mm256_storeu_ps(dst + 8, _mm256_loadu_ps(src + 8));
+  }
+}
 
 }  // namespace
 
 const GemmMicro& gemm_micro_avx2() {
-  static const GemmMicro k{MR, NR, micro_6x16, "avx2", pack_a_rows, pack_b_rows, edge_tile, direct_tile};
+  static const GemmMicro k{MR, NR, micro_6x16, "avx2", pack_a_rows, pack_b_rows, edge_tile, direct_tile, copy_b};
   return k;
 }
 

@@ -36,6 +36,10 @@ using GemmEdgeFn = void (*)(int64_t kc, const float* a, const float* b, float* c
 using GemmDirectFn = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, bool ones, float* c,
                               int64_t ldc, int accumulate, int act, float act_alpha, int mb, int nb);
 
+// A whole sliver of kc rows of B as they lie: dst[k*NR + c] = src[k*ldb + c] for c < NR (the
+// copy gemm_pack_b makes of full slivers, in the ISA's widest moves).
+using GemmCopyRowsFn = void (*)(const float* src, int64_t ldb, int kc, float* dst);
+
 struct GemmMicro {
   int mr, nr;
   GemmMicroFn fn;
@@ -44,6 +48,7 @@ struct GemmMicro {
   GemmPackRowsFn pack_b_rows = nullptr;  // R = nr
   GemmEdgeFn edge = nullptr;  // null: partial tiles go through a full tile in scratch
   GemmDirectFn direct = nullptr;  // null: B is always packed (gemm_direct declines)
+  GemmCopyRowsFn copy_b = nullptr;  // null: a memcpy per row
 };
 
 const GemmMicro& gemm_micro_generic();
