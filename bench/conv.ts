@@ -52,10 +52,8 @@ function caseData(c: ConvCase, seed: number): ConvData {
 async function implementations(opts: BenchOptions, rep: Reporter): Promise<{ impls: ConvImpl[]; absent: Absent[] }> {
   const budget = opts.quick ? QUICK_BUDGET : FULL_BUDGET;
   const sp = slimpruneBackends();
-  const impls: ConvImpl[] = sp.backends.flatMap((b) => {
-    const prepared = slimpruneConvPrepared(b, opts.threads);
-    return prepared ? [slimpruneConv(b, opts.threads), prepared] : [slimpruneConv(b, opts.threads)];
-  });
+  const impls: ConvImpl[] = sp.backends.flatMap((b) => [slimpruneConv(b, opts.threads), slimpruneConvPrepared(b, opts.threads)])
+    .filter((i): i is ConvImpl => i !== null);
   const absent = [...sp.absent];
   const peers: Array<[string, ConvImpl | string]> = [
     ['onnxruntime', onnxruntimeConv(opts.threads)],

@@ -114,17 +114,8 @@ void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, i
     const int nb = std::min(NR, n - j);
     if (!trans) {
       const float* src = B + (int64_t)k0 * ldb + j0 + j;
-      if (nb == NR && uk.copy_b) {
+      if (nb == NR) {
         uk.copy_b(src, ldb, kc, dst);
-      } else if (nb == NR) {
-        // A constant-size copy per row inlines to vector moves (of this baseline build's width); a
-        // runtime size is a libc call per 64 bytes.
-        if (NR == 16)
-          for (int k = 0; k < kc; ++k, src += ldb) std::memcpy(dst + (int64_t)k * 16, src, sizeof(float) * 16);
-        else if (NR == 32)
-          for (int k = 0; k < kc; ++k, src += ldb) std::memcpy(dst + (int64_t)k * 32, src, sizeof(float) * 32);
-        else
-          for (int k = 0; k < kc; ++k, src += ldb) std::memcpy(dst + (int64_t)k * NR, src, sizeof(float) * NR);
       } else {
         for (int k = 0; k < kc; ++k, src += ldb) {
           float* d = dst + (int64_t)k * NR;

@@ -70,10 +70,15 @@ void micro_6x8(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   }
 }
 
+// A constant-size copy per row: inline vector moves (a runtime size would be a library call).
+void copy_b(const float* src, int64_t ldb, int kc, float* dst) {
+  for (int k = 0; k < kc; ++k, src += ldb, dst += NR) std::memcpy(dst, src, sizeof(float) * NR);
+}
+
 }  // namespace
 
 const GemmMicro& gemm_micro_generic() {
-  static const GemmMicro k{MR, NR, micro_6x8, "generic"};
+  static const GemmMicro k{MR, NR, micro_6x8, "generic", nullptr, nullptr, nullptr, nullptr, copy_b};
   return k;
 }
 

@@ -37,7 +37,7 @@ using GemmDirectFn = void (*)(int64_t kc, const float* a, const float* b, int64_
                               int64_t ldc, int accumulate, int act, float act_alpha, int mb, int nb);
 
 // A whole sliver of kc rows of B as they lie: dst[k*NR + c] = src[k*ldb + c] for c < NR (the
-// copy gemm_pack_b makes of full slivers, in the ISA's widest moves).
+// copy gemm_pack_b makes of full slivers, in each build's widest moves; every microkernel has one).
 using GemmCopyRowsFn = void (*)(const float* src, int64_t ldb, int kc, float* dst);
 
 struct GemmMicro {
@@ -48,7 +48,7 @@ struct GemmMicro {
   GemmPackRowsFn pack_b_rows = nullptr;  // R = nr
   GemmEdgeFn edge = nullptr;  // null: partial tiles go through a full tile in scratch
   GemmDirectFn direct = nullptr;  // null: B is always packed (gemm_direct declines)
-  GemmCopyRowsFn copy_b = nullptr;  // null: a memcpy per row
+  GemmCopyRowsFn copy_b = nullptr;
 };
 
 const GemmMicro& gemm_micro_generic();
