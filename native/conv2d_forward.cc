@@ -411,16 +411,9 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
         const int k0 = gemm_k_begin(Kb, nkb, kb), kc = gemm_k_begin(Kb, nkb, kb + 1) - k0;
         const int64_t sstride = (int64_t)kc * NR;
         const int kx = std::min(kc, s.Kg - k0);  // rows of x; the bias row (k == Kg) follows
-        // A pointwise layer's rows of x are B's rows as they lie: no pack where the microkernel
-        // reads them in place (the same tiles and bits), unless the block has many rows far
-        // apart, which the hardware prefetcher cannot follow (A/B in one process, AVX-512: 1.06-
-        // 1.14x at 32 -> 64 on 160x160, 512 -> 512 on 20x20, 1024 -> 256 on 10x10; 0.88-0.96x at
-        // 128 -> 128 and 64 -> 128 on 80x80, rows 25 KiB apart; AVX2 1.03-1.17x where taken).
-        if (pw && (kx <= 48 || (int64_t)kx * s.HW <= ((int64_t)128 << 10)) &&
-            gemm_direct(uk, i1 - i0, np, kx, kx < kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps,
-                        xg + p0 + (int64_t)k0 * s.HW, s.HW, yg + (int64_t)i0 * s.P, s.P, kb > 0,
-                        kb == nkb - 1 ? act : -1, alpha))
-          continue;
+        // A pointwise layer's rows of x are packed like any col (a sliver copy per row, copy_b):
+        // reading them in place (gemm_direct) measured 0.87-1.0x of packing on the backbone's 1x1
+        // layers (512 -> 512 on 20x20, 1024 -> 1024 on 10x10, A/B in one process, AVX-512 and AVX2).
         if (pw) {
           gemm_pack_b(uk, false, xg + p0, s.HW, k0, kx, 0, np, col, sstride);
         } else {
