@@ -31,7 +31,10 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
 #pragma GCC unroll 12
-  for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+  for (int r = 0; r < R; ++r) {  // both lines of each row (the second was left to the store)
+    _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+    if (Full || nb > 16) _mm_prefetch((const char*)(c + r * ldc + 16), _MM_HINT_T0);
+  }
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; ++k) {
     // B streams from L2 (gemm_macro keeps the A panel in L1): fetch 8 rows ahead
