@@ -167,6 +167,8 @@ class Plan {
    * for an input that is also fetched (a feed is then copied into it)
    */
   private readonly uses: Array<Array<[number, number]>>;
+  /** the storages of the answers (see answer) */
+  private readonly answers = new GraphMemoryPool();
 
   constructor(
     readonly inputs: Tensor[],
@@ -209,15 +211,23 @@ class Plan {
     }
   }
 
-  /** The outputs copied into tensors of the caller's (outside any pool). */
+  /**
+   * The outputs copied into tensors of the caller's. Their storages come from the plan's own pool
+   * (never the executor's): an answer the caller has disposed is taken again by the next one
+   * instead of the backend allocating (and the system zeroing) fresh pages every call, which cost
+   * more than the copy itself (0.6 ms of a 320x320 batch-2 YOLOv3 forward for its 40x40 output).
+   * An answer still held is never taken; one disposed after the plan is gone goes to its backend.
+   */
   answer(): Record<string, Tensor> {
-    return withStoragePool(null, () => Object.fromEntries(Object.entries(this.outputs).map(([k, t]) => [k, ops.copy(t)])));
+    this.answers.beginCycle();
+    return withStoragePool(this.answers, () => Object.fromEntries(Object.entries(this.outputs).map(([k, t]) => [k, ops.copy(t)])));
   }
 
   dispose(): void {
     for (const t of Object.values(this.outputs)) t.dispose();
     for (const t of this.inputs) t.dispose();
     this.pool.release();
+    this.answers.release();
   }
 }
 

@@ -127,6 +127,36 @@ describe.each(names)('InferenceRunner on %s', (name) => {
     g.dispose();
   });
 
+  test('an answer the caller disposed lends its storages to the next one; one still held or disposed after the runner is never reused', () => {
+    const { be, g } = setup();
+    const r = new InferenceRunner(g, { captureAfter: 1 });
+    const mk = (s: number) => Tensor.from(randomArray(2 * 3 * 8 * 8, s), [2, 3, 8, 8], be);
+    const x = mk(40);
+    for (let k = 0; k < 2; k++) Object.values(r.run({ image: x })).forEach((t) => t.dispose());
+    const storages = (o: Record<string, Tensor>) => new Set(Object.values(o).map((t) => t.storage));
+    const first = r.run({ image: x });
+    const taken = storages(first);
+    Object.values(first).forEach((t) => t.dispose());
+    const y = mk(41);
+    const second = r.run({ image: y });
+    expect(storages(second)).toEqual(taken);
+    expect(arrays(second)).toEqual(executor(g, { image: y }));
+    // held: the next answer takes other storages and leaves this one as it is
+    const held = arrays(second);
+    const third = r.run({ image: x });
+    for (const s of storages(third)) expect(taken.has(s)).toBe(false);
+    expect(arrays(second)).toEqual(held);
+    expect(arrays(third)).toEqual(executor(g, { image: x }));
+    Object.values(third).forEach((t) => t.dispose());
+    r.dispose();
+    // an answer that outlives the runner still reads, and is freed when the caller disposes it
+    expect(arrays(second)).toEqual(held);
+    Object.values(second).forEach((t) => t.dispose());
+    x.dispose();
+    y.dispose();
+    g.dispose();
+  });
+
   test('one plan per input shape, the least recently used dropped past maxShapes', () => {
     const { be, g } = setup();
     const r = new InferenceRunner(g, { maxShapes: 2, captureAfter: 1 });
