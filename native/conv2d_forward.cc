@@ -391,7 +391,8 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   const int nkb = gemm_k_blocks(Kb);
   parallel_tasks(tasks * occ, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf colbuf;
-    float* col = colbuf.get((size_t)kGemmKC * tl.len);
+    // slivers an odd number of lines apart (copy_b and im2col write them row by row)
+    float* col = colbuf.get((size_t)odd_line_stride((int64_t)kGemmKC * NR) * (tl.len / NR));
     for (int64_t t = tb; t < te; ++t) {
       const int chunk = (int)(t % occ);
       const int64_t tt = t / occ;
@@ -409,9 +410,9 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
       if (i1 <= i0) continue;
       for (int kb = 0; kb < nkb; ++kb) {
         const int k0 = gemm_k_begin(Kb, nkb, kb), kc = gemm_k_begin(Kb, nkb, kb + 1) - k0;
-        const int64_t sstride = (int64_t)kc * NR;
+        const int64_t sstride = odd_line_stride((int64_t)kc * NR);
         const int kx = std::min(kc, s.Kg - k0);  // rows of x; the bias row (k == Kg) follows
-        // A pointwise layer's rows of x are packed like any col (a sliver copy per row, copy_b):
+        // A pointwise layer's rows of x are packed like any col (copy_b, row after row):
         // reading them in place (gemm_direct) measured 0.87-1.0x of packing on the backbone's 1x1
         // layers (512 -> 512 on 20x20, 1024 -> 1024 on 10x10, A/B in one process, AVX-512 and AVX2).
         if (pw) {

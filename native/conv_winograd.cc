@@ -123,13 +123,9 @@ inline void output_transform(const Lanes m[16], Lanes y[4]) {
     }
 }
 
-// A plane stride of at least `floats`, an odd number of 64-byte lines: the 16 positions' planes
-// are read or written together, one stream each, and a multiple of 4 KiB would put all 16 streams
-// in one set of the 8-way L1.
-inline int64_t spread(int64_t floats) {
-  const int64_t r = round_up(floats, 16);
-  return r / 16 % 2 ? r : r + 16;
-}
+// The 16 positions' planes are read or written together, one stream each: their stride is an odd
+// number of 64-byte lines (odd_line_stride).
+inline int64_t spread(int64_t floats) { return odd_line_stride(floats); }
 
 // Output-channel chunks of the GEMM phase: 16 positions alone give enough tasks for balance on a
 // few threads; large OC is split further so that a task's A block stays a few panels. Shape-only.

@@ -110,19 +110,22 @@ void gemm_pack_a(const GemmMicro& uk, bool trans, const float* A, int64_t lda, i
 void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, int k0, int kc, int j0, int n,
                  float* dst, int64_t sstride) {
   const int NR = uk.nr;
-  for (int j = 0; j < n; j += NR, dst += sstride) {
+  int j = 0;
+  if (!trans) {  // the full slivers in one pass over B's rows, then the last, partial one
+    const int full = n / NR;
+    if (full) uk.copy_b(B + (int64_t)k0 * ldb + j0, ldb, kc, full, dst, sstride);
+    j = full * NR;
+    dst += full * sstride;
+  }
+  for (; j < n; j += NR, dst += sstride) {
     const int nb = std::min(NR, n - j);
     if (!trans) {
       const float* src = B + (int64_t)k0 * ldb + j0 + j;
-      if (nb == NR) {
-        uk.copy_b(src, ldb, kc, dst);
-      } else {
-        for (int k = 0; k < kc; ++k, src += ldb) {
-          float* d = dst + (int64_t)k * NR;
-          int c = 0;
-          for (; c < nb; ++c) d[c] = src[c];
-          for (; c < NR; ++c) d[c] = 0.f;
-        }
+      for (int k = 0; k < kc; ++k, src += ldb) {
+        float* d = dst + (int64_t)k * NR;
+        int c = 0;
+        for (; c < nb; ++c) d[c] = src[c];
+        for (; c < NR; ++c) d[c] = 0.f;
       }
     } else {
       const float* cols[kGemmMaxNR];

@@ -160,10 +160,14 @@ void direct_tile(int64_t kc, const float* a, const float* b, int64_t ldb, bool o
 
 void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<MR>(rows, nrows, kc, dst); }
 void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<NR>(rows, nrows, kc, dst); }
-void copy_b(const float* src, int64_t ldb, int kc, float* dst) {
+void copy_b(const float* src, int64_t ldb, int kc, int ns, float* dst, int64_t sstride) {
   for (int k = 0; k < kc; ++k, src += ldb, dst += NR) {
-    _mm512_storeu_ps(dst, _mm512_loadu_ps(src));
-    _mm512_storeu_ps(dst + 16, _mm512_loadu_ps(src + 16));
+    const float* s = src;
+    float* d = dst;
+    for (int j = 0; j < ns; ++j, s += NR, d += sstride) {
+      _mm512_storeu_ps(d, _mm512_loadu_ps(s));
+      _mm512_storeu_ps(d + 16, _mm512_loadu_ps(s + 16));
+    }
   }
 }
 

@@ -71,8 +71,9 @@ void micro_6x8(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
 }
 
 // A constant-size copy per row: inline vector moves (a runtime size would be a library call).
-void copy_b(const float* src, int64_t ldb, int kc, float* dst) {
-  for (int k = 0; k < kc; ++k, src += ldb, dst += NR) std::memcpy(dst, src, sizeof(float) * NR);
+void copy_b(const float* src, int64_t ldb, int kc, int ns, float* dst, int64_t sstride) {
+  for (int k = 0; k < kc; ++k, src += ldb, dst += NR)
+    for (int j = 0; j < ns; ++j) std::memcpy(dst + j * sstride, src + j * NR, sizeof(float) * NR);
 }
 
 }  // namespace
