@@ -1081,6 +1081,19 @@ Napi::Value SetWinograd(const Napi::CallbackInfo& info) {
 }
 Napi::Value GetWinograd(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), sp::winograd_enabled()); }
 
+// lineOffset(a): how many bytes a typed array's data lies past the start of its 64-byte cache line
+// (the native backend starts each tensor on a line: see alignedFloats in src/backend/native.ts).
+Napi::Value LineOffset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const View v = info.Length() ? view_of(env, info[0]) : View{};
+  if (!v.ok) {
+    throw_error(env, ErrKind::Type,
+                "lineOffset: expected a typed array for a, got " + (info.Length() ? describe(env, info[0]) : std::string("nothing")));
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, (double)((uintptr_t)v.data % 64));
+}
+
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -1103,6 +1116,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Value(env, st));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
+  exports.Set("lineOffset", Napi::Function::New(env, LineOffset, "lineOffset"));
   exports.Set("setWinograd", Napi::Function::New(env, SetWinograd, "setWinograd"));
   exports.Set("getWinograd", Napi::Function::New(env, GetWinograd, "getWinograd"));
   exports.Set("cuda", MakeCuda(env));

@@ -34,7 +34,10 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   if (Full)
 #pragma GCC unroll 6
-    for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+    for (int r = 0; r < R; ++r) {  // 64 bytes span 2 lines unless they start on one
+      _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+      _mm_prefetch((const char*)(c + r * ldc + 15), _MM_HINT_T0);
+    }
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
     const __m256 b0 = Direct && !Full ? _mm256_maskload_ps(b, m0) : _mm256_loadu_ps(b);

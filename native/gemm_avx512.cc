@@ -31,9 +31,14 @@ inline void micro_tile(int64_t kc, const float* a, const float* b, float* c, int
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
 #pragma GCC unroll 12
-  for (int r = 0; r < R; ++r) {  // both lines of each row (the second was left to the store)
+  for (int r = 0; r < R; ++r) {  // every line of each row (the later ones were left to the store)
     _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
-    if (Full || nb > 16) _mm_prefetch((const char*)(c + r * ldc + 16), _MM_HINT_T0);
+    if (Full || nb > 16) {
+      // 128 bytes span 3 lines unless they start on one (a row of C whose length is not a
+      // multiple of 16 floats, or a caller's array that does not start on a line)
+      _mm_prefetch((const char*)(c + r * ldc + 16), _MM_HINT_T0);
+      _mm_prefetch((const char*)(c + r * ldc + 31), _MM_HINT_T0);
+    }
   }
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; ++k) {
@@ -95,7 +100,10 @@ inline void micro_tile_half(int64_t kc, const float* a, const float* b, float* c
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
 #pragma GCC unroll 12
-  for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+  for (int r = 0; r < R; ++r) {
+    _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch((const char*)(c + r * ldc + nb - 1), _MM_HINT_T0);
+  }
 #pragma GCC unroll 2
   for (int64_t k = 0; k < kc; ++k) {
     _mm_prefetch((const char*)(b + 8 * bstep), _MM_HINT_T0);

@@ -43,6 +43,8 @@ export interface NativeAddon {
   setThreads(n: number): void;
   getThreads(): number;
   cpuInfo(): { avx2: boolean; avx512: boolean; isa: string };
+  /** bytes from the start of its 64-byte cache line to a typed array's data */
+  lineOffset(a: ArrayBufferView): number;
   /** whether 3x3 stride-1 convolutions (64+ channels) may run as Winograd F(2x2, 3x3); on by default */
   setWinograd(on: boolean): void;
   getWinograd(): boolean;
@@ -122,6 +124,18 @@ function makeNativeBackend(): Backend<Float32Array> {
     if (!a) throw new Error(`native: ${failure}`);
     return a;
   };
+  /**
+   * n zeros whose first element starts a 64-byte cache line: a view into an array 15 floats
+   * longer (JS arrays start 16 bytes into a line, so every 64-byte vector load or store of a
+   * kernel would straddle two lines, and a 128-byte row of a GEMM tile touch three).
+   */
+  const alignedFloats = (n: number): Float32Array => {
+    const addon = loadAddon();
+    if (!addon || n < 16) return new Float32Array(n);
+    const a = new Float32Array(n + 15);
+    const skip = ((64 - addon.lineOffset(a)) % 64) / 4;
+    return Number.isInteger(skip) ? a.subarray(skip, skip + n) : a.subarray(0, n);
+  };
   const kernels = {} as Record<KernelName, KernelFn<Float32Array>>;
   for (const k of KERNEL_NAMES) kernels[k] = (...args) => (addonOrThrow().kernels[k] as (...x: unknown[]) => void)(...args);
   return {
@@ -137,9 +151,14 @@ function makeNativeBackend(): Backend<Float32Array> {
     },
     supports: () => true,
     prefersFused: (k, p) => k === 'dwpw_act_forward' && dwpwRowsWin(p),
-    alloc: (n) => new Float32Array(n),
+    alloc: (n) => alignedFloats(n),
     // typed arrays convert in one bulk copy; Float32Array.from would walk an iterator
-    fromArray: (d) => (ArrayBuffer.isView(d) ? new Float32Array(d as unknown as ArrayLike<number>) : Float32Array.from(d)),
+    fromArray: (d) => {
+      const a = alignedFloats(d.length);
+      if (ArrayBuffer.isView(d)) a.set(d as unknown as ArrayLike<number>);
+      else for (let i = 0; i < d.length; i++) a[i] = d[i];
+      return a;
+    },
     read: (s, n) => s.slice(0, n),
     write: (s, d) => s.set(d),
     fill: (s, n, v) => void s.fill(v, 0, n),
