@@ -123,10 +123,6 @@ inline void output_transform(const Lanes m[16], Lanes y[4]) {
     }
 }
 
-// The 16 positions' planes are read or written together, one stream each: their stride is an odd
-// number of 64-byte lines (odd_line_stride).
-inline int64_t spread(int64_t floats) { return odd_line_stride(floats); }
-
 // Output-channel chunks of the GEMM phase: 16 positions alone give enough tasks for balance on a
 // few threads; large OC is split further so that a task's A block stays a few panels. Shape-only.
 int wino_oc_chunks(int npan) { return std::max(1, std::min(npan / 16, 4)); }
@@ -246,7 +242,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   const int gp = std::max(1, std::min(npan, (64 + MR - 1) / MR));
   const int ngroups = (npan + gp - 1) / gp;
   const int64_t cw = std::max<int64_t>(NR, (6144 / (gp * MR)) / NR * NR);
-  const int64_t ucs = spread((int64_t)(shared_u ? npan : gp) * aps);  // per position
+  const int64_t ucs = odd_line_stride((int64_t)(shared_u ? npan : gp) * aps);  // per position
   // The 16 x MR x C transforms of panel pn's filters, packed at dst + xi*ucs; false when a tap is
   // beyond 2^50, Inf or NaN. One product T (16 x 9) * taps (9 x C*MR) whose column j = c*MR + r
   // holds the taps of (output channel i0 + r, input channel c): row xi of the product is then
@@ -302,8 +298,8 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   const int64_t nt_max = round_up((ntiles + npass - 1) / npass, NR);
   const int64_t bss = (int64_t)C * NR;  // sliver stride of V_xi
   static thread_local AlignedBuf vbuf;
-  float* V = vbuf.get((size_t)(16 * spread(nt_max / NR * bss)));
-  float* Msh = shared_u ? mshared.get((size_t)(16 * spread((int64_t)OC * nt_max))) : nullptr;
+  float* V = vbuf.get((size_t)(16 * odd_line_stride(nt_max / NR * bss)));
+  float* Msh = shared_u ? mshared.get((size_t)(16 * odd_line_stride((int64_t)OC * nt_max))) : nullptr;
   PassTiles pt(nt_max);
   // Output transform, bias and activation of rows [r0, r0 + rows) of the products M (position
   // stride mstride, row stride ldm), columns [0, cn) = the pass's tiles c0 ...
@@ -342,7 +338,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   for (int64_t t0 = 0; t0 < ntiles; t0 += nt_max) {
     const int64_t nt = std::min(nt_max, ntiles - t0);
     const int64_t nsl = (nt + NR - 1) / NR;
-    const int64_t vstride = spread(nsl * bss);
+    const int64_t vstride = odd_line_stride(nsl * bss);
     pt.set(s, t0, nt);
     // 1. Input transform: V_xi[sliver][c][lane] for every channel and tile of the pass, sliver by
     // sliver (each position's sliver is then written front to back, 16 sequential streams).
@@ -370,7 +366,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
       // 2. The 16 products M_xi = U_xi V_xi, each output-channel chunk a task; 3. the output
       // transform by output channels.
       const int occ = wino_oc_chunks(npan);
-      const int64_t ldm = nsl * NR, mstride = spread((int64_t)OC * ldm);
+      const int64_t ldm = nsl * NR, mstride = odd_line_stride((int64_t)OC * ldm);
       for_position_chunks(npan, MR, OC, occ, [&](int xi, int p0, int i0, int i1) {
         gemm_packed(uk, i1 - i0, (int)nt, C, Ush + xi * ucs + (int64_t)p0 * aps, aps, V + xi * vstride, bss,
                     Msh + xi * mstride + (int64_t)i0 * ldm, ldm, 1.f, false);
@@ -383,7 +379,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     const int64_t nchunks = (nt + cw - 1) / cw;
     parallel_for(ngroups, [&](int64_t gb, int64_t ge) {
       static thread_local AlignedBuf ubuf, tapbuf, mbuf;
-      const int64_t ldm = cw, mstride = spread((int64_t)gp * MR * ldm);
+      const int64_t ldm = cw, mstride = odd_line_stride((int64_t)gp * MR * ldm);
       float* M = mbuf.get((size_t)(16 * mstride));
       float* U = ubuf.get((size_t)(16 * ucs));
       bool ok = true;
@@ -430,7 +426,8 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
   const int64_t npass = (ntiles + want - 1) / want;
   const int64_t nt_max = (ntiles + npass - 1) / npass;
   const int64_t aps = nt_max * MR, bss = nt_max * NR;
-  const int64_t estride = spread(npan * aps), vstride = spread(nslc * bss), mstride = spread((int64_t)OC * C);
+  const int64_t estride = odd_line_stride(npan * aps), vstride = odd_line_stride(nslc * bss);
+  const int64_t mstride = odd_line_stride((int64_t)OC * C);
   static thread_local AlignedBuf ebuf, vbuf, mbuf;
   float* E = ebuf.get((size_t)(16 * estride));
   float* V = vbuf.get((size_t)(16 * vstride));

@@ -110,28 +110,26 @@ void gemm_pack_a(const GemmMicro& uk, bool trans, const float* A, int64_t lda, i
 void gemm_pack_b(const GemmMicro& uk, bool trans, const float* B, int64_t ldb, int k0, int kc, int j0, int n,
                  float* dst, int64_t sstride) {
   const int NR = uk.nr;
-  int j = 0;
   if (!trans) {  // the full slivers in one pass over B's rows, then the last, partial one
-    const int full = n / NR;
-    if (full) uk.copy_b(B + (int64_t)k0 * ldb + j0, ldb, kc, full, dst, sstride);
-    j = full * NR;
+    const int full = n / NR, nb = n - full * NR;
+    const float* src = B + (int64_t)k0 * ldb + j0;
+    if (full) uk.copy_b(src, ldb, kc, full, dst, sstride);
+    if (!nb) return;
+    src += full * NR;
     dst += full * sstride;
-  }
-  for (; j < n; j += NR, dst += sstride) {
-    const int nb = std::min(NR, n - j);
-    if (!trans) {
-      const float* src = B + (int64_t)k0 * ldb + j0 + j;
-      for (int k = 0; k < kc; ++k, src += ldb) {
-        float* d = dst + (int64_t)k * NR;
-        int c = 0;
-        for (; c < nb; ++c) d[c] = src[c];
-        for (; c < NR; ++c) d[c] = 0.f;
-      }
-    } else {
-      const float* cols[kGemmMaxNR];
-      for (int c = 0; c < nb; ++c) cols[c] = B + (int64_t)(j0 + j + c) * ldb + k0;
-      gemm_pack_rows_b(uk, cols, nb, kc, dst);
+    for (int k = 0; k < kc; ++k, src += ldb) {
+      float* d = dst + (int64_t)k * NR;
+      int c = 0;
+      for (; c < nb; ++c) d[c] = src[c];
+      for (; c < NR; ++c) d[c] = 0.f;
     }
+    return;
+  }
+  for (int j = 0; j < n; j += NR, dst += sstride) {
+    const int nb = std::min(NR, n - j);
+    const float* cols[kGemmMaxNR];
+    for (int c = 0; c < nb; ++c) cols[c] = B + (int64_t)(j0 + j + c) * ldb + k0;
+    gemm_pack_rows_b(uk, cols, nb, kc, dst);
   }
 }
 

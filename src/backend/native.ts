@@ -133,8 +133,8 @@ function makeNativeBackend(): Backend<Float32Array> {
     const addon = loadAddon();
     if (!addon || n < 16) return new Float32Array(n);
     const a = new Float32Array(n + 15);
-    const skip = ((64 - addon.lineOffset(a)) % 64) / 4;
-    return Number.isInteger(skip) ? a.subarray(skip, skip + n) : a.subarray(0, n);
+    const skip = ((64 - addon.lineOffset(a)) % 64) >> 2;  // a Float32Array's data is 4-byte aligned
+    return a.subarray(skip, skip + n);
   };
   const kernels = {} as Record<KernelName, KernelFn<Float32Array>>;
   for (const k of KERNEL_NAMES) kernels[k] = (...args) => (addonOrThrow().kernels[k] as (...x: unknown[]) => void)(...args);
@@ -152,11 +152,10 @@ function makeNativeBackend(): Backend<Float32Array> {
     supports: () => true,
     prefersFused: (k, p) => k === 'dwpw_act_forward' && dwpwRowsWin(p),
     alloc: (n) => alignedFloats(n),
-    // typed arrays convert in one bulk copy; Float32Array.from would walk an iterator
+    // set() copies a typed array in bulk and any other array-like element by element
     fromArray: (d) => {
       const a = alignedFloats(d.length);
-      if (ArrayBuffer.isView(d)) a.set(d as unknown as ArrayLike<number>);
-      else for (let i = 0; i < d.length; i++) a[i] = d[i];
+      a.set(d);
       return a;
     },
     read: (s, n) => s.slice(0, n),
