@@ -28,10 +28,12 @@
 #include <vector>
 
 #include "conv_common.h"
+#include "cpu.h"
 #include "fused_act.h"
 #include "gemm_internal.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "winograd_impl.h"
 
 namespace sp {
 
@@ -141,37 +143,10 @@ void for_position_chunks(int npan, int MR, int OC, int occ, Fn&& fn) {
   }, 1);
 }
 
-// Per tile of a pass (tiles t0 .. t0 + nt of all images, one after another): its output tile's
-// top-left (oh, ow) = (2 th, 2 tw), so its input patch starts at (oh - PT, ow - PL); the offsets of
-// the patch's top-left in x and of the outputs in y (channel 0 of its image); whether the patch
-// lies inside x (inner) and both output rows and columns inside y (full).
-struct PassTiles {
-  std::vector<int64_t> xoff, yoff;
-  std::vector<int> oh, ow;
-  std::vector<uint8_t> inner, full;
-  explicit PassTiles(int64_t n)
-      : xoff((size_t)n), yoff((size_t)n), oh((size_t)n), ow((size_t)n), inner((size_t)n), full((size_t)n) {}
-  // 2x2 output tiles per image
-  static int64_t per_image(const ConvShape& s) { return (int64_t)((s.OH + 1) / 2) * ((s.OW + 1) / 2); }
-  void set(const ConvShape& s, int64_t t0, int64_t nt) {
-    const int TW = (s.OW + 1) / 2;
-    const int64_t tiles_img = per_image(s);
-    for (int64_t j = 0; j < nt; ++j) {
-      const int64_t t = t0 + j, n = t / tiles_img, r = t % tiles_img;
-      const int h = 2 * (int)(r / TW), w = 2 * (int)(r % TW), ih0 = h - s.PT, iw0 = w - s.PL;
-      oh[j] = h;
-      ow[j] = w;
-      xoff[j] = n * s.C * s.HW + (int64_t)ih0 * s.W + iw0;
-      inner[j] = ih0 >= 0 && ih0 + 4 <= s.H && iw0 >= 0 && iw0 + 4 <= s.W;
-      yoff[j] = n * s.OC * s.P + (int64_t)h * s.OW + w;
-      full[j] = h + 2 <= s.OH && w + 2 <= s.OW;
-    }
-  }
-  // lane l of tile j's patch in the plane at xc (x of channel 0 shifted to the wanted channel)
-  void load(const ConvShape& s, const float* xc, int64_t j, Lanes d[16], int l) const {
-    load_patch(s, xc + xoff[j], inner[j], oh[j] - s.PT, ow[j] - s.PL, d, l);
-  }
-};
+// Lane l of tile j's patch in the plane at xc (x of channel 0 shifted to the wanted channel).
+inline void load_tile(const ConvShape& s, const PassTiles& pt, const float* xc, int64_t j, Lanes d[16], int l) {
+  load_patch(s, xc + pt.xoff[j], pt.inner[j], pt.oh[j] - s.PT, pt.ow[j] - s.PL, d, l);
+}
 
 std::atomic<bool>& winograd_switch() {
   static std::atomic<bool> on{[] {
@@ -179,6 +154,16 @@ std::atomic<bool>& winograd_switch() {
     return !(v && v[0] == '0');
   }()};
   return on;
+}
+
+// SLIMPRUNE_WINOGRAD=portable at load: the forward's transforms stay per tile even where the CPU
+// has AVX2 or AVX-512 (the tests compare both, which must give the same bits).
+bool winograd_portable() {
+  static const bool portable = [] {
+    const char* v = std::getenv("SLIMPRUNE_WINOGRAD");
+    return v && std::strcmp(v, "portable") == 0;
+  }();
+  return portable;
 }
 }  // namespace
 
@@ -301,10 +286,27 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   float* V = vbuf.get((size_t)(16 * odd_line_stride(nt_max / NR * bss)));
   float* Msh = shared_u ? mshared.get((size_t)(16 * odd_line_stride((int64_t)OC * nt_max))) : nullptr;
   PassTiles pt(nt_max);
+#if defined(__x86_64__)
+  // The transforms 16 (8) tiles at a time (winograd_avx512.cc, winograd_avx2.cc) where the CPU has
+  // AVX-512 (AVX2), the slivers hold whole groups of lanes and every offset into x and y fits the
+  // gathers' 32-bit indices; else per tile. 2 = AVX-512, 1 = AVX2, 0 = per tile.
+  const double span = 8.0 * (s.H + 4) * (s.W + 4);
+  const bool fits32 = (double)s.N * s.C * s.HW + span < 2147483647.0 && (double)s.N * s.OC * s.P + span < 2147483647.0;
+  const int simd = winograd_portable() || !fits32 ? 0
+                   : cpu_has_avx512() && NR % 16 == 0 ? 2
+                   : cpu_has_avx2_fma() && NR % 8 == 0 ? 1
+                                                         : 0;
+#endif
   // Output transform, bias and activation of rows [r0, r0 + rows) of the products M (position
   // stride mstride, row stride ldm), columns [0, cn) = the pass's tiles c0 ...
   const auto store_rows = [&](const float* M, int64_t mstride, int64_t ldm, int64_t r0, int64_t rows, int64_t c0,
                               int64_t cn) {
+#if defined(__x86_64__)
+    if (simd) {
+      (simd == 2 ? wino_output_avx512 : wino_output_avx2)(s, pt, M, mstride, ldm, r0, rows, c0, cn, b, y, act, alpha);
+      return;
+    }
+#endif
     alignas(32) Lanes m[16], o[4];
     for (int64_t rr = 0; rr < rows; ++rr) {
       const int64_t oc = r0 + rr;
@@ -343,6 +345,12 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     // 1. Input transform: V_xi[sliver][c][lane] for every channel and tile of the pass, sliver by
     // sliver (each position's sliver is then written front to back, 16 sequential streams).
     parallel_for(nsl, [&](int64_t sb, int64_t se) {
+#if defined(__x86_64__)
+      if (simd) {
+        if (!(simd == 2 ? wino_input_avx512 : wino_input_avx2)(s, x, pt, nt, sb, se, V, bss, vstride, NR)) bad = true;
+        return;
+      }
+#endif
       alignas(32) Lanes d[16];
       bool ok = true;
       for (int64_t sl = sb; sl < se; ++sl)
@@ -354,7 +362,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
               if (j >= nt)
                 for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
               else
-                pt.load(s, xc, j, d, l);
+                load_tile(s, pt, xc, j, d, l);
             }
             ok &= transform_store(d, V + (j0 / NR) * bss + c * NR + (j0 % NR), vstride);
           }
@@ -452,7 +460,7 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
               for (int k = 0; k < 16; ++k) d[k][l] = 0.f;
               continue;
             }
-            pt.load(s, x + (int64_t)c * s.HW, j, d, l);
+            load_tile(s, pt, x + (int64_t)c * s.HW, j, d, l);
           }
           ok &= transform_store(d, V + (c0 / NR) * bss + j * NR + (c0 % NR), vstride);
         }

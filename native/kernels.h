@@ -49,7 +49,8 @@ void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const flo
 void conv2d_forward(const float* x, const float* w, const float* b /*nullable*/, float* y, const int32_t* p);
 // Whether 3x3 stride-1 convolutions may take the Winograd path (conv_winograd.cc): on unless the
 // environment says SLIMPRUNE_WINOGRAD=0 at load; the addon's setWinograd() switches it (benchmarks
-// and tests compare both paths in one process).
+// and tests compare both paths in one process). SLIMPRUNE_WINOGRAD=portable keeps it on but with
+// the per-tile transforms where the CPU has AVX-512 (same bits; for the tests).
 bool winograd_enabled();
 void set_winograd_enabled(bool on);
 void conv2d_backward_input(const float* dy, const float* w, float* dx, const int32_t* p);

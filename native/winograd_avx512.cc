@@ -1,0 +1,119 @@
+// The Winograd forward's transforms for AVX-512 (conv_winograd.cc calls them after a run-time CPU
+// check): 16 tiles per vector. The input transform gathers each of a tile's 16 patch values for 16
+// tiles at once (masked where a patch runs past x) and writes whole 16-lane halves of the V
+// slivers; the output transform interleaves the 2x2 outputs of 16 tiles into two 32-float rows
+// and stores each tile row's part of them under a mask. The sums are winograd_impl.h's, the
+// portable per-tile code's in its order, so the bits are the same.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "fused_act_simd.h"
+#include "winograd_impl.h"
+
+namespace sp {
+
+namespace {
+constexpr float kWinoMax = 1125899906842624.f;  // 2^50, as conv_winograd.cc
+const auto add16 = [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); };
+const auto sub16 = [](__m512 a, __m512 b) { return _mm512_sub_ps(a, b); };
+inline __mmask16 lanes_below(int64_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
+}  // namespace
+
+bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t sb, int64_t se,
+                       float* V, int64_t bss, int64_t vstride, int NR) {
+  const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+  __m512i mag = _mm512_setzero_si512();
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t sl = sb; sl < se; ++sl)
+    for (int64_t j0 = sl * NR; j0 < (sl + 1) * NR; j0 += 16) {
+      float* vb = V + sl * bss + j0 % NR;
+      const int64_t nv = std::min<int64_t>(16, nt - j0);
+      if (nv <= 0) {
+        for (int c = 0; c < s.C; ++c)
+          for (int xi = 0; xi < 16; ++xi) _mm512_storeu_ps(vb + xi * vstride + (int64_t)c * NR, zero);
+        continue;
+      }
+      alignas(64) int32_t rel[16], ih[16], iw[16];
+      const bool inner = wino_lanes(s, pt, j0, nv, 16, rel, ih, iw);
+      const __m512i off = _mm512_load_si512(rel);
+      __m512i offs[16];
+      __mmask16 m[16];
+      for (int i = 0; i < 4; ++i)
+        for (int q = 0; q < 4; ++q) offs[4 * i + q] = _mm512_add_epi32(off, _mm512_set1_epi32(i * s.W + q));
+      if (!inner) {
+        const __m512i ihv = _mm512_load_si512(ih), iwv = _mm512_load_si512(iw);
+        const __m512i H = _mm512_set1_epi32(s.H), W = _mm512_set1_epi32(s.W), z = _mm512_setzero_si512();
+        __mmask16 rok[4], cok[4];
+        for (int i = 0; i < 4; ++i) {
+          const __m512i r = _mm512_add_epi32(ihv, _mm512_set1_epi32(i)), c = _mm512_add_epi32(iwv, _mm512_set1_epi32(i));
+          rok[i] = lanes_below(nv) & _mm512_cmpge_epi32_mask(r, z) & _mm512_cmplt_epi32_mask(r, H);
+          cok[i] = _mm512_cmpge_epi32_mask(c, z) & _mm512_cmplt_epi32_mask(c, W);
+        }
+        for (int i = 0; i < 4; ++i)
+          for (int q = 0; q < 4; ++q) m[4 * i + q] = rok[i] & cok[q];
+      }
+      const float* xg = x + pt.xoff[j0];
+      for (int c = 0; c < s.C; ++c) {
+        const float* xc = xg + (int64_t)c * s.HW;
+        __m512 d[16], v[16];
+        if (inner)
+          for (int k = 0; k < 16; ++k) d[k] = _mm512_i32gather_ps(offs[k], xc, 4);
+        else
+          for (int k = 0; k < 16; ++k) d[k] = _mm512_mask_i32gather_ps(zero, m[k], offs[k], xc, 4);
+        for (int k = 0; k < 16; ++k) mag = _mm512_max_epu32(mag, _mm512_and_si512(_mm512_castps_si512(d[k]), absmask));
+        wino_input_sums(d, v, add16, sub16);
+        float* vc = vb + (int64_t)c * NR;
+        for (int xi = 0; xi < 16; ++xi) _mm512_storeu_ps(vc + xi * vstride, v[xi]);
+      }
+    }
+  uint32_t lim;
+  std::memcpy(&lim, &kWinoMax, sizeof lim);
+  return _mm512_reduce_max_epu32(mag) <= lim;
+}
+
+void wino_output_avx512(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
+                        int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
+                        float alpha) {
+  const __m512 va = _mm512_set1_ps(alpha);
+  // interleave two vectors' low (high) halves: a0 b0 a1 b1 ... (a tile's two columns side by side)
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  static thread_local std::vector<WinoSeg> segs;
+  static thread_local std::vector<int> first;
+  wino_segments(s, pt, c0, cn, 16, segs, first);
+  const int64_t ngroups = (cn + 15) / 16;
+  for (int64_t rr = 0; rr < rows; ++rr) {
+    const int64_t oc = r0 + rr;
+    const __m512 bias = _mm512_set1_ps(b ? b[oc] : 0.f);
+    float* yc = y + oc * s.P;
+    const float* mo = M + rr * ldm;
+    for (int64_t g = 0; g < ngroups; ++g) {
+      const __mmask16 valid = lanes_below(cn - g * 16);
+      __m512 m[16], o[4];
+      for (int xi = 0; xi < 16; ++xi) m[xi] = _mm512_maskz_loadu_ps(valid, mo + xi * mstride + g * 16);
+      wino_output_sums(m, bias, o, add16, sub16);
+      if (act >= 0)
+        for (int k = 0; k < 4; ++k) o[k] = act16(o[k], act, va);
+      const __m512 u0 = _mm512_permutex2var_ps(o[0], lo, o[1]), u1 = _mm512_permutex2var_ps(o[0], hi, o[1]);
+      const __m512 d0 = _mm512_permutex2var_ps(o[2], lo, o[3]), d1 = _mm512_permutex2var_ps(o[2], hi, o[3]);
+      for (int k = first[(size_t)g]; k < first[(size_t)g + 1]; ++k) {
+        const WinoSeg& sg = segs[(size_t)k];
+        const __mmask16 k0 = (__mmask16)(sg.bits & 0xFFFF), k1 = (__mmask16)(sg.bits >> 16);
+        float* yo = yc + sg.at;
+        _mm512_mask_storeu_ps(yo, k0, u0);
+        _mm512_mask_storeu_ps(yo + 16, k1, u1);
+        if (sg.down) {
+          _mm512_mask_storeu_ps(yo + s.OW, k0, d0);
+          _mm512_mask_storeu_ps(yo + s.OW + 16, k1, d1);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace sp
+#endif

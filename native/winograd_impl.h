@@ -1,0 +1,144 @@
+// The tiles of a Winograd F(2x2, 3x3) pass (conv_winograd.cc) and the transforms of the forward
+// built for AVX-512 and AVX2 (winograd_avx512.cc, winograd_avx2.cc: the same additions in the same
+// order on 16 or 8 tiles at once, so the same bits as the portable code).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "conv_common.h"
+
+namespace sp {
+
+// Per tile of a pass (tiles t0 .. t0 + nt of all images, one after another): its output tile's
+// top-left (oh, ow) = (2 th, 2 tw), so its input patch starts at (oh - PT, ow - PL); the offsets of
+// the patch's top-left in x and of the outputs in y (channel 0 of its image); whether the patch
+// lies inside x (inner) and both output rows and columns inside y (full).
+struct PassTiles {
+  std::vector<int64_t> xoff, yoff;
+  std::vector<int> oh, ow;
+  std::vector<uint8_t> inner, full;
+  explicit PassTiles(int64_t n)
+      : xoff((size_t)n), yoff((size_t)n), oh((size_t)n), ow((size_t)n), inner((size_t)n), full((size_t)n) {}
+  // 2x2 output tiles per image
+  static int64_t per_image(const ConvShape& s) { return (int64_t)((s.OH + 1) / 2) * ((s.OW + 1) / 2); }
+  void set(const ConvShape& s, int64_t t0, int64_t nt) {
+    const int TW = (s.OW + 1) / 2;
+    const int64_t tiles_img = per_image(s);
+    for (int64_t j = 0; j < nt; ++j) {
+      const int64_t t = t0 + j, n = t / tiles_img, r = t % tiles_img;
+      const int h = 2 * (int)(r / TW), w = 2 * (int)(r % TW), ih0 = h - s.PT, iw0 = w - s.PL;
+      oh[j] = h;
+      ow[j] = w;
+      xoff[j] = n * s.C * s.HW + (int64_t)ih0 * s.W + iw0;
+      inner[j] = ih0 >= 0 && ih0 + 4 <= s.H && iw0 >= 0 && iw0 + 4 <= s.W;
+      yoff[j] = n * s.OC * s.P + (int64_t)h * s.OW + w;
+      full[j] = h + 2 <= s.OH && w + 2 <= s.OW;
+    }
+  }
+};
+
+// Shared by the ISA copies (internal linkage: each is compiled with its own ISA's flags).
+namespace {
+
+// Lanes 0 .. G-1 = tiles j0 .. j0+G-1 of a pass (nv of them real): each one's patch offset in x
+// against tile j0's (rel), its patch's top-left row and column (ih, iw); true when all G are real
+// and their patches lie inside x.
+inline bool wino_lanes(const ConvShape& s, const PassTiles& pt, int64_t j0, int64_t nv, int G, int32_t* rel,
+                       int32_t* ih, int32_t* iw) {
+  bool inner = nv == G;
+  for (int l = 0; l < G; ++l) {
+    const bool in = l < nv;
+    rel[l] = in ? (int32_t)(pt.xoff[j0 + l] - pt.xoff[j0]) : 0;
+    ih[l] = in ? pt.oh[j0 + l] - s.PT : 0;
+    iw[l] = in ? pt.ow[j0 + l] - s.PL : 0;
+    inner = inner && pt.inner[j0 + l];
+  }
+  return inner;
+}
+
+// B^T d B of 16 patch registers (the portable input_transform's sums, in its order).
+template <class R, class Add, class Sub>
+inline void wino_input_sums(const R d[16], R v[16], Add add, Sub sub) {
+  R t[16];
+  for (int j = 0; j < 4; ++j) {
+    t[j] = sub(d[j], d[8 + j]);
+    t[4 + j] = add(d[4 + j], d[8 + j]);
+    t[8 + j] = sub(d[8 + j], d[4 + j]);
+    t[12 + j] = sub(d[4 + j], d[12 + j]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    v[4 * i] = sub(t[4 * i], t[4 * i + 2]);
+    v[4 * i + 1] = add(t[4 * i + 1], t[4 * i + 2]);
+    v[4 * i + 2] = sub(t[4 * i + 2], t[4 * i + 1]);
+    v[4 * i + 3] = sub(t[4 * i + 1], t[4 * i + 3]);
+  }
+}
+
+// A^T m A + bias of 16 product registers: o = the 2x2 outputs, row-major (the portable
+// output_transform's sums, then the bias, in its order).
+template <class R, class Add, class Sub>
+inline void wino_output_sums(const R m[16], R bias, R o[4], Add add, Sub sub) {
+  R t[8];
+  for (int j = 0; j < 4; ++j) {
+    t[j] = add(add(m[j], m[4 + j]), m[8 + j]);
+    t[4 + j] = sub(sub(m[4 + j], m[8 + j]), m[12 + j]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    o[2 * i] = add(add(add(t[4 * i], t[4 * i + 1]), t[4 * i + 2]), bias);
+    o[2 * i + 1] = add(sub(sub(t[4 * i + 1], t[4 * i + 2]), t[4 * i + 3]), bias);
+  }
+}
+
+// Where the output transform stores groups of G tiles: each group of the pass's tiles
+// [c0, c0 + cn) splits into segments of one tile row, lanes [la, lb), whose outputs are the floats
+// [2 la, 2 lb) of the group's interleaved rows (a0 b0 a1 b1 ..., the last tile's right column left
+// out where it lies past OW): stored at y + at (channel 0) under the mask `bits`, the lower output
+// row at + OW when down. Group g's segments are segs[first[g] .. first[g + 1]).
+struct WinoSeg {
+  int64_t at;
+  uint32_t bits;
+  bool down;
+};
+inline void wino_segments(const ConvShape& s, const PassTiles& pt, int64_t c0, int64_t cn, int G,
+                          std::vector<WinoSeg>& segs, std::vector<int>& first) {
+  const int64_t ngroups = (cn + G - 1) / G;
+  segs.clear();
+  first.assign((size_t)ngroups + 1, 0);
+  for (int64_t g = 0; g < ngroups; ++g) {
+    first[(size_t)g] = (int)segs.size();
+    const int64_t j0 = c0 + g * G, nv = std::min<int64_t>(G, cn - g * G);
+    for (int64_t la = 0; la < nv;) {
+      int64_t lb = la + 1;
+      while (lb < nv && pt.oh[j0 + lb] == pt.oh[j0 + la] && pt.yoff[j0 + lb] == pt.yoff[j0 + lb - 1] + 2) ++lb;
+      uint32_t bits = (uint32_t)(((uint64_t)1 << (2 * lb)) - 1) & ~(uint32_t)(((uint64_t)1 << (2 * la)) - 1);
+      if (pt.ow[j0 + lb - 1] + 1 >= s.OW) bits &= ~(1u << (2 * lb - 1));  // odd OW: no right column
+      segs.push_back(WinoSeg{pt.yoff[j0 + la] - 2 * la, bits, pt.oh[j0 + la] + 1 < s.OH});
+      la = lb;
+    }
+  }
+  first[(size_t)ngroups] = (int)segs.size();
+}
+
+}  // namespace
+
+#if defined(__x86_64__)
+// The forward's input transform of the pass's slivers [sb, se) (NR tiles each, NR a multiple of
+// 16, for AVX2 of 8; tiles past nt zero): V_xi[sliver][c][lane] at V + xi*vstride + sliver*bss + c*NR + lane,
+// every channel of x. False when a value read is beyond 2^50, Inf or NaN.
+bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t sb, int64_t se,
+                       float* V, int64_t bss, int64_t vstride, int NR);
+// The output transform of rows [r0, r0 + rows) of the products M (row rr at M + rr*ldm, position
+// xi at + xi*mstride, column q = the pass's tile c0 + q, q < cn), + b[oc] (0 when b is null),
+// activation, into y.
+void wino_output_avx512(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
+                        int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
+                        float alpha);
+bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t sb, int64_t se,
+                     float* V, int64_t bss, int64_t vstride, int NR);
+void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
+                      int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
+                      float alpha);
+#endif
+
+}  // namespace sp
