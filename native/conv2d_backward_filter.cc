@@ -228,7 +228,7 @@ void conv2d_backward_filter(const float* x, const float* dy, float* dw, float* d
     depthwise_backward_filter(s, x, dy, dw, db);
     return;
   }
-  if (!(winograd_enabled() && conv_winograd_fits(s) && conv_filter_grad_winograd(s, x, dy, dw)))
+  if (!(winograd_enabled() && conv_winograd_fits(s, false) && conv_filter_grad_winograd(s, x, dy, dw)))
     filter_grad_gemm(s, x, dy, dw);
   if (db) bias_grad(s, dy, db);
 }

@@ -344,7 +344,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
                        float alpha, bool flipped, FilterCache* fc) {
   if (flipped) fc = nullptr;
   if (fc) fc->bind(s, w, b);
-  if (winograd_enabled() && conv_winograd_fits(s) && conv_forward_winograd(s, x, w, b, y, act, alpha, flipped, fc)) return;
+  if (winograd_enabled() && conv_winograd_fits(s, true) && conv_forward_winograd(s, x, w, b, y, act, alpha, flipped, fc)) return;
   if (!flipped && stem_forward(s, x, w, b, y, act, alpha)) return;
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;

@@ -157,7 +157,8 @@ std::atomic<bool>& winograd_switch() {
 }
 
 // SLIMPRUNE_WINOGRAD=portable at load: the forward's transforms stay per tile even where the CPU
-// has AVX2 or AVX-512 (the tests compare both, which must give the same bits).
+// has AVX2 or AVX-512, and layers under 64 channels take the direct path (the tests compare the
+// transforms on wider layers, where both must give the same bits).
 bool winograd_portable() {
   static const bool portable = [] {
     const char* v = std::getenv("SLIMPRUNE_WINOGRAD");
@@ -165,18 +166,39 @@ bool winograd_portable() {
   }();
   return portable;
 }
+
+// Which transforms the forward runs: 2 = 16 tiles at a time (AVX-512), 1 = 8 (AVX2), 0 = per tile
+// (other CPUs, SLIMPRUNE_WINOGRAD=portable, or slivers of NR lanes that do not hold whole groups).
+int wino_simd_level(int NR) {
+#if defined(__x86_64__)
+  if (winograd_portable()) return 0;
+  if (cpu_has_avx512() && NR % 16 == 0) return 2;
+  if (cpu_has_avx2_fma() && NR % 8 == 0) return 1;
+#endif
+  (void)NR;
+  return 0;
+}
 }  // namespace
 
 bool winograd_enabled() { return winograd_switch().load(std::memory_order_relaxed); }
 void set_winograd_enabled(bool on) { winograd_switch().store(on, std::memory_order_relaxed); }
 
-bool conv_winograd_fits(const ConvShape& s) {
+bool conv_winograd_fits(const ConvShape& s, bool forward) {
+  if (!(s.KH == 3 && s.KW == 3 && s.SH == 1 && s.SW == 1 && s.DH == 1 && s.DW == 1 && s.G == 1 && s.OH >= 2 &&
+        s.OW >= 2))
+    return false;
   // Channels: the transforms cost per (channel, tile) and the products per (channel pair, tile),
-  // so narrow layers lose (measured: 32 -> 32 at 40x40 0.86x, 16 -> 32 at 80x80 0.65x the direct
-  // path; 64 -> 64 at 20x20 to 56x56 1.17-1.2x, 256 -> 512 at 20x20 1.65x). Shape only, never the
-  // batch: an image gets the same bits alone as in any batch.
-  return s.KH == 3 && s.KW == 3 && s.SH == 1 && s.SW == 1 && s.DH == 1 && s.DW == 1 && s.G == 1 && s.C >= 64 &&
-         s.OC >= 64 && s.OH >= 2 && s.OW >= 2;
+  // so narrow layers lose with the per-tile transforms (measured: 32 -> 32 at 40x40 0.86x, 16 -> 32
+  // at 80x80 0.65x the direct path; 64 -> 64 at 20x20 to 56x56 1.17-1.2x, 256 -> 512 at 20x20
+  // 1.65x). With the forward's transforms 16 or 8 tiles at a time, narrower forward layers win too
+  // (against the direct path, 2 threads, AVX-512: 24 -> 48 and 26 -> 51 at 40x40 1.25-1.36x,
+  // 32 -> 32 at 80x80 1.16x, 77 -> 154 at 20x20 1.7x; even or losing under 24 channels (16 -> 32,
+  // 20 -> 40, 12 -> 24) and on 160x160 maps with 24 to 32 channels, which are memory-bound).
+  // The filter gradient keeps its per-tile transforms. Shape and CPU only, never the batch: an
+  // image gets the same bits alone as in any batch.
+  if (s.C >= 64 && s.OC >= 64) return true;
+  return forward && wino_simd_level(gemm_micro().nr) > 0 && s.C >= 24 && s.OC >= 24 &&
+         (s.C + s.OC >= 128 || (int64_t)s.OH * s.OW <= 6400);
 }
 
 bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
@@ -292,10 +314,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   // gathers' 32-bit indices; else per tile. 2 = AVX-512, 1 = AVX2, 0 = per tile.
   const double span = 8.0 * (s.H + 4) * (s.W + 4);
   const bool fits32 = (double)s.N * s.C * s.HW + span < 2147483647.0 && (double)s.N * s.OC * s.P + span < 2147483647.0;
-  const int simd = winograd_portable() || !fits32 ? 0
-                   : cpu_has_avx512() && NR % 16 == 0 ? 2
-                   : cpu_has_avx2_fma() && NR % 8 == 0 ? 1
-                                                         : 0;
+  const int simd = fits32 ? wino_simd_level(NR) : 0;
 #endif
   // Output transform, bias and activation of rows [r0, r0 + rows) of the products M (position
   // stride mstride, row stride ldm), columns [0, cn) = the pass's tiles c0 ...

@@ -1,8 +1,10 @@
 /**
  * 3x3 stride-1 convolutions with at least 64 channels in and out run through Winograd F(2x2, 3x3)
  * (native/conv_winograd.cc): the forward, the fused forward + activation and the stride-1 input
- * gradient (the flipped filter); their filter gradient through F(3x3, 2x2). Checked here: against a float64 loop, as accurate as the direct
- * path (setWinograd(false)); really taken (its bits differ from the direct path's);
+ * gradient (the flipped filter); their filter gradient through F(3x3, 2x2). Narrower ones (24 and
+ * more channels) take it in the forward and input gradient where the CPU has AVX2 or AVX-512.
+ * Checked here: against a float64 loop, as accurate as the direct path (setWinograd(false));
+ * really taken (its bits differ from the direct path's);
  * odd sizes, partial tiles, asymmetric and wide padding, several passes; the same bits for 1 and
  * 2 threads and for an image alone and in a batch; and the direct path's exact bits where an input
  * or a filter holds Inf, NaN or a value over 2^50 (the transforms would turn Inf into NaN).
@@ -196,6 +198,49 @@ d('Winograd F(2x2, 3x3) convolutions', () => {
       addon!.setThreads(threads);
     }
     expect(bitsEqual(dw1, dw)).toBe(true);
+  });
+
+  // Narrower layers take Winograd only in the forward (and input gradient) and only where the CPU
+  // runs its transforms 8 or 16 tiles at a time (AVX2, AVX-512); the filter gradient stays direct.
+  test.each([
+    ['26 -> 51 on 9x11 (odd sizes)', geo(2, 26, 9, 11, 51, 1)],
+    ['24 -> 30 on 6x7, padding 2', geo(1, 24, 6, 7, 30, 2)],
+    ['24 -> 24 on 80x80 (the largest map for so few channels)', geo(1, 24, 80, 80, 24, 1)],
+  ])('narrow layer %s: as accurate as the direct path; Winograd where the CPU has AVX2', (_name, g) => {
+    const k = addon!.kernels;
+    const p = params(g);
+    const { N, C, H, W, OC, OH, OW } = g;
+    const simd = addon!.cpuInfo().avx2 || addon!.cpuInfo().avx512;
+    if (!simd) console.log('native/conv_winograd: this CPU lacks AVX2; narrow layers take the direct path here');
+    const x = fill(N * C * H * W), w = fill(OC * C * 9), b = fill(OC), dy = fill(N * OC * OH * OW);
+    const y = new Float32Array(N * OC * OH * OW), yd = new Float32Array(y.length);
+    k.conv2d_forward(x, w, b, y, p);
+    direct(() => k.conv2d_forward(x, w, b, yd, p));
+    const ref = convRef(x, w, b, g);
+    expect(maxErr(y, ref)).toBeLessThan(Math.max(4 * maxErr(yd, ref), 2e-6));
+    expect(bitsEqual(y, yd)).toBe(!simd);
+    const dx = new Float32Array(N * C * H * W), dxd = new Float32Array(dx.length);
+    k.conv2d_backward_input(dy, w, dx, p);
+    direct(() => k.conv2d_backward_input(dy, w, dxd, p));
+    const dref = inputGradRef(dy, w, g);
+    expect(maxErr(dx, dref)).toBeLessThan(Math.max(4 * maxErr(dxd, dref), 2e-6));
+    expect(bitsEqual(dx, dxd)).toBe(!simd);
+    const dw = new Float32Array(OC * C * 9), dwd = new Float32Array(dw.length);
+    k.conv2d_backward_filter(x, dy, dw, null, p);
+    direct(() => k.conv2d_backward_filter(x, dy, dwd, null, p));
+    expect(bitsEqual(dw, dwd)).toBe(true);
+  });
+
+  test('under 24 channels, and 24 -> 24 on a 160x160 map: the direct path', () => {
+    const k = addon!.kernels;
+    for (const g of [geo(1, 20, 10, 10, 64, 1), geo(1, 64, 10, 10, 16, 1), geo(1, 24, 160, 160, 24, 1)]) {
+      const p = params(g);
+      const x = fill(g.N * g.C * g.H * g.W), w = fill(g.OC * g.C * 9), b = fill(g.OC);
+      const y = new Float32Array(g.N * g.OC * g.OH * g.OW), yd = new Float32Array(y.length);
+      k.conv2d_forward(x, w, b, y, p);
+      direct(() => k.conv2d_forward(x, w, b, yd, p));
+      expect([g.C, g.OC, g.H, bitsEqual(y, yd)]).toEqual([g.C, g.OC, g.H, true]);
+    }
   });
 
   test('several passes of tiles (256 channels, 432 tiles) agree with the direct path', () => {
