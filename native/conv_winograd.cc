@@ -462,11 +462,24 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
   const int occ = wino_oc_chunks(npan);
   std::atomic<bool> bad{false};
   PassTiles pt(nt_max);
+#if defined(__x86_64__)
+  // The two transforms 16 lanes at a time (winograd_avx512.cc): channels, output channels.
+  const bool simd16 = wino_simd_level(NR) == 2 && MR <= 16 && 16.0 * s.HW + 4.0 * s.W < 2147483647.0 &&
+                      16.0 * s.P + 2.0 * s.OW < 2147483647.0;
+#endif
 
   for (int64_t pass = 0; pass < npass; ++pass) {
     const int64_t t0 = pass * nt_max, nt = std::min(nt_max, ntiles - t0);
     pt.set(s, t0, nt);
-    // 1. V_xi[c sliver][tile][lane] = (B^T d B)[xi] of channel c's patch: L channels at a time.
+    // 1. V_xi[c sliver][tile][lane] = (B^T d B)[xi] of channel c's patch: L channels at a time
+    // (16 with AVX-512).
+#if defined(__x86_64__)
+    if (simd16) {
+      parallel_for((C + 15) / 16, [&](int64_t gb, int64_t ge) {
+        if (!wino_fg_input_avx512(s, x, pt, nt, gb, ge, V, bss, vstride, NR)) bad = true;
+      }, 1);
+    } else
+#endif
     parallel_for((C + L - 1) / L, [&](int64_t gb, int64_t ge) {
       alignas(32) Lanes d[16];
       bool ok = true;
@@ -489,6 +502,13 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
     if (bad) return false;
     // 2. E_xi[oc panel][tile][r] = (A e A^T)[xi], A = [1 0; 1 1; 1 -1; 0 -1], e the tile of dy
     // (zero past OH, OW).
+#if defined(__x86_64__)
+    if (simd16) {
+      parallel_for(npan, [&](int64_t pb, int64_t pe) {
+        if (!wino_fg_dy_avx512(s, dy, pt, nt, pb, pe, E, aps, estride, MR)) bad = true;
+      }, 2);
+    } else
+#endif
     parallel_for(npan, [&](int64_t pb, int64_t pe) {
       bool ok = true;
       for (int64_t pn = pb; pn < pe; ++pn)

@@ -115,5 +115,92 @@ void wino_output_avx512(const ConvShape& s, const PassTiles& pt, const float* M,
   }
 }
 
+bool wino_fg_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t gb, int64_t ge,
+                          float* V, int64_t bss, int64_t vstride, int NR) {
+  const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+  __m512i mag = _mm512_setzero_si512();
+  const __m512 zero = _mm512_setzero_ps();
+  // lane l = channel c0 + l: its plane HW floats after lane 0's
+  const __m512i cl = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                        _mm512_set1_epi32(s.HW));
+  __m512i offs[16];
+  for (int i = 0; i < 4; ++i)
+    for (int q = 0; q < 4; ++q) offs[4 * i + q] = _mm512_add_epi32(cl, _mm512_set1_epi32(i * s.W + q));
+  for (int64_t g = gb; g < ge; ++g) {
+    const int64_t c0 = g * 16;
+    const __mmask16 cm = lanes_below(s.C - c0);
+    const float* xg = x + c0 * s.HW;
+    float* vg = V + (c0 / NR) * bss + c0 % NR;
+    for (int64_t j = 0; j < nt; ++j) {
+      const float* xj = xg + pt.xoff[j];
+      __m512 d[16], v[16];
+      if (pt.inner[j]) {
+        for (int k = 0; k < 16; ++k) d[k] = _mm512_mask_i32gather_ps(zero, cm, offs[k], xj, 4);
+      } else {
+        const int ih0 = pt.oh[j] - s.PT, iw0 = pt.ow[j] - s.PL;
+        for (int i = 0; i < 4; ++i)
+          for (int q = 0; q < 4; ++q) {
+            const bool in = ih0 + i >= 0 && ih0 + i < s.H && iw0 + q >= 0 && iw0 + q < s.W;
+            d[4 * i + q] = in ? _mm512_mask_i32gather_ps(zero, cm, offs[4 * i + q], xj, 4) : zero;
+          }
+      }
+      for (int k = 0; k < 16; ++k) mag = _mm512_max_epu32(mag, _mm512_and_si512(_mm512_castps_si512(d[k]), absmask));
+      wino_input_sums(d, v, add16, sub16);
+      float* vj = vg + j * NR;
+      for (int xi = 0; xi < 16; ++xi) _mm512_storeu_ps(vj + xi * vstride, v[xi]);
+    }
+  }
+  uint32_t lim;
+  std::memcpy(&lim, &kWinoMax, sizeof lim);
+  return _mm512_reduce_max_epu32(mag) <= lim;
+}
+
+bool wino_fg_dy_avx512(const ConvShape& s, const float* dy, const PassTiles& pt, int64_t nt, int64_t pb, int64_t pe,
+                       float* E, int64_t aps, int64_t estride, int MR) {
+  const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+  __m512i mag = _mm512_setzero_si512();
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u));
+  const auto neg = [&](__m512 v) { return _mm512_xor_ps(v, sign); };  // -v, as the scalar code's unary minus
+  // lane r = output channel oc0 + r: its plane P floats after lane 0's
+  const __m512i rl = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                        _mm512_set1_epi32(s.P));
+  const __m512i o01 = _mm512_add_epi32(rl, _mm512_set1_epi32(1)), o10 = _mm512_add_epi32(rl, _mm512_set1_epi32(s.OW));
+  const __m512i o11 = _mm512_add_epi32(o10, _mm512_set1_epi32(1));
+  const __mmask16 sm = lanes_below(MR);
+  for (int64_t pn = pb; pn < pe; ++pn) {
+    const int64_t oc0 = pn * MR;
+    const __mmask16 vm = lanes_below(std::min<int64_t>(MR, s.OC - oc0));
+    const float* dp = dy + oc0 * s.P;
+    float* ep = E + pn * aps;
+    for (int64_t j = 0; j < nt; ++j) {
+      const float* q = dp + pt.yoff[j];
+      const bool right = pt.full[j] || pt.ow[j] + 1 < s.OW, down = pt.full[j] || pt.oh[j] + 1 < s.OH;
+      const __m512 e00 = _mm512_mask_i32gather_ps(zero, vm, rl, q, 4);
+      const __m512 e01 = right ? _mm512_mask_i32gather_ps(zero, vm, o01, q, 4) : zero;
+      const __m512 e10 = down ? _mm512_mask_i32gather_ps(zero, vm, o10, q, 4) : zero;
+      const __m512 e11 = right && down ? _mm512_mask_i32gather_ps(zero, vm, o11, q, 4) : zero;
+      for (const __m512 e : {e00, e01, e10, e11})
+        mag = _mm512_max_epu32(mag, _mm512_and_si512(_mm512_castps_si512(e), absmask));
+      // rows: A e (4 x 2), then columns: (A e) A^T (4 x 4), the scalar code's operations
+      const __m512 a[4][2] = {{e00, e01},
+                              {_mm512_add_ps(e00, e10), _mm512_add_ps(e01, e11)},
+                              {_mm512_sub_ps(e00, e10), _mm512_sub_ps(e01, e11)},
+                              {neg(e10), neg(e11)}};
+      float* dst = ep + j * MR;
+      for (int i = 0; i < 4; ++i) {
+        const __m512 u0 = a[i][0], u1 = a[i][1];
+        _mm512_mask_storeu_ps(dst + (4 * i + 0) * estride, sm, u0);
+        _mm512_mask_storeu_ps(dst + (4 * i + 1) * estride, sm, _mm512_add_ps(u0, u1));
+        _mm512_mask_storeu_ps(dst + (4 * i + 2) * estride, sm, _mm512_sub_ps(u0, u1));
+        _mm512_mask_storeu_ps(dst + (4 * i + 3) * estride, sm, neg(u1));
+      }
+    }
+  }
+  uint32_t lim;
+  std::memcpy(&lim, &kWinoMax, sizeof lim);
+  return _mm512_reduce_max_epu32(mag) <= lim;
+}
+
 }  // namespace sp
 #endif

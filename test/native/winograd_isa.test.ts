@@ -1,12 +1,13 @@
 /**
- * The Winograd forward's transforms run 16 tiles at a time on CPUs with AVX-512
- * (native/winograd_avx512.cc), 8 with AVX2 (winograd_avx2.cc; SLIMPRUNE_ISA=avx2 picks it on an
- * AVX-512 CPU) and tile by tile elsewhere; SLIMPRUNE_WINOGRAD=portable keeps the per-tile code.
- * Under each ISA the two must give the same bits: forward (every fused activation, with and without a
- * bias, with a prepared filter and without), and the stride-1 input gradient (the flipped filter),
- * on maps with partial tiles, padding 0 to 2, asymmetric padding, 2x3 to 80x80 maps (several
- * passes of tiles), batches of 1 to 3, and the per-group schedule of wide layers. Each side runs in
- * a child process (the switch is read at load).
+ * The Winograd transforms run 16 tiles (or channels) at a time on CPUs with AVX-512
+ * (native/winograd_avx512.cc: the forward's, the filter gradient's), the forward's 8 at a time with
+ * AVX2 (winograd_avx2.cc; SLIMPRUNE_ISA=avx2 picks it on an AVX-512 CPU), and tile by tile
+ * elsewhere; SLIMPRUNE_WINOGRAD=portable keeps the per-tile code. Under each ISA the two must give
+ * the same bits: forward (every fused activation, with and without a bias, with a prepared filter
+ * and without), the stride-1 input gradient (the flipped filter) and the filter gradient, on maps
+ * with partial tiles, padding 0 to 2, asymmetric padding, 2x3 to 80x80 maps (several passes of
+ * tiles), batches of 1 to 3, and the per-group schedule of wide layers. Each side runs in a child
+ * process (the switch is read at load).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -57,6 +58,9 @@ function script(): string {
       const dx = new Float32Array(N * C * H * W);
       lib.kernels.conv2d_backward_input(dy, w, dx, Int32Array.from(p));
       out.digests.push(digest(dx));
+      const dw = new Float32Array(OC * C * 9), db = new Float32Array(OC);
+      lib.kernels.conv2d_backward_filter(x, dy, dw, db, Int32Array.from(p));
+      out.digests.push(digest(dw));
     }
     process.stdout.write(JSON.stringify(out));`;
 }
@@ -73,7 +77,7 @@ function run(isa: string | null, mode: string | null): { isa: string; digests: s
 }
 
 d('Winograd transforms: 16 or 8 tiles at a time and per tile give the same bits', () => {
-  test.each(['avx512', 'avx2'])('%s: forward (activations, bias or none, prepared filter) and input gradient', (isa) => {
+  test.each(['avx512', 'avx2'])('%s: forward (activations, bias or none, prepared filter), input and filter gradients', (isa) => {
     const simd = run(isa, null);
     if (simd.isa !== isa) {
       console.log(`native/winograd_isa: this CPU lacks ${isa} (ran ${simd.isa}); that copy is compared on CPUs with it`);
@@ -82,8 +86,8 @@ d('Winograd transforms: 16 or 8 tiles at a time and per tile give the same bits'
     }
     const portable = run(isa, 'portable');
     expect(portable.isa).toBe(isa);
-    expect(simd.digests).toHaveLength(SHAPES.length * 10);
-    expect(new Set(simd.digests).size).toBeGreaterThanOrEqual(SHAPES.length * 7);
+    expect(simd.digests).toHaveLength(SHAPES.length * 11);
+    expect(new Set(simd.digests).size).toBeGreaterThanOrEqual(SHAPES.length * 8);
     expect(simd.digests).toEqual(portable.digests);
   });
 });
