@@ -178,7 +178,7 @@ inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& 
 }
 
 // Winograd F(2x2, 3x3) (conv_winograd.cc): 3x3, stride 1, dilation 1, one group, at least 64
-// channels in and out (the forward, where its transforms run 8 or 16 tiles at a time: at least 24,
+// channels in and out (the forward where its transforms run 8 or 16 lanes at a time: at least 24,
 // see there). conv_forward_gemm takes it first; false (a value beyond 2^50, Inf or NaN in x or w)
 // means the direct path must run (y may have been partly written; it overwrites all of y).
 bool conv_winograd_fits(const ConvShape& s, bool forward);

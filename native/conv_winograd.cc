@@ -156,9 +156,9 @@ std::atomic<bool>& winograd_switch() {
   return on;
 }
 
-// SLIMPRUNE_WINOGRAD=portable at load: the forward's transforms stay per tile even where the CPU
-// has AVX2 or AVX-512, and layers under 64 channels take the direct path (the tests compare the
-// transforms on wider layers, where both must give the same bits).
+// SLIMPRUNE_WINOGRAD=portable at load: the transforms stay per tile even where the CPU has AVX2 or
+// AVX-512, and layers under 64 channels take the direct path (the tests compare the transforms on
+// wider layers, where both must give the same bits).
 bool winograd_portable() {
   static const bool portable = [] {
     const char* v = std::getenv("SLIMPRUNE_WINOGRAD");
@@ -190,15 +190,21 @@ bool conv_winograd_fits(const ConvShape& s, bool forward) {
   // Channels: the transforms cost per (channel, tile) and the products per (channel pair, tile),
   // so narrow layers lose with the per-tile transforms (measured: 32 -> 32 at 40x40 0.86x, 16 -> 32
   // at 80x80 0.65x the direct path; 64 -> 64 at 20x20 to 56x56 1.17-1.2x, 256 -> 512 at 20x20
-  // 1.65x). With the forward's transforms 16 or 8 tiles at a time, narrower forward layers win too
-  // (against the direct path, 2 threads, AVX-512: 24 -> 48 and 26 -> 51 at 40x40 1.25-1.36x,
-  // 32 -> 32 at 80x80 1.16x, 77 -> 154 at 20x20 1.7x; even or losing under 24 channels (16 -> 32,
-  // 20 -> 40, 12 -> 24) and on 160x160 maps with 24 to 32 channels, which are memory-bound).
-  // The filter gradient keeps its per-tile transforms. Shape and CPU only, never the batch: an
-  // image gets the same bits alone as in any batch.
+  // 1.65x). With the transforms 16 or 8 lanes at a time (AVX-512, AVX2), narrower forward layers
+  // win too (against the direct path, 2 threads, AVX-512: 24 -> 48 and 26 -> 51 at 40x40
+  // 1.25-1.36x, 32 -> 32 at 80x80 1.16x, 77 -> 154 at 20x20 1.7x; even or losing under 24 channels
+  // (16 -> 32, 20 -> 40, 12 -> 24), about even for 24 -> 24 at 80x80, losing on 160x160 maps with
+  // 24 to 32 channels, which are memory-bound). The forward here includes the stride-1 input
+  // gradient (the flipped filter). The filter gradient keeps the 64-channel rule: narrow ones ran
+  // 1.2-1.65x faster through it too, but with both gradients of the small test detector's narrow
+  // layers through Winograd its 120-step overfit run ended with eval-mode (running statistics)
+  // objectness lost (its batch-norm scale gradients, sums that mostly cancel, differ by up to 2%
+  // relative between the paths). Shape and CPU only, never the batch: an image gets the same bits
+  // alone as in any batch.
   if (s.C >= 64 && s.OC >= 64) return true;
+  const int64_t P = (int64_t)s.OH * s.OW;
   return forward && wino_simd_level(gemm_micro().nr) > 0 && s.C >= 24 && s.OC >= 24 &&
-         (s.C + s.OC >= 128 || (int64_t)s.OH * s.OW <= 6400);
+         (s.C + s.OC >= 128 || P <= 1600 || (P <= 6400 && s.C + s.OC >= 64));
 }
 
 bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
@@ -463,20 +469,24 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
   std::atomic<bool> bad{false};
   PassTiles pt(nt_max);
 #if defined(__x86_64__)
-  // The two transforms 16 lanes at a time (winograd_avx512.cc): channels, output channels.
-  const bool simd16 = wino_simd_level(NR) == 2 && MR <= 16 && 16.0 * s.HW + 4.0 * s.W < 2147483647.0 &&
-                      16.0 * s.P + 2.0 * s.OW < 2147483647.0;
+  // The two transforms 16 (AVX-512) or 8 (AVX2) lanes at a time: channels, output channels.
+  const int level = wino_simd_level(NR), G = level == 2 ? 16 : 8;
+  const int simd = level && MR <= G && (double)G * s.HW + 4.0 * s.W < 2147483647.0 &&
+                           (double)G * s.P + 2.0 * s.OW < 2147483647.0
+                       ? level
+                       : 0;
 #endif
 
   for (int64_t pass = 0; pass < npass; ++pass) {
     const int64_t t0 = pass * nt_max, nt = std::min(nt_max, ntiles - t0);
     pt.set(s, t0, nt);
     // 1. V_xi[c sliver][tile][lane] = (B^T d B)[xi] of channel c's patch: L channels at a time
-    // (16 with AVX-512).
+    // (G with AVX2 or AVX-512).
 #if defined(__x86_64__)
-    if (simd16) {
-      parallel_for((C + 15) / 16, [&](int64_t gb, int64_t ge) {
-        if (!wino_fg_input_avx512(s, x, pt, nt, gb, ge, V, bss, vstride, NR)) bad = true;
+    if (simd) {
+      parallel_for((C + G - 1) / G, [&](int64_t gb, int64_t ge) {
+        if (!(simd == 2 ? wino_fg_input_avx512 : wino_fg_input_avx2)(s, x, pt, nt, gb, ge, V, bss, vstride, NR))
+          bad = true;
       }, 1);
     } else
 #endif
@@ -503,9 +513,9 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
     // 2. E_xi[oc panel][tile][r] = (A e A^T)[xi], A = [1 0; 1 1; 1 -1; 0 -1], e the tile of dy
     // (zero past OH, OW).
 #if defined(__x86_64__)
-    if (simd16) {
+    if (simd) {
       parallel_for(npan, [&](int64_t pb, int64_t pe) {
-        if (!wino_fg_dy_avx512(s, dy, pt, nt, pb, pe, E, aps, estride, MR)) bad = true;
+        if (!(simd == 2 ? wino_fg_dy_avx512 : wino_fg_dy_avx2)(s, dy, pt, nt, pb, pe, E, aps, estride, MR)) bad = true;
       }, 2);
     } else
 #endif

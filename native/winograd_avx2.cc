@@ -22,6 +22,15 @@ const auto sub8 = [](__m256 a, __m256 b) { return _mm256_sub_ps(a, b); };
 inline __m256i lanes_below8(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)std::min<int64_t>(n, 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+// Every lane's magnitude bits within 2^50's (Inf and NaN lie above).
+inline bool max_ok(__m256i mag) {
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mag);
+  uint32_t top = 0, lim;
+  for (uint32_t v : lanes) top = std::max(top, v);
+  std::memcpy(&lim, &kWinoMax, sizeof lim);
+  return top <= lim;
+}
 // r in [0, n) per lane, as a lane mask.
 inline __m256i in_range(__m256i r, int n) {
   return _mm256_and_si256(_mm256_cmpgt_epi32(r, _mm256_set1_epi32(-1)), _mm256_cmpgt_epi32(_mm256_set1_epi32(n), r));
@@ -46,7 +55,7 @@ bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, in
       const bool inner = wino_lanes(s, pt, j0, nv, 8, rel, ih, iw);
       const __m256i off = _mm256_load_si256(reinterpret_cast<const __m256i*>(rel));
       __m256i offs[16];
-      __m256 m[16];
+      __m256 m[16] = {};
       for (int i = 0; i < 4; ++i)
         for (int q = 0; q < 4; ++q) offs[4 * i + q] = _mm256_add_epi32(off, _mm256_set1_epi32(i * s.W + q));
       if (!inner) {
@@ -74,12 +83,7 @@ bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, in
         for (int xi = 0; xi < 16; ++xi) _mm256_storeu_ps(vc + xi * vstride, v[xi]);
       }
     }
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mag);
-  uint32_t top = 0, lim;
-  for (uint32_t v : lanes) top = std::max(top, v);
-  std::memcpy(&lim, &kWinoMax, sizeof lim);
-  return top <= lim;
+  return max_ok(mag);
 }
 
 void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
@@ -124,6 +128,83 @@ void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, i
       }
     }
   }
+}
+
+bool wino_fg_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t gb, int64_t ge,
+                        float* V, int64_t bss, int64_t vstride, int NR) {
+  const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
+  __m256i mag = _mm256_setzero_si256();
+  const __m256 zero = _mm256_setzero_ps();
+  // lane l = channel c0 + l: its plane HW floats after lane 0's
+  const __m256i cl = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s.HW));
+  __m256i offs[16];
+  for (int i = 0; i < 4; ++i)
+    for (int q = 0; q < 4; ++q) offs[4 * i + q] = _mm256_add_epi32(cl, _mm256_set1_epi32(i * s.W + q));
+  for (int64_t g = gb; g < ge; ++g) {
+    const int64_t c0 = g * 8;
+    const __m256 cm = _mm256_castsi256_ps(lanes_below8(s.C - c0));
+    const float* xg = x + c0 * s.HW;
+    float* vg = V + (c0 / NR) * bss + c0 % NR;
+    for (int64_t j = 0; j < nt; ++j) {
+      const float* xj = xg + pt.xoff[j];
+      const int ih0 = pt.oh[j] - s.PT, iw0 = pt.ow[j] - s.PL;
+      __m256 d[16], v[16];
+      for (int i = 0; i < 4; ++i)
+        for (int q = 0; q < 4; ++q) {
+          const bool in = pt.inner[j] || (ih0 + i >= 0 && ih0 + i < s.H && iw0 + q >= 0 && iw0 + q < s.W);
+          d[4 * i + q] = in ? _mm256_mask_i32gather_ps(zero, xj, offs[4 * i + q], cm, 4) : zero;
+        }
+      for (int k = 0; k < 16; ++k) mag = _mm256_max_epu32(mag, _mm256_and_si256(_mm256_castps_si256(d[k]), absmask));
+      wino_input_sums(d, v, add8, sub8);
+      float* vj = vg + j * NR;
+      for (int xi = 0; xi < 16; ++xi) _mm256_storeu_ps(vj + xi * vstride, v[xi]);
+    }
+  }
+  return max_ok(mag);
+}
+
+bool wino_fg_dy_avx2(const ConvShape& s, const float* dy, const PassTiles& pt, int64_t nt, int64_t pb, int64_t pe,
+                     float* E, int64_t aps, int64_t estride, int MR) {
+  const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
+  __m256i mag = _mm256_setzero_si256();
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+  const auto neg = [&](__m256 v) { return _mm256_xor_ps(v, sign); };  // -v, as the scalar code's unary minus
+  // lane r = output channel oc0 + r: its plane P floats after lane 0's
+  const __m256i rl = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s.P));
+  const __m256i o01 = _mm256_add_epi32(rl, _mm256_set1_epi32(1)), o10 = _mm256_add_epi32(rl, _mm256_set1_epi32(s.OW));
+  const __m256i o11 = _mm256_add_epi32(o10, _mm256_set1_epi32(1));
+  const __m256i sm = lanes_below8(MR);
+  for (int64_t pn = pb; pn < pe; ++pn) {
+    const int64_t oc0 = pn * MR;
+    const __m256 vm = _mm256_castsi256_ps(lanes_below8(std::min<int64_t>(MR, s.OC - oc0)));
+    const float* dp = dy + oc0 * s.P;
+    float* ep = E + pn * aps;
+    for (int64_t j = 0; j < nt; ++j) {
+      const float* q = dp + pt.yoff[j];
+      const bool right = pt.full[j] || pt.ow[j] + 1 < s.OW, down = pt.full[j] || pt.oh[j] + 1 < s.OH;
+      const __m256 e00 = _mm256_mask_i32gather_ps(zero, q, rl, vm, 4);
+      const __m256 e01 = right ? _mm256_mask_i32gather_ps(zero, q, o01, vm, 4) : zero;
+      const __m256 e10 = down ? _mm256_mask_i32gather_ps(zero, q, o10, vm, 4) : zero;
+      const __m256 e11 = right && down ? _mm256_mask_i32gather_ps(zero, q, o11, vm, 4) : zero;
+      for (const __m256 e : {e00, e01, e10, e11})
+        mag = _mm256_max_epu32(mag, _mm256_and_si256(_mm256_castps_si256(e), absmask));
+      // rows: A e (4 x 2), then columns: (A e) A^T (4 x 4), the scalar code's operations
+      const __m256 a[4][2] = {{e00, e01},
+                              {_mm256_add_ps(e00, e10), _mm256_add_ps(e01, e11)},
+                              {_mm256_sub_ps(e00, e10), _mm256_sub_ps(e01, e11)},
+                              {neg(e10), neg(e11)}};
+      float* dst = ep + j * MR;
+      for (int i = 0; i < 4; ++i) {
+        const __m256 u0 = a[i][0], u1 = a[i][1];
+        _mm256_maskstore_ps(dst + (4 * i + 0) * estride, sm, u0);
+        _mm256_maskstore_ps(dst + (4 * i + 1) * estride, sm, _mm256_add_ps(u0, u1));
+        _mm256_maskstore_ps(dst + (4 * i + 2) * estride, sm, _mm256_sub_ps(u0, u1));
+        _mm256_maskstore_ps(dst + (4 * i + 3) * estride, sm, neg(u1));
+      }
+    }
+  }
+  return max_ok(mag);
 }
 
 }  // namespace sp

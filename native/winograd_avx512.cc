@@ -21,6 +21,18 @@ constexpr float kWinoMax = 1125899906842624.f;  // 2^50, as conv_winograd.cc
 const auto add16 = [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); };
 const auto sub16 = [](__m512 a, __m512 b) { return _mm512_sub_ps(a, b); };
 inline __mmask16 lanes_below(int64_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
+// Lane-wise unsigned max (the masked form: the unmasked one starts from an undefined vector, which
+// GCC warns about).
+inline __m512i umax(__m512i a, __m512i b) { return _mm512_mask_max_epu32(a, (__mmask16)0xFFFF, a, b); }
+// Every lane's magnitude bits within 2^50's (Inf and NaN lie above).
+inline bool max_ok(__m512i mag) {
+  alignas(64) uint32_t lanes[16];
+  _mm512_store_si512(lanes, mag);
+  uint32_t top = 0, lim;
+  for (uint32_t v : lanes) top = std::max(top, v);
+  std::memcpy(&lim, &kWinoMax, sizeof lim);
+  return top <= lim;
+}
 }  // namespace
 
 bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t sb, int64_t se,
@@ -41,7 +53,7 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
       const bool inner = wino_lanes(s, pt, j0, nv, 16, rel, ih, iw);
       const __m512i off = _mm512_load_si512(rel);
       __m512i offs[16];
-      __mmask16 m[16];
+      __mmask16 m[16] = {};
       for (int i = 0; i < 4; ++i)
         for (int q = 0; q < 4; ++q) offs[4 * i + q] = _mm512_add_epi32(off, _mm512_set1_epi32(i * s.W + q));
       if (!inner) {
@@ -61,18 +73,16 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
         const float* xc = xg + (int64_t)c * s.HW;
         __m512 d[16], v[16];
         if (inner)
-          for (int k = 0; k < 16; ++k) d[k] = _mm512_i32gather_ps(offs[k], xc, 4);
+          for (int k = 0; k < 16; ++k) d[k] = _mm512_mask_i32gather_ps(zero, (__mmask16)0xFFFF, offs[k], xc, 4);
         else
           for (int k = 0; k < 16; ++k) d[k] = _mm512_mask_i32gather_ps(zero, m[k], offs[k], xc, 4);
-        for (int k = 0; k < 16; ++k) mag = _mm512_max_epu32(mag, _mm512_and_si512(_mm512_castps_si512(d[k]), absmask));
+        for (int k = 0; k < 16; ++k) mag = umax(mag, _mm512_and_si512(_mm512_castps_si512(d[k]), absmask));
         wino_input_sums(d, v, add16, sub16);
         float* vc = vb + (int64_t)c * NR;
         for (int xi = 0; xi < 16; ++xi) _mm512_storeu_ps(vc + xi * vstride, v[xi]);
       }
     }
-  uint32_t lim;
-  std::memcpy(&lim, &kWinoMax, sizeof lim);
-  return _mm512_reduce_max_epu32(mag) <= lim;
+  return max_ok(mag);
 }
 
 void wino_output_avx512(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
@@ -144,15 +154,13 @@ bool wino_fg_input_avx512(const ConvShape& s, const float* x, const PassTiles& p
             d[4 * i + q] = in ? _mm512_mask_i32gather_ps(zero, cm, offs[4 * i + q], xj, 4) : zero;
           }
       }
-      for (int k = 0; k < 16; ++k) mag = _mm512_max_epu32(mag, _mm512_and_si512(_mm512_castps_si512(d[k]), absmask));
+      for (int k = 0; k < 16; ++k) mag = umax(mag, _mm512_and_si512(_mm512_castps_si512(d[k]), absmask));
       wino_input_sums(d, v, add16, sub16);
       float* vj = vg + j * NR;
       for (int xi = 0; xi < 16; ++xi) _mm512_storeu_ps(vj + xi * vstride, v[xi]);
     }
   }
-  uint32_t lim;
-  std::memcpy(&lim, &kWinoMax, sizeof lim);
-  return _mm512_reduce_max_epu32(mag) <= lim;
+  return max_ok(mag);
 }
 
 bool wino_fg_dy_avx512(const ConvShape& s, const float* dy, const PassTiles& pt, int64_t nt, int64_t pb, int64_t pe,
@@ -181,7 +189,7 @@ bool wino_fg_dy_avx512(const ConvShape& s, const float* dy, const PassTiles& pt,
       const __m512 e10 = down ? _mm512_mask_i32gather_ps(zero, vm, o10, q, 4) : zero;
       const __m512 e11 = right && down ? _mm512_mask_i32gather_ps(zero, vm, o11, q, 4) : zero;
       for (const __m512 e : {e00, e01, e10, e11})
-        mag = _mm512_max_epu32(mag, _mm512_and_si512(_mm512_castps_si512(e), absmask));
+        mag = umax(mag, _mm512_and_si512(_mm512_castps_si512(e), absmask));
       // rows: A e (4 x 2), then columns: (A e) A^T (4 x 4), the scalar code's operations
       const __m512 a[4][2] = {{e00, e01},
                               {_mm512_add_ps(e00, e10), _mm512_add_ps(e01, e11)},
@@ -197,9 +205,7 @@ bool wino_fg_dy_avx512(const ConvShape& s, const float* dy, const PassTiles& pt,
       }
     }
   }
-  uint32_t lim;
-  std::memcpy(&lim, &kWinoMax, sizeof lim);
-  return _mm512_reduce_max_epu32(mag) <= lim;
+  return max_ok(mag);
 }
 
 }  // namespace sp

@@ -134,14 +134,19 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
 void wino_output_avx512(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
                         int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
                         float alpha);
-// The filter gradient's input transform, channel groups [gb, ge) of 16 (channels in lanes):
+// The filter gradient's input transform, channel groups [gb, ge) of 16 (AVX2: 8; channels in lanes):
 // V_xi[c sliver][tile][lane] at V + xi*vstride + (c/NR)*bss + tile*NR + c%NR (channels past C
 // zero); and its dy transform, output-channel panels [pb, pe) of MR <= 16 rows: E_xi at E +
-// xi*estride + panel*aps + tile*MR + r. False when a value read is beyond 2^50, Inf or NaN.
+// xi*estride + panel*aps + tile*MR + r (AVX2: MR <= 8). False when a value read is beyond 2^50,
+// Inf or NaN.
 bool wino_fg_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t gb, int64_t ge,
                           float* V, int64_t bss, int64_t vstride, int NR);
 bool wino_fg_dy_avx512(const ConvShape& s, const float* dy, const PassTiles& pt, int64_t nt, int64_t pb, int64_t pe,
                        float* E, int64_t aps, int64_t estride, int MR);
+bool wino_fg_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t gb, int64_t ge,
+                        float* V, int64_t bss, int64_t vstride, int NR);
+bool wino_fg_dy_avx2(const ConvShape& s, const float* dy, const PassTiles& pt, int64_t nt, int64_t pb, int64_t pe,
+                     float* E, int64_t aps, int64_t estride, int MR);
 bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t sb, int64_t se,
                      float* V, int64_t bss, int64_t vstride, int NR);
 void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
