@@ -39,7 +39,6 @@ namespace sp {
 
 namespace {
 
-constexpr float kWinoMax = 1125899906842624.f;  // 2^50: no transform or product can overflow
 
 // The transforms run on L tiles (filters) at once, lane-innermost loops the compiler vectorises.
 constexpr int L = 8;
@@ -49,8 +48,6 @@ using Lanes = float[L];
 // as integers (|x| <= 2^50 exactly when they are at most 2^50's, and Inf and NaN lie above), so
 // that the check is a vector max instead of one scalar compare per value.
 inline bool lanes_ok(const Lanes* a, int rows) {
-  uint32_t lim;
-  std::memcpy(&lim, &kWinoMax, sizeof lim);
   uint32_t m[L] = {};
   for (int r = 0; r < rows; ++r)
     for (int l = 0; l < L; ++l) {
@@ -59,9 +56,7 @@ inline bool lanes_ok(const Lanes* a, int rows) {
       u &= 0x7fffffffu;
       m[l] = m[l] > u ? m[l] : u;
     }
-  uint32_t all = 0;
-  for (int l = 0; l < L; ++l) all = all > m[l] ? all : m[l];
-  return all <= lim;
+  return wino_magnitudes_ok(m, L);
 }
 
 // Lane l of the 4x4 input patch d whose top-left is input (ih0, iw0) of a plane, p pointing at
@@ -167,7 +162,7 @@ bool winograd_portable() {
   return portable;
 }
 
-// Which transforms the forward runs: 2 = 16 tiles at a time (AVX-512), 1 = 8 (AVX2), 0 = per tile
+// Which transforms run: 2 = 16 tiles (channels) at a time (AVX-512), 1 = 8 (AVX2), 0 = per tile
 // (other CPUs, SLIMPRUNE_WINOGRAD=portable, or slivers of NR lanes that do not hold whole groups).
 int wino_simd_level(int NR) {
 #if defined(__x86_64__)
@@ -178,6 +173,15 @@ int wino_simd_level(int NR) {
   (void)NR;
   return 0;
 }
+
+#if defined(__x86_64__)
+// The copies of a level (wino_simd_level > 0).
+const WinoSimd& wino_simd(int level) {
+  static const WinoSimd avx2{8, wino_input_avx2, wino_output_avx2, wino_fg_input_avx2, wino_fg_dy_avx2};
+  static const WinoSimd avx512{16, wino_input_avx512, wino_output_avx512, wino_fg_input_avx512, wino_fg_dy_avx512};
+  return level == 2 ? avx512 : avx2;
+}
+#endif
 }  // namespace
 
 bool winograd_enabled() { return winograd_switch().load(std::memory_order_relaxed); }
@@ -328,7 +332,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
                               int64_t cn) {
 #if defined(__x86_64__)
     if (simd) {
-      (simd == 2 ? wino_output_avx512 : wino_output_avx2)(s, pt, M, mstride, ldm, r0, rows, c0, cn, b, y, act, alpha);
+      wino_simd(simd).output(s, pt, M, mstride, ldm, r0, rows, c0, cn, b, y, act, alpha);
       return;
     }
 #endif
@@ -372,7 +376,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     parallel_for(nsl, [&](int64_t sb, int64_t se) {
 #if defined(__x86_64__)
       if (simd) {
-        if (!(simd == 2 ? wino_input_avx512 : wino_input_avx2)(s, x, pt, nt, sb, se, V, bss, vstride, NR)) bad = true;
+        if (!wino_simd(simd).input(s, x, pt, nt, sb, se, V, bss, vstride, NR)) bad = true;
         return;
       }
 #endif
@@ -470,7 +474,7 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
   PassTiles pt(nt_max);
 #if defined(__x86_64__)
   // The two transforms 16 (AVX-512) or 8 (AVX2) lanes at a time: channels, output channels.
-  const int level = wino_simd_level(NR), G = level == 2 ? 16 : 8;
+  const int level = wino_simd_level(NR), G = level ? wino_simd(level).lanes : 8;
   const int simd = level && MR <= G && (double)G * s.HW + 4.0 * s.W < 2147483647.0 &&
                            (double)G * s.P + 2.0 * s.OW < 2147483647.0
                        ? level
@@ -485,7 +489,7 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
 #if defined(__x86_64__)
     if (simd) {
       parallel_for((C + G - 1) / G, [&](int64_t gb, int64_t ge) {
-        if (!(simd == 2 ? wino_fg_input_avx512 : wino_fg_input_avx2)(s, x, pt, nt, gb, ge, V, bss, vstride, NR))
+        if (!wino_simd(simd).fg_input(s, x, pt, nt, gb, ge, V, bss, vstride, NR))
           bad = true;
       }, 1);
     } else
@@ -515,7 +519,7 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
 #if defined(__x86_64__)
     if (simd) {
       parallel_for(npan, [&](int64_t pb, int64_t pe) {
-        if (!(simd == 2 ? wino_fg_dy_avx512 : wino_fg_dy_avx2)(s, dy, pt, nt, pb, pe, E, aps, estride, MR)) bad = true;
+        if (!wino_simd(simd).fg_dy(s, dy, pt, nt, pb, pe, E, aps, estride, MR)) bad = true;
       }, 2);
     } else
 #endif

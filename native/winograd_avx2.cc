@@ -15,7 +15,6 @@
 namespace sp {
 
 namespace {
-constexpr float kWinoMax = 1125899906842624.f;  // 2^50, as conv_winograd.cc
 const auto add8 = [](__m256 a, __m256 b) { return _mm256_add_ps(a, b); };
 const auto sub8 = [](__m256 a, __m256 b) { return _mm256_sub_ps(a, b); };
 // Lanes l < n set (all bits), the rest clear.
@@ -26,10 +25,7 @@ inline __m256i lanes_below8(int64_t n) {
 inline bool max_ok(__m256i mag) {
   alignas(32) uint32_t lanes[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mag);
-  uint32_t top = 0, lim;
-  for (uint32_t v : lanes) top = std::max(top, v);
-  std::memcpy(&lim, &kWinoMax, sizeof lim);
-  return top <= lim;
+  return wino_magnitudes_ok(lanes, 8);
 }
 // r in [0, n) per lane, as a lane mask.
 inline __m256i in_range(__m256i r, int n) {

@@ -17,7 +17,6 @@
 namespace sp {
 
 namespace {
-constexpr float kWinoMax = 1125899906842624.f;  // 2^50, as conv_winograd.cc
 const auto add16 = [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); };
 const auto sub16 = [](__m512 a, __m512 b) { return _mm512_sub_ps(a, b); };
 inline __mmask16 lanes_below(int64_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
@@ -28,10 +27,7 @@ inline __m512i umax(__m512i a, __m512i b) { return _mm512_mask_max_epu32(a, (__m
 inline bool max_ok(__m512i mag) {
   alignas(64) uint32_t lanes[16];
   _mm512_store_si512(lanes, mag);
-  uint32_t top = 0, lim;
-  for (uint32_t v : lanes) top = std::max(top, v);
-  std::memcpy(&lim, &kWinoMax, sizeof lim);
-  return top <= lim;
+  return wino_magnitudes_ok(lanes, 16);
 }
 }  // namespace
 

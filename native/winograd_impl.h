@@ -4,11 +4,25 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "conv_common.h"
 
 namespace sp {
+
+// The transforms' range: a value read beyond 2^50 (or Inf, NaN) sends the layer to the direct path,
+// since then a transform or product could overflow where the direct sum does not.
+constexpr float kWinoMax = 1125899906842624.f;
+
+// Whether every lane's magnitude bits (|x| as an integer: Inf and NaN lie above 2^50's) are within
+// kWinoMax's.
+inline bool wino_magnitudes_ok(const uint32_t* lanes, int n) {
+  uint32_t top = 0, lim;
+  for (int l = 0; l < n; ++l) top = lanes[l] > top ? lanes[l] : top;
+  std::memcpy(&lim, &kWinoMax, sizeof lim);
+  return top <= lim;
+}
 
 // Per tile of a pass (tiles t0 .. t0 + nt of all images, one after another): its output tile's
 // top-left (oh, ow) = (2 th, 2 tw), so its input patch starts at (oh - PT, ow - PL); the offsets of
@@ -152,6 +166,19 @@ bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, in
 void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
                       int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
                       float alpha);
+
+// One ISA's copies of the four transforms above.
+struct WinoSimd {
+  int lanes;  // tiles (channels) per vector
+  bool (*input)(const ConvShape&, const float*, const PassTiles&, int64_t, int64_t, int64_t, float*, int64_t, int64_t,
+                int);
+  void (*output)(const ConvShape&, const PassTiles&, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                 const float*, float*, int, float);
+  bool (*fg_input)(const ConvShape&, const float*, const PassTiles&, int64_t, int64_t, int64_t, float*, int64_t,
+                   int64_t, int);
+  bool (*fg_dy)(const ConvShape&, const float*, const PassTiles&, int64_t, int64_t, int64_t, float*, int64_t, int64_t,
+                int);
+};
 #endif
 
 }  // namespace sp
