@@ -389,50 +389,69 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   const int64_t tasks = (int64_t)s.N * s.G * tl.count;
   const int occ = oc_chunks(tasks, npan);
   const int nkb = gemm_k_blocks(Kb);
-  parallel_tasks(tasks * occ, [&](int64_t tb, int64_t te) {
+  // Task t: output-channel chunk t / tasks (the panels it multiplies), then image, group and tile.
+  // With more than one chunk, a thread's run of tasks shares its chunk (parallel_for hands out
+  // whole chunks) and goes K-block by K-block over all of them, so each K-block of the chunk's
+  // panels is fetched once and reused from cache for every image and tile (10x10 maps with 512 to
+  // 1024 channels: the panels are megabytes). Each output is still one dot product over K in
+  // gemm_packed's block order: the same bits for any split.
+  const auto item = [&](int64_t t, int kb, float* col) {
+    const int chunk = (int)(t / tasks);
+    const int64_t tt = t % tasks;
+    const int tile = (int)(tt % tl.count);
+    const int64_t ng = tt / tl.count;
+    const int g = (int)(ng % s.G), n = (int)(ng / s.G);
+    const int64_t p0 = tl.begin(tile, s.P);
+    const int np = (int)(std::min<int64_t>(s.P, p0 + tl.len) - p0);
+    if (np <= 0) return;
+    const int nsl = (np + NR - 1) / NR;
+    const float* xg = x + ((int64_t)n * s.C + (int64_t)g * s.Cg) * s.HW;
+    float* yg = y + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P + p0;
+    int i0, i1;
+    chunk_rows(chunk, occ, npan, MR, s.OCg, i0, i1);
+    if (i1 <= i0) return;
+    const int k0 = gemm_k_begin(Kb, nkb, kb), kc = gemm_k_begin(Kb, nkb, kb + 1) - k0;
+    const int64_t sstride = odd_line_stride((int64_t)kc * NR);
+    const int kx = std::min(kc, s.Kg - k0);  // rows of x; the bias row (k == Kg) follows
+    // A pointwise layer's rows of x are packed like any col (copy_b, row after row):
+    // reading them in place (gemm_direct) measured 0.87-1.0x of packing on the backbone's 1x1
+    // layers (512 -> 512 on 20x20, 1024 -> 1024 on 10x10, A/B in one process, AVX-512 and AVX2).
+    if (pw) {
+      gemm_pack_b(uk, false, xg + p0, s.HW, k0, kx, 0, np, col, sstride);
+    } else {
+      // im2col straight into NR-wide slivers: column j of row k lands at
+      // col[(j/NR)*sstride + (k-k0)*NR + j%NR].
+      for (int k = k0; k < k0 + kx; ++k) {
+        const int c = k / s.KK, kh = (k % s.KK) / s.KW, kw = k % s.KW;
+        float* rowbase = col + (int64_t)(k - k0) * NR;
+        im2col_slivers(s, xg + (int64_t)c * s.HW, kh, kw, p0, np, rowbase, sstride, NR);
+      }
+    }
+    if (kx < kc) fill_bias_row(col, nsl, sstride, kx, NR);  // the bias row of ones
+    gemm_packed(uk, i1 - i0, np, kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps, col,
+                sstride, yg + (int64_t)i0 * s.P, s.P, 1.f, kb > 0, kb == nkb - 1 ? act : -1, alpha);
+  };
+  const auto body = [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf colbuf;
     // slivers an odd number of lines apart (copy_b and im2col write them row by row)
     float* col = colbuf.get((size_t)odd_line_stride((int64_t)kGemmKC * NR) * (tl.len / NR));
-    for (int64_t t = tb; t < te; ++t) {
-      const int chunk = (int)(t % occ);
-      const int64_t tt = t / occ;
-      const int tile = (int)(tt % tl.count);
-      const int64_t ng = tt / tl.count;
-      const int g = (int)(ng % s.G), n = (int)(ng / s.G);
-      const int64_t p0 = tl.begin(tile, s.P);
-      const int np = (int)(std::min<int64_t>(s.P, p0 + tl.len) - p0);
-      if (np <= 0) continue;
-      const int nsl = (np + NR - 1) / NR;
-      const float* xg = x + ((int64_t)n * s.C + (int64_t)g * s.Cg) * s.HW;
-      float* yg = y + ((int64_t)n * s.OC + (int64_t)g * s.OCg) * s.P + p0;
-      int i0, i1;
-      chunk_rows(chunk, occ, npan, MR, s.OCg, i0, i1);
-      if (i1 <= i0) continue;
-      for (int kb = 0; kb < nkb; ++kb) {
-        const int k0 = gemm_k_begin(Kb, nkb, kb), kc = gemm_k_begin(Kb, nkb, kb + 1) - k0;
-        const int64_t sstride = odd_line_stride((int64_t)kc * NR);
-        const int kx = std::min(kc, s.Kg - k0);  // rows of x; the bias row (k == Kg) follows
-        // A pointwise layer's rows of x are packed like any col (copy_b, row after row):
-        // reading them in place (gemm_direct) measured 0.87-1.0x of packing on the backbone's 1x1
-        // layers (512 -> 512 on 20x20, 1024 -> 1024 on 10x10, A/B in one process, AVX-512 and AVX2).
-        if (pw) {
-          gemm_pack_b(uk, false, xg + p0, s.HW, k0, kx, 0, np, col, sstride);
-        } else {
-          // im2col straight into NR-wide slivers: column j of row k lands at
-          // col[(j/NR)*sstride + (k-k0)*NR + j%NR].
-          for (int k = k0; k < k0 + kx; ++k) {
-            const int c = k / s.KK, kh = (k % s.KK) / s.KW, kw = k % s.KW;
-            float* rowbase = col + (int64_t)(k - k0) * NR;
-            im2col_slivers(s, xg + (int64_t)c * s.HW, kh, kw, p0, np, rowbase, sstride, NR);
-          }
-        }
-        if (kx < kc) fill_bias_row(col, nsl, sstride, kx, NR);  // the bias row of ones
-        gemm_packed(uk, i1 - i0, np, kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps, col,
-                    sstride, yg + (int64_t)i0 * s.P, s.P, 1.f, kb > 0, kb == nkb - 1 ? act : -1, alpha);
+    if (occ == 1) {
+      for (int64_t t = tb; t < te; ++t)
+        for (int kb = 0; kb < nkb; ++kb) item(t, kb, col);
+    } else {
+      for (int64_t ta = tb; ta < te;) {
+        const int64_t tz = std::min(te, (ta / tasks + 1) * tasks);  // the end of ta's chunk
+        for (int kb = 0; kb < nkb; ++kb)
+          for (int64_t t = ta; t < tz; ++t) item(t, kb, col);
+        ta = tz;
       }
     }
     colbuf.release_if_over((size_t)1 << 22);
-  });
+  };
+  if (occ > 1)
+    parallel_for(tasks * occ, body, tasks);
+  else
+    parallel_tasks(tasks, body);
   wbuf.release_if_over((size_t)1 << 24);
 }
 

@@ -158,6 +158,7 @@ void pack_a_rows(const float* const* rows, int nrows, int kc, float* dst) { pack
 void pack_b_rows(const float* const* rows, int nrows, int kc, float* dst) { pack_rows_avx<NR>(rows, nrows, kc, dst); }
 void copy_b(const float* src, int64_t ldb, int kc, int ns, float* dst, int64_t sstride) {
   for (int k = 0; k < kc; ++k, src += ldb, dst += NR) {
+    if (k + 4 < kc) prefetch_row(src + 4 * ldb, ns * NR);
     const float* s = src;
     float* d = dst;
     for (int j = 0; j < ns; ++j, s += NR, d += sstride) {

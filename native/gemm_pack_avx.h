@@ -30,6 +30,14 @@ inline void transpose8(__m256 r[8]) {
   r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
+// Fetches the n floats at p into L1, a line at a time: copy_b asks for the row of B 4 rows ahead
+// of the one it copies (the rows of a map's channels, ldb apart, are short runs the hardware
+// prefetchers pick up late; 1.02-1.09x on 768 -> 77 and 384 -> 26 pointwise layers with x out of
+// cache).
+inline void prefetch_row(const float* p, int n) {
+  for (int j = 0; j < n; j += 16) _mm_prefetch((const char*)(p + j), _MM_HINT_T0);
+}
+
 // dst[k*R + r] = rows[r][k] (zero for r >= nrows), in 8-row x 8-k transposed blocks; W (8 or 6)
 // lanes of each block are stored.
 template <int R>

@@ -24,7 +24,7 @@ try {
   reason = `native addon not loaded (${(e as Error).message.split('\n')[0]}); build it with \`npm run build:native\``;
 }
 
-type Part = 'gemm' | 'forward' | 'backward_input' | 'backward_filter' | 'threads' | 'pointwise';
+type Part = 'gemm' | 'forward' | 'backward_input' | 'backward_filter' | 'threads' | 'pointwise' | 'columns';
 
 /**
  * Runs one part of the checks against `lib` (the addon) and returns the failures. Self-contained
@@ -232,16 +232,43 @@ function runChecks(lib: NativeAddon, part: Part): string[] {
     // a map whose rows pack must come out, bit for bit, as the whole of the r-row map, which is
     // read in place: one K-block (64 channels), two (300), edge tiles of both sizes (37 and 13
     // outputs, widths off the vector length), with and without bias.
-    for (const [N, C, H, W, OC, r, bias] of [[2, 64, 48, 48, 37, 5, 1], [1, 300, 33, 35, 13, 3, 0], [1, 64, 40, 70, 30, 2, 1]]) {
+    // The 5 rows of 20 (100 outputs: 4 past the whole slivers) go through the narrow tiles, with
+    // a fused relu6 (act 2) and a leaky relu (act 1).
+    for (const [N, C, H, W, OC, r, bias, act] of [[2, 64, 48, 48, 37, 5, 1, -1], [1, 300, 33, 35, 13, 3, 0, -1], [1, 64, 40, 70, 30, 2, 1, -1],
+      [2, 40, 20, 20, 29, 5, 1, 2], [1, 300, 8, 19, 14, 1, 0, 1]]) {
       const x = fill(N * C * H * W), w = fill(OC * C), b = bias ? fill(OC) : null;
       const y = new Float32Array(N * OC * H * W), ys = new Float32Array(N * OC * r * W);
       const xs = new Float32Array(N * C * r * W);
       for (let p = 0; p < N * C; p++) xs.set(x.subarray(p * H * W, p * H * W + r * W), p * r * W);
-      lib.kernels.conv2d_forward(x, w, b, y, [N, C, H, W, OC, 1, 1, H, W, 1, 1, 0, 0, 1, 1, 1]);
-      lib.kernels.conv2d_forward(xs, w, b, ys, [N, C, r, W, OC, 1, 1, r, W, 1, 1, 0, 0, 1, 1, 1]);
+      const conv = (xx: Float32Array, yy: Float32Array, rows: number): void => {
+        const p = [N, C, rows, W, OC, 1, 1, rows, W, 1, 1, 0, 0, 1, 1, 1];
+        if (act < 0) lib.kernels.conv2d_forward(xx, w, b, yy, p);
+        else lib.kernels.conv2d_act_forward(xx, w, b, yy, [...p, act], 0.1);
+      };
+      conv(x, y, H);
+      conv(xs, ys, r);
       const first = new Float32Array(ys.length);
       for (let p = 0; p < N * OC; p++) first.set(y.subarray(p * H * W, p * H * W + r * W), p * r * W);
-      sameBits(`pointwise ${C} -> ${OC} at ${H}x${W}, first ${r} rows against the ${r}-row map`, first, ys);
+      sameBits(`pointwise ${C} -> ${OC} at ${H}x${W} (act ${act}), first ${r} rows against the ${r}-row map`, first, ys);
+    }
+  } else if (part === 'columns') {
+    // A column of C is the same sum whichever tile computes it: a whole sliver, the half-width
+    // tile or the narrow one (rows in the lanes, at most 8 columns). The first N columns of a
+    // 64-column product (whole tiles) against the N-column product, with C accumulated and two
+    // K-blocks. Alpha 1, as every convolution path calls it: with another alpha the compiler may
+    // fuse the epilogue's alpha * sum + C into one rounding in some tile kinds and not others.
+    const M = 29, K = 300, W = 64;
+    const a = fill(M * K), bt = fill(W * K), c0 = fill(M * W);
+    const wide = Float32Array.from(c0);
+    lib.kernels.gemm(a, bt, wide, [0, 1, M, W, K, 1], 1);
+    for (const N of [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 20, 24, 33, 36, 40, 41]) {
+      const c = new Float32Array(M * N), first = new Float32Array(M * N);
+      for (let i = 0; i < M; i++) {
+        c.set(c0.subarray(i * W, i * W + N), i * N);
+        first.set(wide.subarray(i * W, i * W + N), i * N);
+      }
+      lib.kernels.gemm(a, bt.subarray(0, N * K), c, [0, 1, M, N, K, 1], 1);
+      sameBits(`gemm ${M}x${N}x${K}: the first ${N} of ${W} columns`, first, c);
     }
   } else {
     for (const sh of SHAPES) convCase(sh, part);
@@ -254,7 +281,7 @@ if (!addon) console.log(`gemm_conv tests skipped: ${reason}`);
 
 d('native gemm and conv kernels', () => {
   const lib = addon as NativeAddon;
-  const parts: Part[] = ['gemm', 'forward', 'backward_input', 'backward_filter', 'threads', 'pointwise'];
+  const parts: Part[] = ['gemm', 'forward', 'backward_input', 'backward_filter', 'threads', 'pointwise', 'columns'];
   for (const part of parts) {
     it(`${part} matches the float64 reference (${addon ? lib.cpuInfo().isa : 'no addon'})`, () => {
       expect(runChecks(lib, part)).toEqual([]);
