@@ -16,11 +16,12 @@
  * imports torch; skipped with the reason otherwise), and with --all the WASM backends
  * (single-threaded, seconds per step).
  *
- * Idle threads: slimprune's pool waits on a condition variable; the peers are run with the same
- * policy (onnxruntime's intra-op spinning off, OpenMP's OMP_WAIT_POLICY=PASSIVE for PyTorch),
- * because on a shared machine a spinning worker steals the core its partner needs (measured
- * here under load: onnxruntime 320 b2 fwd 547-567 ms spinning, 364-393 ms not; PyTorch 1689 ms
- * vs 613 ms). SLIMPRUNE_BENCH_PEER_SPIN=1 gives the peers their spinning defaults back.
+ * Idle threads: slimprune's pool polls for at most 100 us after a parallel region, then waits on
+ * a condition variable (SLIMPRUNE_SPIN_US, see the README); the peers are run without their
+ * open-ended spinning (onnxruntime's intra-op spinning off, OpenMP's OMP_WAIT_POLICY=PASSIVE for
+ * PyTorch), because on a shared machine a spinning worker steals the core its partner needs
+ * (measured here under load: onnxruntime 320 b2 fwd 547-567 ms spinning, 364-393 ms not; PyTorch
+ * 1689 ms vs 613 ms). SLIMPRUNE_BENCH_PEER_SPIN=1 gives the peers their spinning defaults back.
  *
  * Every (case, op, implementation) runs in a process of its own, so that the peak RSS it
  * reports (the kernel's VmHWM, reset through /proc/self/clear_refs once the model is built) is
@@ -68,6 +69,11 @@ const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = path.join(__dirname, 'torch_yolov3.py');
 const JOB_ENV = 'SLIMPRUNE_MODEL_BENCH_JOB';
 const PEER_SPIN = process.env.SLIMPRUNE_BENCH_PEER_SPIN === '1';
+/** How long slimprune's native pool polls before its idle threads wait (SLIMPRUNE_SPIN_US, default 100). */
+function spinUs(): number {
+  const v = process.env.SLIMPRUNE_SPIN_US;
+  return v && /^\d+$/.test(v) ? Math.min(Number(v), 1e6) : 100;
+}
 // SLIMPRUNE_BENCH_UNFUSED=1: each slimprune job also runs with the executor's fusion pass off
 // (impl "<impl>-unfused"), so fused against unfused is measured in the same run
 const UNFUSED = process.env.SLIMPRUNE_BENCH_UNFUSED === '1';
@@ -662,7 +668,7 @@ export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
     say(`  ${c.name} ${op} ${impl}: ${fmtMs(row.ms)} ms, peak RSS ${row.peak_rss_mb ?? 'n/a'} MB (${r.samples} calls, ${r.threads} threads)${r.note ? `; ${r.note}` : ''}`);
     if (r.breakdown) breakdowns.push({ c: c.name, op, impl, b: r.breakdown });
   };
-  say(`YOLOv3-MobileNetV1 (VOC): ${cases.map((c) => c.name).join(', ')}; slimprune ${backends.join(', ')}; ${opts.threads} threads (WASM: 1); peers' idle threads ${PEER_SPIN ? 'spin (their defaults)' : 'wait passively, as slimprune\'s'}`);
+  say(`YOLOv3-MobileNetV1 (VOC): ${cases.map((c) => c.name).join(', ')}; slimprune ${backends.join(', ')}; ${opts.threads} threads (WASM: 1); slimprune's idle threads poll ${spinUs()} us, then wait; peers' ${PEER_SPIN ? 'spin (their defaults)' : 'wait passively'}`);
   const counts = new Map<string, { params: number; macs: number; widths: number[] }>();
   for (const c of cases) {
     // batch 1: FLOPs per image, as `slimprune flops` counts them

@@ -29,10 +29,10 @@ interface Outcome {
   summary: Record<string, number> | null;
 }
 
-function runDriver(cmd: string, args: string[]): Promise<Outcome> {
+function runDriver(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
   return new Promise((resolve) => {
     // LD_PRELOAD is kept: under the AddressSanitizer build the child needs the runtime too.
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     let stalledAt: string | null = null;
@@ -66,8 +66,13 @@ const underAsan = /asan/.test(process.env.LD_PRELOAD ?? '');
 (addon && addonFile ? describe : describe.skip)('native thread pool under many tiny jobs', () => {
   const jobs = 40000 * scale;
 
-  test(`${jobs} jobs (axpy, binary_forward, conv2d_backward_input) with 1 to 4 threads finish with exact results`, async () => {
-    const r = await runDriver(process.execPath, [DRIVER, addonFile!, String(jobs), '7']);
+  // The pool's idle threads poll for a while before they sleep (SLIMPRUNE_SPIN_US, 100 us by
+  // default): once as they run by default, once sleeping at once (the condition-variable handshake alone).
+  test.each([['polling 100 us first', undefined], ['sleeping at once', '0']])(`${jobs} jobs (axpy, binary_forward, conv2d_backward_input) with 1 to 4 threads finish with exact results, idle threads %s`, async (_how, spin) => {
+    const env = { ...process.env };
+    if (spin === undefined) delete env.SLIMPRUNE_SPIN_US;
+    else env.SLIMPRUNE_SPIN_US = spin;
+    const r = await runDriver(process.execPath, [DRIVER, addonFile!, String(jobs), '7'], env);
     expect({ stalledAt: r.stalledAt, code: r.code, signal: r.signal, last: r.lastLine }).toEqual({
       stalledAt: null,
       code: 0,
