@@ -435,16 +435,11 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
     static thread_local AlignedBuf colbuf;
     // slivers an odd number of lines apart (copy_b and im2col write them row by row)
     float* col = colbuf.get((size_t)odd_line_stride((int64_t)kGemmKC * NR) * (tl.len / NR));
-    if (occ == 1) {
-      for (int64_t t = tb; t < te; ++t)
-        for (int kb = 0; kb < nkb; ++kb) item(t, kb, col);
-    } else {
-      for (int64_t ta = tb; ta < te;) {
-        const int64_t tz = std::min(te, (ta / tasks + 1) * tasks);  // the end of ta's chunk
-        for (int kb = 0; kb < nkb; ++kb)
-          for (int64_t t = ta; t < tz; ++t) item(t, kb, col);
-        ta = tz;
-      }
+    // runs [ta, tz): the tasks of one chunk, or a single task when there is one chunk
+    for (int64_t ta = tb, tz; ta < te; ta = tz) {
+      tz = occ > 1 ? std::min(te, (ta / tasks + 1) * tasks) : ta + 1;
+      for (int kb = 0; kb < nkb; ++kb)
+        for (int64_t t = ta; t < tz; ++t) item(t, kb, col);
     }
     colbuf.release_if_over((size_t)1 << 22);
   };

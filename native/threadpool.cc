@@ -64,7 +64,6 @@ class Pool {
     std::lock_guard<std::mutex> run_guard(run_mu_);
     stop_workers();
     stop_ = false;
-    stop_flag_.store(false, std::memory_order_relaxed);
     size_.store(1, std::memory_order_relaxed);
     for (int i = 1; i < std::max(1, n); ++i) {
       workers_.emplace_back([this] { worker_loop(); });
@@ -92,7 +91,6 @@ class Pool {
       job.id = ++generation_ & kIdMask;
       job_ = job;
       done_ = 0;
-      published_.store(generation_, std::memory_order_release);
       error_ = nullptr;
       ticket_.store(job.id << kChunkBits, std::memory_order_relaxed);
     }
@@ -132,7 +130,7 @@ class Pool {
   // SLIMPRUNE_SPIN_US=0 blocks at once (a worker then never holds a core it does not use).
   template <class F>
   static void spin_until(F ready) {
-    static const int64_t limit = spin_us();
+    const int64_t limit = spin_us();
     if (limit <= 0) return;
     const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(limit);
     for (int i = 0;; ++i) {
@@ -143,12 +141,16 @@ class Pool {
       if ((i & 63) == 63 && std::chrono::steady_clock::now() >= end) return;
     }
   }
+  // SLIMPRUNE_SPIN_US, read once (100 when unset or not a count of microseconds; at most 1 s).
   static int64_t spin_us() {
-    const char* v = std::getenv("SLIMPRUNE_SPIN_US");
-    if (!v || !*v) return 100;
-    char* end = nullptr;
-    const long long us = std::strtoll(v, &end, 10);
-    return end && !*end && us >= 0 ? (us < 1000000 ? us : 1000000) : 100;
+    static const int64_t us = [] {
+      const char* v = std::getenv("SLIMPRUNE_SPIN_US");
+      if (!v || !*v) return (int64_t)100;
+      char* end = nullptr;
+      const long long n = std::strtoll(v, &end, 10);
+      return *end || n < 0 ? (int64_t)100 : (int64_t)std::min(n, 1000000LL);
+    }();
+    return us;
   }
 
   // Runs chunks of `job` until none is left; returns how many. An exception from a chunk is kept
@@ -175,7 +177,7 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       Job job;
-      spin_until([&] { return stop_flag_.load(std::memory_order_relaxed) || published_.load(std::memory_order_acquire) != seen; });
+      spin_until([&] { return stop_ || generation_ != seen; });
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return stop_ || (generation_ != seen && job_.fn != nullptr); });
@@ -198,7 +200,6 @@ class Pool {
     {
       std::lock_guard<std::mutex> lk(mu_);
       stop_ = true;
-      stop_flag_.store(true, std::memory_order_relaxed);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -211,11 +212,10 @@ class Pool {
   Job job_;
   std::exception_ptr error_;
   std::atomic<int64_t> done_{0};
-  std::atomic<uint64_t> published_{0};
-  std::atomic<bool> stop_flag_{false};
   std::atomic<uint64_t> ticket_{0};
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  // Written under mu_; atomic so that a polling worker may read them without it.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
   std::atomic<int> size_{1};
 };
 
