@@ -366,17 +366,51 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     }
   };
 
+  // Small layers (U within 768 KiB, e.g. 77 -> 154 or 26 -> 51 channels): sliver by sliver, a
+  // thread runs the sliver's input transform, its 16 products over every output channel and their
+  // output transform, so V and M of a sliver stay in its core's cache instead of crossing to the
+  // other cores (or to memory) between the phases; U is read from cache per sliver. (A/B in one
+  // process, 2 threads, AVX-512: 26 -> 51 at 40x40 1.32x, 24 -> 48 at 80x80 1.23x, 77 -> 154 at
+  // 20x20 1.09x, 64 -> 64 at 40x40 1.06x; 96 -> 192 at 20x20 (1.2 MB) even, 128 -> 128 at 40x40
+  // (1.1 MB) 0.92x.) The same products and transforms: the same bits.
+#if defined(__x86_64__)
+  const bool by_sliver = simd && shared_u && 16 * (double)npan * aps * sizeof(float) <= (double)(768 << 10);
+#endif
   for (int64_t t0 = 0; t0 < ntiles; t0 += nt_max) {
     const int64_t nt = std::min(nt_max, ntiles - t0);
     const int64_t nsl = (nt + NR - 1) / NR;
     const int64_t vstride = odd_line_stride(nsl * bss);
     pt.set(s, t0, nt);
+#if defined(__x86_64__)
+    if (by_sliver) {
+      const int64_t vs1 = odd_line_stride(bss), ms1 = odd_line_stride((int64_t)OC * NR);
+      parallel_for(nsl, [&](int64_t sb, int64_t se) {
+        static thread_local AlignedBuf vsbuf, msbuf;
+        float* Vs = vsbuf.get((size_t)(16 * vs1));
+        float* Ms = msbuf.get((size_t)(16 * ms1));
+        for (int64_t sl = sb; sl < se && !bad; ++sl) {
+          const int64_t c0 = sl * NR, cn = std::min<int64_t>(NR, nt - c0);
+          if (!wino_simd(simd).input(s, x, pt, nt, sl, sl + 1, Vs, bss, vs1, NR)) {
+            bad = true;
+            break;
+          }
+          for (int xi = 0; xi < 16; ++xi)
+            gemm_packed(uk, OC, (int)cn, C, Ush + xi * ucs, aps, Vs + xi * vs1, bss, Ms + xi * ms1, NR, 1.f, false);
+          store_rows(Ms, ms1, NR, 0, OC, c0, cn);
+        }
+        vsbuf.release_if_over((size_t)1 << 20);
+        msbuf.release_if_over((size_t)1 << 20);
+      }, 1);
+      if (bad) return false;
+      continue;
+    }
+#endif
     // 1. Input transform: V_xi[sliver][c][lane] for every channel and tile of the pass, sliver by
     // sliver (each position's sliver is then written front to back, 16 sequential streams).
     parallel_for(nsl, [&](int64_t sb, int64_t se) {
 #if defined(__x86_64__)
       if (simd) {
-        if (!wino_simd(simd).input(s, x, pt, nt, sb, se, V, bss, vstride, NR)) bad = true;
+        if (!wino_simd(simd).input(s, x, pt, nt, sb, se, V + sb * bss, bss, vstride, NR)) bad = true;
         return;
       }
 #endif

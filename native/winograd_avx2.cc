@@ -40,7 +40,7 @@ bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, in
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t sl = sb; sl < se; ++sl)
     for (int64_t j0 = sl * NR; j0 < (sl + 1) * NR; j0 += 8) {
-      float* vb = V + sl * bss + j0 % NR;
+      float* vb = V + (sl - sb) * bss + j0 % NR;
       const int64_t nv = std::min<int64_t>(8, nt - j0);
       if (nv <= 0) {
         for (int c = 0; c < s.C; ++c)

@@ -38,7 +38,7 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t sl = sb; sl < se; ++sl)
     for (int64_t j0 = sl * NR; j0 < (sl + 1) * NR; j0 += 16) {
-      float* vb = V + sl * bss + j0 % NR;
+      float* vb = V + (sl - sb) * bss + j0 % NR;
       const int64_t nv = std::min<int64_t>(16, nt - j0);
       if (nv <= 0) {
         for (int c = 0; c < s.C; ++c)

@@ -138,8 +138,9 @@ inline void wino_segments(const ConvShape& s, const PassTiles& pt, int64_t c0, i
 
 #if defined(__x86_64__)
 // The forward's input transform of the pass's slivers [sb, se) (NR tiles each, NR a multiple of
-// 16, for AVX2 of 8; tiles past nt zero): V_xi[sliver][c][lane] at V + xi*vstride + sliver*bss + c*NR + lane,
-// every channel of x. False when a value read is beyond 2^50, Inf or NaN.
+// 16, for AVX2 of 8; tiles past nt zero): V_xi[sliver][c][lane] at
+// V + xi*vstride + (sliver - sb)*bss + c*NR + lane (V holds slivers sb .. se - 1), every channel
+// of x. False when a value read is beyond 2^50, Inf or NaN.
 bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t sb, int64_t se,
                        float* V, int64_t bss, int64_t vstride, int NR);
 // The output transform of rows [r0, r0 + rows) of the products M (row rr at M + rr*ldm, position

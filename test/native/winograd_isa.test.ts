@@ -6,8 +6,10 @@
  * the same bits: forward (every fused activation, with and without a bias, with a prepared filter
  * and without), the stride-1 input gradient (the flipped filter) and the filter gradient, on maps
  * with partial tiles, padding 0 to 2, asymmetric padding, 2x3 to 80x80 maps (several passes of
- * tiles), batches of 1 to 3, and the per-group schedule of wide layers. Each side runs in a child
- * process (the switch is read at load).
+ * tiles), batches of 1 to 3, and the per-group schedule of wide layers. The SIMD side runs small
+ * layers (77 -> 154, 64 -> 64) sliver by sliver, the portable side in phases, so this also holds
+ * the two schedules to the same bits. Each side runs in a child process (the switch is read at
+ * load).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
