@@ -144,7 +144,8 @@ int b_block_cols(int64_t rows, int NR) {
 }  // namespace
 
 void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int64_t aps, const float* Bp,
-                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act, float act_alpha) {
+                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act, float act_alpha,
+                bool stream_a) {
   const int MR = uk.mr, NR = uk.nr;
   alignas(64) float tmp[kGemmMaxMR * kGemmMaxNR];
   const auto tile = [&](int i, int j) {
@@ -179,8 +180,13 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
   const int bj = b_block_cols(kc, NR);
   for (int j0 = 0; j0 < n; j0 += bj) {
     const int j1 = std::min(n, j0 + bj);
-    for (int i = 0; i < m; i += MR)
+    for (int i = 0; i < m; i += MR) {
+      if (stream_a && i + MR < m) {  // the next panel's K-block, line by line, into L2
+        const char* next = reinterpret_cast<const char*>(Ap + (int64_t)(i / MR + 1) * aps);
+        for (int64_t o = 0; o < (int64_t)kc * MR * (int64_t)sizeof(float); o += 64) __builtin_prefetch(next + o, 0, 2);
+      }
       for (int j = j0; j < j1; j += NR) tile(i, j);
+    }
   }
 }
 
@@ -208,7 +214,8 @@ constexpr int kGemmNC = 4096;  // columns of B per packed panel (kc x NC lives i
 }  // namespace
 
 void gemm_packed(const GemmMicro& uk, int m, int n, int K, const float* Ap, int64_t aps, const float* Bp,
-                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act, float act_alpha) {
+                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act, float act_alpha,
+                 bool stream_a) {
   if (m <= 0 || n <= 0) return;
   if (K <= 0) {
     for (int i = 0; i < m; ++i) {
@@ -227,7 +234,7 @@ void gemm_packed(const GemmMicro& uk, int m, int n, int K, const float* Ap, int6
     for (int i0 = 0; i0 < m; i0 += MC)
       gemm_macro(uk, std::min(MC, m - i0), n, kc, Ap + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps,
                  Bp + (int64_t)k0 * NR, bss, C + (int64_t)i0 * ldc, ldc, alpha, accumulate || kb > 0,
-                 kb == nkb - 1 ? act : -1, act_alpha);
+                 kb == nkb - 1 ? act : -1, act_alpha, stream_a);
   }
 }
 

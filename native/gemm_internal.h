@@ -86,14 +86,18 @@ void gemm_pack_rows_b(const GemmMicro& uk, const float* const* rows, int nrows, 
 // Ap: panels with stride aps, already offset to the K-block start; Bp likewise (stride bss).
 // Loops: j-sliver outer (B sliver stays in L1), i-panel inner; edge tiles go through a buffer.
 // act >= 0: the fused activation applied to each finished tile (the block's K is the last one).
+// stream_a: A is read once from memory (a filter out of cache, few columns per panel), so the next
+// panel is prefetched into L2 while this one's tiles run.
 void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int64_t aps, const float* Bp,
-                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act = -1, float act_alpha = 0.f);
+                int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act = -1, float act_alpha = 0.f,
+                bool stream_a = false);
 
 // Full-K product of pre-packed operands (panels/slivers packed over all K with strides
 // aps >= K*MR, bss >= K*NR): blocks K by gemm_k_blocks and M by an L2-sized MC.
-// act >= 0: the fused activation, applied with the last K-block.
+// act >= 0: the fused activation, applied with the last K-block. stream_a: as gemm_macro's.
 void gemm_packed(const GemmMicro& uk, int m, int n, int K, const float* Ap, int64_t aps, const float* Bp,
-                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act = -1, float act_alpha = 0.f);
+                 int64_t bss, float* C, int64_t ldc, float alpha, bool accumulate, int act = -1, float act_alpha = 0.f,
+                 bool stream_a = false);
 
 // One K-block of a product whose B is not packed: C[m x n] (ldc) = Ap (panels, stride aps, kc
 // rows, the bias column after them when ones) * B (row k of op(B) at B + k*ldb, then a row of
