@@ -419,10 +419,10 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
     // With at most 3 panels of output channels a packed row serves too few of them: in place
     // measured 1.47x on 384 -> 26 at 40x40 (1.11x with cold caches), 1.15x on 51 -> 26, 1.10x on
     // 256 -> 26 (AVX-512, 2 threads; even from 7 panels up: 768 -> 77, 512 -> 75).
+    const float* Ap = Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR;  // the chunk's panels
     if (pw && npan <= 3 &&
-        gemm_direct(uk, i1 - i0, np, kx, kx < kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps,
-                    xg + p0 + (int64_t)k0 * s.HW, s.HW, yg + (int64_t)i0 * s.P, s.P, kb > 0, kb == nkb - 1 ? act : -1,
-                    alpha))
+        gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, xg + p0 + (int64_t)k0 * s.HW, s.HW, yg + (int64_t)i0 * s.P,
+                    s.P, kb > 0, kb == nkb - 1 ? act : -1, alpha))
       return;
     if (pw) {
       gemm_pack_b(uk, false, xg + p0, s.HW, k0, kx, 0, np, col, sstride);
@@ -436,8 +436,8 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
       }
     }
     if (kx < kc) fill_bias_row(col, nsl, sstride, kx, NR);  // the bias row of ones
-    gemm_packed(uk, i1 - i0, np, kc, Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR, aps, col,
-                sstride, yg + (int64_t)i0 * s.P, s.P, 1.f, kb > 0, kb == nkb - 1 ? act : -1, alpha);
+    gemm_packed(uk, i1 - i0, np, kc, Ap, aps, col, sstride, yg + (int64_t)i0 * s.P, s.P, 1.f, kb > 0,
+                kb == nkb - 1 ? act : -1, alpha);
   };
   const auto body = [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf colbuf;

@@ -255,7 +255,8 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   //    and the first schedule reads it from there: with nothing to transform per call it is the
   //    faster one at any size (A/B in one process: 256 -> 512 at 10x10 and 19x19 1.11-1.19x,
   //    512 -> 512 at 10x10 1.12x, 512 -> 1024 at 10x10 and 19x19 1.05x).
-  const bool shared_u = fc || 16 * (double)npan * aps * sizeof(float) <= (double)(8 << 20);
+  const double ubytes = 16 * (double)npan * aps * sizeof(float);  // U of all panels
+  const bool shared_u = fc || ubytes <= (double)(8 << 20);
   const int gp = std::max(1, std::min(npan, (64 + MR - 1) / MR));
   const int ngroups = (npan + gp - 1) / gp;
   const int64_t cw = std::max<int64_t>(NR, (6144 / (gp * MR)) / NR * NR);
@@ -366,6 +367,16 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     }
   };
 
+  // The 16 products of output-channel rows [r0, r0 + rows) (U's panels from Ur, position stride
+  // ucs) over cn tiles (V's slivers from Vc, position stride vst) into M, then their output
+  // transform (the pass's tiles c0 ...).
+  const auto products_out = [&](const float* Ur, const float* Vc, int64_t vst, float* M, int64_t mstride,
+                                int64_t ldm, int r0, int rows, int64_t c0, int64_t cn) {
+    for (int xi = 0; xi < 16; ++xi)
+      gemm_packed(uk, rows, (int)cn, C, Ur + xi * ucs, aps, Vc + xi * vst, bss, M + xi * mstride, ldm, 1.f, false);
+    store_rows(M, mstride, ldm, r0, rows, c0, cn);
+  };
+
   // Small layers (U within 768 KiB, e.g. 77 -> 154 or 26 -> 51 channels): sliver by sliver, a
   // thread runs the sliver's input transform, its 16 products over every output channel and their
   // output transform, so V and M of a sliver stay in its core's cache instead of crossing to the
@@ -374,7 +385,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   // 20x20 1.09x, 64 -> 64 at 40x40 1.06x; 96 -> 192 at 20x20 (1.2 MB) even, 128 -> 128 at 40x40
   // (1.1 MB) 0.92x.) The same products and transforms: the same bits.
 #if defined(__x86_64__)
-  const bool by_sliver = simd && shared_u && 16 * (double)npan * aps * sizeof(float) <= (double)(768 << 10);
+  const bool by_sliver = simd && shared_u && ubytes <= (double)(768 << 10);
 #endif
   for (int64_t t0 = 0; t0 < ntiles; t0 += nt_max) {
     const int64_t nt = std::min(nt_max, ntiles - t0);
@@ -394,9 +405,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
             bad = true;
             break;
           }
-          for (int xi = 0; xi < 16; ++xi)
-            gemm_packed(uk, OC, (int)cn, C, Ush + xi * ucs, aps, Vs + xi * vs1, bss, Ms + xi * ms1, NR, 1.f, false);
-          store_rows(Ms, ms1, NR, 0, OC, c0, cn);
+          products_out(Ush, Vs, vs1, Ms, ms1, NR, 0, OC, c0, cn);
         }
         vsbuf.release_if_over((size_t)1 << 20);
         msbuf.release_if_over((size_t)1 << 20);
@@ -440,7 +449,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
       const int64_t ldm = nsl * NR, mstride = odd_line_stride((int64_t)OC * ldm);
       // With at most two slivers (10x10 maps, 19x19 in passes), each panel of U serves two tiles
       // and U (megabytes, out of cache in a model) streams from memory: the next panel is
-      // prefetched while one runs (512 -> 1024 at 10x10 b2 1.14-1.17x, at 19x19 b1 1.09-1.12x,
+      // prefetched while one runs (512 -> 1024 at 10x10 b2 1.11-1.17x, at 19x19 b1 1.06-1.12x,
       // warm and with the filter out of cache; 256 -> 512 even; A/B in one process, AVX-512).
       // gemm_macro's other callers reuse their panels over more columns, or keep them in cache
       // (1x1 layers on 4x4 to 8x8 maps lost 2-15% with the prefetch).
@@ -468,10 +477,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
         const int r0 = p0 * MR, rows = std::min(OC, p1 * MR) - r0;
         for (int64_t ch = 0; ch < nchunks; ++ch) {
           const int64_t c0 = ch * cw, cn = std::min(cw, nt - c0);
-          for (int xi = 0; xi < 16; ++xi)
-            gemm_packed(uk, rows, (int)cn, C, U + xi * ucs, aps, V + xi * vstride + (c0 / NR) * bss, bss,
-                        M + xi * mstride, ldm, 1.f, false);
-          store_rows(M, mstride, ldm, r0, rows, c0, cn);
+          products_out(U, V + (c0 / NR) * bss, vstride, M, mstride, ldm, r0, rows, c0, cn);
         }
       }
       if (!ok) bad = true;
