@@ -15,8 +15,9 @@
 //    once, and col is built one K-block at a time (kGemmKC x 256 floats, in cache);
 //  - im2col rows otherwise (wide padding waste, or strides the phase planes do not cover).
 // Depthwise layers go to a direct kernel (depthwise.cc). Tasks are independent output tiles with
-// a thread-count-independent tiling, and every output element is one dot product over K in a
-// fixed order, so 1 and N threads give identical bits.
+// a thread-count-independent tiling (only the output-channel chunks follow the thread count), and
+// every output element is one dot product over K in a fixed order, so 1 and N threads give
+// identical bits.
 // Small maps (10x10 to 19x19 with 512-1024 channels) give fewer tiles than threads: there the
 // output channels are split too (oc_chunks); each chunk is still the same dot products in the
 // same order, so neither the split nor the tiling across images changes a bit.

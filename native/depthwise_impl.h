@@ -670,8 +670,19 @@ void stem_forward_range(const ConvShape& s, const float* x, const float* w, cons
 #else
   const int ldi = (OW + 7) / 8 * 8;
 #endif
+  // The image is read once, by every other row: the hardware prefetcher did not run ahead of
+  // the row splits, which waited on the image coming from memory (a third of the stem's time on
+  // one core, under perf). The two new input rows of each channel for output row oh + 4 are
+  // fetched while row oh is computed (the stem 1.03-1.10x in a model forward).
+  constexpr int kAhead = 4;
   for (int64_t t = tb; t < te; ++t) {
     const int oh = (int)(t % s.OH), n = (int)(t / s.OH);
+    if (oh + kAhead < s.OH)
+      for (int c = 0; c < s.C; ++c)
+        for (int ih = 2 * (oh + kAhead); ih < dw_min(s.H, 2 * (oh + kAhead) + 2); ++ih) {
+          const float* xr = x + (((int64_t)n * s.C + c) * s.H + ih) * W;
+          for (int o = 0; o < W; o += 16) __builtin_prefetch(xr + o, 0, 3);
+        }
     for (int c = 0; c < s.C; ++c)
       for (int kh = 0; kh < 3; ++kh) {
         const int ih = 2 * oh - 1 + kh;

@@ -206,7 +206,9 @@ function runChecks(lib: NativeAddon, part: Part): string[] {
     }
     for (const sh of [SHAPES[17], SHAPES[18], SHAPES[19], SHAPES[20], SHAPES[7], [8, 16, 12, 12, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0],
       // small maps with many channels at batch 1: output channels split across threads
-      [1, 96, 6, 6, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 128, 5, 5, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0]]) {
+      [1, 96, 6, 6, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 128, 5, 5, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0],
+      // two images of a 10x10 map, 17 panels, two K-blocks: 4, 2 and 3 output-channel chunks on 1, 2 and 3 threads
+      [2, 300, 10, 10, 200, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0]]) {
       const { p } = geom(sh);
       const sz = sizes(p);
       const x = fill(sz.x), w = fill(sz.w), b = fill(p[4]), dy = fill(sz.y);
