@@ -175,6 +175,35 @@ describe.each(names)('InferenceRunner on %s', (name) => {
     g.dispose();
   });
 
+  test('the recorded calls write the answers in place; an output that is a feed is copied out', () => {
+    const { be, g } = setup();
+    const x = Tensor.from(randomArray(2 * 3 * 8 * 8, 50), [2, 3, 8, 8], be);
+    // kernel calls of one replayed run
+    const count = (r: InferenceRunner): number => {
+      const kernels = be.kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const saved = { ...kernels };
+      let n = 0;
+      for (const [k, f] of Object.entries(saved)) kernels[k] = (...a: unknown[]) => (n++, f(...a));
+      try {
+        expect(runner(r, { image: x })).toEqual(executor(g, { image: x }, r === inPlace ? undefined : ['image', g.outputs[0]]));
+      } finally {
+        Object.assign(kernels, saved);
+      }
+      return n;
+    };
+    const inPlace = new InferenceRunner(g, { captureAfter: 1 });
+    const copied = new InferenceRunner(g, { fetch: ['image', g.outputs[0]], captureAfter: 1 });
+    for (const r of [inPlace, copied]) for (let k = 0; k < 2; k++) runner(r, { image: x });
+    expect([inPlace.states[0].state, copied.states[0].state]).toEqual(['replayed', 'replayed']);
+    // the same recorded calls; the second plan copies the feed into its input (which it fetches)
+    // and its two outputs out, the first nothing (a copy of its output would make this 2)
+    expect(count(copied) - count(inPlace)).toBe(3);
+    inPlace.dispose();
+    copied.dispose();
+    x.dispose();
+    g.dispose();
+  });
+
   test('a fetched graph input comes back as this call\'s feed', () => {
     const { be, g } = setup();
     const r = new InferenceRunner(g, { fetch: ['image', g.outputs[0]], captureAfter: 1 });
