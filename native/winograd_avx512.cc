@@ -67,10 +67,9 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
       const float* xg = x + pt.xoff[j0];
       int32_t lo;
       const int64_t span = wino_span(rel, nv, s, lo);
-      for (int c = 0; span && c < std::min(kWinoAhead, s.C); ++c) wino_fetch(xg + (int64_t)c * s.HW, lo, span);
       for (int c = 0; c < s.C; ++c) {
         const float* xc = xg + (int64_t)c * s.HW;
-        if (span && c + kWinoAhead < s.C) wino_fetch(xc + (int64_t)kWinoAhead * s.HW, lo, span);
+        wino_fetch_ahead(xg, s, c, lo, span);
         __m512 d[16], v[16];
         if (inner)
           for (int k = 0; k < 16; ++k) d[k] = _mm512_mask_i32gather_ps(zero, (__mmask16)0xFFFF, offs[k], xc, 4);

@@ -72,8 +72,12 @@ inline int64_t wino_span(const int32_t* rel, int64_t nv, const ConvShape& s, int
   const int64_t span = (int64_t)hi - lo + 3 * (int64_t)s.W + 4;
   return span <= 4096 && 2 * span <= s.HW ? span : 0;
 }
-inline void wino_fetch(const float* xc, int32_t lo, int64_t span) {
-  for (int64_t o = 0; o < span; o += 16) __builtin_prefetch(xc + lo + o, 0, 3);
+// Called before channel c of the tiles at xg is gathered: fetches channel c + kWinoAhead's span
+// (at c = 0, channels 0 .. kWinoAhead too).
+inline void wino_fetch_ahead(const float* xg, const ConvShape& s, int c, int32_t lo, int64_t span) {
+  if (!span) return;
+  for (int cc = c ? c + kWinoAhead : 0; cc <= c + kWinoAhead && cc < s.C; ++cc)
+    for (int64_t o = 0; o < span; o += 16) __builtin_prefetch(xg + (int64_t)cc * s.HW + lo + o, 0, 3);
 }
 
 // Lanes 0 .. G-1 = tiles j0 .. j0+G-1 of a pass (nv of them real): each one's patch offset in x

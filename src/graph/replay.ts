@@ -31,7 +31,7 @@
  * turns replay off (every call runs the executor).
  */
 import type { Backend } from '../backend/backend';
-import { KERNELS, type KernelName } from '../backend/kernels';
+import { type BufRole, KERNELS, type KernelName } from '../backend/kernels';
 import * as ops from '../backend/ops';
 import { PreparedWeights } from '../backend/prepared';
 import { Tensor, withStoragePool } from '../backend/tensor';
@@ -155,19 +155,15 @@ function record<T>(backend: Backend<any>, constants: Set<unknown>, body: () => T
   }
 }
 
-/** Whether argument j of a recorded call is only read (a kernel's 'in' buffer, the convolution's x, w, b). */
-function readOnly(c: Call, j: number): boolean {
-  if (c.key === 'conv2dAct') return j >= 1 && j <= 3;
-  const spec = (KERNELS as Record<string, (typeof KERNELS)[KernelName] | undefined>)[c.key];
-  return spec?.bufs[j]?.role === 'in';
-}
-
-/** Whether argument j of a recorded call is only written, every element (an 'out' buffer, the convolution's y, a fill or write). */
-function writeOnly(c: Call, j: number): boolean {
-  if (c.key === 'conv2dAct') return j === 4;
-  if (c.key === 'fill' || c.key === 'write') return j === 0;
-  const spec = (KERNELS as Record<string, (typeof KERNELS)[KernelName] | undefined>)[c.key];
-  return spec?.bufs[j]?.role === 'out';
+/**
+ * What a recorded call does with argument j: 'in' (only read: a kernel's 'in' buffer, the
+ * convolution's x, w, b), 'out' (every element written: an 'out' buffer, the convolution's y, a
+ * fill or write), 'inout', or undefined (not a storage).
+ */
+function roleOf(c: Call, j: number): BufRole | undefined {
+  if (c.key === 'conv2dAct') return j >= 1 && j <= 3 ? 'in' : j === 4 ? 'out' : undefined;
+  if (c.key === 'fill' || c.key === 'write') return j === 0 ? 'out' : undefined;
+  return (KERNELS as Record<string, (typeof KERNELS)[KernelName] | undefined>)[c.key]?.bufs[j]?.role;
 }
 
 /** Where storage s is an argument of the calls ([call, argument] pairs, in call order). */
@@ -206,13 +202,13 @@ class Plan {
       const s = t.storage;
       if (fetched.has(s)) return [];
       const uses = usesOf(calls, s);
-      return uses.every(([i, j]) => readOnly(calls[i], j)) ? uses : [];
+      return uses.every(([i, j]) => roleOf(calls[i], j) === 'in') ? uses : [];
     });
     // In place when every output has its own storage, not an input's, whose first use writes all of it.
     const own = new Set(inputs.map((t) => t.storage));
     const outs = Object.values(outputs);
     const lent = outs.map((t) => usesOf(calls, t.storage));
-    const first = (u: Array<[number, number]>) => u.length > 0 && writeOnly(calls[u[0][0]], u[0][1]) &&
+    const first = (u: Array<[number, number]>) => u.length > 0 && roleOf(calls[u[0][0]], u[0][1]) === 'out' &&
       u.every(([i, j]) => i !== u[0][0] || j === u[0][1]);
     this.lent = fetched.size === outs.length && outs.every((t, k) => !own.has(t.storage) && first(lent[k])) ? lent : null;
   }
