@@ -1,7 +1,8 @@
 // Fixed-size thread pool: workers poll briefly, then wait on a condition variable, for a job (a
-// chunked range), claim chunks with an atomic counter tagged with the job's id, and the caller
-// works too, then (polling briefly first as well) waits until every chunk has been counted done. One job at a time; a call made from inside a
-// job runs inline.
+// chunked range); each thread claims chunks of its own home range first and then those left in
+// the others' (claim: atomic counters tagged with the job's id), the caller works too, then
+// (polling briefly first as well) waits until every chunk has been counted done. One job at a
+// time; a call made from inside a job runs inline.
 // An exception thrown by a chunk (a scratch allocation that failed) is caught where it happens,
 // the remaining chunks still run, and the first one is rethrown to the caller of parallel_for
 // once the job is over. Under emscripten (the wasm-em backend, a standalone module without
@@ -36,11 +37,11 @@ namespace {
 
 thread_local bool tl_in_pool = false;
 
-// The chunk counter carries the id of the job it counts for: (job id << kChunkBits) | next chunk.
+// A claim counter carries the id of the job it counts for: (job id << kChunkBits) | next chunk.
 // A claim is a compare-and-swap that succeeds only while the id is that of the claimer's job and
-// chunks are left, so a worker that was held up between reading the counter and claiming (and
-// resumes after its job ended and the next one started) can never take a chunk of a job it did
-// not read, nor advance that job's counter. Ids wrap after 2^40 jobs.
+// chunks are left in the counter's range, so a worker that was held up between reading a counter
+// and claiming (and resumes after its job ended and the next one started) can never take a chunk
+// of a job it did not read, nor advance that job's counter. Ids wrap after 2^40 jobs.
 constexpr int kChunkBits = 24;
 constexpr uint64_t kChunkMask = ((uint64_t)1 << kChunkBits) - 1;
 constexpr uint64_t kIdMask = ((uint64_t)1 << (64 - kChunkBits)) - 1;
@@ -50,6 +51,13 @@ struct Job {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n = 0, chunks = 0;
   uint64_t id = 0;
+  int threads = 1;  // the pool's size when the job started: thread i's home chunks are [home(i), home(i + 1))
+  int64_t home(int i) const { return chunks * i / threads; }
+};
+
+// Thread i's claim counter: the next chunk of its home range, on a cache line of its own.
+struct alignas(64) Counter {
+  std::atomic<uint64_t> next{0};
 };
 
 class Pool {
@@ -65,8 +73,9 @@ class Pool {
     stop_workers();
     stop_ = false;
     size_.store(1, std::memory_order_relaxed);
+    counters_ = std::vector<Counter>((size_t)std::max(1, n));
     for (int i = 1; i < std::max(1, n); ++i) {
-      workers_.emplace_back([this] { worker_loop(); });
+      workers_.emplace_back([this, i] { worker_loop(i); });
       size_.store((int)workers_.size() + 1, std::memory_order_relaxed);
     }
   }
@@ -86,16 +95,18 @@ class Pool {
     job.fn = &fn;
     job.n = n;
     job.chunks = std::min<int64_t>({max_chunks, each ? max_chunks : (int64_t)size() * 4, (int64_t)kChunkMask});
+    job.threads = size();
     {
       std::lock_guard<std::mutex> lk(mu_);
       job.id = ++generation_ & kIdMask;
       job_ = job;
       done_ = 0;
       error_ = nullptr;
-      ticket_.store(job.id << kChunkBits, std::memory_order_relaxed);
+      for (int i = 0; i < job.threads; ++i)
+        counters_[(size_t)i].next.store(job.id << kChunkBits | (uint64_t)job.home(i), std::memory_order_relaxed);
     }
     cv_.notify_all();
-    const int64_t mine = work(job);
+    const int64_t mine = work(job, 0);
     std::exception_ptr err;
     if (mine < job.chunks) spin_until([&] { return done_.load(std::memory_order_acquire) + mine >= job.chunks; });
     {
@@ -111,15 +122,27 @@ class Pool {
   }
 
  private:
-  // The next chunk of `job`, or -1 when none is left or the counter has moved on to a later job.
-  int64_t claim(const Job& job) {
-    uint64_t t = ticket_.load(std::memory_order_relaxed);
-    for (;;) {
-      if ((t >> kChunkBits) != job.id || (int64_t)(t & kChunkMask) >= job.chunks) return -1;
-      // Relaxed is enough: the job's data was published under mu_, and the chunk results reach
-      // the caller through mu_ (done_).
-      if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_relaxed)) return (int64_t)(t & kChunkMask);
+  // The next chunk of `job` for thread `me`, or -1 when none is left (or the counters have moved
+  // on to a later job): from the front of its home range first, then from the other threads'
+  // ranges in turn. Chunk bounds depend on the shape only, so who runs a chunk changes no result;
+  // but a thread mostly runs its own home range, the same part of each kernel's index space call
+  // after call, so consecutive kernels that split their work alike (image-major tasks) find their
+  // inputs in the cache of the core that wrote them. (Against one shared counter, YOLOv3-MobileNetV1
+  // at 320 batch 2, 2 threads: the pruned head's small layers 1.1-1.28x, whole forwards about 1.02-1.04x.)
+  int64_t claim(const Job& job, int me) {
+    for (int k = 0; k < job.threads; ++k) {
+      const int i = (me + k) % job.threads;
+      const uint64_t end = (uint64_t)job.home(i + 1);
+      std::atomic<uint64_t>& next = counters_[(size_t)i].next;
+      uint64_t t = next.load(std::memory_order_relaxed);
+      for (;;) {
+        if ((t >> kChunkBits) != job.id || (t & kChunkMask) >= end) break;
+        // Relaxed is enough: the job's data was published under mu_, and the chunk results reach
+        // the caller through mu_ (done_).
+        if (next.compare_exchange_weak(t, t + 1, std::memory_order_relaxed)) return (int64_t)(t & kChunkMask);
+      }
     }
+    return -1;
   }
 
   // Polls `ready` for up to spin_us() microseconds before the caller blocks on a condition
@@ -155,11 +178,11 @@ class Pool {
 
   // Runs chunks of `job` until none is left; returns how many. An exception from a chunk is kept
   // (the first one) and the loop goes on, so every chunk is always run and counted.
-  int64_t work(const Job& job) {
+  int64_t work(const Job& job, int me) {
     const bool was = tl_in_pool;
     tl_in_pool = true;
     int64_t finished = 0;
-    for (int64_t c; (c = claim(job)) >= 0; ++finished) {
+    for (int64_t c; (c = claim(job, me)) >= 0; ++finished) {
       const int64_t b = job.n * c / job.chunks, e = job.n * (c + 1) / job.chunks;
       if (b >= e) continue;
       try {
@@ -173,7 +196,7 @@ class Pool {
     return finished;
   }
 
-  void worker_loop() {
+  void worker_loop(int me) {
     uint64_t seen = 0;
     for (;;) {
       Job job;
@@ -185,7 +208,7 @@ class Pool {
         seen = generation_;
         job = job_;
       }
-      const int64_t finished = work(job);
+      const int64_t finished = work(job, me);
       // A worker that ran chunks of a job holds the caller in its wait, so that job is still the
       // current one here and done_ is its count.
       if (finished) {
@@ -212,7 +235,7 @@ class Pool {
   Job job_;
   std::exception_ptr error_;
   std::atomic<int64_t> done_{0};
-  std::atomic<uint64_t> ticket_{0};
+  std::vector<Counter> counters_;  // one per thread (resize)
   // Written under mu_; atomic so that a polling worker may read them without it.
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
