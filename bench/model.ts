@@ -35,7 +35,9 @@
  * Then (not under --quick) the r578 speed-up once more for slimprune-native and onnxruntime, with
  * both models in one process called in turn (runPair): a change of the machine's load between
  * the separate processes above moves their ratio by itself.
- * Rows under --json: {bench: 'model', case, op: 'fwd' | 'train', impl, threads, ms, peak_rss_mb}.
+ * Rows under --json: {bench: 'model', case, op: 'fwd' | 'train', impl, threads, ms, peak_rss_mb}, and
+ * for the interleaved pairs {bench: 'model-pair', case, impl, threads, unpruned_ms, pruned_ms, ratio,
+ * ratio_q1, ratio_q3, pairs} (ratio: the median of the pair ratios; q1 and q3 their quartiles).
  * --ops instead: each case's forward layer by layer against onnxruntime's profiler (runOps), rows
  * {bench: 'model-ops', case, layer, slimprune_ms, onnxruntime_ms} under --json.
  */
@@ -159,7 +161,22 @@ export interface PairResult {
   prunedMs: number;
   /** the median of each pair's unpruned / r578 time */
   ratio: number;
+  /** the lower and upper quartiles of the pair ratios: the middle half of them lies between */
+  ratioQ1: number;
+  ratioQ3: number;
   pairs: number;
+}
+
+/**
+ * The q-quantile (0..1) of v, interpolated linearly between the two nearest of its sorted
+ * values (q = 0.5: the median, the mean of the middle two for an even count).
+ */
+export function quantile(v: readonly number[], q: number): number {
+  if (!v.length) throw new RangeError('quantile: expected at least one value, got none');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: expected q in [0, 1], got ${q}`);
+  const w = [...v].sort((a, b) => a - b);
+  const pos = (w.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+  return w[lo] + (w[hi] - w[lo]) * (pos - lo);
 }
 
 /** The VOC model at the case's size and batch, weights seeded (7) on `backend`, r578-pruned when the case says. */
@@ -396,11 +413,8 @@ export async function runPair(job: Extract<Job, { kind: 'pair' }>): Promise<Pair
     p.push(e - b);
     q.push((b - a) / (e - b));
   }
-  const med = (v: number[]) => {
-    const w = [...v].sort((x, y) => x - y);
-    return (w[(w.length - 1) >> 1] + w[w.length >> 1]) / 2;
-  };
-  return { unprunedMs: med(u), prunedMs: med(p), ratio: med(q), pairs: job.pairs };
+  const med = (v: number[]) => quantile(v, 0.5);
+  return { unprunedMs: med(u), prunedMs: med(p), ratio: med(q), ratioQ1: quantile(q, 0.25), ratioQ3: quantile(q, 0.75), pairs: job.pairs };
 }
 
 /** dwpw_act_forward's p: the pointwise layer's output channels follow the depthwise geometry and act. */
@@ -699,15 +713,22 @@ export async function main(opts: ModelBenchOptions): Promise<ModelRow[]> {
     for (const c of CASES.filter((x) => !x.pruned)) {
       const impls: Array<'slimprune' | 'onnxruntime'> = ortWhy ? ['slimprune'] : ['slimprune', 'onnxruntime'];
       for (const impl of impls) {
-        const r = runJob<PairResult>({ kind: 'pair', impl, c, threads: opts.threads, pairs: 15 });
+        const r = runJob<PairResult>({ kind: 'pair', impl, c, threads: opts.threads, pairs: 30 });
         const name = impl === 'slimprune' ? 'slimprune-native' : impl;
         if (typeof r === 'string') say(`  ${c.name} r578 pair ${name}: failed (${r})`);
-        else pairRows.push([c.name, name, fmtMs(r.unprunedMs), fmtMs(r.prunedMs), `${r.ratio.toFixed(2)}x`, String(r.pairs)]);
+        else {
+          pairRows.push([c.name, name, fmtMs(r.unprunedMs), fmtMs(r.prunedMs), `${r.ratio.toFixed(2)}x`,
+            `${r.ratioQ1.toFixed(2)}-${r.ratioQ3.toFixed(2)}x`, String(r.pairs)]);
+          if (opts.json) {
+            process.stdout.write(JSON.stringify({ bench: 'model-pair', case: c.name, impl: name, threads: opts.threads, unpruned_ms: round(r.unprunedMs, 2),
+              pruned_ms: round(r.prunedMs, 2), ratio: round(r.ratio, 3), ratio_q1: round(r.ratioQ1, 3), ratio_q3: round(r.ratioQ3, 3), pairs: r.pairs }) + '\n');
+          }
+        }
       }
     }
     if (pairRows.length) {
-      say('\nr578 against unpruned, forward, interleaved: both models in one process, one call of each in turn (medians; speed-up = the median of the pair ratios)\n' +
-        table(['case', 'impl', 'unpruned ms', 'r578 ms', 'speed-up', 'pairs'], pairRows));
+      say('\nr578 against unpruned, forward, interleaved: both models in one process, one call of each in turn (medians; speed-up = the median of the pair ratios, middle half = their quartiles)\n' +
+        table(['case', 'impl', 'unpruned ms', 'r578 ms', 'speed-up', 'middle half', 'pairs'], pairRows));
     }
   }
   return rows;

@@ -5,7 +5,7 @@
  * bench/torch_yolov3.py builds the same network as slimprune (parameter count and conv MACs,
  * the script's own check, which exits 2 on a mismatch). Nothing here asserts on time.
  */
-import { CASES, caseModel, combineRounds, convLabel, headWidths, kernelLabel, ortLayers, runJob, runPair, runTorch, torchUnavailable, type OpsResult } from '../../bench/model';
+import { CASES, caseModel, combineRounds, convLabel, headWidths, kernelLabel, ortLayers, quantile, runJob, runPair, runTorch, torchUnavailable, type OpsResult } from '../../bench/model';
 import { countFlops } from '../../src/graph/flops';
 import { CONV_GEOM } from '../../src/backend/kernels';
 
@@ -72,7 +72,22 @@ describe('model benchmark', () => {
   test('the interleaved r578 pair: both models run in turn, medians and the median pair ratio reported', async () => {
     const r = await runPair({ kind: 'pair', impl: 'slimprune', c: { name: 'tiny', size: 64, batch: 1, pruned: false }, threads: 1, pairs: 3 });
     expect(r.pairs).toBe(3);
-    for (const v of [r.unprunedMs, r.prunedMs, r.ratio]) expect(Number.isFinite(v) && v > 0).toBe(true);
+    for (const v of [r.unprunedMs, r.prunedMs, r.ratio, r.ratioQ1, r.ratioQ3]) expect(Number.isFinite(v) && v > 0).toBe(true);
+    expect(r.ratioQ1).toBeLessThanOrEqual(r.ratio);
+    expect(r.ratio).toBeLessThanOrEqual(r.ratioQ3);
+  });
+
+  test('quantile: linear between the nearest sorted values; the median of an even count is the mean of the middle two', () => {
+    expect(quantile([3, 1, 2], 0.5)).toBe(2);
+    expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
+    expect(quantile([1, 2, 3, 4], 0.25)).toBeCloseTo(1.75, 12);
+    expect(quantile([1, 2, 3, 4], 0.75)).toBeCloseTo(3.25, 12);
+    expect(quantile([7], 0.9)).toBe(7);
+    expect(quantile([5, 1], 0)).toBe(1);
+    expect(quantile([5, 1], 1)).toBe(5);
+    expect(() => quantile([], 0.5)).toThrow(/expected at least one value, got none/);
+    expect(() => quantile([1], 1.5)).toThrow(/expected q in \[0, 1\], got 1.5/);
   });
 
   test('cases: 320 batch 2 and 608 batch 1, each unpruned and r578', () => {
