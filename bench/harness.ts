@@ -70,9 +70,16 @@ export interface Timing {
   samples: number;
 }
 
-function median(sorted: number[]): number {
-  const n = sorted.length;
-  return n % 2 ? sorted[(n - 1) / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+/**
+ * The q-quantile (0..1) of v, interpolated linearly between the two nearest of its sorted
+ * values (q = 0.5: the median, the mean of the middle two for an even count).
+ */
+export function quantile(v: readonly number[], q: number): number {
+  if (!v.length) throw new RangeError('quantile: expected at least one value, got none');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: expected q in [0, 1], got ${q}`);
+  const w = [...v].sort((a, b) => a - b);
+  const pos = (w.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+  return w[lo] + (w[hi] - w[lo]) * (pos - lo);
 }
 
 /** Median time of one call of fn (awaited when it returns a promise). */
@@ -88,8 +95,7 @@ export async function measure(fn: Runnable, budget: Budget): Promise<Timing> {
       await fn();
       samples.push(performance.now() - t);
     }
-    samples.sort((a, b) => a - b);
-    return { ms: median(samples), samples: samples.length };
+    return { ms: quantile(samples, 0.5), samples: samples.length };
   }
   // An async task function keeps tinybench from making an extra untimed probe call.
   const bench = new Bench({ time: budget.minMs, iterations: budget.minIters, warmupIterations: 0, warmupTime: 0, throws: true });
@@ -99,7 +105,7 @@ export async function measure(fn: Runnable, budget: Budget): Promise<Timing> {
   await bench.run();
   const r = bench.tasks[0].result;
   if (!r || r.error || !r.samples.length) throw new Error(`bench: the task produced no samples (${String(r?.error ?? 'no result')})`);
-  return { ms: median(r.samples), samples: r.samples.length };
+  return { ms: quantile(r.samples, 0.5), samples: r.samples.length };
 }
 
 /** One measurement, exactly the JSON object printed by --json. */

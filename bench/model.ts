@@ -63,7 +63,7 @@ import { buildModel, type YoloModel } from '../src/nn';
 import { apply, plan } from '../src/prune';
 import { MomentumOptimizer } from '../src/train/optimizer';
 import { r578 } from './export';
-import { fmtMs, randomArray, relError, round, table, type BenchOptions } from './harness';
+import { fmtMs, quantile, randomArray, relError, round, table, type BenchOptions } from './harness';
 
 const ROOT = path.join(__dirname, '..');
 const CONFIG = path.join(ROOT, 'configs', 'yolov3_mobilenet_v1_voc.yml');
@@ -165,18 +165,6 @@ export interface PairResult {
   ratioQ1: number;
   ratioQ3: number;
   pairs: number;
-}
-
-/**
- * The q-quantile (0..1) of v, interpolated linearly between the two nearest of its sorted
- * values (q = 0.5: the median, the mean of the middle two for an even count).
- */
-export function quantile(v: readonly number[], q: number): number {
-  if (!v.length) throw new RangeError('quantile: expected at least one value, got none');
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: expected q in [0, 1], got ${q}`);
-  const w = [...v].sort((a, b) => a - b);
-  const pos = (w.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
-  return w[lo] + (w[hi] - w[lo]) * (pos - lo);
 }
 
 /** The VOC model at the case's size and batch, weights seeded (7) on `backend`, r578-pruned when the case says. */
@@ -413,8 +401,7 @@ export async function runPair(job: Extract<Job, { kind: 'pair' }>): Promise<Pair
     p.push(e - b);
     q.push((b - a) / (e - b));
   }
-  const med = (v: number[]) => quantile(v, 0.5);
-  return { unprunedMs: med(u), prunedMs: med(p), ratio: med(q), ratioQ1: quantile(q, 0.25), ratioQ3: quantile(q, 0.75), pairs: job.pairs };
+  return { unprunedMs: quantile(u, 0.5), prunedMs: quantile(p, 0.5), ratio: quantile(q, 0.5), ratioQ1: quantile(q, 0.25), ratioQ3: quantile(q, 0.75), pairs: job.pairs };
 }
 
 /** dwpw_act_forward's p: the pointwise layer's output channels follow the depthwise geometry and act. */

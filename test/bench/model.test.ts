@@ -5,7 +5,8 @@
  * bench/torch_yolov3.py builds the same network as slimprune (parameter count and conv MACs,
  * the script's own check, which exits 2 on a mismatch). Nothing here asserts on time.
  */
-import { CASES, caseModel, combineRounds, convLabel, headWidths, kernelLabel, ortLayers, quantile, runJob, runPair, runTorch, torchUnavailable, type OpsResult } from '../../bench/model';
+import { quantile } from '../../bench/harness';
+import { CASES, caseModel, combineRounds, convLabel, headWidths, kernelLabel, ortLayers, runJob, runPair, runTorch, torchUnavailable, type OpsResult } from '../../bench/model';
 import { countFlops } from '../../src/graph/flops';
 import { CONV_GEOM } from '../../src/backend/kernels';
 
