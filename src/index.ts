@@ -26,7 +26,7 @@ export { buildLearningRate, LearningRateError, SCHEDULER_NAMES, type LearningRat
 export { MomentumOptimizer, OptimizerError, isNormParamName, type MomentumOptions, type VelocityData } from './train/optimizer';
 export { createReader, VOCDataSet, COCODataSet, ImageFolder, DataError, BadSampleError, writeDigitsDataset, type Reader, type ReaderOptions, type Batch } from './data';
 export { cocoEval, CocoEvalError, formatCocoStats, COCO_STAT_NAMES, type CocoGt, type CocoDetection, type CocoEvalResult, type CocoCategoryResult, type CocoEvalOptions } from './eval/coco_eval';
-export { train, TrainError, saveCheckpoint, readCheckpoint, CheckpointError, resolveWeights, WeightsError, evaluateVoc, modelFromCheckpoint, measureLatency, type TrainOptions, type TrainResult, type Checkpoint, type Manifest } from './train';
+export { train, TrainError, saveCheckpoint, readCheckpoint, CheckpointError, resolveWeights, WeightsError, evaluateVoc, modelFromCheckpoint, measureLatency, loadTrainedModel, loadTrainedRcnn, TrainedModelError, type TrainedModel, type LoadTrainedOptions, type TrainOptions, type TrainResult, type Checkpoint, type Manifest } from './train';
 export { exportModel, exportDir, foldNorms, graphToOnnx, verifyOnnx, readNativeModel, writeNativeModel, inferCfgYaml, ExportError, type ExportModelOptions, type ExportReport, type ExportFormat, type VerifyResult } from './export';
 export { exportRcnnModel, verifyRcnnExport, loadRcnnExport, RcnnOnnxModel, readRcnnInferCfg, type RcnnExportReport, type RcnnVerifyResult, type RcnnExportCfg, type RcnnOnnxDetection } from './export';
 export { loadInferenceModel, InferenceModel, drawDetections, InferError, type InferDetection, type DetectOptions } from './infer';

@@ -43,7 +43,7 @@ export interface SensitivityOptions extends ConfigOptions {
 }
 
 /** Errors that say the command line, config or file must change (exit 2), by name: worker threads send names, not classes. */
-const USAGE_ERRORS = ['UsageError', 'ConfigError', 'SensitivityFileError', 'RangeError'];
+const USAGE_ERRORS = ['UsageError', 'ConfigError', 'SensitivityFileError', 'RangeError', 'TrainedModelError'];
 
 export function asCliError(e: unknown): unknown {
   const err = e as Error;

@@ -18,8 +18,9 @@ import { displayPath } from '../config/load';
 import { MODEL_LIMITS } from '../config/limits';
 import { RuntimeError, UsageError } from './errors';
 import type { Criterion } from './options';
+import { modelInputShape, type BuildMode } from '../train/trained_model';
 
-export type BuildMode = 'train' | 'eval' | 'test';
+export { modelInputShape, type BuildMode };
 
 export interface ParamInfo {
   name: string;
@@ -117,17 +118,6 @@ export function requireStage(file: string, shown: string, fns: readonly string[]
  * Builds the model of `cfg` (refusing architectures that cannot be built yet). The inference
  * graph takes TestReader's image_shape when it is fixed ([3, 608, 608]), as an exported model does.
  */
-/**
- * The input shape a model is built for: [1, 3, N, N] with an input size N, else the config's
- * TestReader.inputs_def.image_shape for test graphs when it is fixed; undefined: the builder's default.
- */
-export function modelInputShape(cfg: SlimConfig, mode: BuildMode, inputSize?: number): number[] | undefined {
-  if (inputSize) return [1, 3, inputSize, inputSize];
-  const shape = cfg.TestReader?.inputs_def.image_shape as Array<number | null> | undefined;
-  const fixed = mode === 'test' && shape && shape.length === 3 && shape.every((d) => typeof d === 'number');
-  return fixed ? [1, ...(shape as number[])] : undefined;
-}
-
 /** The model of a config; inputSize (pixels, square) or shape ([N, 3, H, W]) overrides TestReader's image shape. */
 export function buildModel(cfg: SlimConfig, mode: BuildMode, overrides?: StageOverrides, inputSize?: number, shape?: number[]): BuiltModel {
   try {

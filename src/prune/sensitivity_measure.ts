@@ -6,12 +6,11 @@
  * config's metric) and freed. The loaded weights are never touched: the copy gets its own
  * tensors before the pruner slices them.
  */
-import type { SlimConfig } from '../config';
-import { loadCliConfig } from '../cli/options';
-import { loadTrainedModel } from '../cli/trained_model';
+import { readConfig, type SlimConfig } from '../config';
 import type { YoloModel } from '../nn';
 import { digestOf } from '../train/checkpoint';
 import { evalInputSize } from '../train/evaluate';
+import { loadTrainedModel } from '../train/trained_model';
 import { listGroups } from './groups';
 import { apply, plan } from './pruner';
 import { createEvalSet, METRIC_NAMES, type EvalSet } from './sensitivity_eval';
@@ -42,7 +41,7 @@ export async function createMeasurer(spec: MeasureSpec, log?: (line: string) => 
   if (spec.maxEvalBatches !== undefined && !(Number.isInteger(spec.maxEvalBatches) && spec.maxEvalBatches > 0)) {
     throw new RangeError(`maxEvalBatches: expected a positive integer, got ${spec.maxEvalBatches}`);
   }
-  const cfg: SlimConfig = loadCliConfig({ config: spec.config, overrides: spec.overrides });
+  const cfg: SlimConfig = readConfig(spec.config, spec.overrides);
   const kind = String(cfg.metric);
   if (!(kind in METRIC_NAMES)) throw new RangeError(`metric: expected VOC or COCO (the metrics a sensitivity run can measure), got '${kind}'`);
   const { model } = await loadTrainedModel(cfg, { mode: 'eval', weights: cfg.weights, prune: null, inputSize: evalInputSize(cfg), log });

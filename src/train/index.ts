@@ -6,3 +6,4 @@ export { saveCheckpoint, readCheckpoint, cleanStaleTemps, digestOf, CheckpointEr
 export { graphParams, loadIntoGraph, replayPruning, describeLoad, type LoadReport } from './model_state';
 export { resolveWeights, defaultCacheDir, WeightsError } from './weights';
 export { evaluateVoc, evalInputSize, measureLatency, modelFromCheckpoint, EvalError, type EvalResult } from './evaluate';
+export { loadTrainedModel, loadTrainedRcnn, modelInputShape, pruneDifferences, TrainedModelError, type TrainedModel, type LoadTrainedOptions, type PruneRequestSpec } from './trained_model';
