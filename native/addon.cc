@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cpu.h"
+#include "conv2d_blocked.h"
 #include "conv_common.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -680,38 +681,102 @@ napi_value FreeFilterCache(napi_env env, napi_callback_info cbinfo) {
   report_bytes(env, box);
   return nullptr;
 }
-// conv2d_act_forward's checks with act in [-1, 2].
+// conv2d_act_forward's checks with act in [-1, 2], under another name.
+Spec conv_act_spec(const char* name) {
+  Spec s = *std::find_if(table().begin(), table().end(),
+                         [](const Spec& t) { return std::string(t.name) == "conv2d_act_forward"; });
+  s.name = name;
+  s.params.back() = R("act", -1, 2);
+  return s;
+}
 const Spec& prepared_spec() {
-  static const Spec spec = [] {
-    Spec s = *std::find_if(table().begin(), table().end(),
-                           [](const Spec& t) { return std::string(t.name) == "conv2d_act_forward"; });
-    s.name = "conv2d_act_forward_prepared";
-    s.params.back() = R("act", -1, 2);
-    return s;
-  }();
+  static const Spec spec = conv_act_spec("conv2d_act_forward_prepared");
   return spec;
 }
-napi_value CallPrepared(napi_env env, napi_callback_info cbinfo) {
+const Spec& blocked_spec() {
+  static const Spec spec = conv_act_spec("conv2d_act_forward_blocked");
+  return spec;
+}
+
+// conv2d_act_forward_blocked(cache, x, w, b, y, p, alpha, layout): conv2d_act_forward_prepared on
+// channel-blocked maps (native/conv2d_blocked.h); cache: a filter cache or null; layout: 1 (x
+// blocked), 2 (y blocked) or 3 (both). blockedProblem(p, layout): why that call would be refused
+// on this machine (a string), or null.
+bool layout_arg(napi_env env, const std::string& who, napi_value v, int& layout) {
+  double d = 0;
+  if (!type_of(env, v, napi_number) || napi_get_value_double(env, v, &d) != napi_ok || !(d == 1 || d == 2 || d == 3)) {
+    throw_error(env, ErrKind::Type, who + "expected 1, 2 or 3 (bit 1: x blocked, bit 2: y blocked) for layout, got " + describe(env, v));
+    return false;
+  }
+  layout = (int)d;
+  return true;
+}
+
+// conv2d_act_forward_prepared (blocked: false) or conv2d_act_forward_blocked.
+napi_value CallCached(napi_env env, napi_callback_info cbinfo, bool blocked) {
   KernelCall k;
   if (napi_get_cb_info(env, cbinfo, &k.argc, k.argv, nullptr, nullptr) != napi_ok) return nullptr;
-  const Spec& s = prepared_spec();
+  const Spec& s = blocked ? blocked_spec() : prepared_spec();
   const std::string who = std::string(s.name) + ": ";
-  if (k.argc != 7) {  // counted here, cache included (the kernel's own check would count one less)
-    throw_error(env, ErrKind::Type, who + "expected 7 arguments (cache, x, w, b, y, p, alpha) for the call, got " + S(k.argc));
+  if (k.argc != (blocked ? 8u : 7u)) {  // counted here, cache included (the kernel's own check would count one less)
+    throw_error(env, ErrKind::Type, who + "expected " + (blocked ? "8 arguments (cache, x, w, b, y, p, alpha, layout)" : "7 arguments (cache, x, w, b, y, p, alpha)") +
+                                        " for the call, got " + S(k.argc));
     return nullptr;
   }
-  CacheBox* box = cache_arg(env, who, k.argv[0]);
-  if (!box) return nullptr;
-  std::copy(k.argv + 1, k.argv + k.argc, k.argv);  // the kernel's own arguments
-  --k.argc;
+  CacheBox* box = nullptr;
+  if (!(blocked && type_of(env, k.argv[0], napi_null)) && !(box = cache_arg(env, who, k.argv[0]))) return nullptr;
+  int layout = 0;
+  if (blocked && !layout_arg(env, who, k.argv[7], layout)) return nullptr;
+  std::copy(k.argv + 1, k.argv + 7, k.argv);  // the kernel's own arguments
+  k.argc = 6;
   void* bufs[16] = {nullptr};
   if (!k.check(env, s) || !check_bufs(env, s, k, bufs)) return nullptr;
+  const char* why = blocked ? sp::conv2d_blocked_problem(k.p, layout) : nullptr;
+  if (why) {
+    throw_error(env, ErrKind::Range, who + "expected " + why + " for p and layout, got another geometry or layout " + S(layout));
+    return nullptr;
+  }
   run_guarded(env, k, [&] {
     const auto in = [&](int i) { return static_cast<const float*>(bufs[i]); };
-    sp::conv2d_act_forward_prepared(&box->fc, in(0), in(1), in(2), static_cast<float*>(bufs[3]), k.p, k.fl[0]);
+    sp::FilterCache* fc = box ? &box->fc : nullptr;
+    if (blocked)
+      sp::conv2d_blocked_forward(fc, in(0), in(1), in(2), static_cast<float*>(bufs[3]), k.p, k.fl[0], layout);
+    else
+      sp::conv2d_act_forward_prepared(fc, in(0), in(1), in(2), static_cast<float*>(bufs[3]), k.p, k.fl[0]);
   });
-  report_bytes(env, box);
+  if (box) report_bytes(env, box);
   return nullptr;
+}
+napi_value CallPrepared(napi_env env, napi_callback_info cbinfo) { return CallCached(env, cbinfo, false); }
+napi_value CallBlocked(napi_env env, napi_callback_info cbinfo) { return CallCached(env, cbinfo, true); }
+napi_value BlockedProblem(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  const std::string who = "blockedProblem: ";
+  if (argc != 2) {
+    throw_error(env, ErrKind::Type, who + "expected 2 arguments (p, layout), got " + S(argc));
+    return nullptr;
+  }
+  const View tv = view_of(env, argv[0]);
+  if (!tv.ok || tv.type != napi_int32_array || tv.length < (size_t)sp::CG_COUNT + 1) {
+    throw_error(env, ErrKind::Type, who + "expected an Int32Array of 17 geometry integers for p, got " + describe(env, argv[0]));
+    return nullptr;
+  }
+  int layout = 0;
+  if (!layout_arg(env, who, argv[1], layout)) return nullptr;
+  const int32_t* p = static_cast<const int32_t*>(tv.data);
+  for (int i = 0; i < sp::CG_COUNT; ++i)
+    if (p[i] < (i == sp::CG_PT || i == sp::CG_PL ? -sp::kMaxDim : 1) || p[i] > sp::kMaxDim) {
+      napi_value r;
+      napi_create_string_utf8(env, "geometry integers inside the engine's limits", NAPI_AUTO_LENGTH, &r);
+      return r;
+    }
+  const char* why = sp::conv2d_blocked_problem(p, layout);
+  napi_value r;
+  if (why) napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &r);
+  else napi_get_null(env, &r);
+  return r;
 }
 
 // ---- CUDA (built when nvcc was found: native/cuda/, CMakeLists.txt) -----------------------------
@@ -1121,7 +1186,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getWinograd", Napi::Function::New(env, GetWinograd, "getWinograd"));
   exports.Set("cuda", MakeCuda(env));
   const std::pair<const char*, napi_callback> caches[] = {
-      {"newFilterCache", NewFilterCache}, {"freeFilterCache", FreeFilterCache}, {"conv2d_act_forward_prepared", CallPrepared}};
+      {"newFilterCache", NewFilterCache}, {"freeFilterCache", FreeFilterCache}, {"conv2d_act_forward_prepared", CallPrepared},
+      {"conv2d_act_forward_blocked", CallBlocked}, {"blockedProblem", BlockedProblem}};
   for (const auto& c : caches) {
     napi_value fn;
     napi_create_function(env, c.first, NAPI_AUTO_LENGTH, c.second, nullptr, &fn);

@@ -325,7 +325,9 @@ void pack_flipped_filter(const ConvShape& s, const float* w, const float* b, flo
 void FilterCache::clear() {
   gemm.release_if_over(0);
   wino.release_if_over(0);
+  blocked.release_if_over(0);
   gemm_ready = false;
+  blocked_ready = false;
   wino_state = 0;
   bytes = 0;
   w = b = nullptr;

@@ -128,7 +128,9 @@ struct FilterCache {
   bool gemm_ready = false;
   AlignedBuf wino;      // U: 16 positions of all panels (conv_forward_winograd's shared layout)
   int wino_state = 0;   // 0: not built; 1: built; -1: a tap beyond 2^50, Inf or NaN (direct path)
-  size_t bytes = 0;     // held by gemm and wino
+  AlignedBuf blocked;   // a 1x1 filter's panels for channel-blocked maps (conv2d_blocked.cc)
+  bool blocked_ready = false;
+  size_t bytes = 0;     // held by gemm, wino and blocked
   // Empties the cache when it was built for another filter; then it is this one's.
   void bind(const ConvShape& s, const float* w, const float* b);
   // Frees what it holds; it belongs to no filter.
@@ -202,6 +204,10 @@ bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* 
 // act >= 0: the fused activation (fused_act.h) applied as each output row or plane is finished.
 void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
                        float alpha = 0.f);
+// Planes t = n*OC + oc in [tb, te) of depthwise_forward (plane t at y + t * P, the same values), on
+// the calling thread (for a caller that splits the work itself: conv2d_blocked.cc).
+void depthwise_planes(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
+                      int64_t te, int act, float alpha);
 void depthwise_backward_input(const ConvShape& s, const float* dy, const float* w, float* dx);
 // The stem (depthwise_impl.h): 3x3 stride 2, padding 1, up to 4 input channels, one group, with
 // the GEMM path's bits; false (nothing written) for any other geometry.

@@ -72,6 +72,15 @@ void depthwise_forward(const ConvShape& s, const float* x, const float* w, const
   }, 4);
 }
 
+void depthwise_planes(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
+                      int64_t te, int act, float alpha) {
+  const size_t scratch = std::max<size_t>(DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1, dw3_usable(s) ? s.W : 1);
+  check_scratch((double)scratch);
+  static thread_local AlignedBuf buf;
+  dw_fns().fwd(s, x, w, b, y, tb, te, buf.get(scratch), act, alpha);
+  buf.release_if_over((size_t)1 << 20);
+}
+
 bool stem_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act, float alpha) {
   if (!stem_usable(s)) return false;
   const FwdFn fn = dw_fns().stem;

@@ -35,6 +35,12 @@ export interface Backend<S = unknown> {
    * with the same weight and bias storages; absent: filters are packed per call.
    */
   readonly filterCaches?: FilterCaches<S>;
+  /**
+   * Convolutions on channel-blocked maps (16 channels per block), which a replayed inference
+   * forward runs where its maps can stay blocked from layer to layer (src/graph/blocked_layout.ts);
+   * absent: never used.
+   */
+  readonly blocked?: BlockedConvs<S>;
   /** Element precision of storages: the reference computes in float64, everything else float32. */
   readonly precision: 'float32' | 'float64';
   alloc(n: number): S;
@@ -60,3 +66,21 @@ export interface FilterCaches<S> {
   /** conv2d_act_forward's arguments after the cache; p's act (last entry) may be -1: none */
   conv2dAct(cache: object, x: S, w: S, b: S | null, y: S, p: Int32Array, alpha: number): void;
 }
+
+/**
+ * Backend.blocked: conv2d_act_forward on channel-blocked maps. A blocked map of [N, C, H, W] holds
+ * element (n, c, h, w) at ((n * C/16 + floor(c/16)) * H*W + h*W + w) * 16 + c % 16: the same number
+ * of elements as NCHW, so it lives in the same storage. Each output has the value
+ * conv2d_act_forward gives it, bit for bit.
+ */
+export interface BlockedConvs<S> {
+  /** why a call with geometry p (conv2d_act_forward's, act -1 allowed) and layout would be refused here, or null */
+  problem(p: Int32Array, layout: BlockedLayout): string | null;
+  /** layout: BLOCKED_X | BLOCKED_Y bits; cache: the filter's cache (filterCaches) or null */
+  conv2dAct(cache: object | null, x: S, w: S, b: S | null, y: S, p: Int32Array, alpha: number, layout: BlockedLayout): void;
+}
+
+/** BlockedConvs layout bits: x blocked, y blocked. */
+export const BLOCKED_X = 1;
+export const BLOCKED_Y = 2;
+export type BlockedLayout = 1 | 2 | 3;

@@ -52,6 +52,10 @@ export interface NativeAddon {
   newFilterCache(): object;
   freeFilterCache(cache: object): void;
   conv2d_act_forward_prepared(cache: object, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, p: Int32Array, alpha: number): void;
+  /** conv2d_act_forward_prepared on channel-blocked maps (native/conv2d_blocked.h); cache may be null */
+  conv2d_act_forward_blocked(cache: object | null, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, p: Int32Array, alpha: number, layout: number): void;
+  /** why conv2d_act_forward_blocked would refuse p and layout on this machine, or null */
+  blockedProblem(p: Int32Array, layout: number): string | null;
   /** without CUDA compiled in, only available(), which says so */
   cuda: CudaAddonBuilt | { available(): CudaInfo };
 }
@@ -83,7 +87,7 @@ export function loadAddon(): NativeAddon | null {
       process.dlopen(holder, file, os.constants.dlopen.RTLD_NOW);
       const m = holder.exports;
       const missing: string[] = KERNEL_NAMES.filter((k) => typeof m.kernels?.[k] !== 'function');
-      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared'] as const) if (typeof m[f] !== 'function') missing.push(f);
+      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared', 'conv2d_act_forward_blocked', 'blockedProblem'] as const) if (typeof m[f] !== 'function') missing.push(f);
       if (missing.length) {
         tried.push(`${file}: lacks kernels ${missing.join(', ')}`);
         continue;
@@ -145,6 +149,10 @@ function makeNativeBackend(): Backend<Float32Array> {
       create: () => addonOrThrow().newFilterCache(),
       free: (c) => addonOrThrow().freeFilterCache(c),
       conv2dAct: (c, x, w, b, y, p, alpha) => addonOrThrow().conv2d_act_forward_prepared(c, x, w, b, y, p, alpha),
+    },
+    blocked: {
+      problem: (p, layout) => addonOrThrow().blockedProblem(p, layout),
+      conv2dAct: (c, x, w, b, y, p, alpha, layout) => addonOrThrow().conv2d_act_forward_blocked(c, x, w, b, y, p, alpha, layout),
     },
     available(): Availability {
       return loadAddon() ? { ok: true } : { ok: false, reason: failure };

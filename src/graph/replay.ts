@@ -36,6 +36,7 @@ import * as ops from '../backend/ops';
 import { PreparedWeights } from '../backend/prepared';
 import { Tensor, withStoragePool } from '../backend/tensor';
 import { Rng } from '../data/rng';
+import { blockChannels } from './blocked_layout';
 import { defaultBackend, forward, forwardWithPool } from './executor';
 import type { Graph } from './graph';
 import { GraphMemoryPool, memoryPoolOf } from './memory_plan';
@@ -66,6 +67,12 @@ export interface InferenceRunnerOptions {
    * measurement or a server records early (1).
    */
   captureAfter?: number;
+  /**
+   * false: the recorded calls run as recorded, every map NCHW; default: true unless
+   * SLIMPRUNE_BLOCKED=0, chains of depthwise and 1x1 layers then run on channel-blocked maps where
+   * the backend can (src/graph/blocked_layout.ts), with the same outputs bit for bit
+   */
+  blocked?: boolean;
 }
 
 /** Where one input shape stands. */
@@ -80,6 +87,8 @@ export interface ReplayState {
   reason?: string;
   /** the number of recorded calls of a replayed shape */
   calls?: number;
+  /** how many of those run on channel-blocked maps (src/graph/blocked_layout.ts), when any */
+  blocked?: number;
 }
 
 type Arrays = Array<Float32Array | Float64Array>;
@@ -196,6 +205,8 @@ class Plan {
     readonly outputs: Record<string, Tensor>,
     readonly calls: Call[],
     private readonly pool: GraphMemoryPool,
+    /** how many calls run on channel-blocked maps */
+    readonly blocked = 0,
   ) {
     const fetched = new Set(Object.values(outputs).map((t) => t.storage));
     this.uses = inputs.map((t) => {
@@ -307,6 +318,7 @@ export class InferenceRunner {
   private readonly maxShapes: number;
   private readonly replayOn: boolean;
   private readonly captureAfter: number;
+  private readonly blockedOn: boolean;
   private disposed = false;
 
   constructor(readonly graph: Graph, o: InferenceRunnerOptions = {}) {
@@ -318,12 +330,13 @@ export class InferenceRunner {
     const c = o.captureAfter ?? 8;
     if (!Number.isInteger(c) || c < 1) throw new RangeError(`InferenceRunner: expected captureAfter to be a positive integer, got ${c}`);
     this.captureAfter = c;
+    this.blockedOn = o.blocked ?? process.env.SLIMPRUNE_BLOCKED !== '0';
   }
 
   /** Every input shape seen so far, least recently used first. */
   get states(): ReplayState[] {
     return [...this.entries].map(([shape, e]) => (e.state === 'replayed'
-      ? { shape, state: e.state, calls: e.plan.calls.length }
+      ? { shape, state: e.state, calls: e.plan.calls.length, ...(e.plan.blocked ? { blocked: e.plan.blocked } : {}) }
       : e.state === 'refused' ? { shape, state: e.state, reason: e.reason } : { shape, state: e.state, runs: e.runs }));
   }
 
@@ -397,11 +410,18 @@ export class InferenceRunner {
       const constants = new Set<unknown>();
       for (const p of this.graph.params.values()) if (p.tensor) constants.add(p.tensor.storage);
       const rec = record(backend, constants, () => forwardWithPool(this.graph, planFeeds, { training: false, fetch: this.fetch, prepared: this.prepared }, pool).outputs);
-      plan = new Plan(inputs, rec.result, rec.calls, pool);
+      const outs = new Set(Object.values(rec.result).map((t) => t.storage));
+      const layout = this.blockedOn && !rec.readBack ? blockChannels(backend, rec.calls, roleOf, outs) : { calls: rec.calls, blocked: 0 };
+      plan = new Plan(inputs, rec.result, layout.calls, pool, layout.blocked);
       answer = plan.answer();
-      const reason = rec.readBack
+      let reason = rec.readBack
         ? 'the forward reads computed tensor data back into JS (what runs depends on the data)'
         : this.check(plan, feeds, witness);
+      if (reason && layout.blocked) {
+        // the calls as recorded (the check would say the same of them as of the executor's run)
+        plan = new Plan(inputs, rec.result, rec.calls, pool);
+        reason = this.check(plan, feeds, witness);
+      }
       if (reason) {
         plan.dispose();
         this.remember(key, { state: 'refused', reason });

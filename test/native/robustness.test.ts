@@ -100,6 +100,13 @@ const BAD: Bad[] = [
   { what: 'binary broadcast mode', call: 'K.binary_backward(f(2), f(2), f(2), null, null, [1, 1, 2, 0, 9])', err: 'RangeError', msg: /^binary_backward: expected an integer in \[0, 2\] for bmode \(p\[4\]\), got 9$/ },
   { what: 'copy accumulate flag', call: 'K.channel_copy(f(2), f(2), [1, 1, 0, 1, 0, 1, 2, 2])', err: 'RangeError', msg: /^channel_copy: expected an integer in \[0, 1\] for accumulate \(p\[7\]\), got 2$/ },
   { what: 'gemm transpose flag', call: 'K.gemm(f(4), f(4), f(4), [0, 2, 2, 2, 2, 0], 1)', err: 'RangeError', msg: /^gemm: expected an integer in \[0, 1\] for transB \(p\[1\]\), got 2$/ },
+  // convolutions on channel-blocked maps (checked before any CPU-specific rule)
+  { what: 'blocked conv: too few arguments', call: 'A.conv2d_act_forward_blocked(null, f(4), f(4), null, f(4))', err: 'TypeError', msg: /^conv2d_act_forward_blocked: expected 8 arguments \(cache, x, w, b, y, p, alpha, layout\) for the call, got 5$/ },
+  { what: 'blocked conv: layout 0', call: 'A.conv2d_act_forward_blocked(null, f(16), f(256), null, f(16), [1, 16, 1, 1, 16, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, -1], 0, 0)', err: 'TypeError', msg: /^conv2d_act_forward_blocked: expected 1, 2 or 3 \(bit 1: x blocked, bit 2: y blocked\) for layout, got 0$/ },
+  { what: 'blocked conv: layout a string', call: "A.conv2d_act_forward_blocked(null, f(16), f(256), null, f(16), [1, 16, 1, 1, 16, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, -1], 0, '3')", err: 'TypeError', msg: /^conv2d_act_forward_blocked: expected 1, 2 or 3 \(bit 1: x blocked, bit 2: y blocked\) for layout, got '3'$/ },
+  { what: 'blocked conv: not a cache', call: 'A.conv2d_act_forward_blocked({}, f(16), f(256), null, f(16), [1, 16, 1, 1, 16, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, -1], 0, 3)', err: 'TypeError', msg: /^conv2d_act_forward_blocked: expected a filter cache \(newFilterCache\(\)\) for cache, got an object$/ },
+  { what: 'blocked conv: y too short', call: 'A.conv2d_act_forward_blocked(null, f(32), f(1024), null, f(31), [1, 32, 1, 1, 32, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, -1], 0, 3)', err: 'RangeError', msg: /^conv2d_act_forward_blocked: expected at least 32 elements for y, got 31$/ },
+  { what: 'blockedProblem: p a plain array', call: 'A.blockedProblem([1, 2], 3)', err: 'TypeError', msg: /^blockedProblem: expected an Int32Array of 17 geometry integers for p, got an array of length 2$/ },
   // thread control
   { what: 'setThreads with a string', call: "A.setThreads('4')", err: 'TypeError', msg: /^setThreads: expected a number of threads for n, got '4'$/ },
   { what: 'setThreads out of range', call: 'A.setThreads(-2)', err: 'RangeError', msg: /^setThreads: expected an integer in \[0, 1024\] \(0: all cores\) for n, got -2$/ },

@@ -1,0 +1,163 @@
+/**
+ * The layout pass of a replayed inference forward (src/graph/replay.ts): runs chains of 3x3
+ * depthwise and 1x1 layers on channel-blocked maps (Backend.blocked, 16 channels per block), the
+ * maps between them never in NCHW.
+ *
+ * Why: on small maps (MobileNetV1's 20x20 and 10x10 stages, 512 to 1024 channels) a 1x1 layer on
+ * NCHW maps spends a tenth of its time packing its input, and the half of that input the other
+ * core just wrote crosses between the cores. On blocked maps a position's 16 channels are one
+ * broadcast row, so the 1x1 layer multiplies straight from its input (measured 1.10-1.14x on
+ * 512 -> 512 at 20x20 and 1024 -> 1024 at 10x10 inside forwards), and the depthwise layer between
+ * two of them reads and writes whole vectors of channels.
+ *
+ * What: over the recorded calls, every write of a storage starts a value; a value may be blocked
+ * when a convolution the backend can run blocked wrote it and only such convolutions read it (as
+ * their input), and it is not what the caller gets back. Then, until nothing changes, a
+ * convolution whose layout (which of its input and output are blocked) the backend refuses
+ * (Backend.blocked.problem: a 1x1 layer must read blocked, a depthwise layer must write blocked;
+ * a CPU without AVX-512 refuses all) gets both back in NCHW. Each convolution left with a blocked
+ * input or output becomes a call of Backend.blocked.conv2dAct with the same storages (a blocked
+ * map has as many elements as its NCHW form). Every output keeps its value bit for bit (the
+ * blocked kernels sum in the NCHW kernels' order), which the runner's check of the replayed plan
+ * against the executor confirms before the plan is used.
+ *
+ * Which 1x1 layers: at least 128 input channels and at most 400 positions per image (20x20), where
+ * the blocked kernel was measured faster; larger maps keep the NCHW kernel (its packing is a
+ * smaller share there).
+ */
+import type { Backend, BlockedLayout } from '../backend/backend';
+import type { BufRole } from '../backend/kernels';
+
+type AnyFn = (...a: unknown[]) => unknown;
+
+/** One recorded call (src/graph/replay.ts): target[key](...args). */
+export interface RecordedCall {
+  target: Record<string, AnyFn>;
+  key: string;
+  args: unknown[];
+}
+
+/** the 1x1 layers worth running blocked: input channels at least, positions per image at most */
+export const BLOCKED_PW_MIN_C = 128;
+export const BLOCKED_PW_MAX_P = 400;
+
+/** A convolution call of the forward: where its storages and geometry are among the arguments. */
+interface Conv {
+  call: number;
+  cache: object | null;
+  /** index of x in args (y is x + 3, p x + 4, alpha x + 5) */
+  at: number;
+  p: Int32Array;
+}
+
+/** A value: one write of a storage and the reads of it until the next write. */
+interface Value {
+  /** the convolution that wrote it as its output, or null (another call, or before the forward) */
+  writer: Conv | null;
+  /** the convolutions that read it as their input */
+  readers: Conv[];
+  /** read or written some other way, or returned to the caller */
+  pinned: boolean;
+}
+
+/** The convolution in call c that could run blocked (by its geometry), or null. */
+function convOf(backend: Backend<any>, c: RecordedCall, i: number): Conv | null {
+  let at: number;
+  let cache: object | null = null;
+  if (c.key === 'conv2dAct' && c.target === (backend.filterCaches as unknown)) {
+    at = 1;
+    cache = c.args[0] as object;
+  } else if (c.key === 'conv2d_act_forward' && c.target === (backend.kernels as unknown)) at = 0;
+  else return null;
+  const p = c.args[at + 4];
+  if (!(p instanceof Int32Array) || p.length !== 17) return null;
+  const [, C, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G] = p;
+  if (C % 16 !== 0) return null;
+  const pointwise = KH === 1 && KW === 1 && SH === 1 && SW === 1 && PT === 0 && PL === 0 && OH === H && OW === W && G === 1;
+  if (pointwise) return OC % 32 === 0 && C >= BLOCKED_PW_MIN_C && H * W <= BLOCKED_PW_MAX_P ? { call: i, cache, at, p } : null;
+  const depthwise = G === C && OC === C && KH === 3 && KW === 3 && DH === 1 && DW === 1 && PT === 1 && PL === 1 && SH === SW && (SH === 1 || SH === 2);
+  return depthwise ? { call: i, cache, at, p } : null;
+}
+
+/**
+ * The calls with chains of convolutions on blocked maps (see the file comment), and how many of
+ * them run blocked (0: `calls` itself). `role(c, j)`: what call c does with argument j; `pinned`:
+ * storages whose last value the caller reads (the forward's outputs).
+ */
+export function blockChannels(
+  backend: Backend<any>, calls: RecordedCall[], role: (c: RecordedCall, j: number) => BufRole | undefined, pinned: Set<unknown>,
+): { calls: RecordedCall[]; blocked: number } {
+  const blocked = backend.blocked;
+  if (!blocked) return { calls, blocked: 0 };
+  // storages that share memory with another storage keep NCHW values
+  const views = new Map<unknown, Set<unknown>>();
+  for (const c of calls) {
+    for (const s of c.args) if (ArrayBuffer.isView(s) && !(s instanceof Int32Array)) views.set(s.buffer, (views.get(s.buffer) ?? new Set()).add(s));
+  }
+  const aliased = new Set<unknown>();
+  for (const set of views.values()) if (set.size > 1) for (const s of set) aliased.add(s);
+
+  const current = new Map<unknown, Value>();
+  const values: Value[] = [];
+  const fresh = (s: unknown, writer: Conv | null): Value => {
+    const v: Value = { writer, readers: [], pinned: writer === null || aliased.has(s) };
+    values.push(v);
+    current.set(s, v);
+    return v;
+  };
+  const inputOf = new Map<Conv, Value>();
+  const outputOf = new Map<Conv, Value>();
+  const convAt = new Map<number, Conv>();
+  calls.forEach((c, i) => {
+    const conv = convOf(backend, c, i);
+    if (conv) convAt.set(i, conv);
+    c.args.forEach((s, j) => {
+      if (s === null || typeof s !== 'object' || s instanceof Int32Array || (conv && conv.at === 1 && j === 0)) return;
+      const r = role(c, j);
+      if (r === 'in') {
+        const v = current.get(s) ?? fresh(s, null);
+        if (conv && j === conv.at) {
+          v.readers.push(conv);
+          inputOf.set(conv, v);
+        } else v.pinned = true;
+      } else if (r === 'out') {
+        // overwritten: what it held is dead from here on
+        if (conv && j === conv.at + 3) outputOf.set(conv, fresh(s, conv));
+        else fresh(s, null);
+      } else {
+        // read and written, or used some other way: what it held and what it now holds stay NCHW
+        const v = current.get(s);
+        if (v) v.pinned = true;
+        fresh(s, null);
+      }
+    });
+  });
+  for (const s of pinned) {
+    const v = current.get(s);
+    if (v) v.pinned = true;
+  }
+
+  const isBlocked = new Set<Value>();
+  for (const v of values) if (!v.pinned && v.readers.length > 0) isBlocked.add(v);
+  const convs = [...convAt.values()];
+  const layoutOf = (k: Conv) => ((isBlocked.has(inputOf.get(k)!) ? 1 : 0) | (isBlocked.has(outputOf.get(k)!) ? 2 : 0)) as 0 | BlockedLayout;
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const k of convs) {
+      const l = layoutOf(k);
+      if (l && blocked.problem(k.p, l) !== null) {
+        for (const v of [inputOf.get(k), outputOf.get(k)]) if (v && isBlocked.delete(v)) changed = true;
+      }
+    }
+  }
+  let count = 0;
+  const out = calls.map((c, i) => {
+    const k = convAt.get(i);
+    const l = k ? layoutOf(k) : 0;
+    if (!k || !l) return c;
+    count++;
+    const [x, w, b, y, p, alpha] = c.args.slice(k.at, k.at + 6);
+    return { target: blocked as unknown as Record<string, AnyFn>, key: 'conv2dAct', args: [k.cache, x, w, b, y, p, alpha, l] };
+  });
+  return count ? { calls: out, blocked: count } : { calls, blocked: 0 };
+}
