@@ -27,6 +27,34 @@ const char* conv2d_blocked_problem(const int32_t* p, int layout) {
   return "a 1x1 layer (stride 1, no padding, one group) or a 3x3 depthwise layer (groups == C == OC)";
 }
 
+namespace {
+
+// The 1x1 filter w (OC x C) as OC/32 panels of (C + bias) rows of 32 output channels (the bias as
+// row C), kept in fc when there is one.
+const float* blocked_filter(FilterCache* fc, const ConvShape& s, const float* w, const float* b) {
+  const int64_t rows = (int64_t)s.C + (b ? 1 : 0);
+  const size_t n = (size_t)s.OC * rows;
+  static thread_local AlignedBuf wbuf;
+  if (fc) fc->bind(s, w, b);
+  if (fc && fc->blocked_ready) return fc->blocked.get(n);
+  float* wp = fc ? fc->blocked.get(n) : wbuf.get(n);
+  for (int q = 0; q < s.OC / 32; ++q) {
+    float* d = wp + (int64_t)q * rows * 32;
+    for (int o = 0; o < 32; ++o) {
+      const float* wo = w + (int64_t)(q * 32 + o) * s.C;
+      for (int k = 0; k < s.C; ++k) d[(int64_t)k * 32 + o] = wo[k];
+      if (b) d[(int64_t)s.C * 32 + o] = b[q * 32 + o];
+    }
+  }
+  if (fc) {
+    fc->blocked_ready = true;
+    fc->bytes += n * sizeof(float);
+  }
+  return wp;
+}
+
+}  // namespace
+
 void conv2d_blocked_forward(FilterCache* fc, const float* x, const float* w, const float* b, float* y, const int32_t* p,
                             float alpha, int layout) {
 #if defined(__x86_64__)
@@ -36,28 +64,7 @@ void conv2d_blocked_forward(FilterCache* fc, const float* x, const float* w, con
     conv2d_blocked_dw_avx512(s, x, (layout & BLOCKED_X) != 0, w, b, y, act, alpha);
     return;
   }
-  // the filter as OC/32 panels of (C + bias) rows of 32 output channels (the bias as row C)
-  const int64_t rows = (int64_t)s.C + (b ? 1 : 0);
-  const size_t n = (size_t)s.OC * rows;
-  static thread_local AlignedBuf wbuf;
-  if (fc) fc->bind(s, w, b);
-  float* wp = fc ? fc->blocked.get(n) : wbuf.get(n);
-  if (!fc || !fc->blocked_ready) {
-    for (int q = 0; q < s.OC / 32; ++q) {
-      float* d = wp + (int64_t)q * rows * 32;
-      for (int o = 0; o < 32; ++o) {
-        const float* wo = w + (int64_t)(q * 32 + o) * s.C;
-        for (int k = 0; k < s.C; ++k) d[(int64_t)k * 32 + o] = wo[k];
-        if (b) d[(int64_t)s.C * 32 + o] = b[q * 32 + o];
-      }
-    }
-    if (fc) {
-      fc->blocked_ready = true;
-      fc->bytes += n * sizeof(float);
-    }
-  }
-  conv2d_blocked_pw_avx512(s, x, wp, b != nullptr, y, (layout & BLOCKED_Y) != 0, act, alpha);
-  if (!fc) wbuf.release_if_over((size_t)1 << 24);
+  conv2d_blocked_pw_avx512(s, x, blocked_filter(fc, s, w, b), b != nullptr, y, (layout & BLOCKED_Y) != 0, act, alpha);
 #else
   (void)fc, (void)x, (void)w, (void)b, (void)y, (void)p, (void)alpha, (void)layout;
 #endif

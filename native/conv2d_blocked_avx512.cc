@@ -154,40 +154,6 @@ const PwTileFn kPwTiles[TR + 1] = {nullptr,       pw_tile_fn<1>, pw_tile_fn<2>, 
                                    pw_tile_fn<5>, pw_tile_fn<6>, pw_tile_fn<7>,  pw_tile_fn<8>, pw_tile_fn<9>,
                                    pw_tile_fn<10>, pw_tile_fn<11>, pw_tile_fn<12>};
 
-// Positions [pa, pz) of image n: position blocks of PB, K-block by K-block, every panel.
-void pw_range(const ConvShape& s, const float* x, const float* wp, int64_t kb_rows, float* y, bool yb, int act,
-              float alpha, int n, int64_t pa, int64_t pz, int q0, int q1, float* part) {
-  const int C = s.C, OC = s.OC;
-  const int nkb = gemm_k_blocks((int)kb_rows);
-  const int64_t P = s.P, cs = P * 16;
-  const float* xn = x + (int64_t)n * C * P;
-  float* yn = y + (int64_t)n * OC * P;
-  for (int64_t pb = pa; pb < pz; pb += PB) {
-    const int64_t pe = std::min(pz, pb + PB);
-    const int64_t ps = (pe - pb) * 16;  // part: [OC/16][pe - pb][16]
-    for (int kb = 0; kb < nkb; ++kb) {
-      const int k0 = gemm_k_begin((int)kb_rows, nkb, kb), k1 = gemm_k_begin((int)kb_rows, nkb, kb + 1);
-      const bool first = kb == 0, last = kb == nkb - 1;
-      for (int64_t p0 = pb; p0 < pe; p0 += TR) {
-        const int R = (int)std::min<int64_t>(TR, pe - p0);
-        const PwTileFn tile = kPwTiles[R];
-        for (int q = q0; q < q1; ++q) {
-          float* pt = part + (int64_t)q * 2 * ps + (p0 - pb) * 16;
-          // the last K-block: y itself when blocked, else part (transposed into y below)
-          float* yt = yb ? yn + (int64_t)q * 2 * cs + p0 * 16 : pt;
-          tile(C, k0, k1, xn + p0 * 16, cs, wp + (int64_t)q * kb_rows * 32, pt, ps, first, last, yt, yb ? cs : ps, act,
-               alpha);
-        }
-      }
-    }
-    if (!yb)  // part -> NCHW rows of y, 16 positions of 16 channels at a time
-      for (int cb = 2 * q0; cb < 2 * q1; ++cb)
-        for (int64_t p0 = pb; p0 < pe; p0 += 16)
-          transpose_rows(part + cb * ps + (p0 - pb) * 16, 16, yn + (int64_t)cb * 16 * P + p0, P,
-                         (int)std::min<int64_t>(16, pe - p0));
-  }
-}
-
 // The 3x3 taps of channels c0 .. c0+15 as 9 vectors, and their bias.
 inline void dw_taps(const float* w, const float* b, int c0, __m512* wv, __m512& vb) {
   alignas(64) float t[9 * 16];
@@ -201,31 +167,78 @@ inline void dw_taps(const float* w, const float* b, int c0, __m512* wv, __m512& 
 void dw_block(const ConvShape& s, const float* xb, const __m512* wv, __m512 vb, float* yb, int act, float alpha) {
   const __m512 va = _mm512_set1_ps(alpha), z = _mm512_setzero_ps();
   const bool s1 = s.SW == 1;
+  // columns whose taps are all inside the row: ow*SW - 1 >= 0 and ow*SW + 1 < W
+  const int lo = 1, hi = (int)std::min<int64_t>(s.OW, (s.W - 2) / s.SW + 1);
   for (int oh = 0; oh < s.OH; ++oh) {
     const float* r[3];
     for (int kh = 0; kh < 3; ++kh) {
       const int64_t ih = (int64_t)oh * s.SH - 1 + kh;
       r[kh] = ih >= 0 && ih < s.H ? xb + ih * s.W * 16 : nullptr;
     }
+    const bool rows_in = r[0] && r[2];
     float* yr = yb + (int64_t)oh * s.OW * 16;
-    for (int ow = 0; ow < s.OW; ++ow) {
+    for (int ow = 0; ow < s.OW;) {
+      if (rows_in && ow >= lo && ow + 4 <= hi) {  // four inner outputs: four independent chains of 9 FMAs
+        __m512 a[4] = {vb, vb, vb, vb};
+        const int64_t iw0 = (int64_t)ow * s.SW - 1;
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; ++t)
+#pragma GCC unroll 4
+          for (int u = 0; u < 4; ++u)
+            a[u] = _mm512_fmadd_ps(wv[t], _mm512_loadu_ps(r[t / 3] + (iw0 + (int64_t)u * s.SW + t % 3) * 16), a[u]);
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) _mm512_storeu_ps(yr + (int64_t)(ow + u) * 16, act >= 0 ? act16(a[u], act, va) : a[u]);
+        ow += 4;
+        continue;
+      }
       const int64_t iw0 = (int64_t)ow * s.SW - 1;
       __m512 a = vb;
-      if (r[0] && r[2] && iw0 >= 0 && iw0 + 2 < s.W) {  // all nine taps inside
-#pragma GCC unroll 9
-        for (int t = 0; t < 9; ++t) a = _mm512_fmadd_ps(wv[t], _mm512_loadu_ps(r[t / 3] + (iw0 + t % 3) * 16), a);
-      } else {
-        for (int t = 0; t < 9; ++t) {
-          const int64_t iw = iw0 + t % 3;
-          const float* row = r[t / 3];
-          if (row && iw >= 0 && iw < s.W)
-            a = _mm512_fmadd_ps(wv[t], _mm512_loadu_ps(row + iw * 16), a);
-          else if (s1)
-            a = _mm512_fmadd_ps(wv[t], z, a);
-        }
+      for (int t = 0; t < 9; ++t) {
+        const int64_t iw = iw0 + t % 3;
+        const float* row = r[t / 3];
+        if (row && iw >= 0 && iw < s.W)
+          a = _mm512_fmadd_ps(wv[t], _mm512_loadu_ps(row + iw * 16), a);
+        else if (s1)
+          a = _mm512_fmadd_ps(wv[t], z, a);
       }
       _mm512_storeu_ps(yr + (int64_t)ow * 16, act >= 0 ? act16(a, act, va) : a);
+      ++ow;
     }
+  }
+}
+
+// Positions [pa, pz) of image n: position blocks of PB, K-block by K-block, panels [q0, q1).
+void pw_range(const ConvShape& s, const float* x, const float* wp, int64_t kb_rows, float* y, bool yb, int act,
+              float alpha, int n, int64_t pa, int64_t pz, int q0, int q1, float* part) {
+  const int C = s.C, OC = s.OC;
+  const int nkb = gemm_k_blocks((int)kb_rows);
+  const int64_t P = s.P, cs = P * 16;
+  const float* xn = x + (int64_t)n * C * P;
+  float* yn = y + (int64_t)n * OC * P;
+  for (int64_t pb = pa; pb < pz; pb += PB) {
+    const int64_t pe = std::min(pz, pb + PB);
+    const int64_t ps = (pe - pb) * 16;  // part: [OC/16][pe - pb][16]
+    const float* xb = xn + pb * 16;  // position pb of channel block 0
+    for (int kb = 0; kb < nkb; ++kb) {
+      const int k0 = gemm_k_begin((int)kb_rows, nkb, kb), k1 = gemm_k_begin((int)kb_rows, nkb, kb + 1);
+      const bool first = kb == 0, last = kb == nkb - 1;
+      for (int64_t p0 = pb; p0 < pe; p0 += TR) {
+        const int R = (int)std::min<int64_t>(TR, pe - p0);
+        const PwTileFn tile = kPwTiles[R];
+        for (int q = q0; q < q1; ++q) {
+          float* pt = part + (int64_t)q * 2 * ps + (p0 - pb) * 16;
+          // the last K-block: y itself when blocked, else part (transposed into y below)
+          float* yt = yb ? yn + (int64_t)q * 2 * cs + p0 * 16 : pt;
+          tile(C, k0, k1, xb + (p0 - pb) * 16, cs, wp + (int64_t)q * kb_rows * 32, pt, ps, first, last, yt, yb ? cs : ps, act,
+               alpha);
+        }
+      }
+    }
+    if (!yb)  // part -> NCHW rows of y, 16 positions of 16 channels at a time
+      for (int cb = 2 * q0; cb < 2 * q1; ++cb)
+        for (int64_t p0 = pb; p0 < pe; p0 += 16)
+          transpose_rows(part + cb * ps + (p0 - pb) * 16, 16, yn + (int64_t)cb * 16 * P + p0, P,
+                         (int)std::min<int64_t>(16, pe - p0));
   }
 }
 
