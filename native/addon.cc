@@ -749,6 +749,85 @@ napi_value CallCached(napi_env env, napi_callback_info cbinfo, bool blocked) {
 }
 napi_value CallPrepared(napi_env env, napi_callback_info cbinfo) { return CallCached(env, cbinfo, false); }
 napi_value CallBlocked(napi_env env, napi_callback_info cbinfo) { return CallCached(env, cbinfo, true); }
+// conv2d_concat_forward(cache, a, b, w, bias, y, p, alpha, q): conv2d_act_forward_prepared for a
+// 1x1 layer (p: stride 1, unpadded, one group) whose input is the channel concatenation of a and b
+// (native/conv_common.h ConcatInput), each N x Cs x Hs x Ws and resized to the layer's H x W by
+// nearest-neighbour (upsample_forward's mode 0) unless it has that size; q = {Ca, Ha, Wa,
+// align_corners a, Hb, Wb, align_corners b}, Cb = C - Ca; cache: a filter cache or null.
+const Spec& concat_spec() {
+  static const Spec spec = [] {
+    Spec s = conv_act_spec("conv2d_concat_forward");
+    s.bufs[0].name = "a";  // the first source stands in for x (its size is checked apart)
+    return s;
+  }();
+  return spec;
+}
+napi_value CallConcat(napi_env env, napi_callback_info cbinfo) {
+  KernelCall k;
+  if (napi_get_cb_info(env, cbinfo, &k.argc, k.argv, nullptr, nullptr) != napi_ok) return nullptr;
+  const Spec& s = concat_spec();
+  const std::string who = std::string(s.name) + ": ";
+  if (k.argc != 9) {
+    throw_error(env, ErrKind::Type, who + "expected 9 arguments (cache, a, b, w, bias, y, p, alpha, q) for the call, got " + S(k.argc));
+    return nullptr;
+  }
+  CacheBox* box = nullptr;
+  if (!type_of(env, k.argv[0], napi_null) && !(box = cache_arg(env, who, k.argv[0]))) return nullptr;
+  const View qv = view_of(env, k.argv[8]);
+  if (!qv.ok || qv.type != napi_int32_array || qv.length != 7) {
+    throw_error(env, ErrKind::Type, who + "expected an Int32Array of 7 integers (Ca, Ha, Wa, align_a, Hb, Wb, align_b) for q, got " + describe(env, k.argv[8]));
+    return nullptr;
+  }
+  int32_t q[7];
+  std::copy(static_cast<const int32_t*>(qv.data), static_cast<const int32_t*>(qv.data) + 7, q);
+  const napi_value srcs[2] = {k.argv[1], k.argv[2]};
+  const napi_value own[6] = {k.argv[1], k.argv[3], k.argv[4], k.argv[5], k.argv[6], k.argv[7]};  // a stands in for x
+  std::copy(own, own + 6, k.argv);
+  k.argc = 6;
+  if (!k.check(env, s)) return nullptr;
+  const int32_t* p = k.p;
+  using namespace sp;
+  if (p[CG_KH] != 1 || p[CG_KW] != 1 || p[CG_SH] != 1 || p[CG_SW] != 1 || p[CG_PT] != 0 || p[CG_PL] != 0 || p[CG_DH] != 1 ||
+      p[CG_DW] != 1 || p[CG_G] != 1 || p[CG_OH] != p[CG_H] || p[CG_OW] != p[CG_W]) {
+    throw_error(env, ErrKind::Range, who + "expected a 1x1 layer (stride 1, no padding, one group) for p");
+    return nullptr;
+  }
+  const int C = p[CG_C];
+  const char* qn[7] = {"Ca", "Ha", "Wa", "align_a", "Hb", "Wb", "align_b"};
+  for (int i = 0; i < 7; ++i) {
+    const int64_t lo = i == 3 || i == 6 ? 0 : 1, hi = i == 0 ? C - 1 : i == 3 || i == 6 ? 1 : kMaxDim;
+    if (q[i] < lo || q[i] > hi) {
+      throw_error(env, ErrKind::Range, who + "expected an integer in [" + S(lo) + ", " + S(hi) + "] for " + qn[i] + " (q[" + S(i) + "]), got " + S(q[i]));
+      return nullptr;
+    }
+  }
+  k.need[0] = 0;  // a: checked below
+  void* bufs[16] = {nullptr};
+  if (!check_bufs(env, s, k, bufs)) return nullptr;
+  ConcatInput cat;
+  const int Cs[2] = {q[0], C - q[0]}, Hs[2] = {q[1], q[4]}, Ws[2] = {q[2], q[5]};
+  for (int i = 0; i < 2; ++i) {
+    const View v = view_of(env, srcs[i]);
+    const char* name = i ? "b" : "a";
+    if (!v.ok || v.type != napi_float32_array) {
+      throw_error(env, ErrKind::Type, who + "expected a Float32Array for " + name + ", got " + describe(env, srcs[i]));
+      return nullptr;
+    }
+    const int64_t need = (int64_t)p[CG_N] * Cs[i] * Hs[i] * Ws[i];
+    if (need > kMaxElems || (int64_t)v.length < need) {
+      throw_error(env, ErrKind::Range, who + "expected at least " + S(need) + " elements (N x C x H x W) for " + name + ", got " + S((int64_t)v.length));
+      return nullptr;
+    }
+    cat.x[i] = static_cast<const float*>(v.data);
+    cat.C[i] = Cs[i], cat.H[i] = Hs[i], cat.W[i] = Ws[i], cat.align[i] = q[i ? 6 : 3] != 0;
+  }
+  run_guarded(env, k, [&] {
+    sp::conv2d_concat_forward(box ? &box->fc : nullptr, cat, static_cast<const float*>(bufs[1]), static_cast<const float*>(bufs[2]),
+                              static_cast<float*>(bufs[3]), k.p, k.fl[0]);
+  });
+  if (box) report_bytes(env, box);
+  return nullptr;
+}
 napi_value BlockedProblem(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 3;
   napi_value argv[3];
@@ -1187,7 +1266,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cuda", MakeCuda(env));
   const std::pair<const char*, napi_callback> caches[] = {
       {"newFilterCache", NewFilterCache}, {"freeFilterCache", FreeFilterCache}, {"conv2d_act_forward_prepared", CallPrepared},
-      {"conv2d_act_forward_blocked", CallBlocked}, {"blockedProblem", BlockedProblem}};
+      {"conv2d_act_forward_blocked", CallBlocked}, {"blockedProblem", BlockedProblem},
+      {"conv2d_concat_forward", CallConcat}};
   for (const auto& c : caches) {
     napi_value fn;
     napi_create_function(env, c.first, NAPI_AUTO_LENGTH, c.second, nullptr, &fn);

@@ -28,4 +28,9 @@ void conv2d_act_forward_prepared(FilterCache* fc, const float* x, const float* w
   conv_forward_gemm(s, x, w, b, y, p[CG_COUNT], alpha, false, fc);
 }
 
+void conv2d_concat_forward(FilterCache* fc, const ConcatInput& cat, const float* w, const float* b, float* y,
+                           const int32_t* p, float alpha) {
+  conv_forward_gemm(ConvShape(p), cat.x[0], w, b, y, p[CG_COUNT], alpha, false, fc, &cat);
+}
+
 }  // namespace sp

@@ -22,12 +22,14 @@
 // output channels are split too (oc_chunks); each chunk is still the same dot products in the
 // same order, so neither the split nor the tiling across images changes a bit.
 #include <algorithm>
+#include <memory>
 #include <cstring>
 #include <vector>
 
 #include "conv_common.h"
 #include "gemm_internal.h"
 #include "kernels.h"
+#include "upsample_common.h"
 #include "threadpool.h"
 
 namespace sp {
@@ -343,8 +345,64 @@ void FilterCache::bind(const ConvShape& s, const float* w_, const float* b_) {
   OC = s.OC, Cg = s.Cg, KH = s.KH, KW = s.KW, G = s.G, mr = MR;
 }
 
+namespace {
+
+// Rows [k0, k0 + kc) of the concatenated input (ConcatInput) of image n, positions [p0, p0 + np) of
+// the H x W output grid: row k - k0 at dst + (k - k0) * ldd. tab: per source resized, the source
+// row of each output row, then the source column of each output column (null: not resized).
+struct ConcatRows {
+  const ConcatInput& c;
+  int H, W;
+  std::vector<int> tab[2];
+  ConcatRows(const ConcatInput& cat, int H_, int W_) : c(cat), H(H_), W(W_) {
+    for (int i = 0; i < 2; ++i) {
+      if (c.H[i] == H && c.W[i] == W) continue;
+      const UpsampleAxis ah = upsample_axis(c.H[i], H, false, c.align[i]), aw = upsample_axis(c.W[i], W, false, c.align[i]);
+      tab[i] = ah.i0;
+      tab[i].insert(tab[i].end(), aw.i0.begin(), aw.i0.end());
+    }
+  }
+  // source i, its channel ch, image n: the plane
+  const float* plane(int i, int n, int ch) const {
+    return c.x[i] + ((int64_t)n * c.C[i] + ch) * c.H[i] * c.W[i];
+  }
+  // Rows [k0, k0 + kc) of source i (channels of that source), positions [p0, p0 + np): row k - k0 at
+  // dst + (k - k0) * ldd. A resized source: row segment by row segment through the column table,
+  // a segment whose source row is the one before's copied from it.
+  void rows(int i, int n, int k0, int kc, int64_t p0, int np, float* dst, int64_t ldd) const {
+    for (int k = k0; k < k0 + kc; ++k) {
+      const float* src = plane(i, n, k);
+      float* d = dst + (int64_t)(k - k0) * ldd;
+      if (tab[i].empty()) {
+        std::memcpy(d, src + p0, sizeof(float) * np);
+        continue;
+      }
+      const int* th = tab[i].data();
+      const int* tw = th + H;
+      int64_t p = p0;
+      const float* prev = nullptr;  // the segment before, when it covered a whole row
+      int prev_row = -1;
+      for (int j = 0; j < np;) {
+        const int oh = (int)(p / W), ow0 = (int)(p % W), len = (int)std::min<int64_t>(W - ow0, np - j);
+        if (ow0 == 0 && len == W && prev && th[oh] == prev_row) {
+          std::memcpy(d + j, prev, sizeof(float) * W);
+        } else {
+          const float* r = src + (int64_t)th[oh] * c.W[i];
+          for (int q = 0; q < len; ++q) d[j + q] = r[tw[ow0 + q]];
+        }
+        prev = ow0 == 0 && len == W ? d + j : nullptr;
+        prev_row = th[oh];
+        j += len;
+        p += len;
+      }
+    }
+  }
+};
+
+}  // namespace
+
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
-                       float alpha, bool flipped, FilterCache* fc) {
+                       float alpha, bool flipped, FilterCache* fc, const ConcatInput* cat) {
   if (flipped) fc = nullptr;
   if (fc) fc->bind(s, w, b);
   if (winograd_enabled() && conv_winograd_fits(s, true) && conv_forward_winograd(s, x, w, b, y, act, alpha, flipped, fc)) return;
@@ -372,6 +430,8 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   }
 
   const bool pw = s.pointwise();
+  std::unique_ptr<ConcatRows> cat_rows;
+  if (cat) cat_rows.reset(new ConcatRows(*cat, s.OH, s.OW));  // (a pointwise layer: the caller checks)
   // Flat unless its dropped columns cost more than a fifth over im2col's (per image, in whole
   // slivers): 10x10 maps (128 against 112 columns) stay flat, 4x4 (32 against 16) do not.
   // (batched im2col holds all K rows of a 256-column tile: at most 64 MiB of it)
@@ -423,11 +483,40 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
     // measured 1.47x on 384 -> 26 at 40x40 (1.11x with cold caches), 1.15x on 51 -> 26, 1.10x on
     // 256 -> 26 (AVX-512, 2 threads; even from 7 panels up: 768 -> 77, 512 -> 75).
     const float* Ap = Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR;  // the chunk's panels
-    if (pw && npan <= 3 &&
+    if (cat_rows) {
+      // The rows of the concatenation: for the in-place product (few output-channel panels) copied
+      // into cache, else packed straight from each source (a resized one's rows made in cache first);
+      // the same slivers either way, so the same products in the same order.
+      static thread_local AlignedBuf rowbuf;
+      const int ca = cat->C[0], ka = std::max(0, std::min(k0 + kx, ca) - k0);  // rows from the first source
+      if (npan <= 3) {
+        float* r = rowbuf.get((size_t)std::max(kx, 1) * np);
+        cat_rows->rows(0, n, k0, ka, p0, np, r, np);
+        cat_rows->rows(1, n, k0 + ka - ca, kx - ka, p0, np, r + (int64_t)ka * np, np);
+        if (gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, r, np, yg + (int64_t)i0 * s.P, s.P, kb > 0,
+                        kb == nkb - 1 ? act : -1, alpha))
+          return;
+        gemm_pack_b(uk, false, r, np, 0, kx, 0, np, col, sstride);
+      } else {
+        for (int i = 0; i < 2; ++i) {
+          const int r0 = i ? ka : 0, rn = i ? kx - ka : ka;  // rows of col
+          if (rn <= 0) continue;
+          const int c0 = i ? k0 + ka - ca : k0;  // the source's first channel
+          if (cat_rows->tab[i].empty()) {
+            gemm_pack_b(uk, false, cat_rows->plane(i, n, 0) + p0, s.HW, c0, rn, 0, np, col + (int64_t)r0 * NR, sstride);
+          } else {
+            float* r = rowbuf.get((size_t)rn * np);
+            cat_rows->rows(i, n, c0, rn, p0, np, r, np);
+            gemm_pack_b(uk, false, r, np, 0, rn, 0, np, col + (int64_t)r0 * NR, sstride);
+          }
+        }
+      }
+    } else if (pw && npan <= 3 &&
         gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, xg + p0 + (int64_t)k0 * s.HW, s.HW, yg + (int64_t)i0 * s.P,
                     s.P, kb > 0, kb == nkb - 1 ? act : -1, alpha))
       return;
-    if (pw) {
+    if (cat_rows) {
+    } else if (pw) {
       gemm_pack_b(uk, false, xg + p0, s.HW, k0, kx, 0, np, col, sstride);
     } else {
       // im2col straight into NR-wide slivers: column j of row k lands at

@@ -120,6 +120,15 @@ struct PhasePlanes {
 // the numbers are those of a call without a cache, bit for bit. The caller guarantees that w and
 // b are not written while the cache is used with them; a call with another w or b (address) or
 // another filter geometry empties it first.
+// The input of a 1x1 layer given as the channel concatenation of two sources, each N x Cs x Hs x Ws
+// and resized to the layer's H x W by nearest-neighbour (upsample_forward's mode 0, align_corners
+// flag) unless it already has that size: the layer's numbers on the concatenation, without it.
+struct ConcatInput {
+  const float* x[2];
+  int C[2], H[2], W[2];
+  bool align[2];
+};
+
 struct FilterCache {
   const float* w = nullptr;
   const float* b = nullptr;
@@ -139,6 +148,10 @@ struct FilterCache {
 // conv2d_act_forward keeping w's packed forms in fc (act = p[CG_COUNT], -1: none).
 void conv2d_act_forward_prepared(FilterCache* fc, const float* x, const float* w, const float* b, float* y,
                                  const int32_t* p, float alpha);
+// conv2d_act_forward_prepared for a 1x1 layer (stride 1, unpadded, one group) whose input is the
+// concatenation `cat` (ConcatInput, cat.C[0] + cat.C[1] == p's C); fc may be null.
+void conv2d_concat_forward(FilterCache* fc, const ConcatInput& cat, const float* w, const float* b, float* y,
+                           const int32_t* p, float alpha);
 
 // y = conv(x, w) + b through im2col + GEMM (any geometry, including negative padding PT/PL, which
 // backward_input uses to run stride-1 layers as a forward convolution). w: OC x Kg row-major.
@@ -148,8 +161,10 @@ void conv2d_act_forward_prepared(FilterCache* fc, const float* x, const float* w
 // (G x s.Cg x s.OCg x KH x KW), read as its transpose with the taps reversed, straight into the
 // packed panels (conv2d_backward_input).
 // fc (forward only, not flipped): the filter's cache, used and filled (see FilterCache).
+
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
-                       float alpha = 0.f, bool flipped = false, FilterCache* fc = nullptr);
+                       float alpha = 0.f, bool flipped = false, FilterCache* fc = nullptr,
+                       const ConcatInput* cat = nullptr);
 // W_g (+ a bias column when b) of every group packed into the GEMM microkernel's MR-row panels,
 // panel stride (Kg + (b ? 1 : 0)) * MR, ceil(OCg / MR) panels per group: what conv_forward_gemm
 // multiplies.

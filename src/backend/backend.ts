@@ -41,6 +41,12 @@ export interface Backend<S = unknown> {
    * absent: never used.
    */
   readonly blocked?: BlockedConvs<S>;
+  /**
+   * A 1x1 convolution whose input is a channel concatenation of two maps, each resized by
+   * nearest-neighbour where its size differs, read from the two maps themselves (the replayed
+   * forward's concatenation pass, src/graph/concat_fold.ts); absent: never used.
+   */
+  readonly concatConvs?: ConcatConvs<S>;
   /** Element precision of storages: the reference computes in float64, everything else float32. */
   readonly precision: 'float32' | 'float64';
   alloc(n: number): S;
@@ -84,3 +90,14 @@ export interface BlockedConvs<S> {
 export const BLOCKED_X = 1;
 export const BLOCKED_Y = 2;
 export type BlockedLayout = 1 | 2 | 3;
+
+/**
+ * Backend.concatConvs: conv2d_act_forward (act -1 allowed) of a 1x1, stride-1, unpadded, one-group
+ * layer (geometry p, C = Ca + Cb) on concat([resize(a), resize(b)]) without making it, the same
+ * values bit for bit; q = [Ca, Ha, Wa, align_corners a, Hb, Wb, align_corners b], a of [N, Ca, Ha,
+ * Wa] and b of [N, C - Ca, Hb, Wb], each resized to p's H x W as upsample_forward's nearest mode
+ * does unless it has that size; cache: the filter's cache (filterCaches) or null.
+ */
+export interface ConcatConvs<S> {
+  concatConv2dAct(cache: object | null, a: S, b: S, w: S, bias: S | null, y: S, p: Int32Array, alpha: number, q: Int32Array): void;
+}

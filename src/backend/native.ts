@@ -54,6 +54,12 @@ export interface NativeAddon {
   conv2d_act_forward_prepared(cache: object, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, p: Int32Array, alpha: number): void;
   /** conv2d_act_forward_prepared on channel-blocked maps (native/conv2d_blocked.h); cache may be null */
   conv2d_act_forward_blocked(cache: object | null, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, p: Int32Array, alpha: number, layout: number): void;
+  /**
+   * conv2d_act_forward_prepared for a 1x1 layer whose input is the channel concatenation of a and b,
+   * each resized to the layer's H x W by nearest-neighbour unless it has that size; q = [Ca, Ha, Wa,
+   * align_a, Hb, Wb, align_b]; cache may be null
+   */
+  conv2d_concat_forward(cache: object | null, a: Float32Array, b: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, p: Int32Array, alpha: number, q: Int32Array): void;
   /** why conv2d_act_forward_blocked would refuse p and layout on this machine, or null */
   blockedProblem(p: Int32Array, layout: number): string | null;
   /** without CUDA compiled in, only available(), which says so */
@@ -87,7 +93,7 @@ export function loadAddon(): NativeAddon | null {
       process.dlopen(holder, file, os.constants.dlopen.RTLD_NOW);
       const m = holder.exports;
       const missing: string[] = KERNEL_NAMES.filter((k) => typeof m.kernels?.[k] !== 'function');
-      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared', 'conv2d_act_forward_blocked', 'blockedProblem'] as const) if (typeof m[f] !== 'function') missing.push(f);
+      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared', 'conv2d_act_forward_blocked', 'blockedProblem', 'conv2d_concat_forward'] as const) if (typeof m[f] !== 'function') missing.push(f);
       if (missing.length) {
         tried.push(`${file}: lacks kernels ${missing.join(', ')}`);
         continue;
@@ -153,6 +159,9 @@ function makeNativeBackend(): Backend<Float32Array> {
     blocked: {
       problem: (p, layout) => addonOrThrow().blockedProblem(p, layout),
       conv2dAct: (c, x, w, b, y, p, alpha, layout) => addonOrThrow().conv2d_act_forward_blocked(c, x, w, b, y, p, alpha, layout),
+    },
+    concatConvs: {
+      concatConv2dAct: (c, a, b, w, bias, y, p, alpha, q) => addonOrThrow().conv2d_concat_forward(c, a, b, w, bias, y, p, alpha, q),
     },
     available(): Availability {
       return loadAddon() ? { ok: true } : { ok: false, reason: failure };

@@ -37,6 +37,7 @@ import { PreparedWeights } from '../backend/prepared';
 import { Tensor, withStoragePool } from '../backend/tensor';
 import { Rng } from '../data/rng';
 import { blockChannels } from './blocked_layout';
+import { foldConcats } from './concat_fold';
 import { defaultBackend, forward, forwardWithPool } from './executor';
 import type { Graph } from './graph';
 import { GraphMemoryPool, memoryPoolOf } from './memory_plan';
@@ -68,11 +69,12 @@ export interface InferenceRunnerOptions {
    */
   captureAfter?: number;
   /**
-   * false: the recorded calls run as recorded, every map NCHW; default: true unless
-   * SLIMPRUNE_BLOCKED=0, chains of depthwise and 1x1 layers then run on channel-blocked maps where
-   * the backend can (src/graph/blocked_layout.ts), with the same outputs bit for bit
+   * false: the recorded calls run as recorded; default: true unless SLIMPRUNE_PASSES=0, where the
+   * backend can, concatenations are then read in place by the 1x1 layer after them
+   * (src/graph/concat_fold.ts) and chains of depthwise and 1x1 layers run on channel-blocked maps
+   * (src/graph/blocked_layout.ts), with the same outputs bit for bit
    */
-  blocked?: boolean;
+  passes?: boolean;
 }
 
 /** Where one input shape stands. */
@@ -89,6 +91,8 @@ export interface ReplayState {
   calls?: number;
   /** how many of those run on channel-blocked maps (src/graph/blocked_layout.ts), when any */
   blocked?: number;
+  /** how many concatenations are read in place by the 1x1 layer after them (src/graph/concat_fold.ts), when any */
+  folded?: number;
 }
 
 type Arrays = Array<Float32Array | Float64Array>;
@@ -171,6 +175,7 @@ function record<T>(backend: Backend<any>, constants: Set<unknown>, body: () => T
  */
 function roleOf(c: Call, j: number): BufRole | undefined {
   if (c.key === 'conv2dAct') return j >= 1 && j <= 3 ? 'in' : j === 4 ? 'out' : undefined;
+  if (c.key === 'concatConv2dAct') return j >= 1 && j <= 4 ? 'in' : j === 5 ? 'out' : undefined;  // Backend.concatConvs'
   if (c.key === 'fill' || c.key === 'write') return j === 0 ? 'out' : undefined;
   return (KERNELS as Record<string, (typeof KERNELS)[KernelName] | undefined>)[c.key]?.bufs[j]?.role;
 }
@@ -207,6 +212,8 @@ class Plan {
     private readonly pool: GraphMemoryPool,
     /** how many calls run on channel-blocked maps */
     readonly blocked = 0,
+    /** how many concatenations the 1x1 layer reading them reads in place */
+    readonly folded = 0,
   ) {
     const fetched = new Set(Object.values(outputs).map((t) => t.storage));
     this.uses = inputs.map((t) => {
@@ -318,7 +325,7 @@ export class InferenceRunner {
   private readonly maxShapes: number;
   private readonly replayOn: boolean;
   private readonly captureAfter: number;
-  private readonly blockedOn: boolean;
+  private readonly passesOn: boolean;
   private disposed = false;
 
   constructor(readonly graph: Graph, o: InferenceRunnerOptions = {}) {
@@ -330,13 +337,13 @@ export class InferenceRunner {
     const c = o.captureAfter ?? 8;
     if (!Number.isInteger(c) || c < 1) throw new RangeError(`InferenceRunner: expected captureAfter to be a positive integer, got ${c}`);
     this.captureAfter = c;
-    this.blockedOn = o.blocked ?? process.env.SLIMPRUNE_BLOCKED !== '0';
+    this.passesOn = o.passes ?? process.env.SLIMPRUNE_PASSES !== '0';
   }
 
   /** Every input shape seen so far, least recently used first. */
   get states(): ReplayState[] {
     return [...this.entries].map(([shape, e]) => (e.state === 'replayed'
-      ? { shape, state: e.state, calls: e.plan.calls.length, ...(e.plan.blocked ? { blocked: e.plan.blocked } : {}) }
+      ? { shape, state: e.state, calls: e.plan.calls.length, ...(e.plan.blocked ? { blocked: e.plan.blocked } : {}), ...(e.plan.folded ? { folded: e.plan.folded } : {}) }
       : e.state === 'refused' ? { shape, state: e.state, reason: e.reason } : { shape, state: e.state, runs: e.runs }));
   }
 
@@ -411,13 +418,14 @@ export class InferenceRunner {
       for (const p of this.graph.params.values()) if (p.tensor) constants.add(p.tensor.storage);
       const rec = record(backend, constants, () => forwardWithPool(this.graph, planFeeds, { training: false, fetch: this.fetch, prepared: this.prepared }, pool).outputs);
       const outs = new Set(Object.values(rec.result).map((t) => t.storage));
-      const layout = this.blockedOn && !rec.readBack ? blockChannels(backend, rec.calls, roleOf, outs) : { calls: rec.calls, blocked: 0 };
-      plan = new Plan(inputs, rec.result, layout.calls, pool, layout.blocked);
+      const folds = this.passesOn && !rec.readBack ? foldConcats(backend, rec.calls, roleOf, outs) : { calls: rec.calls, folded: 0 };
+      const layout = this.passesOn && !rec.readBack ? blockChannels(backend, folds.calls, roleOf, outs) : { calls: folds.calls, blocked: 0 };
+      plan = new Plan(inputs, rec.result, layout.calls, pool, layout.blocked, folds.folded);
       answer = plan.answer();
       let reason = rec.readBack
         ? 'the forward reads computed tensor data back into JS (what runs depends on the data)'
         : this.check(plan, feeds, witness);
-      if (reason && layout.blocked) {
+      if (reason && layout.calls !== rec.calls) {
         // the calls as recorded (the check would say the same of them as of the executor's run)
         plan = new Plan(inputs, rec.result, rec.calls, pool);
         reason = this.check(plan, feeds, witness);

@@ -2,7 +2,7 @@
  * The layout pass of replayed inference (src/graph/blocked_layout.ts): chains of depthwise and 1x1
  * layers run on channel-blocked maps where the backend can, and every answer stays what the
  * executor gives, bit for bit; a map the caller gets back or a layer outside the rules stays NCHW;
- * `blocked: false` (or SLIMPRUNE_BLOCKED=0) keeps every call as recorded. Machines whose backend
+ * `passes: false` (or SLIMPRUNE_PASSES=0) keeps every call as recorded. Machines whose backend
  * cannot (no AVX-512) are skipped with the reason.
  */
 import { backendByName, listBackends } from '../../src/backend/loader';
@@ -56,7 +56,7 @@ d('blocked layout in replayed inference', () => {
   test.each([1, 2, 3])('batch %i: the chain runs blocked, the answers are the executor\'s bit for bit', (n) => {
     const g = setup(n);
     const r = new InferenceRunner(g, { captureAfter: 1 });
-    const off = new InferenceRunner(g, { captureAfter: 1, blocked: false });
+    const off = new InferenceRunner(g, { captureAfter: 1, passes: false });
     for (let i = 0; i < 4; i++) {
       const x = Tensor.from(randomArray(n * 128 * 100, 10 + i), [n, 128, 10, 10], be!);
       const want = forward(g, { image: x }, { training: false }).outputs;
@@ -70,24 +70,26 @@ d('blocked layout in replayed inference', () => {
       x.dispose();
     }
     // 6 convolutions: the first depthwise layer reads the (NCHW) input, the first 1x1 layer writes
-    // the tap (read by the concatenation), the last one the graph's output: all six blocked on one side
-    expect(r.states).toEqual([{ shape: `[${n}, 128, 10, 10]`, state: 'replayed', calls: expect.any(Number), blocked: 6 }]);
+    // the tap (read by the side layer), the last one the graph's output: all six blocked on one side;
+    // the side layer reads the upsampled output and the tap in place of their concatenation
+    expect(r.states).toEqual([{ shape: `[${n}, 128, 10, 10]`, state: 'replayed', calls: expect.any(Number), blocked: 6, folded: 1 }]);
     expect(off.states[0].blocked).toBeUndefined();
     r.dispose();
     off.dispose();
   });
 
-  test('SLIMPRUNE_BLOCKED=0 keeps every call as recorded', () => {
+  test('SLIMPRUNE_PASSES=0 keeps every call as recorded', () => {
     const g = setup(1);
-    const saved = process.env.SLIMPRUNE_BLOCKED;
-    process.env.SLIMPRUNE_BLOCKED = '0';
+    const saved = process.env.SLIMPRUNE_PASSES;
+    process.env.SLIMPRUNE_PASSES = '0';
     const r = new InferenceRunner(g, { captureAfter: 1 });
-    if (saved === undefined) delete process.env.SLIMPRUNE_BLOCKED;
-    else process.env.SLIMPRUNE_BLOCKED = saved;
+    if (saved === undefined) delete process.env.SLIMPRUNE_PASSES;
+    else process.env.SLIMPRUNE_PASSES = saved;
     const x = Tensor.from(randomArray(12800, 3), [1, 128, 10, 10], be!);
     for (let i = 0; i < 3; i++) Object.values(r.run({ image: x })).forEach((t) => t.dispose());
     expect(r.states[0]).toMatchObject({ state: 'replayed' });
     expect(r.states[0].blocked).toBeUndefined();
+    expect(r.states[0].folded).toBeUndefined();
     r.dispose();
   });
 });
