@@ -250,12 +250,21 @@ function timeKernels(backend: Backend<any>, fn: () => void): { totalMs: number; 
   const caches = backend.filterCaches as { conv2dAct: (...a: any[]) => void } | undefined;
   const savedConv = caches?.conv2dAct;
   if (caches && savedConv) caches.conv2dAct = timed((p) => (p && p[p.length - 1] < 0 ? 'conv2d_forward' : 'conv2d_act_forward'), savedConv);
+  // the replayed forward's rewritten calls (src/graph/blocked_layout.ts, concat_fold.ts)
+  const blocked = backend.blocked as { conv2dAct: (...a: any[]) => void } | undefined;
+  const savedBlocked = blocked?.conv2dAct;
+  if (blocked && savedBlocked) blocked.conv2dAct = timed(() => 'conv2d_act_forward', savedBlocked);
+  const concat = backend.concatConvs as { concatConv2dAct: (...a: any[]) => void } | undefined;
+  const savedConcat = concat?.concatConv2dAct;
+  if (concat && savedConcat) concat.concatConv2dAct = timed(() => 'conv 1x1 reading a concatenation', savedConcat);
   const t0 = performance.now();
   try {
     fn();
   } finally {
     Object.assign(kernels, saved);
     if (caches && savedConv) caches.conv2dAct = savedConv;
+    if (blocked && savedBlocked) blocked.conv2dAct = savedBlocked;
+    if (concat && savedConcat) concat.concatConv2dAct = savedConcat;
   }
   const totalMs = performance.now() - t0;
   const entries = [...acc.values()].sort((a, b) => b.ms - a.ms);

@@ -297,7 +297,8 @@ if (!native?.available) console.log(`replay on the demo YOLOv3: skipped: ${nativ
       expect(runner(r, { [m.input]: x })).toEqual(executor(m.graph, { [m.input]: x }));
       x.dispose();
     }
-    expect(r.states).toEqual([{ shape: '[2, 3, 96, 96]', state: 'replayed', calls: expect.any(Number) }]);
+    // the head's two upsample + concatenation pairs are read in place by the 1x1 layers after them
+    expect(r.states).toEqual([expect.objectContaining({ shape: '[2, 3, 96, 96]', state: 'replayed', folded: 2 })]);
     r.dispose();
     m.dispose();
   });
