@@ -255,27 +255,22 @@ void conv2d_blocked_pw_avx512(const ConvShape& s, const float* x, const float* w
   // reads 1/T of the filter and all N inputs; split by images or positions, all of the filter and
   // N/T inputs: fewer floats by output channels when OC > N * P (the 10x10 maps of 512 to 1024
   // channels: measured 1.10-1.17x over the split by images there, even at 20x20).
-  if (s.OC > (int64_t)s.N * s.P && npan >= T) {
-    parallel_tasks((int64_t)T * s.N, [&](int64_t tb, int64_t te) {
-      static thread_local AlignedBuf pbuf;
-      float* part = pbuf.get((size_t)s.OC * PB);
-      for (int64_t t = tb; t < te; ++t) {
-        const int h = (int)(t / s.N), n = (int)(t % s.N);
-        pw_range(s, x, wp, kb_rows, y, yblocked, act, alpha, n, 0, s.P, npan * h / T, npan * (h + 1) / T, part);
-      }
-      pbuf.release_if_over((size_t)1 << 22);
-    });
-    return;
-  }
+  const bool by_oc = s.OC > (int64_t)s.N * s.P && npan >= T;
   // else whole images when there are at least as many as threads, or each image's positions in
   // runs of whole tiles
-  const int per = s.N >= T ? 1 : (T + s.N - 1) / s.N;
   const int64_t tiles = (s.P + TR - 1) / TR;
-  const int64_t parts = std::min<int64_t>(per, tiles);
+  const int64_t parts = by_oc ? T : std::min<int64_t>(s.N >= T ? 1 : (T + s.N - 1) / s.N, tiles);
+  // task t: by output channels, run t / N of the panels for image t % N (thread h's home range is
+  // run h); else image t / parts, its run t % parts of the positions
   parallel_tasks((int64_t)s.N * parts, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf pbuf;
     float* part = pbuf.get((size_t)s.OC * PB);
     for (int64_t t = tb; t < te; ++t) {
+      if (by_oc) {
+        const int h = (int)(t / s.N), n = (int)(t % s.N);
+        pw_range(s, x, wp, kb_rows, y, yblocked, act, alpha, n, 0, s.P, npan * h / T, npan * (h + 1) / T, part);
+        continue;
+      }
       const int n = (int)(t / parts), i = (int)(t % parts);
       const int64_t pa = std::min<int64_t>(s.P, tiles * i / parts * TR), pz = std::min<int64_t>(s.P, tiles * (i + 1) / parts * TR);
       if (pz > pa) pw_range(s, x, wp, kb_rows, y, yblocked, act, alpha, n, pa, pz, 0, npan, part);
@@ -300,9 +295,9 @@ void conv2d_blocked_dw_avx512(const ConvShape& s, const float* x, bool xblocked,
     for (int64_t i = tb; i < te; ++i) {
       const int cb = by_channel ? (int)(i / s.N) : (int)(i % nb);
       const int64_t n = by_channel ? i % s.N : i / nb, t = n * nb + cb;
-      __m512 wv[9], vb;
-      dw_taps(w, b, cb * 16, wv, vb);
       float* yb = y + t * s.P * 16;
+      __m512 wv[9], vb;
+      if (xblocked || s.SW == 1) dw_taps(w, b, cb * 16, wv, vb);  // (the stride-2 NCHW path reads w itself)
       if (xblocked) {
         dw_block(s, x + t * s.HW * 16, wv, vb, yb, act, alpha);
         continue;

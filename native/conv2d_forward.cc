@@ -511,12 +511,10 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
           }
         }
       }
-    } else if (pw && npan <= 3 &&
-        gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, xg + p0 + (int64_t)k0 * s.HW, s.HW, yg + (int64_t)i0 * s.P,
-                    s.P, kb > 0, kb == nkb - 1 ? act : -1, alpha))
-      return;
-    if (cat_rows) {
     } else if (pw) {
+      if (npan <= 3 && gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, xg + p0 + (int64_t)k0 * s.HW, s.HW,
+                                   yg + (int64_t)i0 * s.P, s.P, kb > 0, kb == nkb - 1 ? act : -1, alpha))
+        return;
       gemm_pack_b(uk, false, xg + p0, s.HW, k0, kx, 0, np, col, sstride);
     } else {
       // im2col straight into NR-wide slivers: column j of row k lands at

@@ -120,15 +120,6 @@ struct PhasePlanes {
 // the numbers are those of a call without a cache, bit for bit. The caller guarantees that w and
 // b are not written while the cache is used with them; a call with another w or b (address) or
 // another filter geometry empties it first.
-// The input of a 1x1 layer given as the channel concatenation of two sources, each N x Cs x Hs x Ws
-// and resized to the layer's H x W by nearest-neighbour (upsample_forward's mode 0, align_corners
-// flag) unless it already has that size: the layer's numbers on the concatenation, without it.
-struct ConcatInput {
-  const float* x[2];
-  int C[2], H[2], W[2];
-  bool align[2];
-};
-
 struct FilterCache {
   const float* w = nullptr;
   const float* b = nullptr;
@@ -148,6 +139,16 @@ struct FilterCache {
 // conv2d_act_forward keeping w's packed forms in fc (act = p[CG_COUNT], -1: none).
 void conv2d_act_forward_prepared(FilterCache* fc, const float* x, const float* w, const float* b, float* y,
                                  const int32_t* p, float alpha);
+
+// The input of a 1x1 layer given as the channel concatenation of two sources, each N x Cs x Hs x Ws
+// and resized to the layer's H x W by nearest-neighbour (upsample_forward's mode 0, align_corners
+// flag) unless it already has that size: the layer's numbers on the concatenation, without it.
+struct ConcatInput {
+  const float* x[2];
+  int C[2], H[2], W[2];
+  bool align[2];
+};
+
 // conv2d_act_forward_prepared for a 1x1 layer (stride 1, unpadded, one group) whose input is the
 // concatenation `cat` (ConcatInput, cat.C[0] + cat.C[1] == p's C); fc may be null.
 void conv2d_concat_forward(FilterCache* fc, const ConcatInput& cat, const float* w, const float* b, float* y,
@@ -161,7 +162,7 @@ void conv2d_concat_forward(FilterCache* fc, const ConcatInput& cat, const float*
 // (G x s.Cg x s.OCg x KH x KW), read as its transpose with the taps reversed, straight into the
 // packed panels (conv2d_backward_input).
 // fc (forward only, not flipped): the filter's cache, used and filled (see FilterCache).
-
+// cat (a pointwise layer only): its input is that concatenation instead of x.
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act = -1,
                        float alpha = 0.f, bool flipped = false, FilterCache* fc = nullptr,
                        const ConcatInput* cat = nullptr);

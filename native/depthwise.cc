@@ -59,26 +59,26 @@ const DwFns& dw_fns() {
 }
 }  // namespace
 
-void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
-                       float alpha) {
-  const FwdFn fn = dw_fns().fwd;
-  // DwFlat's padded plane, or dw3's row of zeros (stride 1)
-  const size_t scratch = std::max<size_t>(DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1, dw3_usable(s) ? s.W : 1);
-  check_scratch((double)scratch);
-  parallel_for((int64_t)s.N * s.OC, [&](int64_t tb, int64_t te) {
-    static thread_local AlignedBuf buf;  // kept between calls: no allocation or zeroing per call
-    fn(s, x, w, b, y, tb, te, buf.get(scratch), act, alpha);
-    buf.release_if_over((size_t)1 << 20);
-  }, 4);
+namespace {
+// DwFlat's padded plane, or dw3's row of zeros (stride 1)
+size_t dw_scratch(const ConvShape& s) {
+  return std::max<size_t>(DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1, dw3_usable(s) ? s.W : 1);
 }
+}  // namespace
 
 void depthwise_planes(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
                       int64_t te, int act, float alpha) {
-  const size_t scratch = std::max<size_t>(DwFlat::usable(s) ? (size_t)DwFlat(s).scratch(s) : 1, dw3_usable(s) ? s.W : 1);
+  const size_t scratch = dw_scratch(s);
   check_scratch((double)scratch);
-  static thread_local AlignedBuf buf;
+  static thread_local AlignedBuf buf;  // kept between calls: no allocation or zeroing per call
   dw_fns().fwd(s, x, w, b, y, tb, te, buf.get(scratch), act, alpha);
   buf.release_if_over((size_t)1 << 20);
+}
+
+void depthwise_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
+                       float alpha) {
+  check_scratch((double)dw_scratch(s));  // here, before any worker could throw it
+  parallel_for((int64_t)s.N * s.OC, [&](int64_t tb, int64_t te) { depthwise_planes(s, x, w, b, y, tb, te, act, alpha); }, 4);
 }
 
 bool stem_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act, float alpha) {

@@ -26,57 +26,29 @@
  * smaller share there).
  */
 import type { Backend, BlockedLayout } from '../backend/backend';
-import type { BufRole } from '../backend/kernels';
-
-type AnyFn = (...a: unknown[]) => unknown;
-
-/** One recorded call (src/graph/replay.ts): target[key](...args). */
-export interface RecordedCall {
-  target: Record<string, AnyFn>;
-  key: string;
-  args: unknown[];
-}
+import { type AnyFn, type ConvCall, convCall, pointwise, type RecordedCall, type RoleOf } from './recorded_call';
 
 /** the 1x1 layers worth running blocked: input channels at least, positions per image at most */
 export const BLOCKED_PW_MIN_C = 128;
 export const BLOCKED_PW_MAX_P = 400;
 
-/** A convolution call of the forward: where its storages and geometry are among the arguments. */
-interface Conv {
-  call: number;
-  cache: object | null;
-  /** index of x in args (y is x + 3, p x + 4, alpha x + 5) */
-  at: number;
-  p: Int32Array;
-}
-
 /** A value: one write of a storage and the reads of it until the next write. */
 interface Value {
-  /** the convolution that wrote it as its output, or null (another call, or before the forward) */
-  writer: Conv | null;
   /** the convolutions that read it as their input */
-  readers: Conv[];
-  /** read or written some other way, or returned to the caller */
+  readers: ConvCall[];
+  /** not written by a convolution that could run blocked, read or written some other way, or returned to the caller */
   pinned: boolean;
 }
 
-/** The convolution in call c that could run blocked (by its geometry), or null. */
-function convOf(backend: Backend<any>, c: RecordedCall, i: number): Conv | null {
-  let at: number;
-  let cache: object | null = null;
-  if (c.key === 'conv2dAct' && c.target === (backend.filterCaches as unknown)) {
-    at = 1;
-    cache = c.args[0] as object;
-  } else if (c.key === 'conv2d_act_forward' && c.target === (backend.kernels as unknown)) at = 0;
-  else return null;
-  const p = c.args[at + 4];
-  if (!(p instanceof Int32Array) || p.length !== 17) return null;
-  const [, C, H, W, OC, KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G] = p;
+/** Call c as a convolution that could run blocked (by its geometry), or null. */
+function candidate(backend: Backend<any>, c: RecordedCall): ConvCall | null {
+  const k = convCall(backend, c);
+  if (!k) return null;
+  const [, C, H, W, OC, KH, KW, , , SH, SW, PT, PL, DH, DW, G] = k.p;
   if (C % 16 !== 0) return null;
-  const pointwise = KH === 1 && KW === 1 && SH === 1 && SW === 1 && PT === 0 && PL === 0 && OH === H && OW === W && G === 1;
-  if (pointwise) return OC % 32 === 0 && C >= BLOCKED_PW_MIN_C && H * W <= BLOCKED_PW_MAX_P ? { call: i, cache, at, p } : null;
+  if (pointwise(k.p)) return OC % 32 === 0 && C >= BLOCKED_PW_MIN_C && H * W <= BLOCKED_PW_MAX_P ? k : null;
   const depthwise = G === C && OC === C && KH === 3 && KW === 3 && DH === 1 && DW === 1 && PT === 1 && PL === 1 && SH === SW && (SH === 1 || SH === 2);
-  return depthwise ? { call: i, cache, at, p } : null;
+  return depthwise ? k : null;
 }
 
 /**
@@ -85,7 +57,7 @@ function convOf(backend: Backend<any>, c: RecordedCall, i: number): Conv | null 
  * storages whose last value the caller reads (the forward's outputs).
  */
 export function blockChannels(
-  backend: Backend<any>, calls: RecordedCall[], role: (c: RecordedCall, j: number) => BufRole | undefined, pinned: Set<unknown>,
+  backend: Backend<any>, calls: RecordedCall[], role: RoleOf, pinned: Set<unknown>,
 ): { calls: RecordedCall[]; blocked: number } {
   const blocked = backend.blocked;
   if (!blocked) return { calls, blocked: 0 };
@@ -99,36 +71,36 @@ export function blockChannels(
 
   const current = new Map<unknown, Value>();
   const values: Value[] = [];
-  const fresh = (s: unknown, writer: Conv | null): Value => {
-    const v: Value = { writer, readers: [], pinned: writer === null || aliased.has(s) };
+  const fresh = (s: unknown, byConv: boolean): Value => {
+    const v: Value = { readers: [], pinned: !byConv || aliased.has(s) };
     values.push(v);
     current.set(s, v);
     return v;
   };
-  const inputOf = new Map<Conv, Value>();
-  const outputOf = new Map<Conv, Value>();
-  const convAt = new Map<number, Conv>();
+  const inputOf = new Map<ConvCall, Value>();
+  const outputOf = new Map<ConvCall, Value>();
+  const convAt = new Map<number, ConvCall>();
   calls.forEach((c, i) => {
-    const conv = convOf(backend, c, i);
+    const conv = candidate(backend, c);
     if (conv) convAt.set(i, conv);
     c.args.forEach((s, j) => {
       if (s === null || typeof s !== 'object' || s instanceof Int32Array || (conv && conv.at === 1 && j === 0)) return;
       const r = role(c, j);
       if (r === 'in') {
-        const v = current.get(s) ?? fresh(s, null);
+        const v = current.get(s) ?? fresh(s, false);
         if (conv && j === conv.at) {
           v.readers.push(conv);
           inputOf.set(conv, v);
         } else v.pinned = true;
       } else if (r === 'out') {
         // overwritten: what it held is dead from here on
-        if (conv && j === conv.at + 3) outputOf.set(conv, fresh(s, conv));
-        else fresh(s, null);
+        if (conv && j === conv.at + 3) outputOf.set(conv, fresh(s, true));
+        else fresh(s, false);
       } else {
         // read and written, or used some other way: what it held and what it now holds stay NCHW
         const v = current.get(s);
         if (v) v.pinned = true;
-        fresh(s, null);
+        fresh(s, false);
       }
     });
   });
@@ -140,7 +112,7 @@ export function blockChannels(
   const isBlocked = new Set<Value>();
   for (const v of values) if (!v.pinned && v.readers.length > 0) isBlocked.add(v);
   const convs = [...convAt.values()];
-  const layoutOf = (k: Conv) => ((isBlocked.has(inputOf.get(k)!) ? 1 : 0) | (isBlocked.has(outputOf.get(k)!) ? 2 : 0)) as 0 | BlockedLayout;
+  const layoutOf = (k: ConvCall) => ((isBlocked.has(inputOf.get(k)!) ? 1 : 0) | (isBlocked.has(outputOf.get(k)!) ? 2 : 0)) as 0 | BlockedLayout;
   for (let changed = true; changed;) {
     changed = false;
     for (const k of convs) {

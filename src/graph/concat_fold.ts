@@ -16,24 +16,10 @@
  * runner's check of the replayed plan against the executor confirms.
  */
 import type { Backend } from '../backend/backend';
-import type { BufRole } from '../backend/kernels';
-import type { RecordedCall } from './blocked_layout';
-
-type AnyFn = (...a: unknown[]) => unknown;
-
-/** [x index, p] of a 1x1 convolution call that could read a concatenation, else null. */
-function pointwiseAt(backend: Backend<any>, c: RecordedCall): [number, Int32Array] | null {
-  const at = c.key === 'conv2dAct' && c.target === (backend.filterCaches as unknown) ? 1
-    : c.key === 'conv2d_act_forward' && c.target === (backend.kernels as unknown) ? 0 : -1;
-  const p = c.args[at + 4];
-  if (at < 0 || !(p instanceof Int32Array) || p.length !== 17) return null;
-  const [, , H, W, , KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G] = p;
-  return KH === 1 && KW === 1 && SH === 1 && SW === 1 && PT === 0 && PL === 0 && DH === 1 && DW === 1 && G === 1 && OH === H && OW === W
-    ? [at, p] : null;
-}
+import { type AnyFn, convCall, pointwise, type RecordedCall, type RoleOf } from './recorded_call';
 
 /** Whether storage s, after call i, is read before being overwritten whole (or is returned). */
-function readAfter(calls: RecordedCall[], i: number, s: unknown, role: (c: RecordedCall, j: number) => BufRole | undefined, pinned: Set<unknown>): boolean {
+function readAfter(calls: RecordedCall[], i: number, s: unknown, role: RoleOf, pinned: Set<unknown>): boolean {
   for (let k = i + 1; k < calls.length; k++) {
     const js = calls[k].args.flatMap((a, j) => (a === s ? [j] : []));
     if (!js.length) continue;
@@ -48,16 +34,16 @@ function readAfter(calls: RecordedCall[], i: number, s: unknown, role: (c: Recor
  * the storages the caller reads after the forward.
  */
 export function foldConcats(
-  backend: Backend<any>, calls: RecordedCall[], role: (c: RecordedCall, j: number) => BufRole | undefined, pinned: Set<unknown>,
+  backend: Backend<any>, calls: RecordedCall[], role: RoleOf, pinned: Set<unknown>,
 ): { calls: RecordedCall[]; folded: number } {
   const target = backend.concatConvs as unknown as Record<string, AnyFn> | undefined;
   if (!target) return { calls, folded: 0 };
   const drop = new Set<number>();
   const replace = new Map<number, RecordedCall>();
   for (let i = 2; i < calls.length; i++) {
-    const conv = pointwiseAt(backend, calls[i]);
-    if (!conv) continue;
-    const [at, p] = conv;
+    const conv = convCall(backend, calls[i]);
+    if (!conv || !pointwise(conv.p)) continue;
+    const { at, p } = conv;
     const [N, C, H, W] = p;
     const cat = calls[i].args[at];
     const copies = [calls[i - 2], calls[i - 1]];
@@ -69,8 +55,8 @@ export function foldConcats(
       return outer === N && dstC === C && inner === H * W && srcOff === 0 && srcC === count && acc === 0 && c.args[0] !== cat;
     });
     if (!whole) continue;
-    const [first, second] = copies.map((c) => c.args[2] as Int32Array).sort((x, y) => x[4] - y[4]);
-    const order = (copies[0].args[2] as Int32Array)[4] === first[4] ? [copies[0], copies[1]] : [copies[1], copies[0]];
+    const order = [...copies].sort((x, y) => (x.args[2] as Int32Array)[4] - (y.args[2] as Int32Array)[4]);  // by channel offset
+    const [first, second] = order.map((c) => c.args[2] as Int32Array);
     if (first[4] !== 0 || second[4] !== first[5] || first[5] + second[5] !== C) continue;
     if (readAfter(calls, i, cat, role, pinned)) continue;
     // each source: the map itself, or the input of the upsample right before the copies
@@ -95,7 +81,7 @@ export function foldConcats(
     });
     const [, w, b, y, pp, alpha] = calls[i].args.slice(at, at + 6);
     if (src.includes(y)) continue;
-    replace.set(i, { target: target!, key: 'concatConv2dAct', args: [at ? calls[i].args[0] : null, src[0], src[1], w, b, y, pp, alpha, Int32Array.from(q)] });
+    replace.set(i, { target, key: 'concatConv2dAct', args: [conv.cache, src[0], src[1], w, b, y, pp, alpha, Int32Array.from(q)] });
     drop.add(i - 2).add(i - 1);
     if (upsample >= 0) drop.add(upsample);
   }

@@ -41,18 +41,13 @@ import { foldConcats } from './concat_fold';
 import { defaultBackend, forward, forwardWithPool } from './executor';
 import type { Graph } from './graph';
 import { GraphMemoryPool, memoryPoolOf } from './memory_plan';
-
-type AnyFn = (...a: unknown[]) => unknown;
+import type { AnyFn, RecordedCall } from './recorded_call';
 
 /**
  * One recorded call: target[key](...args), looked up at each replay, so that whatever wraps the
  * backend's functions then (kernel timers) sees the replayed calls too.
  */
-interface Call {
-  target: Record<string, AnyFn>;
-  key: string;
-  args: unknown[];
-}
+type Call = RecordedCall;
 
 export interface InferenceRunnerOptions {
   /** values to return (default: graph.outputs) */
