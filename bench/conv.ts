@@ -16,7 +16,7 @@
  * GFLOP/s = 2 x N x OC x OH x OW x C/G x KH x KW / time, for each of the three ops.
  */
 import { type BenchOptions, FULL_BUDGET, type Op, QUICK_BUDGET, Reporter, fmtMs, measure, randomArray, relError, table } from './harness';
-import { describeMachine, fp32Peak, machine } from './machine';
+import { describeMachine, fp32Peak, machine, measuredPeak } from './machine';
 import { onednnConv } from './impl/comparator';
 import { onnxruntimeConv, onnxruntimeConvKernel } from './impl/onnxruntime';
 import { slimpruneBackends, slimpruneConv, slimpruneConvPrepared } from './impl/slimprune';
@@ -77,6 +77,8 @@ export async function main(opts: BenchOptions): Promise<void> {
   const m = machine();
   rep.say(`conv benchmark${opts.quick ? ' (--quick: batch 2, fewer calls)' : ''}; ${describeMachine(m)}; --threads ${opts.threads}`);
   rep.say(`fp32 peak: ${fp32Peak(m).derivation}`);
+  const measured = measuredPeak(opts.threads);
+  rep.say(typeof measured === 'string' ? `fp32 FMA rate not measured: ${measured}` : `fp32 FMA rate ${measured.derivation}`);
   const cases = convCases(opts.quick ? 2 : 8);
   const { impls } = await implementations(opts, rep);
 

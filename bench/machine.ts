@@ -100,6 +100,41 @@ export function fp32Peak(m: Machine, cores = m.physicalCores): Peak {
   return { gflops, lanes, fmaUnits, cores, derivation };
 }
 
+export interface MeasuredPeak {
+  gflops: number;
+  threads: number;
+  derivation: string;
+}
+
+/**
+ * The fp32 FMA rate the native kernels' build reaches on `threads` threads, measured (the addon's
+ * fmaRate: independent FMA chains in registers, no memory): what a kernel can reach on this
+ * machine, where fp32Peak's nominal clock may be far from the one the cores run at (a virtual
+ * machine's 'cpu MHz'). A string says why it was not measured.
+ */
+export function measuredPeak(threads: number, seconds = 0.3): MeasuredPeak | string {
+  let addon: import('../src/backend/native').NativeAddon | null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    addon = (require('../src/backend/native') as typeof import('../src/backend/native')).loadAddon();
+  } catch (e) {
+    return `native addon not loaded (${(e as Error).message.split('\n')[0]})`;
+  }
+  if (!addon) return 'native addon not loaded';
+  const before = addon.getThreads();
+  addon.setThreads(threads);
+  try {
+    const r = addon.fmaRate(seconds);
+    if (!r) return `the ${addon.cpuInfo().isa} kernels have no FMA loop to measure`;
+    const derivation =
+      `measured: ${r.chains} independent FMA chains of ${r.lanes} fp32 lanes (${r.isa}) in registers, ` +
+      `${r.oneThread.toFixed(1)} GFLOP/s on one thread, ${r.allThreads.toFixed(1)} on ${r.threads} at once`;
+    return { gflops: r.allThreads, threads: r.threads, derivation };
+  } finally {
+    addon.setThreads(before);
+  }
+}
+
 export function describeMachine(m: Machine): string {
   const cores = m.physicalCores === m.logicalCpus ? `${m.logicalCpus} cores` : `${m.physicalCores} cores / ${m.logicalCpus} threads`;
   // The load average says how much else ran: on a shared machine every figure shrinks with it.

@@ -27,6 +27,7 @@
 #include "cpu.h"
 #include "conv2d_blocked.h"
 #include "conv_common.h"
+#include "gemm_internal.h"
 #include "kernels.h"
 #include "threadpool.h"
 #ifdef SLIMPRUNE_WITH_CUDA
@@ -1247,6 +1248,35 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// fmaRate(seconds): the FMA rate of the microkernel's build (gemm_fma_rate), measured for about
+// `seconds` (0.001 to 10): {isa, lanes, chains, threads, oneThread, allThreads} in GFLOP/s, or null
+// where the build has no FMA loop (the portable microkernel).
+Napi::Value FmaRate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsNumber()) {
+    throw_error(env, ErrKind::Type,
+                "fmaRate: expected one number of seconds, got " +
+                    (info.Length() == 1 ? describe(env, info[0]) : std::to_string(info.Length()) + " arguments"));
+    return env.Undefined();
+  }
+  const double seconds = info[0].As<Napi::Number>().DoubleValue();
+  if (!(seconds >= 0.001 && seconds <= 10)) {
+    throw_error(env, ErrKind::Range, "fmaRate: expected seconds from 0.001 to 10, got " + describe(env, info[0]));
+    return env.Undefined();
+  }
+  double one = 0, all = 0;
+  if (!sp::gemm_fma_rate(seconds, one, all)) return env.Null();
+  const sp::GemmMicro& uk = sp::gemm_micro();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", uk.isa);
+  o.Set("lanes", uk.fma_lanes);
+  o.Set("chains", uk.fma_chain_count);
+  o.Set("threads", sp::get_num_threads());
+  o.Set("oneThread", one);
+  o.Set("allThreads", all);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object kernels = Napi::Object::New(env);
   for (const Spec& s : table()) {
@@ -1260,6 +1290,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Value(env, st));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
+  exports.Set("fmaRate", Napi::Function::New(env, FmaRate, "fmaRate"));
   exports.Set("lineOffset", Napi::Function::New(env, LineOffset, "lineOffset"));
   exports.Set("setWinograd", Napi::Function::New(env, SetWinograd, "setWinograd"));
   exports.Set("getWinograd", Napi::Function::New(env, GetWinograd, "getWinograd"));

@@ -168,10 +168,19 @@ void copy_b(const float* src, int64_t ldb, int kc, int ns, float* dst, int64_t s
   }
 }
 
+// gemm_fma_rate's loop: 12 chains of __m256 (gemm_pack_avx.h).
+float fma_chains(int64_t iters) {
+  return fma_chains_loop<12, __m256>(
+      iters, [](float v) { return _mm256_set1_ps(v); },
+      [](__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); },
+      [](__m256 a, __m256 b) { return _mm256_add_ps(a, b); });
+}
+
 }  // namespace
 
 const GemmMicro& gemm_micro_avx2() {
-  static const GemmMicro k{MR, NR, micro_6x16, "avx2", pack_a_rows, pack_b_rows, edge_tile, direct_tile, copy_b};
+  static const GemmMicro k{MR,         NR,          micro_6x16, "avx2",     pack_a_rows, pack_b_rows,
+                           edge_tile,  direct_tile, copy_b,     fma_chains, 8,           12};
   return k;
 }
 

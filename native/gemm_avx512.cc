@@ -237,10 +237,19 @@ void copy_b(const float* src, int64_t ldb, int kc, int ns, float* dst, int64_t s
   }
 }
 
+// gemm_fma_rate's loop: 24 chains of __m512 (gemm_pack_avx.h).
+float fma_chains(int64_t iters) {
+  return fma_chains_loop<24, __m512>(
+      iters, [](float v) { return _mm512_set1_ps(v); },
+      [](__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); },
+      [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); });
+}
+
 }  // namespace
 
 const GemmMicro& gemm_micro_avx512() {
-  static const GemmMicro k{MR, NR, micro_12x32, "avx512", pack_a_rows, pack_b_rows, edge_tile, direct_tile, copy_b};
+  static const GemmMicro k{MR,         NR,          micro_12x32, "avx512",   pack_a_rows, pack_b_rows,
+                           edge_tile,  direct_tile, copy_b,      fma_chains, 16,          24};
   return k;
 }
 

@@ -43,6 +43,11 @@ using GemmDirectFn = void (*)(int64_t kc, const float* a, const float* b, int64_
 // rows of 40x40 maps, 128 of 80x80), the same on those in L2.
 using GemmCopyRowsFn = void (*)(const float* src, int64_t ldb, int kc, int ns, float* dst, int64_t sstride);
 
+// A register-only loop of independent FMA chains in the build's widest vectors, `iters` rounds
+// (each round one FMA per chain): the machine's FMA rate without memory, for the benchmarks'
+// share-of-peak figures. Returns a value of the sums so that nothing is optimised away.
+using GemmFmaChainsFn = float (*)(int64_t iters);
+
 struct GemmMicro {
   int mr, nr;
   GemmMicroFn fn;
@@ -52,7 +57,15 @@ struct GemmMicro {
   GemmEdgeFn edge = nullptr;  // null: partial tiles go through a full tile in scratch
   GemmDirectFn direct = nullptr;  // null: B is always packed (gemm_direct declines)
   GemmCopyRowsFn copy_b = nullptr;
+  GemmFmaChainsFn fma_chains = nullptr;  // null: no FMA instructions in this build
+  int fma_lanes = 0, fma_chain_count = 0;  // fp32 lanes per vector and chains of fma_chains
 };
+
+// The FMA rate of gemm_micro()'s build in GFLOP/s (2 flops per lane per FMA), measured with
+// fma_chains for about `seconds` (best of three runs): on the calling thread alone (one_thread)
+// and on every pool thread at once (all_threads). False (outputs untouched) where the build has no
+// FMA loop (the portable one).
+bool gemm_fma_rate(double seconds, double& one_thread, double& all_threads);
 
 const GemmMicro& gemm_micro_generic();
 #if defined(__x86_64__)

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace sp {
 namespace {
@@ -28,6 +29,25 @@ inline void transpose8(__m256 r[8]) {
   r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
   r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
   r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// gemm_fma_rate's loop (GemmFmaChainsFn) on vectors V: CHAINS chains acc = acc * m + c, each from
+// its own start (so no two are the same computation); acc stays near 1 (m < 1), never denormal or
+// infinite. Returns lane 0 of their sum.
+template <int CHAINS, class V, class Set1, class Fma, class Add>
+inline float fma_chains_loop(int64_t iters, Set1 set1, Fma fma, Add add) {
+  V acc[CHAINS];
+  for (int i = 0; i < CHAINS; ++i) acc[i] = set1(1.f + 0.001f * (float)i);
+  const V m = set1(0.999f), c = set1(0.001f);
+  for (int64_t it = 0; it < iters; ++it) {
+#pragma GCC unroll 24
+    for (int i = 0; i < CHAINS; ++i) acc[i] = fma(acc[i], m, c);
+  }
+  V sum = acc[0];
+  for (int i = 1; i < CHAINS; ++i) sum = add(sum, acc[i]);
+  float lane0;
+  std::memcpy(&lane0, &sum, sizeof lane0);
+  return lane0;
 }
 
 // Fetches the n floats at p into L1, a line at a time: copy_b asks for the row of B 4 rows ahead

@@ -43,6 +43,12 @@ export interface NativeAddon {
   setThreads(n: number): void;
   getThreads(): number;
   cpuInfo(): { avx2: boolean; avx512: boolean; isa: string };
+  /**
+   * The FMA rate of the GEMM microkernel's build, measured for about `seconds` (0.001 to 10) with a
+   * register-only loop of independent FMA chains, in GFLOP/s: on the calling thread and on every
+   * pool thread at once; null where the build has no FMA loop (the portable microkernel).
+   */
+  fmaRate(seconds: number): { isa: string; lanes: number; chains: number; threads: number; oneThread: number; allThreads: number } | null;
   /** bytes from the start of its 64-byte cache line to a typed array's data */
   lineOffset(a: ArrayBufferView): number;
   /** whether 3x3 stride-1 convolutions (64+ channels) may run as Winograd F(2x2, 3x3); on by default */
