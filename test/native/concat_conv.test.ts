@@ -23,7 +23,8 @@ d('conv2d_concat_forward', () => {
   type Src = [number, number, number, number];
   const cases: Array<[string, number, number, number, number, Src, Src, boolean, number]> = [
     ['packed, K-blocks across the sources', 2, 256, 20, 20, [256, 10, 10, 1], [512, 20, 20, 0], true, 1],
-    ['in place (3 panels)', 2, 26, 40, 40, [128, 20, 20, 1], [256, 40, 40, 0], true, 1],
+    ['in place (3 panels), the second block from the second source where it lies', 2, 26, 40, 40, [128, 20, 20, 1], [256, 40, 40, 0], true, 1],
+    ['in place, the first block from the first source where it lies', 1, 20, 12, 12, [300, 12, 12, 0], [40, 6, 6, 0], true, 1],
     ['the second source resized', 1, 75, 6, 6, [40, 6, 6, 0], [24, 3, 3, 0], false, -1],
     ['odd sizes, align_corners', 3, 13, 7, 9, [3, 3, 5, 1], [5, 7, 9, 1], true, 0],
     ['both resized, shrinking', 1, 40, 4, 4, [20, 9, 7, 0], [30, 2, 2, 1], true, 2],
