@@ -70,15 +70,21 @@ export function machine(): Machine {
   };
 }
 
-/** The ISA the addon dispatches to, or null with the addon absent. */
-export function nativeIsa(): string | null {
+/** The native addon, or why it is absent. */
+function nativeAddon(): import('../src/backend/native').NativeAddon | string {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { loadAddon } = require('../src/backend/native') as typeof import('../src/backend/native');
-    return loadAddon()?.cpuInfo().isa ?? null;
-  } catch {
-    return null;
+    const { loadAddon, nativeLoadError } = require('../src/backend/native') as typeof import('../src/backend/native');
+    return loadAddon() ?? `native addon not loaded (${nativeLoadError()})`;
+  } catch (e) {
+    return `native addon not loaded (${(e as Error).message.split('\n')[0]})`;
   }
+}
+
+/** The ISA the addon dispatches to, or null with the addon absent. */
+export function nativeIsa(): string | null {
+  const addon = nativeAddon();
+  return typeof addon === 'string' ? null : addon.cpuInfo().isa;
 }
 
 export function fp32Peak(m: Machine, cores = m.physicalCores): Peak {
@@ -113,14 +119,8 @@ export interface MeasuredPeak {
  * machine's 'cpu MHz'). A string says why it was not measured.
  */
 export function measuredPeak(threads: number, seconds = 0.3): MeasuredPeak | string {
-  let addon: import('../src/backend/native').NativeAddon | null;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    addon = (require('../src/backend/native') as typeof import('../src/backend/native')).loadAddon();
-  } catch (e) {
-    return `native addon not loaded (${(e as Error).message.split('\n')[0]})`;
-  }
-  if (!addon) return 'native addon not loaded';
+  const addon = nativeAddon();
+  if (typeof addon === 'string') return addon;
   const before = addon.getThreads();
   addon.setThreads(threads);
   try {

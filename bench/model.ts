@@ -246,25 +246,26 @@ function timeKernels(backend: Backend<any>, fn: () => void): { totalMs: number; 
     }
   };
   for (const [name, k] of Object.entries(saved)) kernels[name] = timed(() => name, k);
+  // the functions of the backend's other tables that run kernels, timed the same way
+  const restore: Array<() => void> = [];
+  const wrap = (table: unknown, key: string, name: (p: Int32Array | null) => string) => {
+    const t = table as Record<string, (...a: any[]) => void> | undefined;
+    const k = t?.[key];
+    if (!t || !k) return;
+    t[key] = timed(name, k);
+    restore.push(() => (t[key] = k));
+  };
   // convolutions with a kept filter copy (PreparedWeights) go through filterCaches
-  const caches = backend.filterCaches as { conv2dAct: (...a: any[]) => void } | undefined;
-  const savedConv = caches?.conv2dAct;
-  if (caches && savedConv) caches.conv2dAct = timed((p) => (p && p[p.length - 1] < 0 ? 'conv2d_forward' : 'conv2d_act_forward'), savedConv);
+  wrap(backend.filterCaches, 'conv2dAct', (p) => (p && p[p.length - 1] < 0 ? 'conv2d_forward' : 'conv2d_act_forward'));
   // the replayed forward's rewritten calls (src/graph/blocked_layout.ts, concat_fold.ts)
-  const blocked = backend.blocked as { conv2dAct: (...a: any[]) => void } | undefined;
-  const savedBlocked = blocked?.conv2dAct;
-  if (blocked && savedBlocked) blocked.conv2dAct = timed(() => 'conv2d_act_forward', savedBlocked);
-  const concat = backend.concatConvs as { concatConv2dAct: (...a: any[]) => void } | undefined;
-  const savedConcat = concat?.concatConv2dAct;
-  if (concat && savedConcat) concat.concatConv2dAct = timed(() => 'conv 1x1 reading a concatenation', savedConcat);
+  wrap(backend.blocked, 'conv2dAct', () => 'conv2d_act_forward');
+  wrap(backend.concatConvs, 'concatConv2dAct', () => 'conv 1x1 reading a concatenation');
   const t0 = performance.now();
   try {
     fn();
   } finally {
     Object.assign(kernels, saved);
-    if (caches && savedConv) caches.conv2dAct = savedConv;
-    if (blocked && savedBlocked) blocked.conv2dAct = savedBlocked;
-    if (concat && savedConcat) concat.concatConv2dAct = savedConcat;
+    for (const r of restore) r();
   }
   const totalMs = performance.now() - t0;
   const entries = [...acc.values()].sort((a, b) => b.ms - a.ms);

@@ -483,6 +483,12 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
     // measured 1.47x on 384 -> 26 at 40x40 (1.11x with cold caches), 1.15x on 51 -> 26, 1.10x on
     // 256 -> 26 (AVX-512, 2 threads; even from 7 panels up: 768 -> 77, 512 -> 75).
     const float* Ap = Wp + ((int64_t)g * npan + i0 / MR) * aps + (int64_t)k0 * MR;  // the chunk's panels
+    // The in-place product of the chunk's panels with kx rows of B, ldb apart (and the bias row);
+    // false where the microkernel has no in-place form.
+    const auto direct = [&](const float* B, int64_t ldb) {
+      return gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, B, ldb, yg + (int64_t)i0 * s.P, s.P, kb > 0,
+                         kb == nkb - 1 ? act : -1, alpha);
+    };
     if (cat_rows) {
       // The rows of the concatenation: for the in-place product (few output-channel panels) copied
       // into cache, else packed straight from each source (a resized one's rows made in cache first);
@@ -495,16 +501,12 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
         // 192 channels; the layer 0.376 -> 0.351 ms in a model forward, A/B in one process); else
         // its rows are copied.
         const int only = kx > 0 && ka == kx ? 0 : kx > 0 && ka == 0 ? 1 : -1;
-        if (only >= 0 && cat_rows->tab[only].empty() &&
-            gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, cat_rows->plane(only, n, only ? k0 - ca : k0) + p0, s.HW,
-                        yg + (int64_t)i0 * s.P, s.P, kb > 0, kb == nkb - 1 ? act : -1, alpha))
+        if (only >= 0 && cat_rows->tab[only].empty() && direct(cat_rows->plane(only, n, only ? k0 - ca : k0) + p0, s.HW))
           return;
         float* r = rowbuf.get((size_t)std::max(kx, 1) * np);
         cat_rows->rows(0, n, k0, ka, p0, np, r, np);
         cat_rows->rows(1, n, k0 + ka - ca, kx - ka, p0, np, r + (int64_t)ka * np, np);
-        if (gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, r, np, yg + (int64_t)i0 * s.P, s.P, kb > 0,
-                        kb == nkb - 1 ? act : -1, alpha))
-          return;
+        if (direct(r, np)) return;
         gemm_pack_b(uk, false, r, np, 0, kx, 0, np, col, sstride);
       } else {
         for (int i = 0; i < 2; ++i) {
@@ -521,9 +523,7 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
         }
       }
     } else if (pw) {
-      if (npan <= 3 && gemm_direct(uk, i1 - i0, np, kx, kx < kc, Ap, aps, xg + p0 + (int64_t)k0 * s.HW, s.HW,
-                                   yg + (int64_t)i0 * s.P, s.P, kb > 0, kb == nkb - 1 ? act : -1, alpha))
-        return;
+      if (npan <= 3 && direct(xg + p0 + (int64_t)k0 * s.HW, s.HW)) return;
       gemm_pack_b(uk, false, xg + p0, s.HW, k0, kx, 0, np, col, sstride);
     } else {
       // im2col straight into NR-wide slivers: column j of row k lands at

@@ -46,31 +46,31 @@ bool gemm_fma_rate(double seconds, double& one_thread, double& all_threads) {
     fn();
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
+  const int T = get_num_threads();
+  std::vector<float> part((size_t)T);
+  // `rounds` on the calling thread; on every pool thread, one index each
+  const auto one = [&](int64_t rounds) { sink = sink + uk.fma_chains(rounds); };
+  const auto all = [&](int64_t rounds) {
+    parallel_for(T, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) part[(size_t)i] = uk.fma_chains(rounds);
+    });
+    for (float v : part) sink = sink + v;
+  };
   // Rounds for about a sixth of `seconds` per run (three runs of each measurement).
   int64_t iters = 1 << 14;
   for (;;) {
-    const double dt = timed([&] { sink = sink + uk.fma_chains(iters); });
+    const double dt = timed([&] { one(iters); });
     if (dt >= 0.005 || iters >= ((int64_t)1 << 40)) {
       iters = std::max<int64_t>(1, (int64_t)((double)iters * (seconds / 6) / std::max(dt, 1e-9)));
       break;
     }
     iters *= 4;
   }
-  const int T = get_num_threads();
-  std::vector<float> part((size_t)T);
-  const std::function<void(int64_t, int64_t)> each = [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) part[(size_t)i] = uk.fma_chains(iters);
-  };
   double best1 = 0, bestT = 0;
   for (int run = 0; run < 3; ++run) {
-    const double d1 = timed([&] { sink = sink + uk.fma_chains(iters); });
-    best1 = std::max(best1, flops_per_round * (double)iters / d1 / 1e9);
-    // one index per thread; a short job first, so that the workers are awake (spinning) when the
-    // timed one starts and each takes its own index
-    parallel_for(T, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) part[(size_t)i] = uk.fma_chains(64); });
-    const double dT = timed([&] { parallel_for(T, each, 1); });
-    for (float v : part) sink = sink + v;
-    bestT = std::max(bestT, flops_per_round * (double)iters * T / dT / 1e9);
+    best1 = std::max(best1, flops_per_round * (double)iters / timed([&] { one(iters); }) / 1e9);
+    all(64);  // a short job first: the workers are awake (spinning) when the timed one starts
+    bestT = std::max(bestT, flops_per_round * (double)iters * T / timed([&] { all(iters); }) / 1e9);
   }
   one_thread = best1;
   all_threads = bestT;
