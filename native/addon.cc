@@ -829,6 +829,144 @@ napi_value CallConcat(napi_env env, napi_callback_info cbinfo) {
   if (box) report_bytes(env, box);
   return nullptr;
 }
+// conv_chain_forward(x, y, w, p, f): a stem layer and the depthwise -> 1x1 pairs after it in one
+// pass (native/kernels.h); p: the stem's conv2d_act_forward p (17 integers) then each pair's
+// dwpw_act_forward p (19), 1 to 4 pairs; w: an array of their weights (ws, bs, then per pair wd,
+// bd, wp, bp; the biases may be null); f: a Float32Array of the alphas (the stem's, then per pair
+// alpha and alpha2). Each layer is checked as its own kernel checks it, and each pair's input must
+// be the output of the layer before.
+constexpr int kChainMaxPairs = 4;
+napi_value CallChain(napi_env env, napi_callback_info cbinfo) {
+  KernelCall k;
+  if (napi_get_cb_info(env, cbinfo, &k.argc, k.argv, nullptr, nullptr) != napi_ok) return nullptr;
+  k.who = "conv_chain_forward: ";
+  const std::string& who = k.who;
+  if (k.argc != 5) {
+    throw_error(env, ErrKind::Type, who + "expected 5 arguments (x, y, w, p, f) for the call, got " + S(k.argc));
+    return nullptr;
+  }
+  const View pv = view_of(env, k.argv[3]);
+  const int64_t stem_n = sp::CG_COUNT + 1, pair_n = sp::CG_COUNT + 3;
+  if (!pv.ok || pv.type != napi_int32_array || (int64_t)pv.length < stem_n + pair_n ||
+      ((int64_t)pv.length - stem_n) % pair_n || ((int64_t)pv.length - stem_n) / pair_n > kChainMaxPairs) {
+    throw_error(env, ErrKind::Type, who + "expected an Int32Array of 17 + 19k integers (the stem's p, then k = 1 to " +
+                                        S(kChainMaxPairs) + " depthwise -> 1x1 pairs' p) for p, got " + describe(env, k.argv[3]));
+    return nullptr;
+  }
+  const int npairs = (int)(((int64_t)pv.length - stem_n) / pair_n);
+  std::vector<int32_t> p(static_cast<const int32_t*>(pv.data), static_cast<const int32_t*>(pv.data) + pv.length);
+  const View fv = view_of(env, k.argv[4]);
+  if (!fv.ok || fv.type != napi_float32_array || (int64_t)fv.length != 1 + 2 * npairs) {
+    throw_error(env, ErrKind::Type, who + "expected a Float32Array of " + S(1 + 2 * npairs) + " alphas for f, got " + describe(env, k.argv[4]));
+    return nullptr;
+  }
+  std::vector<float> f(static_cast<const float*>(fv.data), static_cast<const float*>(fv.data) + fv.length);
+  bool is_array = false;
+  uint32_t nw = 0;
+  if (napi_is_array(env, k.argv[2], &is_array) != napi_ok || !is_array || napi_get_array_length(env, k.argv[2], &nw) != napi_ok ||
+      nw != (uint32_t)(2 + 4 * npairs)) {
+    throw_error(env, ErrKind::Type, who + "expected an array of " + S(2 + 4 * npairs) + " weights (ws, bs, then per pair wd, bd, wp, bp) for w, got " +
+                                        describe(env, k.argv[2]));
+    return nullptr;
+  }
+  // each layer as its own kernel checks it
+  const auto spec = [](const char* name) -> const Spec& {
+    return *std::find_if(table().begin(), table().end(), [&](const Spec& t) { return std::string(t.name) == name; });
+  };
+  const Spec& stem_spec = prepared_spec();  // act -1 (none) allowed, as through a filter cache
+  const Spec& pair_spec = spec("dwpw_act_forward");
+  std::vector<int64_t> need_w((size_t)nw, 0);
+  int64_t need_x = 0, need_y = 0;
+  for (int l = -1; l < npairs; ++l) {
+    const Spec& sp_ = l < 0 ? stem_spec : pair_spec;
+    const int32_t* q = l < 0 ? p.data() : p.data() + stem_n + l * pair_n;
+    const std::string part = l < 0 ? "the stem" : "pair " + S(l);
+    for (size_t i = 0; i < sp_.params.size(); ++i) {
+      const Param& r = sp_.params[i];
+      if (q[i] < r.lo || q[i] > r.hi) {
+        throw_error(env, ErrKind::Range, who + "expected an integer in [" + S(r.lo) + ", " + S(r.hi) + "] for " + part + "'s " + r.name +
+                                             " (p[" + S((q - p.data()) + (int64_t)i) + "]), got " + S(q[i]));
+        return nullptr;
+      }
+    }
+    if (sp_.relation && !rule_ok(env, who + part + ": ", sp_.relation(q))) return nullptr;
+    const Sizes z = sp_.sizes(q);
+    for (int64_t v : z)
+      if (v > kMaxElems) {
+        throw_error(env, ErrKind::Range, who + "expected a geometry giving at most 2^31 - 1 elements per tensor for " + part + ", got " + count_text(v));
+        return nullptr;
+      }
+    if (l < 0) {
+      need_x = z[0], need_w[0] = z[1], need_w[1] = z[2];
+      continue;
+    }
+    for (int j = 0; j < 4; ++j) need_w[(size_t)(2 + 4 * l + j)] = z[(size_t)(1 + j)];
+    need_y = z[5];
+    // its input is the output of the layer before
+    using namespace sp;
+    const int32_t* prev = l == 0 ? p.data() : p.data() + stem_n + (l - 1) * pair_n;
+    const int64_t pc = l == 0 ? prev[CG_OC] : prev[CG_COUNT + 1];
+    const int64_t want[4] = {prev[CG_N], pc, prev[CG_OH], prev[CG_OW]}, got[4] = {q[CG_N], q[CG_C], q[CG_H], q[CG_W]};
+    if (!std::equal(want, want + 4, got)) {
+      throw_error(env, ErrKind::Range, who + "expected " + part + "'s input (N, C, H, W) to be the previous layer's output (" + S(want[0]) + ", " +
+                                           S(want[1]) + ", " + S(want[2]) + ", " + S(want[3]) + "), got (" + S(got[0]) + ", " + S(got[1]) + ", " +
+                                           S(got[2]) + ", " + S(got[3]) + ")");
+      return nullptr;
+    }
+  }
+  const auto f32 = [&](napi_value v, const std::string& name, int64_t need, bool optional, const float** out) {
+    if (optional && (type_of(env, v, napi_null) || type_of(env, v, napi_undefined))) {
+      *out = nullptr;
+      return true;
+    }
+    const View tv = view_of(env, v);
+    if (!tv.ok || tv.type != napi_float32_array) {
+      throw_error(env, ErrKind::Type, who + "expected a Float32Array" + (optional ? " or null" : "") + " for " + name + ", got " + describe(env, v));
+      return false;
+    }
+    if ((int64_t)tv.length < need) {
+      throw_error(env, ErrKind::Range, who + "expected at least " + S(need) + " elements for " + name + ", got " + S((int64_t)tv.length));
+      return false;
+    }
+    *out = static_cast<const float*>(tv.data);
+    return true;
+  };
+  const float* x = nullptr;
+  const float* yc = nullptr;
+  if (!f32(k.argv[0], "x", need_x, false, &x) || !f32(k.argv[1], "y", need_y, false, &yc)) return nullptr;
+  std::vector<const float*> w((size_t)nw, nullptr);
+  static const char* wn[4] = {"wd", "bd", "wp", "bp"};
+  for (uint32_t i = 0; i < nw; ++i) {
+    napi_value v;
+    if (napi_get_element(env, k.argv[2], i, &v) != napi_ok) return nullptr;
+    const std::string name = i < 2 ? std::string(i ? "bs" : "ws") + " (w[" + S(i) + "])"
+                                   : std::string(wn[(i - 2) % 4]) + " of pair " + S((i - 2) / 4) + " (w[" + S(i) + "])";
+    const bool optional = i == 1 || (i >= 2 && (i - 2) % 2 == 1);
+    if (!f32(v, name, need_w[i], optional, &w[i])) return nullptr;
+  }
+  run_guarded(env, k, [&] { sp::conv_chain_forward(x, w.data(), const_cast<float*>(yc), p.data(), npairs, f.data()); });
+  return nullptr;
+}
+napi_value ChainUsable(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  const View pv = view_of(env, argv[0]);
+  const int64_t stem_n = sp::CG_COUNT + 1, pair_n = sp::CG_COUNT + 3;
+  if (argc != 1 || !pv.ok || pv.type != napi_int32_array || (int64_t)pv.length < stem_n + pair_n ||
+      ((int64_t)pv.length - stem_n) % pair_n || ((int64_t)pv.length - stem_n) / pair_n > kChainMaxPairs) {
+    throw_error(env, ErrKind::Type, "convChainUsable: expected one Int32Array of 17 + 19k integers (k = 1 to " + S(kChainMaxPairs) + ") for p, got " +
+                                        (argc ? describe(env, argv[0]) : std::string("no arguments")));
+    return nullptr;
+  }
+  const int32_t* p = static_cast<const int32_t*>(pv.data);
+  bool ok = true;
+  for (int64_t i = 0; i < (int64_t)pv.length && ok; ++i) {
+    const int64_t j = i < stem_n ? i : (i - stem_n) % pair_n;
+    if (j < sp::CG_COUNT) ok = p[i] >= (j == sp::CG_PT || j == sp::CG_PL ? 0 : 1) && p[i] <= kMaxDim;
+  }
+  return Napi::Boolean::New(env, ok && sp::conv_chain_usable(p, (int)(((int64_t)pv.length - stem_n) / pair_n)));
+}
 napi_value BlockedProblem(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 3;
   napi_value argv[3];
@@ -1298,7 +1436,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const std::pair<const char*, napi_callback> caches[] = {
       {"newFilterCache", NewFilterCache}, {"freeFilterCache", FreeFilterCache}, {"conv2d_act_forward_prepared", CallPrepared},
       {"conv2d_act_forward_blocked", CallBlocked}, {"blockedProblem", BlockedProblem},
-      {"conv2d_concat_forward", CallConcat}};
+      {"conv2d_concat_forward", CallConcat}, {"conv_chain_forward", CallChain}, {"convChainUsable", ChainUsable}};
   for (const auto& c : caches) {
     napi_value fn;
     napi_create_function(env, c.first, NAPI_AUTO_LENGTH, c.second, nullptr, &fn);

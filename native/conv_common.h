@@ -12,6 +12,7 @@
 // and P = OH*OW; y_g (OCg x P) = W_g (OCg x Kg) * col.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "gemm_internal.h"
 #include "kernels.h"
@@ -239,6 +240,21 @@ struct DwBandPlan {
   int64_t scratch;
 };
 DwBandPlan dw_band_plan(const ConvShape& s);
+
+// The pieces of the layer chain's band kernel (conv_chain.cc), each the same values as the
+// whole-tensor kernel it comes from. stem_band: rows [oh0, oh1) of image n of a stem layer
+// (stem_usable), output channel oc's row oh at y + oc * ycs + (oh - oh0) * OW; wpk: the filter as
+// stem_pack packs it; scratch: stem_band_scratch(s) floats. dw_window: dw_band's rows [oh0, oh1) of
+// channels [c0, c1) of a layer whose dw_band_plan has by_rows, from a window of its input (channel
+// c's rows from ih0 on at win + c * wcs, every row inside the image that those outputs read);
+// zeros: W floats of 0.
+bool stem_band_usable(const ConvShape& s);
+int64_t stem_band_scratch(const ConvShape& s);
+std::vector<float> stem_pack(const ConvShape& s, const float* w);
+void stem_band(const ConvShape& s, const float* x, const float* wpk, const float* b, int n, int oh0, int oh1, float* y,
+               int64_t ycs, float* scratch, int act, float alpha);
+void dw_window(const ConvShape& s, const float* win, int64_t wcs, int ih0, const float* w, const float* b, int c0, int c1,
+               int oh0, int oh1, float* d, int64_t ldd, const float* zeros, int act, float alpha);
 void dw_band(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0, int c1, int oh0, int oh1,
              float* d, int64_t ldd, float* scratch, int act, float alpha);
 

@@ -23,7 +23,11 @@ namespace sp {
   void depthwise_backward_filter_range_##isa(const ConvShape&, const float*, const float*, float*, float*,   \
                                              int64_t, int64_t, float*);                                         \
   void dw_band_range_##isa(const ConvShape&, const float*, const float*, const float*, int, int, int, int, int,     \
-                           float*, int64_t, float*, int, float);
+                           float*, int64_t, float*, int, float);                                                   \
+  void stem_rows_##isa(const ConvShape&, const float*, const float*, const float*, int, int, int, float*, int64_t, \
+                       float*, int, float);                                                                      \
+  void dw_window_range_##isa(const ConvShape&, const float*, int64_t, int, const float*, const float*, int, int,   \
+                             int, int, float*, int64_t, const float*, int, float);
 SP_DW_DECLARE(avx2)
 SP_DW_DECLARE(avx512)
 #undef SP_DW_DECLARE
@@ -36,24 +40,33 @@ using BinFn = void (*)(const ConvShape&, const float*, const float*, float*, int
 using BwFn = void (*)(const ConvShape&, const float*, const float*, float*, float*, int64_t, int64_t, float*);
 using BandFn = void (*)(const ConvShape&, const float*, const float*, const float*, int, int, int, int, int, float*,
                         int64_t, float*, int, float);
+using StemRowsFn = void (*)(const ConvShape&, const float*, const float*, const float*, int, int, int, float*, int64_t,
+                           float*, int, float);
+using WindowFn = void (*)(const ConvShape&, const float*, int64_t, int, const float*, const float*, int, int, int, int,
+                          float*, int64_t, const float*, int, float);
 struct DwFns {
   FwdFn fwd;
   BinFn bin;
   BwFn bw;
   FwdFn stem;
   BandFn band;
+  StemRowsFn stem_rows;
+  WindowFn window;
 };
 const DwFns& dw_fns() {
   static const DwFns f = [] {
 #if defined(__x86_64__)
     if (cpu_has_avx512())
       return DwFns{depthwise_forward_range_avx512, depthwise_backward_input_range_avx512,
-                   depthwise_backward_filter_range_avx512, stem_forward_range_avx512, dw_band_range_avx512};
+                   depthwise_backward_filter_range_avx512, stem_forward_range_avx512, dw_band_range_avx512,
+                   stem_rows_avx512, dw_window_range_avx512};
     if (cpu_has_avx2_fma())
       return DwFns{depthwise_forward_range_avx2, depthwise_backward_input_range_avx2,
-                   depthwise_backward_filter_range_avx2, stem_forward_range_avx2, dw_band_range_avx2};
+                   depthwise_backward_filter_range_avx2, stem_forward_range_avx2, dw_band_range_avx2,
+                   stem_rows_avx2, dw_window_range_avx2};
 #endif
-    return DwFns{dw_forward_range, dw_backward_input_range, dw_backward_filter_range, stem_forward_range, dw_band_range};
+    return DwFns{dw_forward_range, dw_backward_input_range, dw_backward_filter_range, stem_forward_range, dw_band_range,
+                 stem_rows, dw_window_range};
   }();
   return f;
 }
@@ -86,14 +99,29 @@ bool stem_forward(const ConvShape& s, const float* x, const float* w, const floa
   const FwdFn fn = dw_fns().stem;
   const size_t scratch = (size_t)stem_scratch(s);
   check_scratch((double)scratch);
-  std::vector<float> wp((size_t)stem_packed_size(s));
-  stem_pack_filter(s, w, wp.data());
+  const std::vector<float> wp = stem_pack(s, w);
   parallel_for((int64_t)s.N * s.OH, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf buf;
     fn(s, x, wp.data(), b, y, tb, te, buf.get(scratch), act, alpha);
     buf.release_if_over((size_t)1 << 20);
   }, 4);
   return true;
+}
+
+bool stem_band_usable(const ConvShape& s) { return stem_usable(s); }
+int64_t stem_band_scratch(const ConvShape& s) { return stem_scratch(s); }
+std::vector<float> stem_pack(const ConvShape& s, const float* w) {
+  std::vector<float> wp((size_t)stem_packed_size(s));
+  stem_pack_filter(s, w, wp.data());
+  return wp;
+}
+void stem_band(const ConvShape& s, const float* x, const float* wpk, const float* b, int n, int oh0, int oh1, float* y,
+               int64_t ycs, float* scratch, int act, float alpha) {
+  dw_fns().stem_rows(s, x, wpk, b, n, oh0, oh1, y, ycs, scratch, act, alpha);
+}
+void dw_window(const ConvShape& s, const float* win, int64_t wcs, int ih0, const float* w, const float* b, int c0, int c1,
+               int oh0, int oh1, float* d, int64_t ldd, const float* zeros, int act, float alpha) {
+  dw_fns().window(s, win, wcs, ih0, w, b, c0, c1, oh0, oh1, d, ldd, zeros, act, alpha);
 }
 
 DwBandPlan dw_band_plan(const ConvShape& s) {

@@ -661,9 +661,11 @@ inline bool stem_usable(const ConvShape& s) {
 // Scratch floats per row: 9*C rows of the row's columns, rounded up to whole blocks.
 inline int64_t stem_scratch(const ConvShape& s) { return (int64_t)9 * s.C * ((s.OW + 15) / 16 * 16); }
 
-// Output rows t = n*OH + oh in [tb, te); w packed by stem_pack_filter.
-void stem_forward_range(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
-                        int64_t te, float* in, int act, float alpha) {
+// Output rows oh in [oh0, oh1) of image n, output channel oc's row oh at y + oc * ycs + (oh - oh0) * OW;
+// w packed by stem_pack_filter. (stem_forward_range: whole planes; the layer chain's band kernel,
+// conv_chain.cc: a window of rows.)
+void stem_rows(const ConvShape& s, const float* x, const float* w, const float* b, int n, int oh0, int oh1, float* y,
+               int64_t ycs, float* in, int act, float alpha) {
   const int K = 9 * s.C, OW = s.OW, W = s.W;
 #if defined(__AVX512F__)
   const int ldi = (OW + 15) / 16 * 16;  // rows in blocks of 16 (stem_scratch's rounding)
@@ -675,8 +677,8 @@ void stem_forward_range(const ConvShape& s, const float* x, const float* w, cons
   // one core, under perf). The two new input rows of each channel for output row oh + 4 are
   // fetched while row oh is computed (the stem 1.03-1.10x in a model forward).
   constexpr int kAhead = 4;
-  for (int64_t t = tb; t < te; ++t) {
-    const int oh = (int)(t % s.OH), n = (int)(t / s.OH);
+  for (int oh = oh0; oh < oh1; ++oh) {
+    float* yrow = y + (int64_t)(oh - oh0) * OW;
     if (oh + kAhead < s.OH)
       for (int c = 0; c < s.C; ++c)
         for (int ih = 2 * (oh + kAhead); ih < dw_min(s.H, 2 * (oh + kAhead) + 2); ++ih) {
@@ -732,7 +734,7 @@ void stem_forward_range(const ConvShape& s, const float* x, const float* w, cons
           __m512 v = acc[j];
           if (b) v = _mm512_add_ps(v, _mm512_set1_ps(b[oc0 + j]));
           if (act >= 0) v = act16(v, act, va);
-          _mm512_mask_storeu_ps(y + (((int64_t)n * s.OC + oc0 + j) * s.OH + oh) * OW + ow, (__mmask16)((1u << len) - 1), v);
+          _mm512_mask_storeu_ps(yrow + (oc0 + j) * ycs + ow, (__mmask16)((1u << len) - 1), v);
         }
       }
       continue;
@@ -751,7 +753,7 @@ void stem_forward_range(const ConvShape& s, const float* x, const float* w, cons
           if (b) acc[j] += DW_SPLAT(b[oc0 + j]);
           dw_v8 v = acc[j];
           dw_act(v, act, alpha);
-          float* yr = y + (((int64_t)n * s.OC + oc0 + j) * s.OH + oh) * OW + ow;
+          float* yr = yrow + (oc0 + j) * ycs + ow;
           if (len == 8)
             *(dw_v8u*)yr = v;
           else
@@ -762,7 +764,19 @@ void stem_forward_range(const ConvShape& s, const float* x, const float* w, cons
   }
 }
 
-// The filter (OC x K, K = 9*C) in the layout stem_forward_range reads: groups of 8 output
+// Output rows t = n*OH + oh in [tb, te) of whole planes; w packed by stem_pack_filter.
+void stem_forward_range(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int64_t tb,
+                        int64_t te, float* in, int act, float alpha) {
+  const int64_t P = (int64_t)s.OH * s.OW;
+  for (int64_t t = tb; t < te;) {  // runs of rows of one image
+    const int n = (int)(t / s.OH), oh0 = (int)(t % s.OH);
+    const int oh1 = te - t < s.OH - oh0 ? oh0 + (int)(te - t) : s.OH;
+    stem_rows(s, x, w, b, n, oh0, oh1, y + (int64_t)n * s.OC * P + (int64_t)oh0 * s.OW, P, in, act, alpha);
+    t += oh1 - oh0;
+  }
+}
+
+// The filter (OC x K, K = 9*C) in the layout stem_rows reads: groups of 8 output
 // channels, [k][8] within a group, zeros past OC. dst: stem_packed_size(s) floats.
 inline int64_t stem_packed_size(const ConvShape& s) { return (int64_t)(s.OC + 7) / 8 * 8 * 9 * s.C; }
 inline void stem_pack_filter(const ConvShape& s, const float* w, float* dst) {
@@ -816,6 +830,19 @@ void dw_band_range(const ConvShape& s, const float* x, const float* w, const flo
   for (int c = c0; c < c1; ++c)
     dw_forward_flat_plane(s, f, x + ((int64_t)n * s.C + c) * s.HW, w + (int64_t)c * s.KK, b ? b[c] : 0.f,
                           d + (int64_t)(c - c0) * ldd, scratch, act, alpha);
+}
+
+// Output rows [oh0, oh1) of channels [c0, c1) of a dw3_usable layer, read from a window of its
+// input: channel c's input rows from ih0 on at win + c * wcs (row ih at (ih - ih0) * W), holding
+// every row inside the image those outputs read; channel c's rows go to d + (c - c0) * ldd, row oh
+// at (oh - oh0) * OW. zeros: W floats of 0 (stride 1). The same rows as dw_band_range's.
+void dw_window_range(const ConvShape& s, const float* win, int64_t wcs, int ih0, const float* w, const float* b, int c0,
+                     int c1, int oh0, int oh1, float* d, int64_t ldd, const float* zeros, int act, float alpha) {
+  for (int c = c0; c < c1; ++c) {
+    // the plane as dw3_forward_rows addresses it: only rows ih0 .. of it are read
+    const float* xc = win + (int64_t)c * wcs - (int64_t)ih0 * s.W;
+    dw3_forward_rows(s, xc, w + (int64_t)c * 9, b ? b[c] : 0.f, d + (int64_t)(c - c0) * ldd, oh0, oh1, act, alpha, zeros);
+  }
 }
 
 // Planes t = n*OC + oc in [tb, te); act >= 0: the fused activation (fused_act.h), applied to
@@ -1283,6 +1310,15 @@ void dw_backward_filter_range(const ConvShape& s, const float* x, const float* d
   void stem_forward_range_##isa(const ConvShape& s, const float* x, const float* w, const float* b, float* y,     \
                                 int64_t tb, int64_t te, float* scratch, int act, float alpha) {                 \
     stem_forward_range(s, x, w, b, y, tb, te, scratch, act, alpha);                                            \
+  }                                                                                                            \
+  void stem_rows_##isa(const ConvShape& s, const float* x, const float* w, const float* b, int n, int oh0, int oh1, \
+                       float* y, int64_t ycs, float* scratch, int act, float alpha) {                          \
+    stem_rows(s, x, w, b, n, oh0, oh1, y, ycs, scratch, act, alpha);                                           \
+  }                                                                                                            \
+  void dw_window_range_##isa(const ConvShape& s, const float* win, int64_t wcs, int ih0, const float* w,         \
+                             const float* b, int c0, int c1, int oh0, int oh1, float* d, int64_t ldd,           \
+                             const float* zeros, int act, float alpha) {                                        \
+    dw_window_range(s, win, wcs, ih0, w, b, c0, c1, oh0, oh1, d, ldd, zeros, act, alpha);                       \
   }                                                                                                            \
   void dw_band_range_##isa(const ConvShape& s, const float* x, const float* w, const float* b, int n, int c0,    \
                            int c1, int oh0, int oh1, float* d, int64_t ldd, float* scratch, int act, float alpha) { \

@@ -115,6 +115,14 @@ void conv2d_act_forward(const float* x, const float* w, const float* b /*nullabl
 // + bp), wp OC2 x OC, y N x OC2 x OH x OW (dwpw_forward.cc).
 void dwpw_act_forward(const float* x, const float* wd, const float* bd /*nullable*/, const float* wp,
                       const float* bp /*nullable*/, float* y, const int32_t* p, float alpha, float alpha2);
+// A stem layer (p = conv geometry + {act}) and npairs depthwise -> 1x1 pairs after it (each p =
+// dwpw_act_forward's), in bands of rows without making the maps between them (conv_chain.cc); p
+// the stem's then each pair's, w = {ws, bs, then per pair wd, bd, wp, bp} (biases nullable), f = {the
+// stem's alpha, then per pair alpha, alpha2}; y the last pair's output. The values of
+// conv2d_act_forward then dwpw_act_forward per pair, bit for bit. conv_chain_usable: whether the
+// band path runs (else the kernels run one after the other through temporaries).
+bool conv_chain_usable(const int32_t* p, int npairs);
+void conv_chain_forward(const float* x, const float* const* w, float* y, const int32_t* p, int npairs, const float* f);
 // p = {N, C, HW, act}
 void batch_norm_act_train_forward(const float* x, const float* scale, const float* bias, float* y,
                                   float* saved_mean, float* saved_invstd, float* running_mean, float* running_var,

@@ -47,6 +47,12 @@ export interface Backend<S = unknown> {
    * forward's concatenation pass, src/graph/concat_fold.ts); absent: never used.
    */
   readonly concatConvs?: ConcatConvs<S>;
+  /**
+   * An image's stem convolution and the depthwise -> 1x1 pairs after it in bands of rows, the maps
+   * between them never made (the replayed forward's chain pass, src/graph/chain_fold.ts); absent:
+   * never used.
+   */
+  readonly convChains?: ConvChains<S>;
   /** Element precision of storages: the reference computes in float64, everything else float32. */
   readonly precision: 'float32' | 'float64';
   alloc(n: number): S;
@@ -98,6 +104,18 @@ export type BlockedLayout = 1 | 2 | 3;
  * Wa] and b of [N, C - Ca, Hb, Wb], each resized to p's H x W as upsample_forward's nearest mode
  * does unless it has that size; cache: the filter's cache (filterCaches) or null.
  */
+/**
+ * Backend.convChains: conv2d_act_forward of a stem layer (p: its 17 integers) followed by
+ * dwpw_act_forward of each pair after it (19 integers each), y the last pair's output, the same
+ * values bit for bit; w = [ws, bs, then per pair wd, bd, wp, bp] (biases may be null), f = [the
+ * stem's alpha, then per pair alpha, alpha2]. usable(p): whether the band path runs for p (else
+ * the call runs the kernels one after the other through temporaries, which gains nothing).
+ */
+export interface ConvChains<S> {
+  usable(p: Int32Array): boolean;
+  convChain(x: S, y: S, w: Array<S | null>, p: Int32Array, f: Float32Array): void;
+}
+
 export interface ConcatConvs<S> {
   concatConv2dAct(cache: object | null, a: S, b: S, w: S, bias: S | null, y: S, p: Int32Array, alpha: number, q: Int32Array): void;
 }

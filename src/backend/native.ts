@@ -66,6 +66,14 @@ export interface NativeAddon {
    * align_a, Hb, Wb, align_b]; cache may be null
    */
   conv2d_concat_forward(cache: object | null, a: Float32Array, b: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, p: Int32Array, alpha: number, q: Int32Array): void;
+  /**
+   * a stem layer and the depthwise -> 1x1 pairs after it in bands of rows (native/conv_chain.cc): p =
+   * the stem's 17 integers, then 19 per pair (1 to 4 pairs); w = [ws, bs, then per pair wd, bd, wp,
+   * bp]; f = the alphas (the stem's, then per pair alpha, alpha2)
+   */
+  conv_chain_forward(x: Float32Array, y: Float32Array, w: Array<Float32Array | null>, p: Int32Array, f: Float32Array): void;
+  /** whether conv_chain_forward runs p in bands (false: the kernels one after the other) */
+  convChainUsable(p: Int32Array): boolean;
   /** why conv2d_act_forward_blocked would refuse p and layout on this machine, or null */
   blockedProblem(p: Int32Array, layout: number): string | null;
   /** without CUDA compiled in, only available(), which says so */
@@ -99,7 +107,7 @@ export function loadAddon(): NativeAddon | null {
       process.dlopen(holder, file, os.constants.dlopen.RTLD_NOW);
       const m = holder.exports;
       const missing: string[] = KERNEL_NAMES.filter((k) => typeof m.kernels?.[k] !== 'function');
-      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared', 'conv2d_act_forward_blocked', 'blockedProblem', 'conv2d_concat_forward'] as const) if (typeof m[f] !== 'function') missing.push(f);
+      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared', 'conv2d_act_forward_blocked', 'blockedProblem', 'conv2d_concat_forward', 'conv_chain_forward', 'convChainUsable'] as const) if (typeof m[f] !== 'function') missing.push(f);
       if (missing.length) {
         tried.push(`${file}: lacks kernels ${missing.join(', ')}`);
         continue;
@@ -168,6 +176,10 @@ function makeNativeBackend(): Backend<Float32Array> {
     },
     concatConvs: {
       concatConv2dAct: (c, a, b, w, bias, y, p, alpha, q) => addonOrThrow().conv2d_concat_forward(c, a, b, w, bias, y, p, alpha, q),
+    },
+    convChains: {
+      usable: (p) => addonOrThrow().convChainUsable(p),
+      convChain: (x, y, w, p, f) => addonOrThrow().conv_chain_forward(x, y, w, p, f),
     },
     available(): Availability {
       return loadAddon() ? { ok: true } : { ok: false, reason: failure };

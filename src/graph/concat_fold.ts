@@ -16,17 +16,7 @@
  * runner's check of the replayed plan against the executor confirms.
  */
 import type { Backend } from '../backend/backend';
-import { type AnyFn, convCall, pointwise, type RecordedCall, type RoleOf } from './recorded_call';
-
-/** Whether storage s, after call i, is read before being overwritten whole (or is returned). */
-function readAfter(calls: RecordedCall[], i: number, s: unknown, role: RoleOf, pinned: Set<unknown>): boolean {
-  for (let k = i + 1; k < calls.length; k++) {
-    const js = calls[k].args.flatMap((a, j) => (a === s ? [j] : []));
-    if (!js.length) continue;
-    return !js.every((j) => role(calls[k], j) === 'out');
-  }
-  return pinned.has(s);
-}
+import { type AnyFn, convCall, pointwise, readAfter, type RecordedCall, type RoleOf } from './recorded_call';
 
 /**
  * The calls with each matched concatenation read by its 1x1 layer (see the file comment), and how

@@ -1,6 +1,6 @@
 /**
  * The recorded calls of a replayed forward (src/graph/replay.ts) as the passes over them see them
- * (src/graph/blocked_layout.ts, src/graph/concat_fold.ts): one call, what it does with an
+ * (src/graph/blocked_layout.ts, src/graph/concat_fold.ts, src/graph/chain_fold.ts): one call, what it does with an
  * argument, and where a convolution call keeps its storages and geometry.
  */
 import type { Backend } from '../backend/backend';
@@ -38,4 +38,14 @@ export function convCall(backend: Backend<any>, c: RecordedCall): ConvCall | nul
 export function pointwise(p: Int32Array): boolean {
   const [, , H, W, , KH, KW, OH, OW, SH, SW, PT, PL, DH, DW, G] = p;
   return KH === 1 && KW === 1 && SH === 1 && SW === 1 && PT === 0 && PL === 0 && DH === 1 && DW === 1 && G === 1 && OH === H && OW === W;
+}
+
+/** Whether storage s, after call i, is read before being overwritten whole (or is returned). */
+export function readAfter(calls: RecordedCall[], i: number, s: unknown, role: RoleOf, pinned: Set<unknown>): boolean {
+  for (let k = i + 1; k < calls.length; k++) {
+    const js = calls[k].args.flatMap((a, j) => (a === s ? [j] : []));
+    if (!js.length) continue;
+    return !js.every((j) => role(calls[k], j) === 'out');
+  }
+  return pinned.has(s);
 }

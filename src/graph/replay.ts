@@ -37,6 +37,7 @@ import { PreparedWeights } from '../backend/prepared';
 import { Tensor, withStoragePool } from '../backend/tensor';
 import { Rng } from '../data/rng';
 import { blockChannels } from './blocked_layout';
+import { foldChains } from './chain_fold';
 import { foldConcats } from './concat_fold';
 import { defaultBackend, forward, forwardWithPool } from './executor';
 import type { Graph } from './graph';
@@ -66,8 +67,9 @@ export interface InferenceRunnerOptions {
   /**
    * false: the recorded calls run as recorded; default: true unless SLIMPRUNE_PASSES=0, where the
    * backend can, concatenations are then read in place by the 1x1 layer after them
-   * (src/graph/concat_fold.ts) and chains of depthwise and 1x1 layers run on channel-blocked maps
-   * (src/graph/blocked_layout.ts), with the same outputs bit for bit
+   * (src/graph/concat_fold.ts), an image's stem and the depthwise -> 1x1 pairs after it run in
+   * bands of rows (src/graph/chain_fold.ts) and chains of depthwise and 1x1 layers run on
+   * channel-blocked maps (src/graph/blocked_layout.ts), with the same outputs bit for bit
    */
   passes?: boolean;
 }
@@ -88,6 +90,8 @@ export interface ReplayState {
   blocked?: number;
   /** how many concatenations are read in place by the 1x1 layer after them (src/graph/concat_fold.ts), when any */
   folded?: number;
+  /** how many stem + depthwise -> 1x1 chains run in bands of rows (src/graph/chain_fold.ts), when any */
+  chains?: number;
 }
 
 type Arrays = Array<Float32Array | Float64Array>;
@@ -171,6 +175,7 @@ function record<T>(backend: Backend<any>, constants: Set<unknown>, body: () => T
 function roleOf(c: Call, j: number): BufRole | undefined {
   if (c.key === 'conv2dAct') return j >= 1 && j <= 3 ? 'in' : j === 4 ? 'out' : undefined;
   if (c.key === 'concatConv2dAct') return j >= 1 && j <= 4 ? 'in' : j === 5 ? 'out' : undefined;  // Backend.concatConvs'
+  if (c.key === 'convChain') return j === 0 ? 'in' : j === 1 ? 'out' : undefined;  // Backend.convChains' (w: an array of constants)
   if (c.key === 'fill' || c.key === 'write') return j === 0 ? 'out' : undefined;
   return (KERNELS as Record<string, (typeof KERNELS)[KernelName] | undefined>)[c.key]?.bufs[j]?.role;
 }
@@ -209,6 +214,8 @@ class Plan {
     readonly blocked = 0,
     /** how many concatenations the 1x1 layer reading them reads in place */
     readonly folded = 0,
+    /** how many stem + depthwise -> 1x1 chains run in bands */
+    readonly chains = 0,
   ) {
     const fetched = new Set(Object.values(outputs).map((t) => t.storage));
     this.uses = inputs.map((t) => {
@@ -338,7 +345,7 @@ export class InferenceRunner {
   /** Every input shape seen so far, least recently used first. */
   get states(): ReplayState[] {
     return [...this.entries].map(([shape, e]) => (e.state === 'replayed'
-      ? { shape, state: e.state, calls: e.plan.calls.length, ...(e.plan.blocked ? { blocked: e.plan.blocked } : {}), ...(e.plan.folded ? { folded: e.plan.folded } : {}) }
+      ? { shape, state: e.state, calls: e.plan.calls.length, ...(e.plan.blocked ? { blocked: e.plan.blocked } : {}), ...(e.plan.folded ? { folded: e.plan.folded } : {}), ...(e.plan.chains ? { chains: e.plan.chains } : {}) }
       : e.state === 'refused' ? { shape, state: e.state, reason: e.reason } : { shape, state: e.state, runs: e.runs }));
   }
 
@@ -413,9 +420,11 @@ export class InferenceRunner {
       for (const p of this.graph.params.values()) if (p.tensor) constants.add(p.tensor.storage);
       const rec = record(backend, constants, () => forwardWithPool(this.graph, planFeeds, { training: false, fetch: this.fetch, prepared: this.prepared }, pool).outputs);
       const outs = new Set(Object.values(rec.result).map((t) => t.storage));
-      const folds = this.passesOn && !rec.readBack ? foldConcats(backend, rec.calls, roleOf, outs) : { calls: rec.calls, folded: 0 };
-      const layout = this.passesOn && !rec.readBack ? blockChannels(backend, folds.calls, roleOf, outs) : { calls: folds.calls, blocked: 0 };
-      plan = new Plan(inputs, rec.result, layout.calls, pool, layout.blocked, folds.folded);
+      const passes = this.passesOn && !rec.readBack;
+      const folds = passes ? foldConcats(backend, rec.calls, roleOf, outs) : { calls: rec.calls, folded: 0 };
+      const chained = passes ? foldChains(backend, folds.calls, roleOf, outs) : { calls: folds.calls, chains: 0 };
+      const layout = passes ? blockChannels(backend, chained.calls, roleOf, outs) : { calls: chained.calls, blocked: 0 };
+      plan = new Plan(inputs, rec.result, layout.calls, pool, layout.blocked, folds.folded, chained.chains);
       answer = plan.answer();
       let reason = rec.readBack
         ? 'the forward reads computed tensor data back into JS (what runs depends on the data)'

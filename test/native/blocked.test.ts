@@ -5,7 +5,8 @@
 // odd sizes, maps of one position, NCHW or blocked input); and what a machine cannot run is
 // refused with a reason, never run.
 import { loadAddon, nativeLoadError } from '../../src/backend/native';
-import { rng } from '../util/rng';
+import { firstDiff } from '../util/allclose';
+import { randomFloats } from '../util/rng';
 
 const A = loadAddon();
 const PW = (N: number, C: number, OC: number, H: number, W: number, act: number) => Int32Array.from([N, C, H, W, OC, 1, 1, H, W, 1, 1, 0, 0, 1, 1, 1, act]);
@@ -13,10 +14,7 @@ const why = !A ? nativeLoadError() : A.blockedProblem(PW(1, 16, 32, 1, 1, -1), 3
 if (why) console.log(`skipping channel-blocked convolution tests: ${why}`);
 const d = why ? describe.skip : describe;
 
-const rand = (n: number, seed: number) => {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => r());
-};
+const rand = randomFloats;
 /** NCHW [N, C, P] as blocked [N, C/16, P, 16] */
 function toBlocked(a: Float32Array, N: number, C: number, P: number): Float32Array {
   const out = new Float32Array(a.length);
@@ -29,11 +27,6 @@ function fromBlocked(a: Float32Array, N: number, C: number, P: number): Float32A
   return out;
 }
 /** index of the first element that differs (NaN equal to NaN), -1 when none */
-function firstDiff(a: Float32Array, b: Float32Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(a[i] !== a[i] && b[i] !== b[i])) return i;
-  return a.length === b.length ? -1 : a.length;
-}
-
 d('1x1 layers on blocked maps', () => {
   const cases: Array<[number, number, number, number, number, boolean, number]> = [
     // N, C, OC, H, W, bias, act

@@ -4,20 +4,13 @@
 // in-place (few output channels) path, with K-blocks that straddle the two sources, odd sizes,
 // both align_corners settings and any number of threads; bad arguments end in a clear error.
 import { loadAddon, nativeLoadError } from '../../src/backend/native';
-import { rng } from '../util/rng';
+import { firstDiff } from '../util/allclose';
+import { randomFloats } from '../util/rng';
 
 const A = loadAddon();
 if (!A) console.log(`skipping concatenated-input 1x1 tests: ${nativeLoadError()}`);
 const d = A ? describe : describe.skip;
-const rand = (n: number, seed: number) => {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => r());
-};
-function firstDiff(a: Float32Array, b: Float32Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(a[i] !== a[i] && b[i] !== b[i])) return i;
-  return a.length === b.length ? -1 : a.length;
-}
-
+const rand = randomFloats;
 d('conv2d_concat_forward', () => {
   // N, OC, H, W, [Ca, Ha, Wa, align], [Cb, Hb, Wb, align], bias, act
   type Src = [number, number, number, number];

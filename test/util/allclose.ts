@@ -72,3 +72,10 @@ export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number 
   }
   return d / (s || 1);
 }
+
+/** The first index where a and b differ (NaN equals NaN; a length past the shorter one's end), or -1. */
+export function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i] && !(a[i] !== a[i] && b[i] !== b[i])) return i;
+  return a.length === b.length ? -1 : n;
+}

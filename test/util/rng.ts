@@ -19,6 +19,12 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** n uniform float32 numbers in [-1, 1), fixed by `seed`. */
+export function randomFloats(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => r());
+}
+
 /** n uniform numbers in [lo, hi) (default [-1, 1)), fixed by `seed`. */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float64Array {
   const r = rng(seed);
