@@ -836,6 +836,14 @@ napi_value CallConcat(napi_env env, napi_callback_info cbinfo) {
 // alpha and alpha2). Each layer is checked as its own kernel checks it, and each pair's input must
 // be the output of the layer before.
 constexpr int kChainMaxPairs = 4;
+constexpr int64_t kChainStemInts = sp::CG_COUNT + 1, kChainPairInts = sp::CG_COUNT + 3;
+// The pairs a chain's p holds (17 + 19k integers, k = 1 to kChainMaxPairs), or -1.
+int chain_pairs(const View& pv) {
+  const int64_t n = (int64_t)pv.length - kChainStemInts;
+  return pv.ok && pv.type == napi_int32_array && n >= kChainPairInts && n % kChainPairInts == 0 && n / kChainPairInts <= kChainMaxPairs
+             ? (int)(n / kChainPairInts)
+             : -1;
+}
 napi_value CallChain(napi_env env, napi_callback_info cbinfo) {
   KernelCall k;
   if (napi_get_cb_info(env, cbinfo, &k.argc, k.argv, nullptr, nullptr) != napi_ok) return nullptr;
@@ -846,14 +854,13 @@ napi_value CallChain(napi_env env, napi_callback_info cbinfo) {
     return nullptr;
   }
   const View pv = view_of(env, k.argv[3]);
-  const int64_t stem_n = sp::CG_COUNT + 1, pair_n = sp::CG_COUNT + 3;
-  if (!pv.ok || pv.type != napi_int32_array || (int64_t)pv.length < stem_n + pair_n ||
-      ((int64_t)pv.length - stem_n) % pair_n || ((int64_t)pv.length - stem_n) / pair_n > kChainMaxPairs) {
+  const int64_t stem_n = kChainStemInts, pair_n = kChainPairInts;
+  const int npairs = chain_pairs(pv);
+  if (npairs < 0) {
     throw_error(env, ErrKind::Type, who + "expected an Int32Array of 17 + 19k integers (the stem's p, then k = 1 to " +
                                         S(kChainMaxPairs) + " depthwise -> 1x1 pairs' p) for p, got " + describe(env, k.argv[3]));
     return nullptr;
   }
-  const int npairs = (int)(((int64_t)pv.length - stem_n) / pair_n);
   std::vector<int32_t> p(static_cast<const int32_t*>(pv.data), static_cast<const int32_t*>(pv.data) + pv.length);
   const View fv = view_of(env, k.argv[4]);
   if (!fv.ok || fv.type != napi_float32_array || (int64_t)fv.length != 1 + 2 * npairs) {
@@ -952,9 +959,8 @@ napi_value ChainUsable(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[2];
   if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
   const View pv = view_of(env, argv[0]);
-  const int64_t stem_n = sp::CG_COUNT + 1, pair_n = sp::CG_COUNT + 3;
-  if (argc != 1 || !pv.ok || pv.type != napi_int32_array || (int64_t)pv.length < stem_n + pair_n ||
-      ((int64_t)pv.length - stem_n) % pair_n || ((int64_t)pv.length - stem_n) / pair_n > kChainMaxPairs) {
+  const int npairs = chain_pairs(pv);
+  if (argc != 1 || npairs < 0) {
     throw_error(env, ErrKind::Type, "convChainUsable: expected one Int32Array of 17 + 19k integers (k = 1 to " + S(kChainMaxPairs) + ") for p, got " +
                                         (argc ? describe(env, argv[0]) : std::string("no arguments")));
     return nullptr;
@@ -962,10 +968,10 @@ napi_value ChainUsable(napi_env env, napi_callback_info cbinfo) {
   const int32_t* p = static_cast<const int32_t*>(pv.data);
   bool ok = true;
   for (int64_t i = 0; i < (int64_t)pv.length && ok; ++i) {
-    const int64_t j = i < stem_n ? i : (i - stem_n) % pair_n;
+    const int64_t j = i < kChainStemInts ? i : (i - kChainStemInts) % kChainPairInts;
     if (j < sp::CG_COUNT) ok = p[i] >= (j == sp::CG_PT || j == sp::CG_PL ? 0 : 1) && p[i] <= kMaxDim;
   }
-  return Napi::Boolean::New(env, ok && sp::conv_chain_usable(p, (int)(((int64_t)pv.length - stem_n) / pair_n)));
+  return Napi::Boolean::New(env, ok && sp::conv_chain_usable(p, npairs));
 }
 napi_value BlockedProblem(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 3;

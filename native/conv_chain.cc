@@ -63,7 +63,7 @@ void conv_chain_forward(const float* x, const float* const* w, float* y, const i
     return;
   }
   const GemmMicro& uk = gemm_micro();
-  const int MR = uk.mr, NR = uk.nr;
+  const int MR = uk.mr;
   const int L = npairs + 1;  // level 0: the stem; level l >= 1: pair l - 1
   struct Level {
     ConvShape s;      // the stem's geometry, or the pair's depthwise geometry
@@ -73,8 +73,7 @@ void conv_chain_forward(const float* x, const float* const* w, float* y, const i
     float alpha = 0, alpha2 = 0;
     const float *wd = nullptr, *bd = nullptr, *bp = nullptr;
     int64_t aps = 0;
-    int cap = 0;       // rows a window of the output holds (all levels but the last)
-    int maxrows = 0;   // rows one call of produce() makes at most
+    int maxrows = 0;   // rows one call of produce() makes at most (a window of the output holds as many)
     explicit Level(const ConvShape& sh) : s(sh) {}
   };
   std::vector<Level> lv;
@@ -99,9 +98,7 @@ void conv_chain_forward(const float* x, const float* const* w, float* y, const i
   const int band = std::min(last.H, std::max(1, (kBandPositions + last.W - 1) / last.W));
   last.maxrows = band;
   for (int l = L - 1; l >= 1; --l) {
-    const int need = std::min(lv[l - 1].H, (lv[l].maxrows - 1) * lv[l].s.SH + 3);
-    lv[l - 1].cap = need;
-    lv[l - 1].maxrows = need;
+    lv[l - 1].maxrows = std::min(lv[l - 1].H, (lv[l].maxrows - 1) * lv[l].s.SH + 3);
   }
   // The packed pointwise filters (dwpw_act_forward's packing) and the stem's.
   std::vector<AlignedBuf> packed((size_t)L);
@@ -120,7 +117,7 @@ void conv_chain_forward(const float* x, const float* const* w, float* y, const i
   int64_t win_floats = 0, d_floats = 0;
   int maxW = 1;
   for (int l = 0; l < L; ++l) {
-    if (l < L - 1) win_floats += (int64_t)lv[l].C * lv[l].cap * lv[l].W;
+    if (l < L - 1) win_floats += (int64_t)lv[l].C * lv[l].maxrows * lv[l].W;
     if (l >= 1) d_floats = std::max(d_floats, (int64_t)lv[l].kcmax * lv[l].maxrows * lv[l].W);
     maxW = std::max({maxW, lv[l].W, lv[l].s.W});
   }
@@ -147,8 +144,8 @@ void conv_chain_forward(const float* x, const float* const* w, float* y, const i
     {
       float* at = wins;
       for (int l = 0; l < L - 1; ++l) {
-        win[(size_t)l] = Win{at, (int64_t)lv[l].cap * lv[l].W, 0, 0};
-        at += (int64_t)lv[l].C * lv[l].cap * lv[l].W;
+        win[(size_t)l] = Win{at, (int64_t)lv[l].maxrows * lv[l].W, 0, 0};
+        at += lv[l].C * win[(size_t)l].cs;
       }
     }
     int n = -1;
@@ -158,14 +155,11 @@ void conv_chain_forward(const float* x, const float* const* w, float* y, const i
     const auto ensure = [&](int l, int a, int b) {
       Win& wn = win[(size_t)l];
       const int W = lv[l].W;
-      if (a >= wn.lo && a <= wn.hi && wn.hi > wn.lo) {
-        if (a > wn.lo && wn.hi > a)
-          for (int c = 0; c < lv[l].C; ++c)
-            std::memmove(wn.buf + c * wn.cs, wn.buf + c * wn.cs + (int64_t)(a - wn.lo) * W,
-                         sizeof(float) * (size_t)(wn.hi - a) * W);
-        if (wn.hi < a) wn.hi = a;
+      if (a > wn.lo && a < wn.hi) {  // rows [a, hi) are kept: moved to the front
+        for (int c = 0; c < lv[l].C; ++c)
+          std::memmove(wn.buf + c * wn.cs, wn.buf + c * wn.cs + (int64_t)(a - wn.lo) * W, sizeof(float) * (size_t)(wn.hi - a) * W);
         wn.lo = a;
-      } else {
+      } else if (a != wn.lo || a >= wn.hi) {  // nothing to keep
         wn.lo = wn.hi = a;
       }
       if (b > wn.hi) {
@@ -183,25 +177,13 @@ void conv_chain_forward(const float* x, const float* const* w, float* y, const i
       const int ia = std::max(0, a * sd.SH - 1), ib = std::min(sd.H, (b - 1) * sd.SH + 2);
       ensure(l - 1, ia, ib);
       const Win& in = win[(size_t)(l - 1)];
-      const int C = sd.OC;
-      const int64_t np = (int64_t)(b - a) * v.W, ldd = np;
-      const float* Wp = wpk[(size_t)l];
+      const int64_t np = (int64_t)(b - a) * v.W;
       for (int kb = 0; kb < v.nkb; ++kb) {
         const int k0 = gemm_k_begin(v.Kb, v.nkb, kb), kc = gemm_k_begin(v.Kb, v.nkb, kb + 1) - k0;
-        const int kx = std::min(kc, C - k0);  // depthwise channels; the bias row (k == C) follows
-        dw_window(sd, in.buf, in.cs, in.lo, v.wd, v.bd, k0, k0 + kx, a, b, d, ldd, zeros, v.act, v.alpha);
-        const int64_t sstride = (int64_t)kc * NR;
-        const int actk = kb == v.nkb - 1 ? v.act2 : -1;
-        for (int64_t j0 = 0; j0 < np; j0 += 256) {
-          const int nj = (int)std::min<int64_t>(256, np - j0);
-          if (gemm_direct(uk, v.OC2, nj, kx, kx < kc, Wp + (int64_t)k0 * MR, v.aps, d + j0, ldd, dst + j0, ldc, kb > 0,
-                          actk, v.alpha2))
-            continue;
-          gemm_pack_b(uk, false, d + j0, ldd, 0, kx, 0, nj, col, sstride);
-          if (kx < kc) fill_bias_row(col, (nj + NR - 1) / NR, sstride, kx, NR);
-          gemm_packed(uk, v.OC2, nj, kc, Wp + (int64_t)k0 * MR, v.aps, col, sstride, dst + j0, ldc, 1.f, kb > 0, actk,
-                      v.alpha2);
-        }
+        const int kx = std::min(kc, sd.OC - k0);  // depthwise channels; the bias row (k == OC) follows
+        dw_window(sd, in.buf, in.cs, in.lo, v.wd, v.bd, k0, k0 + kx, a, b, d, np, zeros, v.act, v.alpha);
+        pointwise_rows(uk, v.OC2, np, kx, kc, wpk[(size_t)l] + (int64_t)k0 * MR, v.aps, d, np, dst, ldc, kb > 0,
+                       kb == v.nkb - 1 ? v.act2 : -1, v.alpha2, col);
       }
     };
     for (int64_t t = tb; t < te; ++t) {

@@ -241,6 +241,13 @@ struct DwBandPlan {
 };
 DwBandPlan dw_band_plan(const ConvShape& s);
 
+// The 1x1 product of one K-block of rows in cache (dwpw_act_forward.cc, conv_chain.cc): kx rows of d
+// (ldd apart; the bias row follows when kx < kc) times m rows of the packed filter from Ap (panels
+// aps apart) into y (rows ldy apart), np columns in tiles of 256; in place where the microkernel
+// can, else through packed slivers in col (kGemmKC * 256 floats). accumulate: add to y.
+void pointwise_rows(const GemmMicro& uk, int m, int64_t np, int kx, int kc, const float* Ap, int64_t aps, const float* d,
+                    int64_t ldd, float* y, int64_t ldy, bool accumulate, int act, float alpha, float* col);
+
 // The pieces of the layer chain's band kernel (conv_chain.cc), each the same values as the
 // whole-tensor kernel it comes from. stem_band: rows [oh0, oh1) of image n of a stem layer
 // (stem_usable), output channel oc's row oh at y + oc * ycs + (oh - oh0) * OW; wpk: the filter as

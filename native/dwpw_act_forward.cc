@@ -19,6 +19,19 @@
 
 namespace sp {
 
+void pointwise_rows(const GemmMicro& uk, int m, int64_t np, int kx, int kc, const float* Ap, int64_t aps, const float* d,
+                    int64_t ldd, float* y, int64_t ldy, bool accumulate, int act, float alpha, float* col) {
+  const int NR = uk.nr;
+  const int64_t sstride = (int64_t)kc * NR;
+  for (int64_t j0 = 0; j0 < np; j0 += 256) {
+    const int nj = (int)std::min<int64_t>(256, np - j0);
+    if (gemm_direct(uk, m, nj, kx, kx < kc, Ap, aps, d + j0, ldd, y + j0, ldy, accumulate, act, alpha)) continue;
+    gemm_pack_b(uk, false, d + j0, ldd, 0, kx, 0, nj, col, sstride);
+    if (kx < kc) fill_bias_row(col, (nj + NR - 1) / NR, sstride, kx, NR);
+    gemm_packed(uk, m, nj, kc, Ap, aps, col, sstride, y + j0, ldy, 1.f, accumulate, act, alpha);
+  }
+}
+
 void dwpw_act_forward(const float* x, const float* wd, const float* bd, const float* wp, const float* bp, float* y,
                       const int32_t* p, float alpha1, float alpha2) {
   const ConvShape sd(p);
@@ -36,7 +49,7 @@ void dwpw_act_forward(const float* x, const float* wd, const float* bd, const fl
     return;
   }
   const GemmMicro& uk = gemm_micro();
-  const int MR = uk.mr, NR = uk.nr;
+  const int MR = uk.mr;
   const int C = sd.OC, Kb = C + (bp ? 1 : 0);
   const int npan = (OC2 + MR - 1) / MR;
   const int64_t aps = (int64_t)Kb * MR;
@@ -73,17 +86,8 @@ void dwpw_act_forward(const float* x, const float* wd, const float* bd, const fl
         const int k0 = gemm_k_begin(Kb, nkb, kb), kc = gemm_k_begin(Kb, nkb, kb + 1) - k0;
         const int kx = std::min(kc, C - k0);  // depthwise channels; the bias row (k == C) follows
         dw_band(sd, x, wd, bd, n, k0, k0 + kx, oh0, oh1, d, ldd, scratch, act1, alpha1);
-        const int64_t sstride = (int64_t)kc * NR;
-        for (int64_t j0 = 0; j0 < np; j0 += 256) {
-          const int nj = (int)std::min<int64_t>(256, np - j0);
-          if (gemm_direct(uk, i1 - i0, nj, kx, kx < kc, Wp + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps, d + j0,
-                          ldd, yb + j0, sp.P, kb > 0, kb == nkb - 1 ? act2 : -1, alpha2))
-            continue;
-          gemm_pack_b(uk, false, d + j0, ldd, 0, kx, 0, nj, col, sstride);
-          if (kx < kc) fill_bias_row(col, (nj + NR - 1) / NR, sstride, kx, NR);
-          gemm_packed(uk, i1 - i0, nj, kc, Wp + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps, col, sstride,
-                      yb + j0, sp.P, 1.f, kb > 0, kb == nkb - 1 ? act2 : -1, alpha2);
-        }
+        pointwise_rows(uk, i1 - i0, np, kx, kc, Wp + (int64_t)(i0 / MR) * aps + (int64_t)k0 * MR, aps, d, ldd, yb, sp.P,
+                       kb > 0, kb == nkb - 1 ? act2 : -1, alpha2, col);
       }
     }
     dbuf.release_if_over((size_t)1 << 22);

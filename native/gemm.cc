@@ -222,16 +222,16 @@ void gemm_macro(const GemmMicro& uk, int m, int n, int kc, const float* Ap, int6
   // the B sliver kept in L1 instead (32 KiB at kc = 256 of a 48 KiB L1) and the panels streaming,
   // the pointwise layers of 40x40 to 80x80 maps ran 1.1-1.3x slower. The order of the tiles
   // changes nothing in any tile's sums.
+  // stream_a: the next panel's K-block, line by line, into L2, a share of its lines before each of
+  // this panel's tiles (all of them in one burst before the first tile measured 2-5% slower on the
+  // 10x10 Winograd products of 256 -> 512 and 512 -> 1024 channels in model forwards)
+  const int64_t lines = ((int64_t)kc * MR * (int64_t)sizeof(float) + 63) / 64;
   const int bj = b_block_cols(kc, NR);
   for (int j0 = 0; j0 < n; j0 += bj) {
     const int j1 = std::min(n, j0 + bj);
+    const int ntile = (j1 - j0 + NR - 1) / NR;
     for (int i = 0; i < m; i += MR) {
-      // stream_a: the next panel's K-block, line by line, into L2, a share of its lines before each
-      // of this panel's tiles (all of them in one burst before the first tile measured 2-5% slower
-      // on the 10x10 Winograd products of 256 -> 512 and 512 -> 1024 channels in model forwards)
       const char* next = stream_a && i + MR < m ? reinterpret_cast<const char*>(Ap + (int64_t)(i / MR + 1) * aps) : nullptr;
-      const int64_t lines = ((int64_t)kc * MR * (int64_t)sizeof(float) + 63) / 64;
-      const int ntile = (j1 - j0 + NR - 1) / NR;
       for (int j = j0, t = 0; j < j1; j += NR, ++t) {
         if (next)
           for (int64_t l = lines * t / ntile; l < lines * (t + 1) / ntile; ++l) __builtin_prefetch(next + l * 64, 0, 2);

@@ -104,6 +104,10 @@ export type BlockedLayout = 1 | 2 | 3;
  * Wa] and b of [N, C - Ca, Hb, Wb], each resized to p's H x W as upsample_forward's nearest mode
  * does unless it has that size; cache: the filter's cache (filterCaches) or null.
  */
+export interface ConcatConvs<S> {
+  concatConv2dAct(cache: object | null, a: S, b: S, w: S, bias: S | null, y: S, p: Int32Array, alpha: number, q: Int32Array): void;
+}
+
 /**
  * Backend.convChains: conv2d_act_forward of a stem layer (p: its 17 integers) followed by
  * dwpw_act_forward of each pair after it (19 integers each), y the last pair's output, the same
@@ -114,8 +118,4 @@ export type BlockedLayout = 1 | 2 | 3;
 export interface ConvChains<S> {
   usable(p: Int32Array): boolean;
   convChain(x: S, y: S, w: Array<S | null>, p: Int32Array, f: Float32Array): void;
-}
-
-export interface ConcatConvs<S> {
-  concatConv2dAct(cache: object | null, a: S, b: S, w: S, bias: S | null, y: S, p: Int32Array, alpha: number, q: Int32Array): void;
 }

@@ -37,9 +37,9 @@ function dwpwReading(backend: Backend<any>, c: RecordedCall | undefined, x: unkn
 export function foldChains(
   backend: Backend<any>, calls: RecordedCall[], role: RoleOf, pinned: Set<unknown>,
 ): { calls: RecordedCall[]; chains: number } {
-  const target = backend.convChains as unknown as Record<string, AnyFn> | undefined;
   const chains = backend.convChains;
-  if (!target || !chains) return { calls, chains: 0 };
+  if (!chains) return { calls, chains: 0 };
+  const target = chains as unknown as Record<string, AnyFn>;
   const out: RecordedCall[] = [];
   let made = 0;
   for (let i = 0; i < calls.length; i++) {
