@@ -973,6 +973,86 @@ napi_value ChainUsable(napi_env env, napi_callback_info cbinfo) {
   }
   return Napi::Boolean::New(env, ok && sp::conv_chain_usable(p, npairs));
 }
+// conv_wino_pw_forward(c3, c1, x, w3, b3, y3, w1, b1, y, p3, p1, alpha3, alpha1): a 3x3 layer and the
+// 1x1 layer reading its output (sp::conv_wino_pw_forward): each layer checked as
+// conv2d_act_forward_prepared checks it (c3, c1: filter caches or null), the 1x1 layer's geometry
+// (stride 1, unpadded, one group) and its input, the 3x3 layer's output. winoPwUsable(p3, p1):
+// whether the two run as one pass on this machine (else one after the other through y3).
+const Spec& wino_pw_spec(bool first) {
+  static const Spec s3 = conv_act_spec("conv_wino_pw_forward (3x3 layer)"), s1 = conv_act_spec("conv_wino_pw_forward (1x1 layer)");
+  return first ? s3 : s1;
+}
+// The 1x1 layer's rule against the 3x3 layer's output; false after throwing.
+bool wino_pw_link(napi_env env, const std::string& who, const int32_t* p3, const int32_t* p1) {
+  using namespace sp;
+  if (p1[CG_KH] != 1 || p1[CG_KW] != 1 || p1[CG_SH] != 1 || p1[CG_SW] != 1 || p1[CG_PT] != 0 || p1[CG_PL] != 0 ||
+      p1[CG_DH] != 1 || p1[CG_DW] != 1 || p1[CG_G] != 1 || p1[CG_OH] != p1[CG_H] || p1[CG_OW] != p1[CG_W]) {
+    throw_error(env, ErrKind::Range, who + "expected a 1x1 layer (stride 1, no padding, one group) for p1");
+    return false;
+  }
+  const int64_t want[4] = {p3[CG_N], p3[CG_OC], p3[CG_OH], p3[CG_OW]}, got[4] = {p1[CG_N], p1[CG_C], p1[CG_H], p1[CG_W]};
+  if (!std::equal(want, want + 4, got)) {
+    throw_error(env, ErrKind::Range, who + "expected the 1x1 layer's input (N, C, H, W) to be the 3x3 layer's output (" + S(want[0]) + ", " +
+                                         S(want[1]) + ", " + S(want[2]) + ", " + S(want[3]) + "), got (" + S(got[0]) + ", " + S(got[1]) +
+                                         ", " + S(got[2]) + ", " + S(got[3]) + ")");
+    return false;
+  }
+  return true;
+}
+napi_value CallWinoPw(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 14;
+  napi_value argv[14];
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  const std::string who = "conv_wino_pw_forward: ";
+  if (argc != 13) {
+    throw_error(env, ErrKind::Type, who + "expected 13 arguments (c3, c1, x, w3, b3, y3, w1, b1, y, p3, p1, alpha3, alpha1) for the call, got " + S(argc));
+    return nullptr;
+  }
+  CacheBox* box[2] = {nullptr, nullptr};
+  for (int i = 0; i < 2; ++i)
+    if (!type_of(env, argv[i], napi_null) && !(box[i] = cache_arg(env, who + (i ? "c1: " : "c3: "), argv[i]))) return nullptr;
+  // each layer's own arguments, in conv2d_act_forward's order (x, w, b, y, p, alpha)
+  KernelCall k[2];
+  void* bufs[2][16] = {{nullptr}, {nullptr}};
+  const napi_value own[2][6] = {{argv[2], argv[3], argv[4], argv[5], argv[9], argv[11]}, {argv[5], argv[6], argv[7], argv[8], argv[10], argv[12]}};
+  for (int l = 0; l < 2; ++l) {
+    std::copy(own[l], own[l] + 6, k[l].argv);
+    k[l].argc = 6;
+    if (!k[l].check(env, wino_pw_spec(l == 0)) || !check_bufs(env, wino_pw_spec(l == 0), k[l], bufs[l])) return nullptr;
+  }
+  if (!wino_pw_link(env, who, k[0].p, k[1].p)) return nullptr;
+  run_guarded(env, k[0], [&] {
+    const auto in = [&](int l, int i) { return static_cast<const float*>(bufs[l][i]); };
+    sp::conv_wino_pw_forward(box[0] ? &box[0]->fc : nullptr, box[1] ? &box[1]->fc : nullptr, in(0, 0), in(0, 1), in(0, 2),
+                             static_cast<float*>(bufs[0][3]), in(1, 1), in(1, 2), static_cast<float*>(bufs[1][3]), k[0].p, k[1].p,
+                             k[0].fl[0], k[1].fl[0]);
+  });
+  for (CacheBox* b : box)
+    if (b) report_bytes(env, b);
+  return nullptr;
+}
+napi_value WinoPwUsable(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 2) {
+    throw_error(env, ErrKind::Type, "winoPwUsable: expected 2 arguments (p3, p1), got " + S(argc));
+    return nullptr;
+  }
+  int32_t p[2][sp::CG_COUNT + 1];
+  for (size_t i = 0; i < 2; ++i) {
+    const View tv = view_of(env, argv[i]);
+    if (!tv.ok || tv.type != napi_int32_array || tv.length < (size_t)sp::CG_COUNT + 1) {
+      throw_error(env, ErrKind::Type, std::string("winoPwUsable: expected an Int32Array of 17 geometry integers for ") + (i ? "p1" : "p3") +
+                                          ", got " + describe(env, argv[i]));
+      return nullptr;
+    }
+    std::copy(static_cast<const int32_t*>(tv.data), static_cast<const int32_t*>(tv.data) + sp::CG_COUNT + 1, p[i]);
+    for (int j = 0; j < sp::CG_COUNT; ++j)
+      if (p[i][j] < (j == sp::CG_PT || j == sp::CG_PL ? 0 : 1) || p[i][j] > kMaxDim) return Napi::Boolean::New(env, false);
+  }
+  return Napi::Boolean::New(env, sp::conv_wino_pw_usable(p[0], p[1]));
+}
 napi_value BlockedProblem(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 3;
   napi_value argv[3];
@@ -1442,7 +1522,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const std::pair<const char*, napi_callback> caches[] = {
       {"newFilterCache", NewFilterCache}, {"freeFilterCache", FreeFilterCache}, {"conv2d_act_forward_prepared", CallPrepared},
       {"conv2d_act_forward_blocked", CallBlocked}, {"blockedProblem", BlockedProblem},
-      {"conv2d_concat_forward", CallConcat}, {"conv_chain_forward", CallChain}, {"convChainUsable", ChainUsable}};
+      {"conv2d_concat_forward", CallConcat}, {"conv_chain_forward", CallChain}, {"convChainUsable", ChainUsable},
+      {"conv_wino_pw_forward", CallWinoPw}, {"winoPwUsable", WinoPwUsable}};
   for (const auto& c : caches) {
     napi_value fn;
     napi_create_function(env, c.first, NAPI_AUTO_LENGTH, c.second, nullptr, &fn);

@@ -401,6 +401,19 @@ struct ConcatRows {
 
 }  // namespace
 
+const float* conv_packed_filter(const ConvShape& s, const float* w, const float* b, FilterCache* fc, AlignedBuf& scratch) {
+  const int MR = gemm_micro().mr;
+  const size_t wsize = (size_t)s.G * ((s.OCg + MR - 1) / MR) * (s.Kg + (b ? 1 : 0)) * MR;
+  float* Wp = fc ? fc->gemm.get(wsize) : scratch.get(wsize);
+  if (fc && fc->gemm_ready) return Wp;  // packed by an earlier call
+  pack_conv_filter(s, w, b, Wp);
+  if (fc) {
+    fc->gemm_ready = true;
+    fc->bytes += wsize * sizeof(float);
+  }
+  return Wp;
+}
+
 void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
                        float alpha, bool flipped, FilterCache* fc, const ConcatInput* cat) {
   if (flipped) fc = nullptr;
@@ -416,17 +429,13 @@ void conv_forward_gemm(const ConvShape& s, const float* x, const float* w, const
   // Kept per calling thread between calls: a fresh filter-sized buffer (up to ~19 MB for the
   // 1024-channel 3x3 layers) is a new mapping each call, page-faulted and zeroed by the kernel.
   static thread_local AlignedBuf wbuf;
-  const size_t wsize = (size_t)s.G * npan * aps;
-  float* Wp = fc ? fc->gemm.get(wsize) : wbuf.get(wsize);
-  if (!fc || !fc->gemm_ready) {  // else packed by an earlier call
-    if (flipped)
-      pack_flipped_filter(s, w, b, Wp);
-    else
-      pack_conv_filter(s, w, b, Wp);
-    if (fc) {
-      fc->gemm_ready = true;
-      fc->bytes += wsize * sizeof(float);
-    }
+  const float* Wp;
+  if (flipped) {
+    float* f = wbuf.get((size_t)s.G * npan * aps);
+    pack_flipped_filter(s, w, b, f);
+    Wp = f;
+  } else {
+    Wp = conv_packed_filter(s, w, b, fc, wbuf);
   }
 
   const bool pw = s.pointwise();

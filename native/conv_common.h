@@ -155,6 +155,16 @@ struct ConcatInput {
 void conv2d_concat_forward(FilterCache* fc, const ConcatInput& cat, const float* w, const float* b, float* y,
                            const int32_t* p, float alpha);
 
+// A 3x3 layer (p3) and the 1x1 layer reading its output (p1: stride 1, unpadded, one group, its
+// input the 3x3 layer's output): conv2d_act_forward_prepared for each, bit for bit. Where the 3x3
+// layer runs by Winograd slivers (conv_wino_pw_usable), each sliver's outputs go through the 1x1
+// layer while in cache and y3 is not written; else the two layers run one after the other through
+// y3 (the 3x3 layer's output size; its contents afterwards are unspecified). fc3, fc1 may be null.
+bool conv_wino_pw_usable(const int32_t* p3, const int32_t* p1);
+void conv_wino_pw_forward(FilterCache* fc3, FilterCache* fc1, const float* x, const float* w3, const float* b3, float* y3,
+                          const float* w1, const float* b1, float* y, const int32_t* p3, const int32_t* p1, float alpha3,
+                          float alpha1);
+
 // y = conv(x, w) + b through im2col + GEMM (any geometry, including negative padding PT/PL, which
 // backward_input uses to run stride-1 layers as a forward convolution). w: OC x Kg row-major.
 // act >= 0: the fused activation (fused_act.h) applied to each output tile as soon as it is
@@ -213,8 +223,29 @@ inline void chunk_rows(int c, int occ, int npan, int MR, int OCg, int& i0, int& 
 // see there). conv_forward_gemm takes it first; false (a value beyond 2^50, Inf or NaN in x or w)
 // means the direct path must run (y may have been partly written; it overwrites all of y).
 bool conv_winograd_fits(const ConvShape& s, bool forward);
+// A 1x1 layer run on a Winograd layer's outputs while they are in cache: its filter packed as
+// conv_forward_gemm packs it (pack_conv_filter, one group; a bias column when bias), its output
+// y (N x OC x the Winograd layer's OH x OW), activation act (-1: none) and alpha.
+struct WinoPointwise {
+  const float* Wp;
+  int OC;
+  bool bias;
+  int act;
+  float alpha;
+  float* y;
+};
+// Whether conv_forward_winograd runs s by slivers of tiles (a slivers' input transform, products
+// and output transform on one core in turn): forward layers whose transformed filter is small
+// (narrow layers such as 77 -> 154 or 26 -> 51), on CPUs with the vector transforms.
+bool conv_winograd_by_sliver(const ConvShape& s);
+// pw: instead of y (not used), each sliver's outputs go through the 1x1 layer pw while in cache and
+// only pw's outputs are stored; false when s does not run by slivers (nothing written) or for the
+// reason above (pw->y may be partly written): the caller then runs the two layers apart.
 bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
-                           float alpha, bool flipped, FilterCache* fc = nullptr);
+                           float alpha, bool flipped, FilterCache* fc = nullptr, const WinoPointwise* pw = nullptr);
+// The packed GEMM filter of s (pack_conv_filter) from fc, packed there by the first call; without a
+// cache packed into scratch.
+const float* conv_packed_filter(const ConvShape& s, const float* w, const float* b, FilterCache* fc, AlignedBuf& scratch);
 // dw (OC x C x 3 x 3, overwritten) of the same layers by F(3x3, 2x2); false as above.
 bool conv_filter_grad_winograd(const ConvShape& s, const float* x, const float* dy, float* dw);
 

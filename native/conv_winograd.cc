@@ -177,8 +177,9 @@ int wino_simd_level(int NR) {
 #if defined(__x86_64__)
 // The copies of a level (wino_simd_level > 0).
 const WinoSimd& wino_simd(int level) {
-  static const WinoSimd avx2{8, wino_input_avx2, wino_output_avx2, wino_fg_input_avx2, wino_fg_dy_avx2};
-  static const WinoSimd avx512{16, wino_input_avx512, wino_output_avx512, wino_fg_input_avx512, wino_fg_dy_avx512};
+  static const WinoSimd avx2{8, wino_input_avx2, wino_output_avx2, wino_fg_input_avx2, wino_fg_dy_avx2, wino_store_avx2};
+  static const WinoSimd avx512{16,          wino_input_avx512,    wino_output_avx512,
+                               wino_fg_input_avx512, wino_fg_dy_avx512, wino_store_avx512};
   return level == 2 ? avx512 : avx2;
 }
 #endif
@@ -211,12 +212,59 @@ bool conv_winograd_fits(const ConvShape& s, bool forward) {
          (s.C + s.OC >= 128 || P <= 1600 || (P <= 6400 && s.C + s.OC >= 64));
 }
 
+namespace {
+// The forward's transforms (wino_simd_level) for s: 0 where the offsets into x or y could pass the
+// gathers' 32-bit indices.
+int wino_forward_simd(const ConvShape& s) {
+#if defined(__x86_64__)
+  const double span = 8.0 * (s.H + 4) * (s.W + 4);
+  const bool fits32 = (double)s.N * s.C * s.HW + span < 2147483647.0 && (double)s.N * s.OC * s.P + span < 2147483647.0;
+  return fits32 ? wino_simd_level(gemm_micro().nr) : 0;
+#else
+  (void)s;
+  return 0;
+#endif
+}
+// Bytes of U, the packed transformed filters of all panels.
+double wino_u_bytes(const ConvShape& s) {
+  const int MR = gemm_micro().mr;
+  return 16.0 * ((s.OC + MR - 1) / MR) * s.C * MR * sizeof(float);
+}
+// The 1x1 layer pw on the K rows of L (ldl apart, n columns) into Z (rows ldz apart) in
+// conv_forward_gemm's K-blocks, the bias as a last row of ones, the activation with the last block:
+// that layer's numbers.
+void wino_pointwise(const GemmMicro& uk, const WinoPointwise& pw, int K, const float* L, int64_t ldl, int n, float* Z,
+                    int64_t ldz, float* col) {
+  const int MR = uk.mr, Kb = K + (pw.bias ? 1 : 0), nkb = gemm_k_blocks(Kb);
+  const int64_t aps = (int64_t)Kb * MR;
+  for (int kb = 0; kb < nkb; ++kb) {
+    const int k0 = gemm_k_begin(Kb, nkb, kb), kc = gemm_k_begin(Kb, nkb, kb + 1) - k0;
+    pointwise_rows(uk, pw.OC, n, std::min(kc, K - k0), kc, pw.Wp + (int64_t)k0 * MR, aps, L + (int64_t)k0 * ldl, ldl, Z, ldz,
+                   kb > 0, kb == nkb - 1 ? pw.act : -1, pw.alpha, col);
+  }
+}
+}  // namespace
+
+// Small layers (U within 768 KiB, e.g. 77 -> 154 or 26 -> 51 channels) run sliver by sliver: a
+// thread runs a sliver's input transform, its 16 products over every output channel and their
+// output transform, so V and M of a sliver stay in its core's cache instead of crossing to the
+// other cores (or to memory) between the phases; U is read from cache per sliver. (A/B in one
+// process, 2 threads, AVX-512: 26 -> 51 at 40x40 1.32x, 24 -> 48 at 80x80 1.23x, 77 -> 154 at
+// 20x20 1.09x, 64 -> 64 at 40x40 1.06x; 96 -> 192 at 20x20 (1.2 MB) even, 128 -> 128 at 40x40
+// (1.1 MB) 0.92x.) The same products and transforms: the same bits.
+bool conv_winograd_by_sliver(const ConvShape& s) {
+  return conv_winograd_fits(s, true) && gemm_micro().nr % L == 0 && wino_forward_simd(s) > 0 &&
+         wino_u_bytes(s) <= (double)(768 << 10);
+}
+
 bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, const float* b, float* y, int act,
-                           float alpha, bool flipped, FilterCache* fc) {
+                           float alpha, bool flipped, FilterCache* fc, const WinoPointwise* pw) {
   if (fc && fc->wino_state < 0) return false;  // the filter cannot be transformed
   const GemmMicro& uk = gemm_micro();
   const int MR = uk.mr, NR = uk.nr;
   if (NR % L) return false;
+  const bool by_sliver = conv_winograd_by_sliver(s);
+  if (pw && (flipped || !by_sliver)) return false;
   const int C = s.C, OC = s.OC;
   const int64_t ntiles = s.N * PassTiles::per_image(s);
   const int npan = (OC + MR - 1) / MR;
@@ -255,7 +303,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   //    and the first schedule reads it from there: with nothing to transform per call it is the
   //    faster one at any size (A/B in one process: 256 -> 512 at 10x10 and 19x19 1.11-1.19x,
   //    512 -> 512 at 10x10 1.12x, 512 -> 1024 at 10x10 and 19x19 1.05x).
-  const double ubytes = 16 * (double)npan * aps * sizeof(float);  // U of all panels
+  const double ubytes = wino_u_bytes(s);
   const bool shared_u = fc || ubytes <= (double)(8 << 20);
   const int gp = std::max(1, std::min(npan, (64 + MR - 1) / MR));
   const int ngroups = (npan + gp - 1) / gp;
@@ -323,9 +371,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   // The transforms 16 (8) tiles at a time (winograd_avx512.cc, winograd_avx2.cc) where the CPU has
   // AVX-512 (AVX2), the slivers hold whole groups of lanes and every offset into x and y fits the
   // gathers' 32-bit indices; else per tile. 2 = AVX-512, 1 = AVX2, 0 = per tile.
-  const double span = 8.0 * (s.H + 4) * (s.W + 4);
-  const bool fits32 = (double)s.N * s.C * s.HW + span < 2147483647.0 && (double)s.N * s.OC * s.P + span < 2147483647.0;
-  const int simd = fits32 ? wino_simd_level(NR) : 0;
+  const int simd = wino_forward_simd(s);
 #endif
   // Output transform, bias and activation of rows [r0, r0 + rows) of the products M (position
   // stride mstride, row stride ldm), columns [0, cn) = the pass's tiles c0 ...
@@ -333,7 +379,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
                               int64_t cn) {
 #if defined(__x86_64__)
     if (simd) {
-      wino_simd(simd).output(s, pt, M, mstride, ldm, r0, rows, c0, cn, b, y, act, alpha);
+      wino_simd(simd).output(s, pt, M, mstride, ldm, r0, rows, c0, cn, b, y, act, alpha, nullptr, 0);
       return;
     }
 #endif
@@ -377,15 +423,11 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
     store_rows(M, mstride, ldm, r0, rows, c0, cn);
   };
 
-  // Small layers (U within 768 KiB, e.g. 77 -> 154 or 26 -> 51 channels): sliver by sliver, a
-  // thread runs the sliver's input transform, its 16 products over every output channel and their
-  // output transform, so V and M of a sliver stay in its core's cache instead of crossing to the
-  // other cores (or to memory) between the phases; U is read from cache per sliver. (A/B in one
-  // process, 2 threads, AVX-512: 26 -> 51 at 40x40 1.32x, 24 -> 48 at 80x80 1.23x, 77 -> 154 at
-  // 20x20 1.09x, 64 -> 64 at 40x40 1.06x; 96 -> 192 at 20x20 (1.2 MB) even, 128 -> 128 at 40x40
-  // (1.1 MB) 0.92x.) The same products and transforms: the same bits.
 #if defined(__x86_64__)
-  const bool by_sliver = simd && shared_u && ubytes <= (double)(768 << 10);
+  // With a 1x1 layer after (pw): its outputs' places (y's tile offsets are for OC channels)
+  ConvShape spw = s;
+  if (pw) spw.OC = pw->OC;
+  PassTiles ptw(pw ? nt_max : 0);
 #endif
   for (int64_t t0 = 0; t0 < ntiles; t0 += nt_max) {
     const int64_t nt = std::min(nt_max, ntiles - t0);
@@ -395,17 +437,31 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
 #if defined(__x86_64__)
     if (by_sliver) {
       const int64_t vs1 = odd_line_stride(bss), ms1 = odd_line_stride((int64_t)OC * NR);
+      if (pw) ptw.set(spw, t0, nt);
       parallel_for(nsl, [&](int64_t sb, int64_t se) {
-        static thread_local AlignedBuf vsbuf, msbuf;
+        static thread_local AlignedBuf vsbuf, msbuf, lbuf, zbuf, colbuf;
         float* Vs = vsbuf.get((size_t)(16 * vs1));
         float* Ms = msbuf.get((size_t)(16 * ms1));
+        // pw: the sliver's outputs (4 per tile, the tile's k-th at column k*NR + tile) and the 1x1
+        // layer's, in cache
+        const int64_t ldl = 4 * (int64_t)NR;
+        float* Ls = pw ? lbuf.get((size_t)(OC * ldl)) : nullptr;
+        float* Zs = pw ? zbuf.get((size_t)(pw->OC * ldl)) : nullptr;
         for (int64_t sl = sb; sl < se && !bad; ++sl) {
           const int64_t c0 = sl * NR, cn = std::min<int64_t>(NR, nt - c0);
           if (!wino_simd(simd).input(s, x, pt, nt, sl, sl + 1, Vs, bss, vs1, NR)) {
             bad = true;
             break;
           }
-          products_out(Ush, Vs, vs1, Ms, ms1, NR, 0, OC, c0, cn);
+          if (!pw) {
+            products_out(Ush, Vs, vs1, Ms, ms1, NR, 0, OC, c0, cn);
+            continue;
+          }
+          for (int xi = 0; xi < 16; ++xi)
+            gemm_packed(uk, OC, (int)cn, C, Ush + xi * ucs, aps, Vs + xi * vs1, bss, Ms + xi * ms1, NR, 1.f, false);
+          wino_simd(simd).output(s, pt, Ms, ms1, NR, 0, OC, c0, cn, b, nullptr, act, alpha, Ls, ldl);
+          wino_pointwise(uk, *pw, OC, Ls, ldl, (int)ldl, Zs, ldl, colbuf.get((size_t)kGemmKC * 256));
+          wino_simd(simd).store(spw, ptw, Zs, ldl, pw->OC, c0, cn, pw->y);
         }
         vsbuf.release_if_over((size_t)1 << 20);
         msbuf.release_if_over((size_t)1 << 20);

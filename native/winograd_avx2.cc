@@ -85,22 +85,49 @@ bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, in
   return max_ok(mag);
 }
 
-void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
-                      int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
-                      float alpha) {
-  const __m256 va = _mm256_set1_ps(alpha);
+namespace {
+// The 2x2 outputs o[0..3] of group g's 8 tiles (o[k] lane l: output k of tile l) stored into the
+// channel plane yc, tile row by tile row (wino_segments).
+inline void store_group(const ConvShape& s, const std::vector<WinoSeg>& segs, const std::vector<int>& first, int64_t g,
+                        const __m256 o[4], float* yc) {
   const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
   const auto mask = [&](uint32_t bits) {
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), bit), bit);
   };
+  // a0 b0 a1 b1 a2 b2 a3 b3 | a4 b4 ... a7 b7
+  const __m256 ul = _mm256_unpacklo_ps(o[0], o[1]), uh = _mm256_unpackhi_ps(o[0], o[1]);
+  const __m256 dl = _mm256_unpacklo_ps(o[2], o[3]), dh = _mm256_unpackhi_ps(o[2], o[3]);
+  const __m256 u0 = _mm256_permute2f128_ps(ul, uh, 0x20), u1 = _mm256_permute2f128_ps(ul, uh, 0x31);
+  const __m256 d0 = _mm256_permute2f128_ps(dl, dh, 0x20), d1 = _mm256_permute2f128_ps(dl, dh, 0x31);
+  for (int k = first[(size_t)g]; k < first[(size_t)g + 1]; ++k) {
+    const WinoSeg& sg = segs[(size_t)k];
+    const __m256i k0 = mask(sg.bits & 0xFF), k1 = mask(sg.bits >> 8);
+    float* yo = yc + sg.at;
+    _mm256_maskstore_ps(yo, k0, u0);
+    _mm256_maskstore_ps(yo + 8, k1, u1);
+    if (sg.down) {
+      _mm256_maskstore_ps(yo + s.OW, k0, d0);
+      _mm256_maskstore_ps(yo + s.OW + 8, k1, d1);
+    }
+  }
+}
+}  // namespace
+
+void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
+                      int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
+                      float alpha, float* loc, int64_t ldl) {
+  const __m256 va = _mm256_set1_ps(alpha);
   static thread_local std::vector<WinoSeg> segs;
   static thread_local std::vector<int> first;
-  wino_segments(s, pt, c0, cn, 8, segs, first);
-  const int64_t ngroups = (cn + 7) / 8;
+  if (!loc) wino_segments(s, pt, c0, cn, 8, segs, first);
+  const int64_t ngroups = (cn + 7) / 8, q = ldl / 4;
   for (int64_t rr = 0; rr < rows; ++rr) {
+    // loc: the columns past the last group's up to q are zeros (a product over all q reads them)
+    if (loc)
+      for (int64_t j = ngroups * 8; j < q; j += 8)
+        for (int k = 0; k < 4; ++k) _mm256_storeu_ps(loc + rr * ldl + k * q + j, _mm256_setzero_ps());
     const int64_t oc = r0 + rr;
     const __m256 bias = _mm256_set1_ps(b ? b[oc] : 0.f);
-    float* yc = y + oc * s.P;
     const float* mo = M + rr * ldm;
     for (int64_t g = 0; g < ngroups; ++g) {
       const __m256i valid = lanes_below8(cn - g * 8);
@@ -109,24 +136,26 @@ void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, i
       wino_output_sums(m, bias, o, add8, sub8);
       if (act >= 0)
         for (int k = 0; k < 4; ++k) o[k] = act8(o[k], act, va);
-      // a0 b0 a1 b1 a2 b2 a3 b3 | a4 b4 ... a7 b7
-      const __m256 ul = _mm256_unpacklo_ps(o[0], o[1]), uh = _mm256_unpackhi_ps(o[0], o[1]);
-      const __m256 dl = _mm256_unpacklo_ps(o[2], o[3]), dh = _mm256_unpackhi_ps(o[2], o[3]);
-      const __m256 u0 = _mm256_permute2f128_ps(ul, uh, 0x20), u1 = _mm256_permute2f128_ps(ul, uh, 0x31);
-      const __m256 d0 = _mm256_permute2f128_ps(dl, dh, 0x20), d1 = _mm256_permute2f128_ps(dl, dh, 0x31);
-      for (int k = first[(size_t)g]; k < first[(size_t)g + 1]; ++k) {
-        const WinoSeg& sg = segs[(size_t)k];
-        const __m256i k0 = mask(sg.bits & 0xFF), k1 = mask(sg.bits >> 8);
-        float* yo = yc + sg.at;
-        _mm256_maskstore_ps(yo, k0, u0);
-        _mm256_maskstore_ps(yo + 8, k1, u1);
-        if (sg.down) {
-          _mm256_maskstore_ps(yo + s.OW, k0, d0);
-          _mm256_maskstore_ps(yo + s.OW + 8, k1, d1);
-        }
-      }
+      if (loc)
+        for (int k = 0; k < 4; ++k) _mm256_storeu_ps(loc + rr * ldl + k * q + g * 8, o[k]);
+      else
+        store_group(s, segs, first, g, o, y + oc * s.P);
     }
   }
+}
+
+void wino_store_avx2(const ConvShape& s, const PassTiles& pt, const float* Z, int64_t ldz, int64_t rows, int64_t c0,
+                     int64_t cn, float* y) {
+  static thread_local std::vector<WinoSeg> segs;
+  static thread_local std::vector<int> first;
+  wino_segments(s, pt, c0, cn, 8, segs, first);
+  const int64_t ngroups = (cn + 7) / 8, q = ldz / 4;
+  for (int64_t rr = 0; rr < rows; ++rr)
+    for (int64_t g = 0; g < ngroups; ++g) {
+      __m256 o[4];
+      for (int k = 0; k < 4; ++k) o[k] = _mm256_loadu_ps(Z + rr * ldz + k * q + g * 8);
+      store_group(s, segs, first, g, o, y + rr * s.P);
+    }
 }
 
 bool wino_fg_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t gb, int64_t ge,

@@ -84,21 +84,45 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
   return max_ok(mag);
 }
 
+namespace {
+// a0 b0 a1 b1 ... of two vectors' low (high) halves: a tile's two output columns side by side
+const __m512i kLo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+const __m512i kHi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+// The 2x2 outputs o[0..3] of group g's 16 tiles (o[k] lane l: output k of tile l) stored into the
+// channel plane yc, tile row by tile row (wino_segments).
+inline void store_group(const ConvShape& s, const std::vector<WinoSeg>& segs, const std::vector<int>& first, int64_t g,
+                        const __m512 o[4], float* yc) {
+  const __m512 u0 = _mm512_permutex2var_ps(o[0], kLo, o[1]), u1 = _mm512_permutex2var_ps(o[0], kHi, o[1]);
+  const __m512 d0 = _mm512_permutex2var_ps(o[2], kLo, o[3]), d1 = _mm512_permutex2var_ps(o[2], kHi, o[3]);
+  for (int k = first[(size_t)g]; k < first[(size_t)g + 1]; ++k) {
+    const WinoSeg& sg = segs[(size_t)k];
+    const __mmask16 k0 = (__mmask16)(sg.bits & 0xFFFF), k1 = (__mmask16)(sg.bits >> 16);
+    float* yo = yc + sg.at;
+    _mm512_mask_storeu_ps(yo, k0, u0);
+    _mm512_mask_storeu_ps(yo + 16, k1, u1);
+    if (sg.down) {
+      _mm512_mask_storeu_ps(yo + s.OW, k0, d0);
+      _mm512_mask_storeu_ps(yo + s.OW + 16, k1, d1);
+    }
+  }
+}
+}  // namespace
+
 void wino_output_avx512(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
                         int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
-                        float alpha) {
+                        float alpha, float* loc, int64_t ldl) {
   const __m512 va = _mm512_set1_ps(alpha);
-  // interleave two vectors' low (high) halves: a0 b0 a1 b1 ... (a tile's two columns side by side)
-  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   static thread_local std::vector<WinoSeg> segs;
   static thread_local std::vector<int> first;
-  wino_segments(s, pt, c0, cn, 16, segs, first);
-  const int64_t ngroups = (cn + 15) / 16;
+  if (!loc) wino_segments(s, pt, c0, cn, 16, segs, first);
+  const int64_t ngroups = (cn + 15) / 16, q = ldl / 4;
   for (int64_t rr = 0; rr < rows; ++rr) {
+    // loc: the columns past the last group's up to q are zeros (a product over all q reads them)
+    if (loc)
+      for (int64_t j = ngroups * 16; j < q; j += 16)
+        for (int k = 0; k < 4; ++k) _mm512_storeu_ps(loc + rr * ldl + k * q + j, _mm512_setzero_ps());
     const int64_t oc = r0 + rr;
     const __m512 bias = _mm512_set1_ps(b ? b[oc] : 0.f);
-    float* yc = y + oc * s.P;
     const float* mo = M + rr * ldm;
     for (int64_t g = 0; g < ngroups; ++g) {
       const __mmask16 valid = lanes_below(cn - g * 16);
@@ -107,21 +131,26 @@ void wino_output_avx512(const ConvShape& s, const PassTiles& pt, const float* M,
       wino_output_sums(m, bias, o, add16, sub16);
       if (act >= 0)
         for (int k = 0; k < 4; ++k) o[k] = act16(o[k], act, va);
-      const __m512 u0 = _mm512_permutex2var_ps(o[0], lo, o[1]), u1 = _mm512_permutex2var_ps(o[0], hi, o[1]);
-      const __m512 d0 = _mm512_permutex2var_ps(o[2], lo, o[3]), d1 = _mm512_permutex2var_ps(o[2], hi, o[3]);
-      for (int k = first[(size_t)g]; k < first[(size_t)g + 1]; ++k) {
-        const WinoSeg& sg = segs[(size_t)k];
-        const __mmask16 k0 = (__mmask16)(sg.bits & 0xFFFF), k1 = (__mmask16)(sg.bits >> 16);
-        float* yo = yc + sg.at;
-        _mm512_mask_storeu_ps(yo, k0, u0);
-        _mm512_mask_storeu_ps(yo + 16, k1, u1);
-        if (sg.down) {
-          _mm512_mask_storeu_ps(yo + s.OW, k0, d0);
-          _mm512_mask_storeu_ps(yo + s.OW + 16, k1, d1);
-        }
-      }
+      if (loc)
+        for (int k = 0; k < 4; ++k) _mm512_storeu_ps(loc + rr * ldl + k * q + g * 16, o[k]);
+      else
+        store_group(s, segs, first, g, o, y + oc * s.P);
     }
   }
+}
+
+void wino_store_avx512(const ConvShape& s, const PassTiles& pt, const float* Z, int64_t ldz, int64_t rows, int64_t c0,
+                       int64_t cn, float* y) {
+  static thread_local std::vector<WinoSeg> segs;
+  static thread_local std::vector<int> first;
+  wino_segments(s, pt, c0, cn, 16, segs, first);
+  const int64_t ngroups = (cn + 15) / 16, q = ldz / 4;
+  for (int64_t rr = 0; rr < rows; ++rr)
+    for (int64_t g = 0; g < ngroups; ++g) {
+      __m512 o[4];
+      for (int k = 0; k < 4; ++k) o[k] = _mm512_loadu_ps(Z + rr * ldz + k * q + g * 16);
+      store_group(s, segs, first, g, o, y + rr * s.P);
+    }
 }
 
 bool wino_fg_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, int64_t nt, int64_t gb, int64_t ge,

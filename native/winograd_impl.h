@@ -170,10 +170,15 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
                        float* V, int64_t bss, int64_t vstride, int NR);
 // The output transform of rows [r0, r0 + rows) of the products M (row rr at M + rr*ldm, position
 // xi at + xi*mstride, column q = the pass's tile c0 + q, q < cn), + b[oc] (0 when b is null),
-// activation, into y.
+// activation, into y; or, loc not null, into loc instead: output k (0..3: top left, top right,
+// bottom left, bottom right) of tile c0 + j of row rr at loc + rr*ldl + k*(ldl/4) + j, for j up to
+// cn rounded up to whole vectors (ldl/4 at least that). wino_store: such rows (Z, ldz; rows rr of
+// Z are channels rr of y) stored into y's 2x2 tiles as the output transform stores them.
 void wino_output_avx512(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
                         int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
-                        float alpha);
+                        float alpha, float* loc, int64_t ldl);
+void wino_store_avx512(const ConvShape& s, const PassTiles& pt, const float* Z, int64_t ldz, int64_t rows, int64_t c0,
+                       int64_t cn, float* y);
 // The filter gradient's input transform, channel groups [gb, ge) of 16 (AVX2: 8; channels in lanes):
 // V_xi[c sliver][tile][lane] at V + xi*vstride + (c/NR)*bss + tile*NR + c%NR (channels past C
 // zero); and its dy transform, output-channel panels [pb, pe) of MR <= 16 rows: E_xi at E +
@@ -191,19 +196,22 @@ bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, in
                      float* V, int64_t bss, int64_t vstride, int NR);
 void wino_output_avx2(const ConvShape& s, const PassTiles& pt, const float* M, int64_t mstride, int64_t ldm,
                       int64_t r0, int64_t rows, int64_t c0, int64_t cn, const float* b, float* y, int act,
-                      float alpha);
+                      float alpha, float* loc, int64_t ldl);
+void wino_store_avx2(const ConvShape& s, const PassTiles& pt, const float* Z, int64_t ldz, int64_t rows, int64_t c0,
+                     int64_t cn, float* y);
 
-// One ISA's copies of the four transforms above.
+// One ISA's copies of the transforms above.
 struct WinoSimd {
   int lanes;  // tiles (channels) per vector
   bool (*input)(const ConvShape&, const float*, const PassTiles&, int64_t, int64_t, int64_t, float*, int64_t, int64_t,
                 int);
   void (*output)(const ConvShape&, const PassTiles&, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                 const float*, float*, int, float);
+                 const float*, float*, int, float, float*, int64_t);
   bool (*fg_input)(const ConvShape&, const float*, const PassTiles&, int64_t, int64_t, int64_t, float*, int64_t,
                    int64_t, int);
   bool (*fg_dy)(const ConvShape&, const float*, const PassTiles&, int64_t, int64_t, int64_t, float*, int64_t, int64_t,
                 int);
+  void (*store)(const ConvShape&, const PassTiles&, const float*, int64_t, int64_t, int64_t, int64_t, float*);
 };
 #endif
 

@@ -53,6 +53,13 @@ export interface Backend<S = unknown> {
    * never used.
    */
   readonly convChains?: ConvChains<S>;
+  /**
+   * A 3x3 convolution and the 1x1 convolution reading its output as one call, the 3x3 layer's
+   * outputs going through the 1x1 layer while in cache where the backend runs the 3x3 layer by
+   * slivers of Winograd tiles (the replayed forward's pair pass, src/graph/pair_fold.ts); absent:
+   * never used.
+   */
+  readonly convPairs?: ConvPairs<S>;
   /** Element precision of storages: the reference computes in float64, everything else float32. */
   readonly precision: 'float32' | 'float64';
   alloc(n: number): S;
@@ -118,4 +125,16 @@ export interface ConcatConvs<S> {
 export interface ConvChains<S> {
   usable(p: Int32Array): boolean;
   convChain(x: S, y: S, w: Array<S | null>, p: Int32Array, f: Float32Array): void;
+}
+
+/**
+ * Backend.convPairs: conv2d_act_forward of a 3x3 layer (p3, 17 integers; its filter cache c3 or
+ * null) into y3, then of the 1x1 layer (p1: stride 1, unpadded, one group; c1) reading y3 into y,
+ * the same values of y bit for bit; y3's contents afterwards are unspecified (where the pair runs
+ * as one pass it is not written). usable(p3, p1): whether it runs as one pass (else the two
+ * layers run one after the other through y3, which gains nothing).
+ */
+export interface ConvPairs<S> {
+  usable(p3: Int32Array, p1: Int32Array): boolean;
+  convPair(c3: object | null, c1: object | null, x: S, w3: S, b3: S | null, y3: S, w1: S, b1: S | null, y: S, p3: Int32Array, p1: Int32Array, alpha3: number, alpha1: number): void;
 }

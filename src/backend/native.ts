@@ -74,6 +74,15 @@ export interface NativeAddon {
   conv_chain_forward(x: Float32Array, y: Float32Array, w: Array<Float32Array | null>, p: Int32Array, f: Float32Array): void;
   /** whether conv_chain_forward runs p in bands (false: the kernels one after the other) */
   convChainUsable(p: Int32Array): boolean;
+  /**
+   * conv2d_act_forward_prepared of a 3x3 layer into y3, then of the 1x1 layer reading y3 into y (the
+   * same y; y3 afterwards unspecified), as one pass where the 3x3 layer runs by Winograd slivers
+   * (native/conv2d_act_forward.cc); caches may be null
+   */
+  conv_wino_pw_forward(c3: object | null, c1: object | null, x: Float32Array, w3: Float32Array, b3: Float32Array | null, y3: Float32Array,
+    w1: Float32Array, b1: Float32Array | null, y: Float32Array, p3: Int32Array, p1: Int32Array, alpha3: number, alpha1: number): void;
+  /** whether conv_wino_pw_forward runs p3 and p1 as one pass on this machine */
+  winoPwUsable(p3: Int32Array, p1: Int32Array): boolean;
   /** why conv2d_act_forward_blocked would refuse p and layout on this machine, or null */
   blockedProblem(p: Int32Array, layout: number): string | null;
   /** without CUDA compiled in, only available(), which says so */
@@ -107,7 +116,7 @@ export function loadAddon(): NativeAddon | null {
       process.dlopen(holder, file, os.constants.dlopen.RTLD_NOW);
       const m = holder.exports;
       const missing: string[] = KERNEL_NAMES.filter((k) => typeof m.kernels?.[k] !== 'function');
-      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared', 'conv2d_act_forward_blocked', 'blockedProblem', 'conv2d_concat_forward', 'conv_chain_forward', 'convChainUsable'] as const) if (typeof m[f] !== 'function') missing.push(f);
+      for (const f of ['newFilterCache', 'freeFilterCache', 'conv2d_act_forward_prepared', 'conv2d_act_forward_blocked', 'blockedProblem', 'conv2d_concat_forward', 'conv_chain_forward', 'convChainUsable', 'conv_wino_pw_forward', 'winoPwUsable'] as const) if (typeof m[f] !== 'function') missing.push(f);
       if (missing.length) {
         tried.push(`${file}: lacks kernels ${missing.join(', ')}`);
         continue;
@@ -180,6 +189,11 @@ function makeNativeBackend(): Backend<Float32Array> {
     convChains: {
       usable: (p) => addonOrThrow().convChainUsable(p),
       convChain: (x, y, w, p, f) => addonOrThrow().conv_chain_forward(x, y, w, p, f),
+    },
+    convPairs: {
+      usable: (p3, p1) => addonOrThrow().winoPwUsable(p3, p1),
+      convPair: (c3, c1, x, w3, b3, y3, w1, b1, y, p3, p1, alpha3, alpha1) =>
+        addonOrThrow().conv_wino_pw_forward(c3, c1, x, w3, b3, y3, w1, b1, y, p3, p1, alpha3, alpha1),
     },
     available(): Availability {
       return loadAddon() ? { ok: true } : { ok: false, reason: failure };

@@ -1,7 +1,8 @@
 /**
  * The recorded calls of a replayed forward (src/graph/replay.ts) as the passes over them see them
- * (src/graph/blocked_layout.ts, src/graph/concat_fold.ts, src/graph/chain_fold.ts): one call, what it does with an
- * argument, and where a convolution call keeps its storages and geometry.
+ * (src/graph/blocked_layout.ts, src/graph/concat_fold.ts, src/graph/chain_fold.ts,
+ * src/graph/pair_fold.ts): one call, what it does with an argument, and where a convolution call
+ * keeps its storages and geometry.
  */
 import type { Backend } from '../backend/backend';
 import type { BufRole } from '../backend/kernels';

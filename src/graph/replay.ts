@@ -38,6 +38,7 @@ import { Tensor, withStoragePool } from '../backend/tensor';
 import { Rng } from '../data/rng';
 import { blockChannels } from './blocked_layout';
 import { foldChains } from './chain_fold';
+import { foldPairs } from './pair_fold';
 import { foldConcats } from './concat_fold';
 import { defaultBackend, forward, forwardWithPool } from './executor';
 import type { Graph } from './graph';
@@ -68,7 +69,8 @@ export interface InferenceRunnerOptions {
    * false: the recorded calls run as recorded; default: true unless SLIMPRUNE_PASSES=0, where the
    * backend can, concatenations are then read in place by the 1x1 layer after them
    * (src/graph/concat_fold.ts), an image's stem and the depthwise -> 1x1 pairs after it run in
-   * bands of rows (src/graph/chain_fold.ts) and chains of depthwise and 1x1 layers run on
+   * bands of rows (src/graph/chain_fold.ts), narrow 3x3 layers feed the 1x1 layer after them in
+   * cache (src/graph/pair_fold.ts) and chains of depthwise and 1x1 layers run on
    * channel-blocked maps (src/graph/blocked_layout.ts), with the same outputs bit for bit
    */
   passes?: boolean;
@@ -92,6 +94,8 @@ export interface ReplayState {
   folded?: number;
   /** how many stem + depthwise -> 1x1 chains run in bands of rows (src/graph/chain_fold.ts), when any */
   chains?: number;
+  /** how many 3x3 -> 1x1 pairs run as one pass (src/graph/pair_fold.ts), when any */
+  pairs?: number;
 }
 
 type Arrays = Array<Float32Array | Float64Array>;
@@ -176,6 +180,7 @@ function roleOf(c: Call, j: number): BufRole | undefined {
   if (c.key === 'conv2dAct') return j >= 1 && j <= 3 ? 'in' : j === 4 ? 'out' : undefined;
   if (c.key === 'concatConv2dAct') return j >= 1 && j <= 4 ? 'in' : j === 5 ? 'out' : undefined;  // Backend.concatConvs'
   if (c.key === 'convChain') return j === 0 ? 'in' : j === 1 ? 'out' : undefined;  // Backend.convChains' (w: an array of constants)
+  if (c.key === 'convPair') return j >= 2 && j <= 8 ? (j === 5 || j === 8 ? 'out' : 'in') : undefined;  // Backend.convPairs' (y3: unspecified after)
   if (c.key === 'fill' || c.key === 'write') return j === 0 ? 'out' : undefined;
   return (KERNELS as Record<string, (typeof KERNELS)[KernelName] | undefined>)[c.key]?.bufs[j]?.role;
 }
@@ -216,6 +221,8 @@ class Plan {
     readonly folded = 0,
     /** how many stem + depthwise -> 1x1 chains run in bands */
     readonly chains = 0,
+    /** how many 3x3 -> 1x1 pairs run as one pass */
+    readonly pairs = 0,
   ) {
     const fetched = new Set(Object.values(outputs).map((t) => t.storage));
     this.uses = inputs.map((t) => {
@@ -345,7 +352,7 @@ export class InferenceRunner {
   /** Every input shape seen so far, least recently used first. */
   get states(): ReplayState[] {
     return [...this.entries].map(([shape, e]) => (e.state === 'replayed'
-      ? { shape, state: e.state, calls: e.plan.calls.length, ...(e.plan.blocked ? { blocked: e.plan.blocked } : {}), ...(e.plan.folded ? { folded: e.plan.folded } : {}), ...(e.plan.chains ? { chains: e.plan.chains } : {}) }
+      ? { shape, state: e.state, calls: e.plan.calls.length, ...(e.plan.blocked ? { blocked: e.plan.blocked } : {}), ...(e.plan.folded ? { folded: e.plan.folded } : {}), ...(e.plan.chains ? { chains: e.plan.chains } : {}), ...(e.plan.pairs ? { pairs: e.plan.pairs } : {}) }
       : e.state === 'refused' ? { shape, state: e.state, reason: e.reason } : { shape, state: e.state, runs: e.runs }));
   }
 
@@ -423,8 +430,11 @@ export class InferenceRunner {
       const passes = this.passesOn && !rec.readBack;
       const folds = passes ? foldConcats(backend, rec.calls, roleOf, outs) : { calls: rec.calls, folded: 0 };
       const chained = passes ? foldChains(backend, folds.calls, roleOf, outs) : { calls: folds.calls, chains: 0 };
-      const layout = passes ? blockChannels(backend, chained.calls, roleOf, outs) : { calls: chained.calls, blocked: 0 };
-      plan = new Plan(inputs, rec.result, layout.calls, pool, layout.blocked, folds.folded, chained.chains);
+      const paired = passes ? foldPairs(backend, chained.calls, roleOf, outs) : { calls: chained.calls, pairs: 0, made: [] };
+      // storages the pair pass made: the plan's pool holds them (and hands them back with the rest)
+      for (const st of paired.made) pool.give(backend, st, (st as ArrayLike<number>).length);
+      const layout = passes ? blockChannels(backend, paired.calls, roleOf, outs) : { calls: paired.calls, blocked: 0 };
+      plan = new Plan(inputs, rec.result, layout.calls, pool, layout.blocked, folds.folded, chained.chains, paired.pairs);
       answer = plan.answer();
       let reason = rec.readBack
         ? 'the forward reads computed tensor data back into JS (what runs depends on the data)'

@@ -6,15 +6,11 @@
  * Backend.convChains are skipped with the reason.
  */
 import { backendByName, listBackends } from '../../src/backend/loader';
-import { Tensor } from '../../src/backend/tensor';
 import { foldNorms } from '../../src/export/bn_fold';
 import { GraphBuilder } from '../../src/graph/builder';
-import { forward } from '../../src/graph/executor';
 import type { Graph } from '../../src/graph/graph';
-import { InferenceRunner } from '../../src/graph/replay';
-import { firstDiff } from '../util/allclose';
-import { randomArray } from '../util/rng';
 import { randomizeParams } from './harness';
+import { replayAgainstExecutor } from './replay_check';
 
 const hosts = listBackends().filter((b) => b.name !== 'cuda' && b.available).map((b) => backendByName(b.name));
 const withChains = hosts.filter((b) => b.convChains);
@@ -52,21 +48,7 @@ describe.each(withChains.map((b) => b.name))('chain pass on %s', (name) => {
     for (const p of g0.params.values()) p.tensor = p.tensor!.to(be);
     return foldNorms(g0).graph;
   };
-  const run = (g: Graph, n: number, size: number, passes = true) => {
-    const r = new InferenceRunner(g, { captureAfter: 1, passes });
-    for (let i = 0; i < 3; i++) {
-      const feeds = { image: Tensor.from(randomArray(n * 3 * size * size, 40 + i), [n, 3, size, size], be) };
-      const want = forward(g, feeds, { training: false }).outputs;
-      const got = r.run(feeds);
-      for (const k of Object.keys(want)) {
-        expect([k, firstDiff(got[k].toArray(), want[k].toArray())]).toEqual([k, -1]);
-      }
-      [...Object.values(got), ...Object.values(want), ...Object.values(feeds)].forEach((t) => t.dispose());
-    }
-    const s = r.states[0];
-    r.dispose();
-    return s;
-  };
+  const run = (g: Graph, n: number, size: number, passes = true) => replayAgainstExecutor(g, be, [n, 3, size, size], 40, passes);
 
   test.each([1, 2])('batch %i at 320: the stem and both pairs run as one chain, the executor\'s answers bit for bit', (n) => {
     const g = setup(n, 320, 'none');
