@@ -414,12 +414,16 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
   };
 
   // The 16 products of output-channel rows [r0, r0 + rows) (U's panels from Ur, position stride
-  // ucs) over cn tiles (V's slivers from Vc, position stride vst) into M, then their output
-  // transform (the pass's tiles c0 ...).
-  const auto products_out = [&](const float* Ur, const float* Vc, int64_t vst, float* M, int64_t mstride,
-                                int64_t ldm, int r0, int rows, int64_t c0, int64_t cn) {
+  // ucs) over cn tiles (V's slivers from Vc, position stride vst) into M; products_out: then their
+  // output transform (the pass's tiles c0 ...).
+  const auto products = [&](const float* Ur, const float* Vc, int64_t vst, float* M, int64_t mstride, int64_t ldm,
+                            int rows, int64_t cn) {
     for (int xi = 0; xi < 16; ++xi)
       gemm_packed(uk, rows, (int)cn, C, Ur + xi * ucs, aps, Vc + xi * vst, bss, M + xi * mstride, ldm, 1.f, false);
+  };
+  const auto products_out = [&](const float* Ur, const float* Vc, int64_t vst, float* M, int64_t mstride,
+                                int64_t ldm, int r0, int rows, int64_t c0, int64_t cn) {
+    products(Ur, Vc, vst, M, mstride, ldm, rows, cn);
     store_rows(M, mstride, ldm, r0, rows, c0, cn);
   };
 
@@ -457,8 +461,7 @@ bool conv_forward_winograd(const ConvShape& s, const float* x, const float* w, c
             products_out(Ush, Vs, vs1, Ms, ms1, NR, 0, OC, c0, cn);
             continue;
           }
-          for (int xi = 0; xi < 16; ++xi)
-            gemm_packed(uk, OC, (int)cn, C, Ush + xi * ucs, aps, Vs + xi * vs1, bss, Ms + xi * ms1, NR, 1.f, false);
+          products(Ush, Vs, vs1, Ms, ms1, NR, OC, cn);
           wino_simd(simd).output(s, pt, Ms, ms1, NR, 0, OC, c0, cn, b, nullptr, act, alpha, Ls, ldl);
           wino_pointwise(uk, *pw, OC, Ls, ldl, (int)ldl, Zs, ldl, colbuf.get((size_t)kGemmKC * 256));
           wino_simd(simd).store(spw, ptw, Zs, ldl, pw->OC, c0, cn, pw->y);

@@ -15,7 +15,7 @@
  * confirms.
  */
 import type { Backend } from '../backend/backend';
-import { type AnyFn, convCall, pointwise, readAfter, type RecordedCall, type RoleOf } from './recorded_call';
+import { type AnyFn, convCall, readAfter, type RecordedCall, type RoleOf } from './recorded_call';
 
 /**
  * calls with storage s read as t from call `from` on, up to (not including) the first call that
@@ -57,8 +57,8 @@ export function foldPairs(
     const b = i + 1 < work.length ? convCall(backend, work[i + 1]) : null;
     const [x, w3, b3, y3, , alpha3] = a ? work[i].args.slice(a.at, a.at + 6) : [];
     const [x1, w1, b1, y0, , alpha1] = b ? work[i + 1].args.slice(b.at, b.at + 6) : [];
-    if (!a || !b || a.p[5] !== 3 || a.p[6] !== 3 || !pointwise(b.p) || x1 !== y3 || y3 === x || y0 === y3 ||
-        readAfter(work, i + 1, y3, role, pinned) || !pairs.usable(a.p, b.p)) {
+    // usable: a 3x3 layer that runs by slivers and a 1x1 layer reading its output's geometry
+    if (!a || !b || x1 !== y3 || y3 === x || y0 === y3 || readAfter(work, i + 1, y3, role, pinned) || !pairs.usable(a.p, b.p)) {
       out.push(work[i]);
       continue;
     }
@@ -78,5 +78,5 @@ export function foldPairs(
     out.push({ target, key: 'convPair', args: [a.cache, b.cache, x, w3, b3, y3, w1, b1, y, a.p, b.p, alpha3, alpha1] });
     i++;
   }
-  return made.length || out.length < calls.length ? { calls: out, pairs: calls.length - out.length, made } : { calls, pairs: 0, made };
+  return out.length < calls.length ? { calls: out, pairs: calls.length - out.length, made } : { calls, pairs: 0, made };
 }
