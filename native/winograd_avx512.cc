@@ -1,6 +1,7 @@
 // The Winograd forward's transforms for AVX-512 (conv_winograd.cc calls them after a run-time CPU
-// check): 16 tiles per vector. The input transform gathers each of a tile's 16 patch values for 16
-// tiles at once (masked where a patch runs past x) and writes whole 16-lane halves of the V
+// check): 16 tiles per vector. The input transform reads each of a tile's 16 patch values for 16
+// tiles at once (from rows of x split by permutes where the tiles lie along at most four tile rows,
+// else by gathers; masked where a patch runs past x) and writes whole 16-lane halves of the V
 // slivers; the output transform interleaves the 2x2 outputs of 16 tiles into two 32-float rows
 // and stores each tile row's part of them under a mask. The sums are winograd_impl.h's, the
 // portable per-tile code's in its order, so the bits are the same.
@@ -28,6 +29,32 @@ inline bool max_ok(__m512i mag) {
   alignas(64) uint32_t lanes[16];
   _mm512_store_si512(lanes, mag);
   return wino_magnitudes_ok(lanes, 16);
+}
+
+constexpr int kMaxSegs = 4;
+const __m512i kEven = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+const __m512i kOdd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+// Floats 2 .. 17 of lo:hi (the masked form: see umax).
+inline __m512 skip2(__m512 hi, __m512 lo) {
+  const __m512i l = _mm512_castps_si512(lo);
+  return _mm512_castsi512_ps(_mm512_mask_alignr_epi32(l, (__mmask16)0xFFFF, _mm512_castps_si512(hi), l, 2));
+}
+// d[4i + q] of the lanes of nseg segments of channel xc (lanes in none: zero).
+inline void wino_seg_load(const float* xc, const WinoSegWindows* sg, int nseg, __m512 d[16]) {
+  for (int k = 0; k < 16; ++k) d[k] = _mm512_setzero_ps();
+  for (int g = 0; g < nseg; ++g) {
+    const __mmask16 ln = (__mmask16)(((1u << sg[g].l1) - 1u) & ~((1u << sg[g].l0) - 1u));
+    for (int i = 0; i < 4; ++i) {
+      const float* w = xc + sg[g].at[i];
+      const uint64_t bits = sg[g].bits[i];
+      const __m512 a = _mm512_maskz_loadu_ps((__mmask16)bits, w), b = _mm512_maskz_loadu_ps((__mmask16)(bits >> 16), w + 16);
+      const __m512 c = bits >> 32 ? _mm512_maskz_loadu_ps((__mmask16)(bits >> 32), w + 32) : _mm512_setzero_ps();
+      const __m512 a2 = skip2(b, a), b2 = skip2(c, b);
+      const __m512 q[4] = {_mm512_permutex2var_ps(a, kEven, b), _mm512_permutex2var_ps(a, kOdd, b),
+                           _mm512_permutex2var_ps(a2, kEven, b2), _mm512_permutex2var_ps(a2, kOdd, b2)};
+      for (int qq = 0; qq < 4; ++qq) d[4 * i + qq] = ln == 0xFFFF ? q[qq] : _mm512_mask_mov_ps(d[4 * i + qq], ln, q[qq]);
+    }
+  }
 }
 }  // namespace
 
@@ -67,11 +94,17 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
       const float* xg = x + pt.xoff[j0];
       int32_t lo;
       const int64_t span = wino_span(rel, nv, s, lo);
+      WinoSegWindows sg[kMaxSegs];
+      const int nseg = wino_seg_windows(s, rel, ih, iw, nv, kMaxSegs, sg);
       for (int c = 0; c < s.C; ++c) {
         const float* xc = xg + (int64_t)c * s.HW;
         wino_fetch_ahead(xg, s, c, lo, span);
         __m512 d[16], v[16];
-        if (inner)
+        if (nseg) {
+          wino_seg_load(xc, sg, nseg, d);
+          if (!inner)
+            for (int k = 0; k < 16; ++k) d[k] = _mm512_maskz_mov_ps(m[k], d[k]);
+        } else if (inner)
           for (int k = 0; k < 16; ++k) d[k] = _mm512_mask_i32gather_ps(zero, (__mmask16)0xFFFF, offs[k], xc, 4);
         else
           for (int k = 0; k < 16; ++k) d[k] = _mm512_mask_i32gather_ps(zero, m[k], offs[k], xc, 4);

@@ -55,10 +55,10 @@ struct PassTiles {
 // Shared by the ISA copies (internal linkage: each is compiled with its own ISA's flags).
 namespace {
 
-// The input transform gathers a channel's patches, which the hardware prefetcher cannot follow:
-// in a model the layer before has just written x, half of it from the other core, and the gathers
-// waited on those lines (a 77 -> 154 layer at 20x20 took 0.44 ms after its input's producer and
-// 0.35 ms when repeated). So the lines of channel c + kWinoAhead's patches are fetched while
+// The input transform reads a channel's patches in short windows or by gathers, which the hardware
+// prefetcher cannot follow: in a model the layer before has just written x, half of it from the
+// other core, and the gathers waited on those lines (a 77 -> 154 layer at 20x20 took 0.44 ms after
+// its input's producer and 0.35 ms when repeated). So the lines of channel c + kWinoAhead's patches are fetched while
 // channel c is transformed (1.04-1.06x on the pruned head's 77 -> 154 and 26 -> 51 layers in a
 // model forward; 128 -> 256 at 40x40 1.15x, 256 -> 512 at 20x20 1.06-1.08x). wino_span: the
 // patches of lanes with offsets rel[0..nv) (from the first lane's) lie in [lo, lo + span) of a
@@ -94,6 +94,41 @@ inline bool wino_lanes(const ConvShape& s, const PassTiles& pt, int64_t j0, int6
     inner = inner && pt.inner[j0 + l];
   }
   return inner;
+}
+
+// Where a group's tiles lie side by side along tile rows, the SIMD input transforms read their
+// patches with plain loads instead of gathers: in a run of lanes [l0, l1) of one tile row (a
+// segment), lane l's patch starts 2 floats after lane l - 1's, so patch row i of the segment is a
+// window of floats whose float 2l + q is lane l's value q, split into even and odd floats by
+// permutes. A group has one segment per tile row it touches (one or two on 40x40 maps at 16 lanes,
+// up to four on 10x10). Each window is loaded under a mask of the floats its lanes use that lie in
+// the channel's plane: a patch over the padding reads other rows' floats or none, and the patch
+// masks then zero those lanes, as the gathers' masks do, so the sums see the same values.
+struct WinoSegWindows {
+  int64_t at[4];     // window start of patch row i, against lane 0's patch
+  uint64_t bits[4];  // bit k: float k of the window is loaded
+  int l0, l1;        // the segment's lanes
+};
+// The segments of a group's lanes [0, nv) (rel, ih, iw: wino_lanes'); 0 when more than max.
+inline int wino_seg_windows(const ConvShape& s, const int32_t* rel, const int32_t* ih, const int32_t* iw, int64_t nv,
+                            int max, WinoSegWindows* sg) {
+  int n = 0;
+  for (int l0 = 0, l1; l0 < nv; l0 = l1) {
+    for (l1 = l0 + 1; l1 < nv && ih[l1] == ih[l0] && iw[l1] == iw[l1 - 1] + 2; ++l1) {
+    }
+    if (n == max) return 0;
+    WinoSegWindows& g = sg[n++];
+    g.l0 = l0;
+    g.l1 = l1;
+    const int64_t pos = (int64_t)ih[l0] * s.W + iw[l0] - 2 * l0;  // float 0 of row 0's window in the plane
+    for (int i = 0; i < 4; ++i) {
+      g.at[i] = (int64_t)rel[l0] - 2 * l0 + (int64_t)i * s.W;
+      const int64_t p = pos + (int64_t)i * s.W;
+      const int64_t lo = std::max<int64_t>(2 * l0, -p), hi = std::min<int64_t>(2 * l1 + 2, s.HW - p);
+      g.bits[i] = hi > lo ? (((uint64_t)1 << hi) - 1) & ~(((uint64_t)1 << lo) - 1) : 0;
+    }
+  }
+  return n;
 }
 
 // B^T d B of 16 patch registers (the portable input_transform's sums, in its order).
