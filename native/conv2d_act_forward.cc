@@ -36,9 +36,13 @@ void conv2d_concat_forward(FilterCache* fc, const ConcatInput& cat, const float*
 
 bool conv_wino_pw_usable(const int32_t* p3, const int32_t* p1) {
   const ConvShape s3(p3), s1(p1);
-  // the 1x1 layer's local outputs (OC1 x 4 tiles' worth of columns) within 256 KiB a core
+  // the 1x1 layer's local outputs (OC1 x 4 tiles' worth of columns) within 256 KiB a core, and no
+  // more of them than the 3x3 layer's: a wider 1x1 layer stores more by tiles than the pair saves
+  // (r578's 26 -> 51 -> 75 detection output at 40x40: its forward 1.006-1.013x at 320 b2 and 1.009x
+  // at 608 b1 with that pair run as two calls, A/B in one process, AVX-512)
   return winograd_enabled() && conv_winograd_by_sliver(s3) && s1.pointwise() && s1.G == 1 && s1.C == s3.OC &&
-         s1.N == s3.N && s1.H == s3.OH && s1.W == s3.OW && (double)s1.OC * 4 * gemm_micro().nr * sizeof(float) <= 256 * 1024;
+         s1.OC <= s3.OC && s1.N == s3.N && s1.H == s3.OH && s1.W == s3.OW &&
+         (double)s1.OC * 4 * gemm_micro().nr * sizeof(float) <= 256 * 1024;
 }
 
 void conv_wino_pw_forward(FilterCache* fc3, FilterCache* fc1, const float* x, const float* w3, const float* b3, float* y3,

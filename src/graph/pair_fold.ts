@@ -4,7 +4,9 @@
  * the 3x3 layer by slivers of Winograd tiles: each sliver's outputs go through the 1x1 layer while
  * they are in cache, so the 3x3 layer's map is never written and the 1x1 layer is not a pass of its
  * own. Those are a pruned network's narrow layers (the r578 YOLOv3-MobileNetV1 head's 77 -> 154 ->
- * 77 and 26 -> 51 -> 26 pairs; the unpruned head's wide layers do not run by slivers).
+ * 77 and 26 -> 51 -> 26 pairs and its 77 -> 154 -> 75 detection output; the unpruned head's wide
+ * layers do not run by slivers, and a 1x1 layer with more outputs than the 3x3 layer's, as the
+ * 26 -> 51 -> 75 output, is faster apart: Backend.convPairs.usable says which).
  *
  * What it matches in the recorded calls: a conv2d_act_forward (through its filter cache or not)
  * followed by a conv2d_act_forward of a 1x1 layer reading the map the first one wrote, where

@@ -1,7 +1,8 @@
 // A 3x3 layer and the 1x1 layer reading its output in one call (conv_wino_pw_forward): the same
 // numbers, bit for bit, as conv2d_act_forward_prepared twice, where the 3x3 layer runs by Winograd
 // slivers (narrow layers on CPUs with AVX2 or AVX-512: the 1x1 layer then runs on each sliver's
-// outputs in cache) and where it does not (the two kernels one after the other); odd sizes,
+// outputs in cache) and where it does not (the two kernels one after the other: wide or stride-2
+// 3x3 layers, a 1x1 layer with more outputs than the 3x3 layer's); odd sizes,
 // partial tiles, null biases, each activation, a 1x1 layer whose K splits into two blocks, any
 // number of threads. Bad arguments end in one clear error each, and the process survives them.
 import { loadAddon, nativeLoadError } from '../../src/backend/native';
@@ -34,13 +35,14 @@ d('conv_wino_pw_forward', () => {
   const cases: Array<[string, Pair, boolean]> = [
     ["r578's 26 -> 51 -> 26 at 40x40, leaky_relu", [2, 26, 51, 26, 40, 40, 1, 1, true, 1], true],
     ["r578's 77 -> 154 -> 77 at 20x20", [2, 77, 154, 77, 20, 20, 1, 1, true, 1], true],
-    ['a detection output after it (no activation)', [2, 26, 51, 75, 40, 40, 1, -1, true, 1], true],
+    ["a detection output after r578's 77 -> 154 (no activation)", [2, 77, 154, 75, 20, 20, 1, -1, true, 1], true],
     ['odd sizes (partial tiles), no biases, relu then relu6', [1, 26, 51, 26, 21, 19, 0, 2, false, 1], true],
-    ['three images of 9x7', [3, 30, 40, 50, 9, 7, 1, 1, true, 1], true],
+    ['three images of 9x7', [3, 30, 40, 36, 9, 7, 1, 1, true, 1], true],
     ['a 1x1 layer whose K (300 + bias) splits into two blocks', [2, 24, 300, 40, 20, 20, 1, 0, true, 1], true],
     ['wide layers (128 -> 256): the two kernels', [2, 128, 256, 128, 40, 40, 1, 1, true, 1], false],
     ['a stride-2 3x3 layer: the two kernels', [2, 26, 51, 26, 40, 40, 1, 1, true, 2], false],
     ['under 24 channels in: the two kernels', [2, 16, 51, 26, 40, 40, 1, 1, true, 1], false],
+    ['a 1x1 layer wider than the 3x3 layer (51 -> 75, a detection output): the two kernels', [2, 26, 51, 75, 40, 40, 1, -1, true, 1], false],
   ];
   test.each(cases)('%s', (_what, pair, usable) => {
     const c = build(pair, 11);
