@@ -354,12 +354,15 @@ struct ConcatRows {
   const ConcatInput& c;
   int H, W;
   std::vector<int> tab[2];
+  bool twice[2] = {false, false};  // source i's columns doubled: column ow from column ow / 2
   ConcatRows(const ConcatInput& cat, int H_, int W_) : c(cat), H(H_), W(W_) {
     for (int i = 0; i < 2; ++i) {
       if (c.H[i] == H && c.W[i] == W) continue;
       const UpsampleAxis ah = upsample_axis(c.H[i], H, false, c.align[i]), aw = upsample_axis(c.W[i], W, false, c.align[i]);
       tab[i] = ah.i0;
       tab[i].insert(tab[i].end(), aw.i0.begin(), aw.i0.end());
+      twice[i] = true;
+      for (int ow = 0; ow < W; ++ow) twice[i] = twice[i] && aw.i0[(size_t)ow] == ow / 2;
     }
   }
   // source i, its channel ch, image n: the plane
@@ -388,7 +391,17 @@ struct ConcatRows {
           std::memcpy(d + j, prev, sizeof(float) * W);
         } else {
           const float* r = src + (int64_t)th[oh] * c.W[i];
-          for (int q = 0; q < len; ++q) d[j + q] = r[tw[ow0 + q]];
+          if (twice[i] && !(ow0 & 1) && !(len & 1)) {
+            // YOLOv3's 2x nearest upsample (segments start and end on whole pairs: tiles are
+            // whole slivers, rows even): each float twice, a plain loop the compiler vectorizes
+            // (the table's lookups one float at a time took an eighth of r578's 384 -> 26
+            // concatenation's 1x1 layer; it and 384 -> 128 0.05-0.08 ms faster in model forwards)
+            float* o = d + j;
+            const float* rs = r + ow0 / 2;
+            for (int e = 0; e < len / 2; ++e) o[2 * e] = o[2 * e + 1] = rs[e];
+          } else {
+            for (int q = 0; q < len; ++q) d[j + q] = r[tw[ow0 + q]];
+          }
         }
         prev = ow0 == 0 && len == W ? d + j : nullptr;
         prev_row = th[oh];

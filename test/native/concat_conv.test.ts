@@ -2,7 +2,8 @@
 // when its size differs (conv2d_concat_forward): the same numbers, bit for bit, as upsample_forward,
 // two channel_copy calls and conv2d_act_forward on the concatenation, on the packed path and the
 // in-place (few output channels) path, with K-blocks that straddle the two sources, odd sizes,
-// both align_corners settings and any number of threads; bad arguments end in a clear error.
+// both align_corners settings (YOLOv3's 2x nearest upsample doubles each float: its own loop) and
+// any number of threads; bad arguments end in a clear error.
 import { loadAddon, nativeLoadError } from '../../src/backend/native';
 import { firstDiff } from '../util/allclose';
 import { randomFloats } from '../util/rng';
@@ -21,6 +22,8 @@ d('conv2d_concat_forward', () => {
     ['the second source resized', 1, 75, 6, 6, [40, 6, 6, 0], [24, 3, 3, 0], false, -1],
     ['odd sizes, align_corners', 3, 13, 7, 9, [3, 3, 5, 1], [5, 7, 9, 1], true, 0],
     ['both resized, shrinking', 1, 40, 4, 4, [20, 9, 7, 0], [30, 2, 2, 1], true, 2],
+    ["YOLOv3's 2x nearest upsample (align_corners 0), in place", 2, 26, 40, 40, [128, 20, 20, 0], [256, 40, 40, 0], true, 1],
+    ["YOLOv3's 2x nearest upsample (align_corners 0), packed, tiles ending mid-row", 1, 77, 38, 38, [256, 19, 19, 0], [512, 38, 38, 0], false, 1],
   ];
   test.each(cases)('%s', (_what, N, OC, H, W, a, b, bias, act) => {
     const [Ca, Ha, Wa, la] = a;
