@@ -1,7 +1,8 @@
 // The Winograd forward's transforms for AVX2 (conv_winograd.cc calls them after a run-time CPU
 // check): winograd_avx512.cc's scheme on 8 tiles per vector (8 patch values read from rows of x
 // split by shuffles, or by gathers, masked where a patch runs past x; the 2x2 outputs interleaved
-// into two 16-float rows, each tile row's part stored under a mask). The sums are winograd_impl.h's, so the bits are the portable code's.
+// into two 16-float rows, each tile row's part stored under a mask). The sums are
+// winograd_impl.h's, so the bits are the portable code's.
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -34,11 +35,25 @@ inline __m256i in_range(__m256i r, int n) {
 
 // winograd_impl.h's segments, 8 lanes a vector: a patch row's window is 18 floats, read as floats
 // 0-15 and 2-17 (two masked loads each), split into even and odd floats.
-constexpr int kMaxSegs = 4;
 // Lane k of the mask: bit k of bits set.
 inline __m256i bit_lanes(uint64_t bits) {
   const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
   return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)(bits & 0xFF)), bit), bit);
+}
+// A segment's masks, made once per group: its lanes, and per patch row those of the loads of
+// floats 0-7, 8-15, 2-9 and 10-17.
+struct SegMasks {
+  __m256 lanes;
+  bool all;  // every lane
+  __m256i load[4][4];
+};
+inline void seg_masks(const WinoSegWindows& g, SegMasks& m) {
+  m.all = g.l0 == 0 && g.l1 == 8;
+  m.lanes = _mm256_castsi256_ps(bit_lanes(((1u << g.l1) - 1u) & ~((1u << g.l0) - 1u)));
+  for (int i = 0; i < 4; ++i) {
+    const int shift[4] = {0, 8, 2, 10};
+    for (int h = 0; h < 4; ++h) m.load[i][h] = bit_lanes(g.bits[i] >> shift[h]);
+  }
 }
 // The even (odd) floats of a:b, in order.
 inline __m256 evens(__m256 a, __m256 b) {
@@ -48,18 +63,16 @@ inline __m256 odds(__m256 a, __m256 b) {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xD8));
 }
 // d[4i + q] of the lanes of nseg segments of channel xc (lanes in none: zero).
-inline void wino_seg_load(const float* xc, const WinoSegWindows* sg, int nseg, __m256 d[16]) {
+inline void wino_seg_load(const float* xc, const WinoSegWindows* sg, const SegMasks* sm, int nseg, __m256 d[16]) {
   for (int k = 0; k < 16; ++k) d[k] = _mm256_setzero_ps();
   for (int g = 0; g < nseg; ++g) {
-    const bool all = sg[g].l0 == 0 && sg[g].l1 == 8;
-    const __m256 ln = _mm256_castsi256_ps(bit_lanes(((1u << sg[g].l1) - 1u) & ~((1u << sg[g].l0) - 1u)));
+    const SegMasks& m = sm[g];
     for (int i = 0; i < 4; ++i) {
       const float* w = xc + sg[g].at[i];
-      const uint64_t bits = sg[g].bits[i];
-      const __m256 a = _mm256_maskload_ps(w, bit_lanes(bits)), b = _mm256_maskload_ps(w + 8, bit_lanes(bits >> 8));
-      const __m256 a2 = _mm256_maskload_ps(w + 2, bit_lanes(bits >> 2)), b2 = _mm256_maskload_ps(w + 10, bit_lanes(bits >> 10));
+      const __m256 a = _mm256_maskload_ps(w, m.load[i][0]), b = _mm256_maskload_ps(w + 8, m.load[i][1]);
+      const __m256 a2 = _mm256_maskload_ps(w + 2, m.load[i][2]), b2 = _mm256_maskload_ps(w + 10, m.load[i][3]);
       const __m256 q[4] = {evens(a, b), odds(a, b), evens(a2, b2), odds(a2, b2)};
-      for (int qq = 0; qq < 4; ++qq) d[4 * i + qq] = all ? q[qq] : _mm256_blendv_ps(d[4 * i + qq], q[qq], ln);
+      for (int qq = 0; qq < 4; ++qq) d[4 * i + qq] = m.all ? q[qq] : _mm256_blendv_ps(d[4 * i + qq], q[qq], m.lanes);
     }
   }
 }
@@ -100,14 +113,16 @@ bool wino_input_avx2(const ConvShape& s, const float* x, const PassTiles& pt, in
       const float* xg = x + pt.xoff[j0];
       int32_t lo;
       const int64_t span = wino_span(rel, nv, s, lo);
-      WinoSegWindows sg[kMaxSegs];
-      const int nseg = wino_seg_windows(s, rel, ih, iw, nv, kMaxSegs, sg);
+      WinoSegWindows sg[kWinoMaxSegs];
+      SegMasks sm[kWinoMaxSegs];
+      const int nseg = wino_seg_windows(s, rel, ih, iw, nv, sg);
+      for (int g = 0; g < nseg; ++g) seg_masks(sg[g], sm[g]);
       for (int c = 0; c < s.C; ++c) {
         const float* xc = xg + (int64_t)c * s.HW;
         wino_fetch_ahead(xg, s, c, lo, span);
         __m256 d[16], v[16];
         if (nseg) {
-          wino_seg_load(xc, sg, nseg, d);
+          wino_seg_load(xc, sg, sm, nseg, d);
           if (!inner)
             for (int k = 0; k < 16; ++k) d[k] = _mm256_and_ps(d[k], m[k]);
         } else if (inner)

@@ -31,7 +31,6 @@ inline bool max_ok(__m512i mag) {
   return wino_magnitudes_ok(lanes, 16);
 }
 
-constexpr int kMaxSegs = 4;
 const __m512i kEven = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
 const __m512i kOdd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 // Floats 2 .. 17 of lo:hi (the masked form: see umax).
@@ -94,8 +93,8 @@ bool wino_input_avx512(const ConvShape& s, const float* x, const PassTiles& pt, 
       const float* xg = x + pt.xoff[j0];
       int32_t lo;
       const int64_t span = wino_span(rel, nv, s, lo);
-      WinoSegWindows sg[kMaxSegs];
-      const int nseg = wino_seg_windows(s, rel, ih, iw, nv, kMaxSegs, sg);
+      WinoSegWindows sg[kWinoMaxSegs];
+      const int nseg = wino_seg_windows(s, rel, ih, iw, nv, sg);
       for (int c = 0; c < s.C; ++c) {
         const float* xc = xg + (int64_t)c * s.HW;
         wino_fetch_ahead(xg, s, c, lo, span);

@@ -58,9 +58,10 @@ namespace {
 // The input transform reads a channel's patches in short windows or by gathers, which the hardware
 // prefetcher cannot follow: in a model the layer before has just written x, half of it from the
 // other core, and the gathers waited on those lines (a 77 -> 154 layer at 20x20 took 0.44 ms after
-// its input's producer and 0.35 ms when repeated). So the lines of channel c + kWinoAhead's patches are fetched while
-// channel c is transformed (1.04-1.06x on the pruned head's 77 -> 154 and 26 -> 51 layers in a
-// model forward; 128 -> 256 at 40x40 1.15x, 256 -> 512 at 20x20 1.06-1.08x). wino_span: the
+// its input's producer and 0.35 ms when repeated). So the lines of channel c + kWinoAhead's
+// patches are fetched while channel c is transformed (1.04-1.06x on the pruned head's 77 -> 154
+// and 26 -> 51 layers in a model forward; 128 -> 256 at 40x40 1.15x, 256 -> 512 at 20x20
+// 1.06-1.08x). wino_span: the
 // patches of lanes with offsets rel[0..nv) (from the first lane's) lie in [lo, lo + span) of a
 // channel; span 0 (no prefetch) when they are far apart (tiles of two images) or cover more than
 // half a plane (10x10 maps, whose planes the transform reads whole and from cache: 0.96x there).
@@ -109,14 +110,16 @@ struct WinoSegWindows {
   uint64_t bits[4];  // bit k: float k of the window is loaded
   int l0, l1;        // the segment's lanes
 };
-// The segments of a group's lanes [0, nv) (rel, ih, iw: wino_lanes'); 0 when more than max.
+constexpr int kWinoMaxSegs = 4;  // more segments in a group: the gathers
+// The segments of a group's lanes [0, nv) (rel, ih, iw: wino_lanes') into sg[0 .. kWinoMaxSegs);
+// 0 when there are more.
 inline int wino_seg_windows(const ConvShape& s, const int32_t* rel, const int32_t* ih, const int32_t* iw, int64_t nv,
-                            int max, WinoSegWindows* sg) {
+                            WinoSegWindows* sg) {
   int n = 0;
   for (int l0 = 0, l1; l0 < nv; l0 = l1) {
     for (l1 = l0 + 1; l1 < nv && ih[l1] == ih[l0] && iw[l1] == iw[l1 - 1] + 2; ++l1) {
     }
-    if (n == max) return 0;
+    if (n == kWinoMaxSegs) return 0;
     WinoSegWindows& g = sg[n++];
     g.l0 = l0;
     g.l1 = l1;
