@@ -168,13 +168,78 @@ inline void dw_taps(const float* w, const float* b, int c0, __m512* wv, __m512& 
   vb = b ? _mm512_loadu_ps(b + c0) : _mm512_setzero_ps();
 }
 
-// One channel block of one image: xb blocked [H][W][16], yb blocked [OH][OW][16].
-void dw_block(const ConvShape& s, const float* xb, const __m512* wv, __m512 vb, float* yb, int act, float alpha) {
+// Stride 1: outputs [ow, ow + U) of one output row. Each of the three input rows' U + 2 vectors is
+// loaded once and serves three outputs (where a vector per tap and output made the loads the bound);
+// a vector outside the image (a row above or below it: rm, a column left or right of it) is a masked
+// load with no lane set, zeros, so a tap there adds w * 0 as the stride-1 kernels do. Per output the
+// same sum: from the bias, the nine taps in (kh, kw) order, one FMA each.
+template <int U>
+inline void dw_s1_run(const float* const* r, const __mmask16* rm, int W, int ow, const __m512* wv, __m512 vb, float* yo,
+                      int act, __m512 va) {
+  __m512 a[U];
+#pragma GCC unroll 8
+  for (int u = 0; u < U; ++u) a[u] = vb;
+  const int iw0 = ow - 1;
+  const bool left = iw0 >= 0, right = iw0 + U + 1 < W;
+#pragma GCC unroll 3
+  for (int kh = 0; kh < 3; ++kh) {
+    const float* row = r[kh] + (int64_t)ow * 16;  // input column ow (inside the row)
+    __m512 v[U + 2];
+    v[0] = _mm512_maskz_loadu_ps(left ? rm[kh] : (__mmask16)0, left ? row - 16 : row);
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) v[u + 1] = _mm512_maskz_loadu_ps(rm[kh], row + (int64_t)u * 16);
+    v[U + 1] = _mm512_maskz_loadu_ps(right ? rm[kh] : (__mmask16)0, right ? row + (int64_t)U * 16 : row);
+#pragma GCC unroll 3
+    for (int kw = 0; kw < 3; ++kw)
+#pragma GCC unroll 8
+      for (int u = 0; u < U; ++u) a[u] = _mm512_fmadd_ps(wv[kh * 3 + kw], v[u + kw], a[u]);
+  }
+#pragma GCC unroll 8
+  for (int u = 0; u < U; ++u) _mm512_storeu_ps(yo + (int64_t)u * 16, act >= 0 ? act16(a[u], act, va) : a[u]);
+}
+
+// Stride 1 (OW <= W): outputs [ow0, ow1) of output row oh of one channel block, xb blocked [H][W][16];
+// column ow's 16 channels at yo + (ow - ow0) * 16. In runs of 8 outputs, then one of 1 to 7.
+inline void dw_s1_row(const ConvShape& s, const float* xb, const __m512* wv, __m512 vb, int oh, int ow0, int ow1, float* yo,
+                      int act, __m512 va) {
+  const float* r[3];
+  __mmask16 rm[3];
+  for (int kh = 0; kh < 3; ++kh) {
+    const int ih = oh - 1 + kh;
+    const bool in = ih >= 0 && ih < s.H;
+    r[kh] = xb + (int64_t)(in ? ih : oh) * s.W * 16;  // (a row outside: row oh's address, nothing loaded)
+    rm[kh] = in ? (__mmask16)0xFFFF : (__mmask16)0;
+  }
+  int ow = ow0;
+  for (; ow + 8 <= ow1; ow += 8) dw_s1_run<8>(r, rm, s.W, ow, wv, vb, yo + (int64_t)(ow - ow0) * 16, act, va);
+  float* yr = yo + (int64_t)(ow - ow0) * 16;
+  switch (ow1 - ow) {
+#define SP_DW_RUN(U) \
+  case U:            \
+    dw_s1_run<U>(r, rm, s.W, ow, wv, vb, yr, act, va); \
+    break;
+    SP_DW_RUN(1) SP_DW_RUN(2) SP_DW_RUN(3) SP_DW_RUN(4) SP_DW_RUN(5) SP_DW_RUN(6) SP_DW_RUN(7)
+#undef SP_DW_RUN
+    default:
+      break;
+  }
+}
+
+// Output rows [oh0, oh1) of one channel block of one image: xb blocked [H][W][16], yb blocked
+// [OH][OW][16].
+void dw_block(const ConvShape& s, const float* xb, const __m512* wv, __m512 vb, float* yb, int act, float alpha,
+              int oh0, int oh1) {
   const __m512 va = _mm512_set1_ps(alpha), z = _mm512_setzero_ps();
+  if (s.SH == 1 && s.SW == 1 && s.OW <= s.W) {  // (every input column an output's run loads lies in the row)
+    __m512 w9[9];  // in registers across the rows
+    for (int k = 0; k < 9; ++k) w9[k] = wv[k];
+    for (int oh = oh0; oh < oh1; ++oh) dw_s1_row(s, xb, w9, vb, oh, 0, s.OW, yb + (int64_t)oh * s.OW * 16, act, va);
+    return;
+  }
   const bool s1 = s.SW == 1;
   // columns whose taps are all inside the row: ow*SW - 1 >= 0 and ow*SW + 1 < W
   const int lo = 1, hi = (int)std::min<int64_t>(s.OW, (s.W - 2) / s.SW + 1);
-  for (int oh = 0; oh < s.OH; ++oh) {
+  for (int oh = oh0; oh < oh1; ++oh) {
     const float* r[3];
     for (int kh = 0; kh < 3; ++kh) {
       const int64_t ih = (int64_t)oh * s.SH - 1 + kh;
@@ -292,8 +357,29 @@ void conv2d_blocked_dw_avx512(const ConvShape& s, const float* x, bool xblocked,
   const int32_t q[CG_COUNT] = {1, 16, s.H, s.W, 16, 3, 3, s.OH, s.OW, s.SH, s.SW, s.PT, s.PL, 1, 1, 16};
   const ConvShape one(q);
   // Tasks in the order the 1x1 layer before split its output (conv2d_blocked_pw_avx512: by output
-  // channels when they outnumber the positions of all images), so each thread mostly reads what it
-  // wrote: channel block-major then, else image-major.
+  // channels when they outnumber the positions of all images, else by images, or, with fewer images
+  // than threads, each image's positions in T runs), so each thread mostly reads what it wrote:
+  // channel block-major, image-major, or here, fewer images than threads and x blocked, each image's
+  // output rows in bands, every channel block of a band in one task (the 1x1 layer after splits its
+  // positions the same way and so reads mostly this thread's rows too).
+  const int T = std::max(1, get_num_threads());
+  if (xblocked && s.N < T && !(s.C > (int64_t)s.N * s.HW)) {
+    const int bands = (int)std::min<int64_t>((T + s.N - 1) / s.N, s.OH);
+    parallel_tasks((int64_t)s.N * bands, [&](int64_t tb, int64_t te) {
+      for (int64_t i = tb; i < te; ++i) {
+        const int64_t n = i / bands;
+        const int band = (int)(i % bands), oh0 = (int)((int64_t)s.OH * band / bands),
+                  oh1 = (int)((int64_t)s.OH * (band + 1) / bands);
+        for (int cb = 0; cb < nb; ++cb) {
+          const int64_t t = n * nb + cb;
+          __m512 wv[9], vb;
+          dw_taps(w, b, cb * 16, wv, vb);
+          dw_block(s, x + t * s.HW * 16, wv, vb, y + t * s.P * 16, act, alpha, oh0, oh1);
+        }
+      }
+    });
+    return;
+  }
   const bool by_channel = s.C > (int64_t)s.N * s.HW;
   parallel_for((int64_t)s.N * nb, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf xbuf;
@@ -304,7 +390,7 @@ void conv2d_blocked_dw_avx512(const ConvShape& s, const float* x, bool xblocked,
       __m512 wv[9], vb;
       if (xblocked || s.SW == 1) dw_taps(w, b, cb * 16, wv, vb);  // (the stride-2 NCHW path reads w itself)
       if (xblocked) {
-        dw_block(s, x + t * s.HW * 16, wv, vb, yb, act, alpha);
+        dw_block(s, x + t * s.HW * 16, wv, vb, yb, act, alpha, 0, s.OH);
         continue;
       }
       const int c0 = cb * 16;
@@ -313,7 +399,7 @@ void conv2d_blocked_dw_avx512(const ConvShape& s, const float* x, bool xblocked,
         float* xs = xbuf.get((size_t)s.HW * 16);
         for (int64_t p0 = 0; p0 < s.HW; p0 += 16)
           transpose_cols(xc + p0, s.HW, xs + p0 * 16, 16, (int)std::min<int64_t>(16, s.HW - p0));
-        dw_block(s, xs, wv, vb, yb, act, alpha);
+        dw_block(s, xs, wv, vb, yb, act, alpha, 0, s.OH);
         continue;
       }
       // stride 2: the block's 16 output planes (a quarter of the input) by the NCHW kernel, transposed

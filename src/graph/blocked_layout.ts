@@ -21,16 +21,17 @@
  * blocked kernels sum in the NCHW kernels' order), which the runner's check of the replayed plan
  * against the executor confirms before the plan is used.
  *
- * Which 1x1 layers: at least 128 input channels and at most 400 positions per image (20x20), where
+ * Which 1x1 layers: at least 128 input channels and at most 1444 positions per image (38x38), where
  * the blocked kernel was measured faster; larger maps keep the NCHW kernel (its packing is a
- * smaller share there).
+ * smaller share there: MobileNetV1's 40x40 stage at 320 batch 2 ran 1.01x slower blocked, while its
+ * 38x38 stage at 608 batch 1 made whole forwards 1.02-1.04x faster, A/B in one process, 2 threads).
  */
 import type { Backend, BlockedLayout } from '../backend/backend';
 import { type AnyFn, type ConvCall, convCall, pointwise, type RecordedCall, type RoleOf } from './recorded_call';
 
 /** the 1x1 layers worth running blocked: input channels at least, positions per image at most */
 export const BLOCKED_PW_MIN_C = 128;
-export const BLOCKED_PW_MAX_P = 400;
+export const BLOCKED_PW_MAX_P = 1444;
 
 /** A value: one write of a storage and the reads of it until the next write. */
 interface Value {

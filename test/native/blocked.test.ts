@@ -69,6 +69,14 @@ d('3x3 depthwise layers on blocked maps', () => {
     // N, C, H, W, stride, bias, act
     [2, 16, 7, 5, 1, true, 0],
     [1, 32, 20, 20, 1, true, 0],
+    // stride 1 in runs of 8 outputs and a shorter last run (1 to 7), rows of 2 to 38
+    [1, 16, 10, 10, 1, true, 1],
+    [2, 32, 19, 19, 1, false, 0],
+    [1, 16, 38, 38, 1, true, 2],
+    [1, 16, 3, 17, 1, true, -1],
+    [1, 16, 4, 8, 1, true, 0],
+    [2, 16, 2, 9, 1, false, 1],
+    [1, 16, 5, 15, 1, true, 0],
     [1, 16, 1, 1, 1, false, -1],
     [2, 48, 9, 11, 2, true, 1],
     [1, 32, 40, 40, 2, true, 0],
@@ -84,11 +92,17 @@ d('3x3 depthwise layers on blocked maps', () => {
     const p = Int32Array.from([N, C, H, W, C, 3, 3, OH, OW, S, S, 1, 1, 1, 1, C, act]);
     const ref = new Float32Array(N * C * OH * OW);
     A!.conv2d_act_forward_prepared(A!.newFilterCache(), x, w, b, ref, p, 0.1);
-    for (const layout of [2, 3]) {
-      const y = new Float32Array(ref.length).fill(NaN);
-      A!.conv2d_act_forward_blocked(null, layout === 3 ? toBlocked(x, N, C, H * W) : x, w, b, y, p, 0.1, layout);
-      expect(firstDiff(fromBlocked(y, N, C, OH * OW), ref)).toBe(-1);
+    // thread counts above the images: a blocked input is split by bands of output rows
+    const threads = A!.getThreads();
+    for (const t of [1, 2, 3, 5]) {
+      A!.setThreads(t);
+      for (const layout of [2, 3]) {
+        const y = new Float32Array(ref.length).fill(NaN);
+        A!.conv2d_act_forward_blocked(null, layout === 3 ? toBlocked(x, N, C, H * W) : x, w, b, y, p, 0.1, layout);
+        expect(firstDiff(fromBlocked(y, N, C, OH * OW), ref)).toBe(-1);
+      }
     }
+    A!.setThreads(threads);
   });
 });
 
