@@ -7,7 +7,7 @@
  * inside forwards, 2 threads).
  *
  * What it matches in the recorded calls: a conv2d_act_forward (through its filter cache or not)
- * followed by one or two dwpw_act_forward calls, each reading the map the call before wrote, where
+ * followed by one to four dwpw_act_forward calls, each reading the map the call before wrote, where
  * nothing else reads the maps between them (the next use of each overwrites it whole, or there is
  * none, and none is returned to the caller) and the backend runs that geometry in bands. Every
  * output keeps its value bit for bit (each value is computed by the function the separate kernels
@@ -17,10 +17,14 @@ import type { Backend } from '../backend/backend';
 import { type AnyFn, convCall, readAfter, type RecordedCall, type RoleOf } from './recorded_call';
 
 /**
- * Pairs a chain takes at most. A third pair (MobileNetV1's 128 -> 128 at 80x80) measured no faster
- * inside the chain than after it: its input is 6.5 MB where the first pair's is 13 MB.
+ * Pairs a chain takes at most (the kernel's limit). A third pair (MobileNetV1's 128 -> 128 at 80x80
+ * at 320 batch 2, 152x152 at 608 batch 1) measured no faster inside the chain than after it (its
+ * input is 6.5 MB where the first pair's is 13 MB); at 608 a fourth one, 128 -> 256 at stride 2 (a
+ * dwpw_act_forward call there: src/backend/native.ts dwpwRowsWin), follows it, and the four in one
+ * chain never write the third pair's 11.8 MB output: forwards 1.02x faster (r578; unpruned 1.01x),
+ * A/B in one process, 2 threads.
  */
-export const CHAIN_MAX_PAIRS = 2;
+export const CHAIN_MAX_PAIRS = 4;
 
 /** Call c as a dwpw_act_forward kernel call reading storage x: its arguments, else null. */
 function dwpwReading(backend: Backend<any>, c: RecordedCall | undefined, x: unknown): unknown[] | null {

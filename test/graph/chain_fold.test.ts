@@ -18,8 +18,9 @@ for (const b of hosts) if (!b.convChains) console.log(`chain pass tests: ${b.nam
 
 /**
  * MobileNetV1's front, narrower: a 3 -> 8 stem at stride 2, then depthwise + 1x1 pairs 8 -> 16
- * (stride 1) and 16 -> 24 (stride 2), batch norm + relu after each convolution (folded), and a 3x3
- * layer after them; `also`: which map between them the caller gets back as well.
+ * (stride 1) and 16 -> 24 (stride 2) (from 608 up two more: 24 -> 24, 24 -> 32 at stride 2), batch
+ * norm + relu after each convolution (folded), and a 3x3 layer after them; `also`: which map
+ * between them the caller gets back as well.
  */
 function frontNet(n: number, size: number, also: 'none' | 'stem' | 'pair1'): Graph {
   const b = new GraphBuilder();
@@ -32,7 +33,9 @@ function frontNet(n: number, size: number, also: 'none' | 'stem' | 'pair1'): Gra
     return b.batchNorm(u, { name: `${name}_pw_bn`, act: 'relu' });
   };
   const p1 = pair(stem, 'p1', 8, 16, 1);
-  const p2 = pair(p1, 'p2', 16, 24, 2);
+  let p2 = pair(p1, 'p2', 16, 24, 2);
+  // at 608, two more (fused depthwise -> 1x1 calls at 152 columns): 24 -> 24, then 24 -> 32 at stride 2
+  if (size >= 608) p2 = pair(pair(p2, 'p3', 24, 24, 1), 'p4', 24, 32, 2);
   const y = b.conv2d(p2, { name: 'head', out: 10, k: 3, pad: 1 });
   if (also === 'stem') b.output(y, stem);
   else if (also === 'pair1') b.output(y, p1);
@@ -55,6 +58,11 @@ describe.each(withChains.map((b) => b.name))('chain pass on %s', (name) => {
     const off = run(g, n, 320, false);
     // three recorded calls became one
     expect(run(g, n, 320)).toMatchObject({ state: 'replayed', chains: 1, calls: off.calls! - 2 });
+  });
+  test('batch 1 at 608: the stem and four pairs run as one chain, the executor\'s answers bit for bit', () => {
+    const g = setup(1, 608, 'none');
+    const off = run(g, 1, 608, false);
+    expect(run(g, 1, 608)).toMatchObject({ state: 'replayed', chains: 1, calls: off.calls! - 4 });
   });
   test('the first pair\'s map returned: the chain ends before the second pair, same answers', () => {
     const g = setup(1, 320, 'pair1');
