@@ -41,5 +41,5 @@ if (process.argv.includes('--fuzz')) {
     UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
   };
   const jest = require.resolve('jest/bin/jest');
-  run(process.execPath, [jest, '--runInBand', 'test/fuzz/native.test.ts', 'test/native/robustness.test.ts', 'test/native/extreme_geometry.test.ts', 'test/native/conv_chain.test.ts', 'test/native/conv_pair.test.ts', 'test/native/winograd_isa.test.ts', 'test/native/threadpool.test.ts'], env);
+  run(process.execPath, [jest, '--runInBand', 'test/fuzz/native.test.ts', 'test/native/robustness.test.ts', 'test/native/extreme_geometry.test.ts', 'test/native/conv_chain.test.ts', 'test/native/conv_pair.test.ts', 'test/native/winograd_isa.test.ts', 'test/native/threadpool.test.ts', 'test/native/blocked.test.ts'], env);
 }
