@@ -198,10 +198,10 @@ inline void dw_s1_run(const float* const* r, const __mmask16* rm, int W, int ow,
   for (int u = 0; u < U; ++u) _mm512_storeu_ps(yo + (int64_t)u * 16, act >= 0 ? act16(a[u], act, va) : a[u]);
 }
 
-// Stride 1 (OW <= W): outputs [ow0, ow1) of output row oh of one channel block, xb blocked [H][W][16];
-// column ow's 16 channels at yo + (ow - ow0) * 16. In runs of 8 outputs, then one of 1 to 7.
-inline void dw_s1_row(const ConvShape& s, const float* xb, const __m512* wv, __m512 vb, int oh, int ow0, int ow1, float* yo,
-                      int act, __m512 va) {
+// Stride 1 (OW <= W): output row oh of one channel block, xb blocked [H][W][16], yr blocked [OW][16]; in
+// runs of 8 outputs, then one of 1 to 7.
+inline void dw_s1_row(const ConvShape& s, const float* xb, const __m512* wv, __m512 vb, int oh, float* yr, int act,
+                      __m512 va) {
   const float* r[3];
   __mmask16 rm[3];
   for (int kh = 0; kh < 3; ++kh) {
@@ -210,13 +210,12 @@ inline void dw_s1_row(const ConvShape& s, const float* xb, const __m512* wv, __m
     r[kh] = xb + (int64_t)(in ? ih : oh) * s.W * 16;  // (a row outside: row oh's address, nothing loaded)
     rm[kh] = in ? (__mmask16)0xFFFF : (__mmask16)0;
   }
-  int ow = ow0;
-  for (; ow + 8 <= ow1; ow += 8) dw_s1_run<8>(r, rm, s.W, ow, wv, vb, yo + (int64_t)(ow - ow0) * 16, act, va);
-  float* yr = yo + (int64_t)(ow - ow0) * 16;
-  switch (ow1 - ow) {
+  int ow = 0;
+  for (; ow + 8 <= s.OW; ow += 8) dw_s1_run<8>(r, rm, s.W, ow, wv, vb, yr + (int64_t)ow * 16, act, va);
+  switch (s.OW - ow) {
 #define SP_DW_RUN(U) \
   case U:            \
-    dw_s1_run<U>(r, rm, s.W, ow, wv, vb, yr, act, va); \
+    dw_s1_run<U>(r, rm, s.W, ow, wv, vb, yr + (int64_t)ow * 16, act, va); \
     break;
     SP_DW_RUN(1) SP_DW_RUN(2) SP_DW_RUN(3) SP_DW_RUN(4) SP_DW_RUN(5) SP_DW_RUN(6) SP_DW_RUN(7)
 #undef SP_DW_RUN
@@ -233,7 +232,7 @@ void dw_block(const ConvShape& s, const float* xb, const __m512* wv, __m512 vb, 
   if (s.SH == 1 && s.SW == 1 && s.OW <= s.W) {  // (every input column an output's run loads lies in the row)
     __m512 w9[9];  // in registers across the rows
     for (int k = 0; k < 9; ++k) w9[k] = wv[k];
-    for (int oh = oh0; oh < oh1; ++oh) dw_s1_row(s, xb, w9, vb, oh, 0, s.OW, yb + (int64_t)oh * s.OW * 16, act, va);
+    for (int oh = oh0; oh < oh1; ++oh) dw_s1_row(s, xb, w9, vb, oh, yb + (int64_t)oh * s.OW * 16, act, va);
     return;
   }
   const bool s1 = s.SW == 1;
@@ -356,14 +355,14 @@ void conv2d_blocked_dw_avx512(const ConvShape& s, const float* x, bool xblocked,
   // one image's 16 channels: the NCHW kernel's geometry for a block
   const int32_t q[CG_COUNT] = {1, 16, s.H, s.W, 16, 3, 3, s.OH, s.OW, s.SH, s.SW, s.PT, s.PL, 1, 1, 16};
   const ConvShape one(q);
-  // Tasks in the order the 1x1 layer before split its output (conv2d_blocked_pw_avx512: by output
-  // channels when they outnumber the positions of all images, else by images, or, with fewer images
-  // than threads, each image's positions in T runs), so each thread mostly reads what it wrote:
-  // channel block-major, image-major, or here, fewer images than threads and x blocked, each image's
-  // output rows in bands, every channel block of a band in one task (the 1x1 layer after splits its
-  // positions the same way and so reads mostly this thread's rows too).
+  // Tasks in the order the 1x1 layer before split its output (conv2d_blocked_pw_avx512), so each
+  // thread mostly reads what it wrote: channel block-major where it split by output channels (they
+  // outnumber the positions of all images); with fewer images than threads, where it split each
+  // image's positions in runs, bands of output rows, every channel block of a band in one task (the
+  // 1x1 layer after splits the same way); else image-major.
+  const bool by_channel = s.C > (int64_t)s.N * s.HW;
   const int T = std::max(1, get_num_threads());
-  if (xblocked && s.N < T && !(s.C > (int64_t)s.N * s.HW)) {
+  if (xblocked && s.N < T && !by_channel) {
     const int bands = (int)std::min<int64_t>((T + s.N - 1) / s.N, s.OH);
     parallel_tasks((int64_t)s.N * bands, [&](int64_t tb, int64_t te) {
       for (int64_t i = tb; i < te; ++i) {
@@ -380,7 +379,6 @@ void conv2d_blocked_dw_avx512(const ConvShape& s, const float* x, bool xblocked,
     });
     return;
   }
-  const bool by_channel = s.C > (int64_t)s.N * s.HW;
   parallel_for((int64_t)s.N * nb, [&](int64_t tb, int64_t te) {
     static thread_local AlignedBuf xbuf;
     for (int64_t i = tb; i < te; ++i) {
